@@ -1,0 +1,169 @@
+"""Reading the school MIS exports (people and consent CSVs) into validated rows.
+
+Columns may come in any order; unknown or missing required columns reject the file. Every value
+is checked before anything is written, and an error names the row (file line), column and reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+
+import re
+
+PEOPLE_COLUMNS = ("external_id", "given_name", "family_name", "kind", "year_group", "joined_on",
+                  "left_on", "biometric_consent", "safeguarding_no_photo")
+PEOPLE_OPTIONAL = {"year_group", "joined_on", "left_on"}
+CONSENT_COLUMNS = ("external_id", "academic_year", "channel", "granted", "recorded_on", "evidence")
+CONSENT_OPTIONAL = {"evidence"}
+CONSENT_KINDS = ("display", "print", "online", "retain")
+_YEAR = re.compile(r"^(\d{4})/(\d{2})$")
+
+
+class ImportRejected(ValueError):
+    """A CSV import refused as a whole; the message names the row, column and reason."""
+
+
+def parse_academic_year(text: str) -> str:
+    """Validate 'YYYY/YY' with consecutive years; returns the canonical form."""
+    m = _YEAR.match(text.strip())
+    if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+        raise ValueError(f"academic year must look like 2026/27, got {text!r}")
+    return f"{m.group(1)}/{m.group(2)}"
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    line: int
+    external_id: str
+    given_name: str
+    family_name: str
+    kind: str
+    year_group: str | None
+    joined_on: date | None
+    left_on: date | None
+    biometric_consent: bool
+    safeguarding_no_photo: bool
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    line: int
+    external_id: str
+    academic_year: str
+    channel: str
+    granted: bool
+    recorded_on: date
+    evidence: str
+
+
+class _Row:
+    """One CSV record with typed getters that raise ImportRejected naming line and column."""
+
+    def __init__(self, line: int, values: dict[str, str]) -> None:
+        self.line, self.values = line, values
+
+    def fail(self, column: str, reason: str) -> ImportRejected:
+        return ImportRejected(f"row {self.line}, column {column}: {reason}; nothing was imported")
+
+    def text(self, column: str, required: bool = True) -> str | None:
+        value = (self.values.get(column) or "").strip()
+        if not value:
+            if required:
+                raise self.fail(column, "value is missing")
+            return None
+        if len(value) > 128:
+            raise self.fail(column, "value is longer than 128 characters")
+        return value
+
+    def choice(self, column: str, options: tuple[str, ...]) -> str:
+        value = self.text(column).lower()
+        if value not in options:
+            raise self.fail(column, f"must be one of {', '.join(options)} (got {value!r})")
+        return value
+
+    def yes_no(self, column: str) -> bool:
+        return self.choice(column, ("yes", "no")) == "yes"
+
+    def day(self, column: str, required: bool = True) -> date | None:
+        value = self.text(column, required)
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise self.fail(column, f"not a date in YYYY-MM-DD form (got {value!r})") from None
+
+
+def _read(data: bytes, columns: tuple[str, ...], optional: set[str], what: str) -> list[_Row]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportRejected(f"{what} file is not UTF-8 text; nothing was imported") from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if not header:
+        raise ImportRejected(f"{what} file is empty; nothing was imported")
+    unknown = [h for h in header if h not in columns]
+    missing = [c for c in columns if c not in header and c not in optional]
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if unknown or missing or dupes:
+        parts = [f"unknown column(s): {', '.join(unknown)}" if unknown else "",
+                 f"missing column(s): {', '.join(missing)}" if missing else "",
+                 f"repeated column(s): {', '.join(dupes)}" if dupes else ""]
+        raise ImportRejected(f"{what} header rejected: {'; '.join(p for p in parts if p)}")
+    reader.fieldnames = header
+    rows = []
+    for record in reader:
+        if None in record:
+            raise ImportRejected(f"row {reader.line_num}: more values than columns; nothing was imported")
+        if not any((v or "").strip() for v in record.values()):
+            continue
+        rows.append(_Row(reader.line_num, record))
+    return rows
+
+
+def parse_people(data: bytes) -> list[PersonRow]:
+    """Validated people rows, or ImportRejected for the first bad row."""
+    out: list[PersonRow] = []
+    seen: dict[str, int] = {}
+    for r in _read(data, PEOPLE_COLUMNS, PEOPLE_OPTIONAL, "people"):
+        ext = r.text("external_id")
+        if ext in seen:
+            raise r.fail("external_id", f"same person as row {seen[ext]}")
+        seen[ext] = r.line
+        row = PersonRow(
+            line=r.line, external_id=ext, given_name=r.text("given_name"),
+            family_name=r.text("family_name"), kind=r.choice("kind", ("pupil", "staff")),
+            year_group=r.text("year_group", required=False), joined_on=r.day("joined_on", False),
+            left_on=r.day("left_on", False), biometric_consent=r.yes_no("biometric_consent"),
+            safeguarding_no_photo=r.yes_no("safeguarding_no_photo"),
+        )
+        if row.joined_on and row.left_on and row.left_on < row.joined_on:
+            raise r.fail("left_on", "leaving date is before the joining date")
+        out.append(row)
+    return out
+
+
+def parse_consent(data: bytes) -> list[ConsentRow]:
+    """Validated consent rows, or ImportRejected for the first bad row."""
+    out: list[ConsentRow] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for r in _read(data, CONSENT_COLUMNS, CONSENT_OPTIONAL, "consent"):
+        try:
+            year = parse_academic_year(r.text("academic_year"))
+        except ValueError as exc:
+            raise r.fail("academic_year", str(exc)) from None
+        row = ConsentRow(
+            line=r.line, external_id=r.text("external_id"), academic_year=year,
+            channel=r.choice("channel", CONSENT_KINDS), granted=r.yes_no("granted"),
+            recorded_on=r.day("recorded_on"), evidence=r.text("evidence", required=False) or "",
+        )
+        key = (row.external_id, row.academic_year, row.channel)
+        if key in seen:
+            raise r.fail("channel", f"same person, year and channel as row {seen[key]}")
+        seen[key] = r.line
+        out.append(row)
+    return out

@@ -1,0 +1,234 @@
+"""SQLAlchemy 2.0 typed models: the database is the source of truth for every photo's state."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class PhotoStatus(StrEnum):
+    RECEIVED = "received"  # stored, waiting for the scanner
+    HELD = "held"  # provenance not proven: waits for a DPO
+    SCANNING = "scanning"
+    AWAITING_REVIEW = "awaiting_review"
+    BLOCKED = "blocked"  # policy or error: fail closed
+    REJECTED = "rejected"  # by the editor or DPO
+    PURGED = "purged"  # retention or erasure; no image survives
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    roles: Mapped[str] = mapped_column(String(128))  # comma-separated: office,editor,dpo,governor
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    @property
+    def role_set(self) -> set[str]:
+        return {r for r in self.roles.split(",") if r}
+
+
+class Person(Base):
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    given_name: Mapped[str] = mapped_column(String(128))
+    family_name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))  # pupil | staff
+    year_group: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    joined_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    left_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    biometric_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    safeguarding_no_photo: Mapped[bool] = mapped_column(Boolean, default=False)
+    consents: Mapped[list[ConsentRecord]] = relationship(
+        back_populates="person", cascade="all, delete-orphan"
+    )
+    templates: Mapped[list[FaceTemplate]] = relationship(
+        back_populates="person", cascade="all, delete-orphan"
+    )
+
+
+class ConsentRecord(Base):
+    """One row per person, academic year and channel (display|print|online|retain)."""
+
+    __tablename__ = "consent_records"
+    __table_args__ = (UniqueConstraint("person_id", "academic_year", "channel"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    academic_year: Mapped[str] = mapped_column(String(7))
+    channel: Mapped[str] = mapped_column(String(16))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    recorded_on: Mapped[date] = mapped_column(Date)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    evidence: Mapped[str] = mapped_column(String(255), default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    person: Mapped[Person] = relationship(back_populates="consents")
+
+
+class FaceTemplate(Base):
+    __tablename__ = "face_templates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    encoding: Mapped[bytes] = mapped_column(LargeBinary)  # 128 float64, little-endian
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    quality: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    person: Mapped[Person] = relationship(back_populates="templates")
+
+
+class Device(Base):
+    __tablename__ = "devices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    make: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(64))
+    serial: Mapped[str] = mapped_column(String(64), unique=True)  # normalised
+    label: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Event(Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    next_number: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Photo(Base):
+    __tablename__ = "photos"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # position within its event: neutral file names
+    original_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    original_filename: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    format: Mapped[str] = mapped_column(String(16))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    orientation: Mapped[int] = mapped_column(Integer, default=0)  # EXIF tag; 0 = none
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    camera_make: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    camera_model: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    camera_serial: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    provenance: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    redacted_person_ids: Mapped[list] = mapped_column(JSON, default=list)  # covered in original
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    scanned_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    event: Mapped[Event] = relationship()
+    faces: Mapped[list[Face]] = relationship(
+        back_populates="photo", cascade="all, delete-orphan", order_by="Face.id"
+    )
+    approvals: Mapped[list[Approval]] = relationship(
+        back_populates="photo", cascade="all, delete-orphan"
+    )
+    publications: Mapped[list[Publication]] = relationship(
+        back_populates="photo", cascade="all, delete-orphan", order_by="Publication.id"
+    )
+    covers: Mapped[list[ManualCover]] = relationship(
+        back_populates="photo", cascade="all, delete-orphan"
+    )
+
+
+class Face(Base):
+    __tablename__ = "faces"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    top: Mapped[int] = mapped_column(Integer)
+    right: Mapped[int] = mapped_column(Integer)
+    bottom: Mapped[int] = mapped_column(Integer)
+    left: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    rotation: Mapped[int] = mapped_column(Integer, default=0)
+    quality: Mapped[str] = mapped_column(String(16))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    distance: Mapped[float | None] = mapped_column(Float, nullable=True)
+    margin: Mapped[float | None] = mapped_column(Float, nullable=True)
+    near_person_ids: Mapped[list] = mapped_column(JSON, default=list)
+    decided_by: Mapped[str] = mapped_column(String(16), default="auto")  # auto | editor
+    photo: Mapped[Photo] = relationship(back_populates="faces")
+
+
+class ManualCover(Base):
+    """A rectangle the editor asked to cover (a missed face, a name badge, a screen)."""
+
+    __tablename__ = "manual_covers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    x0: Mapped[int] = mapped_column(Integer)
+    y0: Mapped[int] = mapped_column(Integer)
+    x1: Mapped[int] = mapped_column(Integer)
+    y1: Mapped[int] = mapped_column(Integer)
+    photo: Mapped[Photo] = relationship(back_populates="covers")
+
+
+class Approval(Base):
+    __tablename__ = "approvals"
+    __table_args__ = (UniqueConstraint("photo_id", "channel"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    approved_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    photo: Mapped[Photo] = relationship(back_populates="approvals")
+
+
+class Publication(Base):
+    __tablename__ = "publications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(255))
+    location: Mapped[str] = mapped_column(String(1024))
+    caption: Mapped[str | None] = mapped_column(Text, nullable=True)
+    shown_person_ids: Mapped[list] = mapped_column(JSON, default=list)
+    published_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    taken_down_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    taken_down_reason: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    photo: Mapped[Photo] = relationship(back_populates="publications")
+
+
+class AuditEvent(Base):
+    """Append-only, hash-chained: each row's hash covers its content and the previous hash."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

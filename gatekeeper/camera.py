@@ -1,0 +1,83 @@
+"""Camera facts from EXIF (read with exifread, independently of the pixel decoder) and provenance."""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import exifread
+
+logging.getLogger("exifread").setLevel(logging.ERROR)
+
+
+class Provenance(StrEnum):
+    """Where a photo came from, judged against the registered school devices."""
+
+    SCHOOL_DEVICE = "school_device"
+    UNREGISTERED_DEVICE = "unregistered_device"
+    NO_CAMERA_DATA = "no_camera_data"
+
+
+@dataclass(frozen=True)
+class CameraInfo:
+    make: str | None
+    model: str | None
+    serial: str | None
+    taken_at: datetime | None
+
+
+def _text(tags: dict, *names: str) -> str | None:
+    for name in names:
+        value = tags.get(name)
+        if value is not None:
+            text = str(value.printable if hasattr(value, "printable") else value)
+            text = text.strip().strip("\x00").strip()
+            if text and text not in ("0", "[]"):
+                return text
+    return None
+
+
+def read_camera_info(data: bytes) -> CameraInfo:
+    """Make, model, body serial and capture time; None for whatever the file does not carry."""
+    try:
+        tags = exifread.process_file(io.BytesIO(data), details=False)
+    except Exception:  # exifread fails on odd containers; no camera data then
+        tags = {}
+    taken_text = _text(tags, "EXIF DateTimeOriginal", "EXIF DateTimeDigitized", "Image DateTime")
+    taken_at = None
+    if taken_text:
+        try:
+            taken_at = datetime.strptime(taken_text[:19], "%Y:%m:%d %H:%M:%S")
+        except ValueError:
+            taken_at = None
+    return CameraInfo(
+        make=_text(tags, "Image Make"),
+        model=_text(tags, "Image Model"),
+        serial=_text(
+            tags,
+            "EXIF BodySerialNumber",
+            "MakerNote SerialNumber",
+            "MakerNote InternalSerialNumber",
+            "Image CameraSerialNumber",
+        ),
+        taken_at=taken_at,
+    )
+
+
+def normalise_serial(serial: str) -> str:
+    """Serials compare without case, spaces or leading zeros that some makers pad with."""
+    return "".join(serial.split()).upper().lstrip("0") or "0"
+
+
+def judge_provenance(info: CameraInfo, registered_serials: set[str]) -> Provenance:
+    """School device when the body serial is registered; no data when the file has no camera tags."""
+    if info.serial is None:
+        if info.make is None and info.model is None:
+            return Provenance.NO_CAMERA_DATA
+        return Provenance.UNREGISTERED_DEVICE
+    if normalise_serial(info.serial) in registered_serials:
+        return Provenance.SCHOOL_DEVICE
+    return Provenance.UNREGISTERED_DEVICE

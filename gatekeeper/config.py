@@ -1,0 +1,73 @@
+"""One Settings object for the whole service (env prefix GATEKEEPER_), built once and passed down."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CHANNELS: tuple[str, ...] = ("display", "print", "online")
+"""Publication channels from the school policy; `retain` is a consent kind, not a channel."""
+
+
+class Settings(BaseSettings):
+    """Every tunable of Gatekeeper, with the embedded defaults `make run` uses."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEKEEPER_", extra="ignore")
+
+    home: Path = Field(default=Path("gatekeeper-data"))
+    database_url: str | None = None  # default: sqlite file inside home
+    queue_url: str | None = None  # default: huey on a sqlite file inside home
+
+    store_backend: str = "local"  # "local" or "s3"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "eu-west-2"
+    s3_private_bucket: str = "gatekeeper-originals"
+    s3_public_bucket: str = "gatekeeper-public"
+
+    # Matching: a face is identified only when best distance <= tolerance and every other
+    # person is at least `margin` farther away (see README, "Identification").
+    match_tolerance: float = 0.5
+    match_margin: float = 0.08
+    min_face_px: int = 40  # smaller faces are covered as unidentifiable
+    min_sharpness: float = 7.0  # Laplacian std-dev of the 64x64 face crop; below = too blurred
+    detect_threshold: float = 0.35  # CenterFace heat-map score
+    detect_max_side: int = 2048  # detection runs on the photo scaled to this long side
+    detect_rotations: str = "untagged"  # also try 90/270 turns: untagged | always | never
+
+    max_image_pixels: int = 80_000_000  # larger images are refused as decompression bombs
+    max_upload_bytes: int = 60_000_000
+
+    cover_mode: str = "solid"  # "solid" or "pixelate"
+    publish_max_side: int = 2048
+    publish_quality: int = 88
+    retention_years_with_consent: int = 3
+    retention_grace_days: int = 30
+    academic_year_start_month: int = 9
+    academic_year_start_day: int = 1
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str | None = None
+    session_max_age_s: int = 8 * 3600
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured database, or a SQLite file inside the instance home."""
+        return self.database_url or f"sqlite:///{(self.home / 'gatekeeper.db').resolve()}"
+
+    @property
+    def private_dir(self) -> Path:
+        return self.home / "private"
+
+    @property
+    def public_dir(self) -> Path:
+        return self.home / "public"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings from the environment, cached for the process (tests build their own)."""
+    return Settings()

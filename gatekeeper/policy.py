@@ -1,0 +1,87 @@
+"""The consent policy as pure functions: per face and channel show or cover; per photo block.
+
+A face is shown only when it is identified and that person holds granted, unwithdrawn consent for
+the channel in the academic year of the publication date. Everything else is covered. A photo is
+blocked, for every channel, when anyone with a safeguarding flag is (even possibly) in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from .retention import academic_year
+
+
+class Verdict(StrEnum):
+    SHOW = "show"
+    COVER = "cover"
+
+
+@dataclass(frozen=True)
+class ConsentFact:
+    academic_year: str
+    channel: str
+    granted: bool
+    recorded_on: date
+    withdrawn_on: date | None = None
+
+
+@dataclass(frozen=True)
+class PersonFact:
+    person_id: int
+    safeguarding_no_photo: bool
+    consents: tuple[ConsentFact, ...] = ()
+
+
+@dataclass(frozen=True)
+class FaceFact:
+    face_id: int
+    person_id: int | None  # identified person (auto or by the editor), None = unknown
+    near_person_ids: frozenset[int] = frozenset()
+    not_a_person_of_school: bool = False
+
+
+@dataclass(frozen=True)
+class PhotoDecision:
+    blocked_reason: str | None
+    faces: dict[int, Verdict] = field(default_factory=dict)
+
+    @property
+    def blocked(self) -> bool:
+        return self.blocked_reason is not None
+
+
+def has_consent(person: PersonFact, channel: str, on: date, year_start: tuple[int, int] = (9, 1)) -> bool:
+    """Granted, recorded by `on`, not withdrawn by `on`, for the academic year containing `on`."""
+    year = academic_year(on, *year_start)
+    return any(
+        c.channel == channel
+        and c.academic_year == year
+        and c.granted
+        and c.recorded_on <= on
+        and (c.withdrawn_on is None or c.withdrawn_on > on)
+        for c in person.consents
+    )
+
+
+def decide(
+    faces: list[FaceFact],
+    people: dict[int, PersonFact],
+    channel: str,
+    on: date,
+    year_start: tuple[int, int] = (9, 1),
+) -> PhotoDecision:
+    """Verdict for every face on one channel at date `on`, or the reason the photo is blocked."""
+    for face in faces:
+        for pid in {face.person_id, *face.near_person_ids} - {None}:
+            person = people.get(pid)
+            if person is not None and person.safeguarding_no_photo:
+                return PhotoDecision(f"safeguarding: person {pid} must never be photographed")
+    verdicts: dict[int, Verdict] = {}
+    for face in faces:
+        person = people.get(face.person_id) if face.person_id is not None else None
+        show = person is not None and has_consent(person, channel, on, year_start)
+        verdicts[face.face_id] = Verdict.SHOW if show else Verdict.COVER
+    return PhotoDecision(None, verdicts)

@@ -1,0 +1,101 @@
+"""Accepting uploads: validate by content, dedupe by SHA-256, judge provenance, store, then commit.
+
+Each file is its own unit of work, so one bad file never costs the rest of the batch. The original
+is written to the private store before the database commit (invariant 8): a crash in between
+leaves at worst an unreferenced object, never a row without its original.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from consent_db import audit
+from consent_db.models import Event, Photo, PhotoStatus
+
+from ..camera import Provenance, judge_provenance, read_camera_info
+from ..errors import GatekeeperError, InvalidImage
+from ..images import decode
+from ..names import slugify
+from .devices import registered_serials
+
+
+class IngestOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    HELD = "held"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    name: str
+    outcome: IngestOutcome
+    photo_id: int | None = None
+    reason: str | None = None
+
+
+def original_key(sha256: str) -> str:
+    return f"originals/{sha256[:2]}/{sha256}"
+
+
+def get_or_create_event(session, name: str, actor_id: int | None) -> Event:
+    name = " ".join(name.split())
+    if not name:
+        raise GatekeeperError("an event name is needed")
+    event = session.scalar(select(Event).where(Event.name == name))
+    if event is None:
+        base = slugify(name)
+        slug, n = base, 2
+        while session.scalar(select(Event).where(Event.slug == slug)):
+            slug, n = f"{base}-{n}", n + 1
+        event = Event(name=name, slug=slug, next_number=1)
+        session.add(event)
+        session.flush()
+        audit.record(session, "event.created", "event", event.id, actor_id)
+    return event
+
+
+def ingest_bytes(*, ctx, data: bytes, name: str, event_name: str, actor_id: int | None) -> IngestResult:
+    """Ingest one upload; never raises for bad input, reports it in the result instead."""
+    if len(data) > ctx.settings.max_upload_bytes:
+        return IngestResult(name, IngestOutcome.REJECTED,
+                            reason=f"file larger than {ctx.settings.max_upload_bytes:,} bytes")
+    sha = hashlib.sha256(data).hexdigest()
+    with ctx.uow() as uow:
+        existing = uow.session.scalar(select(Photo).where(Photo.sha256 == sha))
+        if existing is not None:
+            return IngestResult(name, IngestOutcome.DUPLICATE, existing.id,
+                                f"already ingested as photo {existing.id}")
+    try:
+        decoded = decode(data, ctx.settings.max_image_pixels)
+    except InvalidImage as exc:
+        return IngestResult(name, IngestOutcome.REJECTED, reason=str(exc))
+    info = read_camera_info(data)
+    key = original_key(sha)
+    ctx.stores.private.put(key, data)
+    with ctx.uow() as uow:
+        provenance = judge_provenance(info, registered_serials(uow.session))
+        held = provenance is not Provenance.SCHOOL_DEVICE
+        event = get_or_create_event(uow.session, event_name, actor_id)
+        photo = Photo(
+            sha256=sha, event_id=event.id, number=event.next_number, original_key=key,
+            original_filename=name[-255:], format=decoded.format, width=decoded.pixels.width,
+            height=decoded.pixels.height, orientation=decoded.orientation_tag or 0, taken_at=info.taken_at,
+            camera_make=info.make, camera_model=info.model, camera_serial=info.serial,
+            provenance=provenance.value,
+            status=(PhotoStatus.HELD if held else PhotoStatus.RECEIVED).value,
+            status_reason=f"held: {provenance.value.replace('_', ' ')}" if held else None,
+            uploaded_by_id=actor_id,
+        )
+        event.next_number += 1
+        uow.session.add(photo)
+        uow.flush()
+        audit.record(uow.session, "photo.ingested", "photo", photo.id, actor_id,
+                     provenance=provenance.value, status=photo.status)
+        uow.commit()
+        outcome = IngestOutcome.HELD if held else IngestOutcome.ACCEPTED
+        return IngestResult(name, outcome, photo.id, photo.status_reason)

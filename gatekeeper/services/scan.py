@@ -1,0 +1,116 @@
+"""Scanning: find every face, identify against consented templates, decide; fail closed.
+
+Any exception on the way leaves the photo blocked with the kind of error (invariant 3).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from sqlalchemy import select
+
+from consent_db import audit
+from consent_db.models import Face, FaceTemplate, Person, Photo, PhotoStatus, utcnow
+
+from ..config import CHANNELS
+from ..faces import FaceQuality
+from ..images import decode
+from ..matching import identify
+from ..policy import decide
+from .facts import face_facts, person_facts
+
+log = logging.getLogger(__name__)
+
+
+def load_templates(session) -> tuple[np.ndarray, np.ndarray]:
+    """Every template of every person still allowed one (consent and on roll are kept in sync)."""
+    rows = session.execute(
+        select(FaceTemplate.person_id, FaceTemplate.encoding)
+        .join(Person).where(Person.biometric_consent.is_(True))
+    ).all()
+    if not rows:
+        return np.zeros((0, 128)), np.zeros((0,), dtype=np.int64)
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    encs = np.stack([np.frombuffer(r[1], dtype="<f8") for r in rows])
+    return encs, ids
+
+
+def pending_photo_ids(session) -> list[int]:
+    return list(session.scalars(
+        select(Photo.id).where(Photo.status == PhotoStatus.RECEIVED.value).order_by(Photo.id)
+    ))
+
+
+def scan_photo(*, ctx, photo_id: int) -> str:
+    """Scan one photo that is received (or was left scanning by a dead worker); returns status."""
+    with ctx.uow() as uow:
+        photo = uow.session.get(Photo, photo_id)
+        if photo is None or photo.status not in (PhotoStatus.RECEIVED, PhotoStatus.SCANNING):
+            return photo.status if photo else "missing"
+        photo.status = PhotoStatus.SCANNING.value
+        uow.commit()
+    try:
+        return _scan(ctx, photo_id)
+    except Exception as exc:  # fail closed: whatever broke, the photo is blocked
+        log.warning("scan of photo %s failed: %s", photo_id, type(exc).__name__)
+        with ctx.uow() as uow:
+            photo = uow.session.get(Photo, photo_id)
+            photo.status = PhotoStatus.BLOCKED.value
+            photo.status_reason = f"scan failed ({type(exc).__name__}): blocked"
+            audit.record(uow.session, "photo.blocked", "photo", photo_id, None,
+                         reason="scan_error", error=type(exc).__name__)
+            uow.commit()
+        return PhotoStatus.BLOCKED.value
+
+
+def _scan(ctx, photo_id: int) -> str:
+    with ctx.uow() as uow:
+        photo = uow.session.get(Photo, photo_id)
+        data = ctx.stores.private.get(photo.original_key)
+        templates, template_ids = load_templates(uow.session)
+    decoded = decode(data, ctx.settings.max_image_pixels)
+    mode = ctx.settings.detect_rotations
+    sideways = mode == "always" or (mode == "untagged" and decoded.orientation_tag is None)
+    found = ctx.faces.find_faces(decoded.pixels, look_sideways=sideways)
+    usable = [f for f in found if f.encoding is not None]
+    matches = identify(
+        np.stack([f.encoding for f in usable]) if usable else np.zeros((0, 128)),
+        templates, template_ids, ctx.settings.match_tolerance, ctx.settings.match_margin,
+    )
+    by_face = {id(f): m for f, m in zip(usable, matches, strict=True)}
+    with ctx.uow() as uow:
+        photo = uow.session.get(Photo, photo_id)
+        photo.faces.clear()
+        uow.flush()
+        for f in found:
+            m = by_face.get(id(f))
+            photo.faces.append(Face(
+                top=f.box.top, right=f.box.right, bottom=f.box.bottom, left=f.box.left,
+                score=f.score, rotation=f.rotation, quality=f.quality.value,
+                person_id=m.person_id if m else None,
+                distance=m.distance if m else None, margin=m.margin if m else None,
+                near_person_ids=sorted(m.near_person_ids) if m else [], decided_by="auto",
+            ))
+        uow.flush()
+        people = person_facts(uow.session, photo)
+        verdict = decide(face_facts(photo), people, CHANNELS[0], ctx.today(), ctx.year_start)
+        photo.scanned_at = utcnow()
+        if verdict.blocked:
+            photo.status, photo.status_reason = PhotoStatus.BLOCKED.value, verdict.blocked_reason
+        else:
+            photo.status, photo.status_reason = PhotoStatus.AWAITING_REVIEW.value, None
+        audit.record(
+            uow.session, "photo.scanned", "photo", photo.id, None, status=photo.status,
+            faces=len(found), identified=sum(1 for m in matches if m.person_id is not None),
+            unidentifiable=sum(1 for f in found if f.quality is not FaceQuality.OK),
+        )
+        uow.commit()
+        return photo.status
+
+
+def scan_pending(*, ctx) -> dict[int, str]:
+    """Scan every received photo, one unit of work each; returns photo id -> final status."""
+    with ctx.uow() as uow:
+        ids = pending_photo_ids(uow.session)
+    return {pid: scan_photo(ctx=ctx, photo_id=pid) for pid in ids}

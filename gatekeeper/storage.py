@@ -1,0 +1,169 @@
+"""Object storage behind one small interface: a local folder (default) or S3 via boto3.
+
+Keys are neutral paths ("originals/ab/<sha256>", "online/sports-day-2026-0001.jpg"); they never
+carry a person's name. `delete` removes every trace of a key, including all object versions.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+from .errors import NotFound
+
+
+class ObjectStore(Protocol):
+    """What the services need of a store."""
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        """Write `data` durably under `key` (replacing it)."""
+
+    def get(self, key: str) -> bytes:
+        """Return the bytes under `key`, or raise NotFound."""
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None:
+        """Remove `key` and every version of it; a missing key is not an error."""
+
+    def keys(self, prefix: str = "") -> Iterator[str]: ...
+
+    def locate(self, key: str) -> str:
+        """A path or URI a person can use to find the object."""
+
+
+def _check_key(key: str) -> str:
+    parts = key.split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"invalid storage key: {key!r}")
+    return key
+
+
+class LocalStore:
+    """A folder on disk; writes are atomic (temp file, fsync, rename)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        return self.root / _check_key(key)
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"no stored object {key}") from None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not path.name.startswith(".incoming-"):
+                key = path.relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    yield key
+
+    def locate(self, key: str) -> str:
+        return str(self._path(key))
+
+
+class S3Store:
+    """One bucket (optionally under a prefix); deletes every version and delete marker."""
+
+    def __init__(self, client, bucket: str, prefix: str = "", encrypt: bool = False) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.encrypt = encrypt
+
+    def _key(self, key: str) -> str:
+        return self.prefix + _check_key(key)
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        extra = {"ServerSideEncryption": "AES256"} if self.encrypt else {}
+        self.client.put_object(
+            Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type, **extra
+        )
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            raise NotFound(f"no stored object {key}") from None
+
+    def exists(self, key: str) -> bool:
+        resp = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self._key(key), MaxKeys=1)
+        return any(o["Key"] == self._key(key) for o in resp.get("Contents", []))
+
+    def delete(self, key: str) -> None:
+        full = self._key(key)
+        paginator = self.client.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
+            doomed = [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+                if v["Key"] == full
+            ]
+            if doomed:
+                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": doomed})
+        # Unversioned buckets report no versions: delete the plain object too.
+        self.client.delete_object(Bucket=self.bucket, Key=full)
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+            for obj in page.get("Contents", []):
+                yield obj["Key"][len(self.prefix) :]
+
+    def locate(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._key(key)}"
+
+
+class Stores:
+    """The private store (originals) and one public store per channel."""
+
+    def __init__(self, private: ObjectStore, public: dict[str, ObjectStore]) -> None:
+        self.private = private
+        self.public = public
+
+
+def build_stores(settings) -> Stores:
+    """Stores for the configured backend."""
+    from .config import CHANNELS
+
+    if settings.store_backend == "s3":
+        import boto3
+
+        client = boto3.client(
+            "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region
+        )
+        private = S3Store(client, settings.s3_private_bucket, encrypt=True)
+        public = {c: S3Store(client, settings.s3_public_bucket, prefix=c) for c in CHANNELS}
+        return Stores(private, public)
+    if settings.store_backend != "local":
+        raise ValueError(f"unknown store backend {settings.store_backend!r} (local or s3)")
+    private = LocalStore(settings.private_dir)
+    public = {c: LocalStore(settings.public_dir / c) for c in CHANNELS}
+    return Stores(private, public)
