@@ -38,8 +38,7 @@ class UnitOfWork:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.session.rollback()
-        self.session.close()
+        self.session.close()  # rolls back anything uncommitted; loaded objects stay readable
 
     def commit(self) -> None:
         self.session.commit()

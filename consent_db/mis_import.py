@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
-
-import re
 
 PEOPLE_COLUMNS = ("external_id", "given_name", "family_name", "kind", "year_group", "joined_on",
                   "left_on", "biometric_consent", "safeguarding_no_photo")

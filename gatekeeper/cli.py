@@ -6,6 +6,7 @@ import argparse
 import getpass
 import json
 import logging
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -131,6 +132,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # one line for the user; the traceback only when asked for
+        if os.environ.get("GATEKEEPER_DEBUG"):
+            raise
+        print(f"gatekeeper: unexpected {type(exc).__name__}: {exc}"[:500], file=sys.stderr)
+        return 2
 
 
 def read_password(path: Path | None) -> str:

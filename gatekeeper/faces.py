@@ -96,6 +96,12 @@ def yaw_of(det: Detection) -> float:
     return abs(nx - (rx + lx) / 2) / eye_distance
 
 
+def _upright(det: Detection) -> bool:
+    """Eyes above the nose, nose above the mouth corners: the face stands upright in this turn."""
+    (_, ry), (_, ly), (_, ny), (_, my1), (_, my2) = det.landmarks
+    return max(ry, ly) < ny < min(my1, my2)
+
+
 def sharpness(gray_crop: np.ndarray) -> float:
     """Standard deviation of the Laplacian of a face crop resampled to 64x64 (scale-free)."""
     img = Image.fromarray(gray_crop).resize((64, 64), Image.Resampling.BILINEAR)
@@ -118,9 +124,14 @@ class FaceEngine:
     """Loads the detector and dlib models once per process; `find_faces` runs the whole pipeline."""
 
     def __init__(self, options: EngineOptions | None = None, threads: int = 1) -> None:
+        import warnings
+
         import dlib
-        import face_recognition  # noqa: F401  (loads the dlib models)
-        import face_recognition_models as frm
+
+        with warnings.catch_warnings():  # face_recognition_models still imports pkg_resources
+            warnings.simplefilter("ignore", UserWarning)
+            import face_recognition  # noqa: F401  (loads the dlib models)
+            import face_recognition_models as frm
 
         ImageFile.LOAD_TRUNCATED_IMAGES = False  # face_recognition turned it on; keep uploads strict
         self.options = options or EngineOptions()
@@ -131,27 +142,38 @@ class FaceEngine:
 
     def find_faces(self, img: Image.Image, look_sideways: bool) -> list[FoundFace]:
         """Every face in an upright RGB image; encodings only for faces that pass the gates."""
-        full = np.ascontiguousarray(np.asarray(img.convert("RGB"), dtype=np.uint8))
+        rgb = img.convert("RGB")
+        full = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
         h, w = full.shape[:2]
-        scale = min(1.0, self.options.detect_max_side / max(h, w))
-        small = full if scale == 1.0 else np.asarray(
-            img.convert("RGB").resize((round(w * scale), round(h * scale)), Image.Resampling.BOX))
-        sh, sw = small.shape[:2]
         candidates: list[tuple[tuple[float, float, float, float], Detection, int]] = []
-        for rotation in (0, 90, 270) if look_sideways else (0,):
-            for det in self.detector.detect(_rotate(small, rotation), self.options.detect_threshold):
-                upright = _map_box(det.x0, det.y0, det.x1, det.y1, _to_upright, rotation, sw, sh)
-                candidates.append((tuple(v / scale for v in upright), det, rotation))
+        for scale in self._scales(w, h):
+            small = full if scale == 1.0 else np.asarray(
+                rgb.resize((round(w * scale), round(h * scale)), Image.Resampling.BOX))
+            sh, sw = small.shape[:2]
+            for rotation in (0, 90, 270) if look_sideways else (0,):
+                turned = _rotate(small, rotation)
+                for det in self.detector.detect(turned, self.options.detect_threshold):
+                    box = _map_box(det.x0, det.y0, det.x1, det.y1, _to_upright, rotation, sw, sh)
+                    candidates.append((tuple(v / scale for v in box), det, rotation))
         if not candidates:
             return []
         boxes = np.array([c[0] for c in candidates], dtype=np.float32)
-        keep = nms(boxes, np.array([c[1].score for c in candidates]), 0.3)
-        gray = np.asarray(img.convert("L"))
-        faces = [self._gate(candidates[i], gray, w, h, scale) for i in keep]
-        self._encode(full, faces, [candidates[i] for i in keep])
+        # Among overlapping boxes prefer the turn in which the landmarks stand upright.
+        ranks = np.array([c[1].score * (1.0 if _upright(c[1]) else 0.5) for c in candidates])
+        keep = nms(boxes, ranks, 0.3)
+        gray = np.asarray(rgb.convert("L"))
+        faces = [self._gate(candidates[i], gray, w, h) for i in keep]
+        self._encode(full, faces)
         return faces
 
-    def _gate(self, cand, gray, w, h, scale) -> FoundFace:
+    def _scales(self, w: int, h: int) -> list[float]:
+        """The working scale (long side at most detect_max_side) plus a coarse one for big faces:
+        CenterFace misses faces much larger than ~500 px."""
+        main = min(1.0, self.options.detect_max_side / max(w, h))
+        coarse = min(1.0, 640 / max(w, h))
+        return [main, coarse] if coarse < 0.6 * main else [main]
+
+    def _gate(self, cand, gray, w, h) -> FoundFace:
         (x0, y0, x1, y1), det, rotation = cand
         box = Box(max(0, int(y0)), min(w, int(round(x1))), min(h, int(round(y1))), max(0, int(x0)))
         quality = FaceQuality.OK
@@ -163,23 +185,22 @@ class FaceEngine:
             quality = FaceQuality.TOO_BLURRED
         return FoundFace(box=box, score=det.score, rotation=rotation, quality=quality)
 
-    def _encode(self, full: np.ndarray, faces: list[FoundFace], cands) -> None:
+    def _encode(self, full: np.ndarray, faces: list[FoundFace]) -> None:
+        """Batch-encode the usable faces, each in the turn where it stands upright."""
         h, w = full.shape[:2]
         for rotation in (0, 90, 270):
-            todo = [(f, c) for f, c in zip(faces, cands, strict=True)
-                    if f.quality is FaceQuality.OK and f.rotation == rotation]
+            todo = [f for f in faces if f.quality is FaceQuality.OK and f.rotation == rotation]
             if not todo:
                 continue
             turned = _rotate(full, rotation)
             shapes = self._dlib.full_object_detections()
-            for face, _ in todo:
+            for face in todo:
                 b = face.box
                 rbox = _map_box(b.left, b.top, b.right, b.bottom, _from_upright, rotation, w, h)
                 top, right, bottom, left = dlib_rect_for(rbox)
                 shapes.append(self._shape(turned, self._dlib.rectangle(left, top, right, bottom)))
-            for (face, _), vector in zip(
-                todo, self._encoder.compute_face_descriptor(turned, shapes, 0), strict=True
-            ):
+            vectors = self._encoder.compute_face_descriptor(turned, shapes, 0)
+            for face, vector in zip(todo, vectors, strict=True):
                 face.encoding = np.asarray(vector, dtype=np.float64)
 
     def encode_single(self, img: Image.Image) -> tuple[np.ndarray, FoundFace]:

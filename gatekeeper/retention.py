@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+
 def academic_year(on: date, start_month: int = 9, start_day: int = 1) -> str:
     """'2026/27' for any date from 1 September 2026 to 31 August 2027 (start configurable)."""
     first = on.year if (on.month, on.day) >= (start_month, start_day) else on.year - 1

@@ -104,8 +104,11 @@ def publish_approved(*, ctx, channel: str | None = None, on: date | None = None)
     """Publish every approved photo without a live publication on its channel."""
     on = on or ctx.today()
     with ctx.uow() as uow:
+        live = select(Publication.id).where(
+            Publication.photo_id == Approval.photo_id, Publication.channel == Approval.channel,
+            Publication.taken_down_at.is_(None))
         query = select(Approval.photo_id, Approval.channel).join(Photo).where(
-            Photo.status == PhotoStatus.AWAITING_REVIEW.value)
+            Photo.status == PhotoStatus.AWAITING_REVIEW.value, ~live.exists())
         if channel:
             query = query.where(Approval.channel == check_channel(channel))
         todo = uow.session.execute(query.order_by(Approval.photo_id, Approval.channel)).all()

@@ -1,0 +1,83 @@
+"""Shared fixtures: the real face set (skipped when absent), databases (SQLite, and PostgreSQL
+when reachable), and a service Context on a temporary instance home."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+FACES = Path(os.environ.get("GATEKEEPER_TEST_FACES", ROOT.parent / "shared" / "data" / "faces"))
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def faces_dir() -> Path:
+    if not (FACES / "MANIFEST.csv").is_file():
+        pytest.skip(f"real face set not found at {FACES} (set GATEKEEPER_TEST_FACES)")
+    return FACES
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("GATEKEEPER_TEST_DATABASE_URL", PG_DEFAULT)
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 2})
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return url
+    except Exception:
+        return None
+
+
+_PG = _postgres_url()
+
+
+def reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """A fresh, empty database of each kind; PostgreSQL is skipped when not reachable."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    if _PG is None:
+        pytest.skip("PostgreSQL not reachable at GATEKEEPER_TEST_DATABASE_URL or 127.0.0.1:5432")
+    reset_postgres(_PG)
+    return _PG
+
+
+@pytest.fixture(scope="session")
+def face_engine():
+    from gatekeeper.faces import FaceEngine
+
+    return FaceEngine()
+
+
+@pytest.fixture
+def settings(tmp_path, database_url):
+    from gatekeeper.config import Settings
+
+    return Settings(home=tmp_path / "home", database_url=database_url)
+
+
+@pytest.fixture
+def ctx(settings, face_engine):
+    """A migrated instance; the session-wide face engine is shared to load the models once."""
+    from consent_db.db import migrate
+    from gatekeeper.services.context import Context
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    context = Context(settings)
+    migrate(context.engine)
+    context.__dict__["faces"] = face_engine
+    yield context
+    context.close()
