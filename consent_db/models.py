@@ -143,6 +143,7 @@ class Photo(Base):
     redacted_person_ids: Mapped[list] = mapped_column(JSON, default=list)  # covered in original
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    scan_started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     scanned_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     event: Mapped[Event] = relationship()
     faces: Mapped[list[Face]] = relationship(

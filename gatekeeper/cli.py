@@ -21,15 +21,20 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
 
 
+def _group(sub, name: str, help: str):
+    return sub.add_parser(name, help=help).add_subparsers(dest="action", required=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gatekeeper", description=__doc__)
-    p.add_argument("--home", type=Path, help="instance folder (default $GATEKEEPER_HOME or ./gatekeeper-data)")
+    p.add_argument("--home", type=Path,
+                   help="instance folder (default $GATEKEEPER_HOME or ./gatekeeper-data)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     init = sub.add_parser("init", help="create the database, stores and the first admin user")
     init.add_argument("--admin", default="admin", help="first admin's user name")
 
-    users = sub.add_parser("users", help="manage users").add_subparsers(dest="action", required=True)
+    users = _group(sub, "users", "manage users")
     ua = users.add_parser("add", help="add a user")
     ua.add_argument("username")
     ua.add_argument("--role", required=True, help="office, editor, dpo, governor (comma-separated)")
@@ -37,11 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     users.add_parser("list", help="list users")
 
     for name, what in (("people", "people"), ("consent", "consent forms")):
-        g = sub.add_parser(name, help=f"import {what} from CSV").add_subparsers(dest="action", required=True)
+        g = _group(sub, name, f"import {what} from CSV")
         gi = g.add_parser("import", help=f"import {what} (all rows or none)")
         gi.add_argument("csv", type=Path)
 
-    dev = sub.add_parser("devices", help="registered school cameras").add_subparsers(dest="action", required=True)
+    dev = _group(sub, "devices", "registered school cameras")
     da = dev.add_parser("add", help="register a camera")
     da.add_argument("--make", required=True)
     da.add_argument("--model", required=True)
@@ -60,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("scan", help="scan every photo waiting")
 
-    ph = sub.add_parser("photos", help="inspect and manage photos").add_subparsers(dest="action", required=True)
+    ph = _group(sub, "photos", "inspect and manage photos")
     pl = ph.add_parser("list")
     pl.add_argument("--status")
     pl.add_argument("--json", action="store_true")
@@ -104,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     pu.add_argument("--json", action="store_true")
 
     sub.add_parser("audit", help="check the audit chain")
+
+    wk = sub.add_parser("worker", help="run queue consumers only (scale-out)")
+    wk.add_argument("--processes", type=int, help="worker processes (default GATEKEEPER_WORKERS)")
 
     sv = sub.add_parser("serve", help="run the web service")
     sv.add_argument("--host")

@@ -35,21 +35,37 @@ def _read(path: Path) -> bytes:
 
 
 def run(args, settings: Settings) -> int:
-    from consent_db.db import current_revision
-
     if args.command == "init":
         return cmd_init(args, settings)
     if args.command == "serve":
         from .serve import serve
 
         return serve(settings, host=args.host, port=args.port)
+    if args.command == "worker":
+        from .serve import run_worker
+
+        return run_worker(settings, workers=args.processes)
+    ensure_initialised(settings)
     ctx = Context(settings)
-    if current_revision(ctx.engine) is None:
-        raise GatekeeperError(f"no Gatekeeper instance in {settings.home}: run `gatekeeper init`")
     try:
         return HANDLERS[args.command](args, ctx)
     finally:
         ctx.close()
+
+
+def ensure_initialised(settings: Settings) -> None:
+    """Refuse to run on a home without a database at Alembic head."""
+    from consent_db.db import current_revision, make_engine
+
+    if settings.database_url is None and not (settings.home / "gatekeeper.db").exists():
+        raise GatekeeperError(f"no Gatekeeper instance in {settings.home}: run `gatekeeper init`")
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        if current_revision(engine) is None:
+            raise GatekeeperError(f"database not initialised: run `gatekeeper init` "
+                                  f"(home {settings.home})")
+    finally:
+        engine.dispose()
 
 
 def cmd_init(args, settings: Settings) -> int:
@@ -195,7 +211,7 @@ def cmd_photos(args, ctx: Context) -> int:
                 q = q.where(Photo.status == args.status)
             rows = [photo_summary(p) for p in uow.session.scalars(q)]
         emit(rows, args.json, [f"{r['id']}\t{r['status']}\t{r['faces']} faces\t{r['event']}"
-                               for r in rows])
+                               for r in rows] or ["no photos"])
         return 0
     if args.action == "show":
         with ctx.uow() as uow:

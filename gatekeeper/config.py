@@ -48,10 +48,15 @@ class Settings(BaseSettings):
     academic_year_start_month: int = 9
     academic_year_start_day: int = 1
 
+    daily_hour: int = 2  # the daily purge and clean-up run at this local time
+    daily_minute: int = 30
+    workers: int = 1  # scanning worker processes started by `gatekeeper serve` / `worker`
+
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str | None = None
     session_max_age_s: int = 8 * 3600
+    https_only: bool = False  # set when served over HTTPS: session cookie gets Secure
 
     @property
     def resolved_database_url(self) -> str:

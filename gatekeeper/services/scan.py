@@ -49,6 +49,7 @@ def scan_photo(*, ctx, photo_id: int) -> str:
         if photo is None or photo.status not in (PhotoStatus.RECEIVED, PhotoStatus.SCANNING):
             return photo.status if photo else "missing"
         photo.status = PhotoStatus.SCANNING.value
+        photo.scan_started_at = utcnow()
         uow.commit()
     try:
         return _scan(ctx, photo_id)

@@ -110,7 +110,7 @@ def test_walkthrough(tmp_path, faces_dir, face_engine, database_url):
         "--label", "Office camera")
 
     people_dir = faces_dir / "people"
-    for key, (ext, _g, _f, folder, enrol_photos, _event) in PEOPLE.items():
+    for ext, _g, _f, folder, enrol_photos, _event in PEOPLE.values():
         if enrol_photos:
             cli("enrol", ext, *[str(people_dir / folder / p) for p in enrol_photos])
     c_photo = people_dir / "deepface_person_34" / "deepface__dataset_img35.jpg"

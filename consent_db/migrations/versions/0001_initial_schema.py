@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 02:24:24.597371
+Create Date: 2026-11-26 02:42:04.048902
 """
 
 import sqlalchemy as sa
@@ -129,6 +129,7 @@ def upgrade() -> None:
     sa.Column('redacted_person_ids', sa.JSON(), nullable=False),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('scan_started_at', sa.DateTime(), nullable=True),
     sa.Column('scanned_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], ),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['users.id'], ),

@@ -1,0 +1,44 @@
+"""Finding work that a dead worker or a lost queue message left behind."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from consent_db.models import Approval, Photo, PhotoStatus, Publication, utcnow
+
+
+def stuck_or_waiting(*, ctx, stuck_after: timedelta) -> list[int]:
+    """Photos received but not scanned, or left 'scanning' longer than `stuck_after`."""
+    with ctx.uow() as uow:
+        waiting = list(uow.session.scalars(
+            select(Photo.id).where(Photo.status == PhotoStatus.RECEIVED.value)))
+        stuck = uow.session.scalars(select(Photo.id).where(
+            Photo.status == PhotoStatus.SCANNING.value,
+            Photo.scan_started_at < utcnow() - stuck_after))
+        return sorted(waiting + list(stuck))
+
+
+def unpublished_approvals(*, ctx) -> list[tuple[int, str]]:
+    with ctx.uow() as uow:
+        live = select(Publication.id).where(
+            Publication.photo_id == Approval.photo_id, Publication.channel == Approval.channel,
+            Publication.taken_down_at.is_(None))
+        return [tuple(r) for r in uow.session.execute(
+            select(Approval.photo_id, Approval.channel).join(Photo)
+            .where(Photo.status == PhotoStatus.AWAITING_REVIEW.value, ~live.exists()))]
+
+
+def remove_orphan_public_objects(*, ctx) -> int:
+    """Delete public objects with no live publication (a publish that died half-way)."""
+    removed = 0
+    with ctx.uow() as uow:
+        for channel, store in ctx.stores.public.items():
+            live = set(uow.session.scalars(select(Publication.key).where(
+                Publication.channel == channel, Publication.taken_down_at.is_(None))))
+            for key in list(store.keys()):
+                if key not in live:
+                    store.delete(key)
+                    removed += 1
+    return removed

@@ -1,0 +1,34 @@
+// Keyboard shortcuts (j/k/a/r) and drag-to-cover on the review page.
+(function () {
+  document.addEventListener("keydown", e => {
+    if (["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName)) { return; }
+    const go = id => { const a = document.getElementById(id); if (a) { window.location = a.href; } };
+    if (e.key === "j") { go("next"); }
+    if (e.key === "k") { go("prev"); }
+    if (e.key === "a") { const b = document.getElementById("approve"); if (b) { b.click(); } }
+    if (e.key === "r") { const r = document.getElementById("reject-reason"); if (r) { r.focus(); e.preventDefault(); } }
+  });
+  const svg = document.getElementById("overlay");
+  const stage = document.getElementById("stage");
+  if (!svg) { return; }
+  const drag = document.getElementById("drag");
+  const W = +stage.dataset.width, H = +stage.dataset.height;
+  let start = null;
+  function point(e) { const r = svg.getBoundingClientRect(); return [Math.round((e.clientX - r.left) * W / r.width), Math.round((e.clientY - r.top) * H / r.height)]; }
+  svg.addEventListener("mousedown", e => { start = point(e); drag.removeAttribute("hidden"); e.preventDefault(); });
+  svg.addEventListener("mousemove", e => {
+    if (!start) { return; }
+    const [x, y] = point(e);
+    drag.setAttribute("x", Math.min(x, start[0])); drag.setAttribute("y", Math.min(y, start[1]));
+    drag.setAttribute("width", Math.abs(x - start[0])); drag.setAttribute("height", Math.abs(y - start[1]));
+  });
+  svg.addEventListener("mouseup", e => {
+    if (!start) { return; }
+    const [x, y] = point(e); const s = start; start = null;
+    if (Math.abs(x - s[0]) < 8 || Math.abs(y - s[1]) < 8) { drag.setAttribute("hidden", ""); return; }
+    if (!confirm("Cover this area in every published copy?")) { drag.setAttribute("hidden", ""); return; }
+    const f = document.getElementById("cover-form");
+    f.x0.value = Math.min(x, s[0]); f.y0.value = Math.min(y, s[1]); f.x1.value = Math.max(x, s[0]); f.y1.value = Math.max(y, s[1]);
+    f.submit();
+  });
+})();

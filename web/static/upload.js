@@ -1,0 +1,58 @@
+// Upload each file on its own request so every file gets a progress bar and a result.
+(function () {
+  const form = document.getElementById("upload-form");
+  const input = document.getElementById("files");
+  const drop = document.getElementById("drop");
+  const list = document.getElementById("progress");
+  const overall = document.getElementById("overall");
+  const overallBar = document.getElementById("overall-bar");
+  const overallText = document.getElementById("overall-text");
+  let picked = [];
+
+  function addFiles(files) { picked = picked.concat(Array.from(files)); drop.querySelector("p").textContent = picked.length + " file(s) ready"; }
+  input.addEventListener("change", () => { picked = []; addFiles(input.files); });
+  ["dragenter", "dragover"].forEach(t => drop.addEventListener(t, e => { e.preventDefault(); drop.classList.add("over"); }));
+  ["dragleave", "drop"].forEach(t => drop.addEventListener(t, e => { e.preventDefault(); drop.classList.remove("over"); }));
+  drop.addEventListener("drop", e => addFiles(e.dataTransfer.files));
+
+  function send(file, row, done) {
+    const body = new FormData();
+    body.append("file", file, file.webkitRelativePath || file.name);
+    body.append("event", form.event.value);
+    body.append("csrf", form.csrf.value);
+    const xhr = new XMLHttpRequest();
+    const bar = row.querySelector("progress");
+    xhr.upload.onprogress = e => { if (e.lengthComputable) { bar.value = 100 * e.loaded / e.total; } };
+    xhr.onload = () => {
+      let r; try { r = JSON.parse(xhr.responseText); } catch (err) { r = { outcome: "rejected", reason: "server error " + xhr.status }; }
+      if (xhr.status >= 400) { r = { outcome: "rejected", reason: r.detail || ("server error " + xhr.status) }; }
+      bar.value = 100;
+      row.className = "outcome-" + r.outcome;
+      row.querySelector(".result").innerHTML = "<strong>" + r.outcome + "</strong>" + (r.photo_id ? " (photo " + r.photo_id + ")" : "") + (r.reason ? ": " + r.reason.replace(/</g, "&lt;") : "");
+      done();
+    };
+    xhr.onerror = () => { row.className = "outcome-rejected"; row.querySelector(".result").textContent = "network error: try again"; done(); };
+    xhr.open("POST", "/api/photos");
+    xhr.send(body);
+  }
+
+  form.addEventListener("submit", e => {
+    if (!picked.length) { return; }
+    e.preventDefault();
+    list.innerHTML = ""; overall.hidden = false;
+    let finished = 0; const total = picked.length;
+    const rows = picked.map(f => {
+      const li = document.createElement("li");
+      li.innerHTML = "<progress max='100' value='0'></progress><span class='name'></span> <span class='result'>uploading…</span>";
+      li.querySelector(".name").textContent = f.name;
+      list.appendChild(li); return li;
+    });
+    let next = 0;
+    function pump() {
+      if (next >= total) { return; }
+      const i = next++;
+      send(picked[i], rows[i], () => { finished++; overallBar.value = 100 * finished / total; overallText.textContent = finished + " of " + total + " done"; pump(); });
+    }
+    for (let k = 0; k < Math.min(3, total); k++) { pump(); }
+  });
+})();
