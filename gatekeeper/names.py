@@ -24,6 +24,14 @@ def words(text: str) -> list[str]:
     return _WORD.findall(_fold(text))
 
 
+def name_words(name: str) -> set[str]:
+    """The words a name can appear as: "O'Neill" -> {neill, oneill}; "Jones-Smith" -> {jones, smith,
+    jonessmith}. Single letters are dropped (they would match any initial)."""
+    parts = {w for w in words(name) if len(w) > 1}
+    joined = "".join(words(name))
+    return parts | ({joined} if len(joined) > 1 else set())
+
+
 def slugify(text: str) -> str:
     """'Sports Day 2026!' -> 'sports-day-2026'."""
     slug = "-".join(words(text))
@@ -39,8 +47,8 @@ def names_found(text: str, people: Iterable[tuple[str, str]], channel: str) -> l
     present = set(words(text))
     reasons: set[str] = set()
     for given, family in people:
-        family_words = set(words(family))
-        given_words = set(words(given))
+        family_words = name_words(family)
+        given_words = name_words(given)
         if family_words and family_words & present and given_words & present:
             reasons.add("a full name")
         elif channel == "online" and family_words and family_words & present:

@@ -1,0 +1,201 @@
+"""A photo's way through the services on a real database: ingest, scan, approve, publish,
+take down; and every failure fails closed."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from consent_db.audit import verify_chain
+from consent_db.models import AuditEvent, FaceTemplate, Photo, PhotoStatus, Publication
+from gatekeeper.errors import InvalidState, PermissionDenied
+from gatekeeper.services.devices import add_device
+from gatekeeper.services.enrol import enrol
+from gatekeeper.services.ingest import IngestOutcome, ingest_bytes
+from gatekeeper.services.publish import publish_approved, recheck_live
+from gatekeeper.services.review import approve, release
+from gatekeeper.services.scan import scan_pending, scan_photo
+from tests import imagegen
+from tests.integration.helpers import consent, people, person_row, users
+
+TOM = imagegen.FIXTURES / "tom_cruise.jpg"
+EILEEN = imagegen.FIXTURES / "eileen_collins.png"
+
+
+@pytest.fixture
+def school(ctx):
+    """Two enrolled, online-consented pupils (the public-domain fixtures) and a school camera."""
+    u = users(ctx)
+    people(ctx, person_row("TOM"), person_row("EIL"))
+    for ext in ("TOM", "EIL"):
+        consent(ctx, ext)
+    enrol(ctx=ctx, external_id="TOM", photos=[("tom.jpg", TOM.read_bytes())], today=date.today())
+    enrol(ctx=ctx, external_id="EIL", photos=[("eil.png", EILEEN.read_bytes())], today=date.today())
+    with ctx.uow() as uow:
+        add_device(uow=uow, make="Canon", model="EOS 250D", serial="0123456789")
+    return u
+
+
+def event_photo(seed_faces=("tom", "eileen"), exif=True) -> bytes:
+    faces = {"tom": imagegen.load(TOM), "eileen": imagegen.load(EILEEN).crop((120, 20, 330, 230))}
+    canvas, _ = imagegen.row_of_faces([faces[f] for f in seed_faces], height=380)
+    return imagegen.jpeg(canvas, imagegen.exif_bytes() if exif else None)
+
+
+def ingest(ctx, user, data, name="x.jpg"):
+    return ingest_bytes(ctx=ctx, data=data, name=name, event_name="Trip", actor_id=user.id)
+
+
+def test_ingest_dedupes_holds_and_rejects_per_file(ctx, school):
+    office = school["office1"]
+    data = event_photo()
+    first = ingest(ctx, office, data)
+    assert first.outcome is IngestOutcome.ACCEPTED
+    assert ingest(ctx, office, data).outcome is IngestOutcome.DUPLICATE
+    assert ingest(ctx, office, event_photo(exif=False)).outcome is IngestOutcome.HELD
+    bad = ingest(ctx, office, data[:3000])
+    assert bad.outcome is IngestOutcome.REJECTED and "truncated" in bad.reason
+    with ctx.uow() as uow:
+        photo = uow.session.get(Photo, first.photo_id)
+        assert ctx.stores.private.get(photo.original_key) == data
+        assert photo.camera_serial == "0123456789" and photo.number == 1
+
+
+def test_original_is_stored_before_the_commit(ctx, school, monkeypatch):
+    """If the store write fails, nothing is recorded; a failed commit leaves the original stored."""
+    class Broken(Exception):
+        pass
+
+    def refuse(*_a, **_k):
+        raise Broken
+
+    monkeypatch.setattr(ctx.stores.private, "put", refuse)
+    with pytest.raises(Broken):
+        ingest(ctx, school["office1"], event_photo())
+    with ctx.uow() as uow:
+        assert uow.session.scalars(select(Photo)).all() == []
+
+
+def test_scan_identifies_and_review_flow(ctx, school):
+    photo_id = ingest(ctx, school["office1"], event_photo()).photo_id
+    assert scan_pending(ctx=ctx) == {photo_id: "awaiting_review"}
+    with ctx.uow() as uow:
+        from consent_db.models import Person
+
+        photo = uow.session.get(Photo, photo_id)
+        identified = {uow.session.get(Person, f.person_id).external_id
+                      for f in photo.faces if f.person_id}
+    assert identified == {"TOM", "EIL"}
+    with pytest.raises(PermissionDenied):
+        approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["office1"])
+    approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["editor1"])
+    [result] = publish_approved(ctx=ctx, channel="online")
+    assert result.location and result.refused is None
+    assert publish_approved(ctx=ctx, channel="online") == []
+
+
+def test_uploader_cannot_approve_even_as_editor(ctx, school):
+    from gatekeeper.services.users import add_user
+
+    with ctx.uow() as uow:
+        both = add_user(uow=uow, username="both", roles="office,editor", password="long-password-1")
+        uow.commit()
+    photo_id = ingest(ctx, both, event_photo()).photo_id
+    scan_photo(ctx=ctx, photo_id=photo_id)
+    with pytest.raises(PermissionDenied, match="uploaded by both"):
+        approve(ctx=ctx, photo_id=photo_id, channel="online", user=both)
+
+
+def test_held_photo_needs_a_dpo(ctx, school):
+    photo_id = ingest(ctx, school["office1"], event_photo(exif=False)).photo_id
+    assert scan_pending(ctx=ctx) == {}
+    with pytest.raises(PermissionDenied):
+        release(ctx=ctx, photo_id=photo_id, user=school["editor1"])
+    release(ctx=ctx, photo_id=photo_id, user=school["dpo1"])
+    assert scan_pending(ctx=ctx) == {photo_id: "awaiting_review"}
+    with pytest.raises(InvalidState):
+        release(ctx=ctx, photo_id=photo_id, user=school["dpo1"])
+
+
+def test_scan_error_blocks_the_photo(ctx, school, monkeypatch):
+    photo_id = ingest(ctx, school["office1"], event_photo()).photo_id
+
+    def explode(*_a, **_k):
+        raise RuntimeError("detector crashed")
+
+    monkeypatch.setattr(ctx.faces, "find_faces", explode)
+    assert scan_photo(ctx=ctx, photo_id=photo_id) == "blocked"
+    with ctx.uow() as uow:
+        photo = uow.session.get(Photo, photo_id)
+        assert photo.status == "blocked" and "RuntimeError" in photo.status_reason
+    with pytest.raises(InvalidState):
+        approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["editor1"])
+
+
+def test_missing_original_blocks_at_scan(ctx, school):
+    photo_id = ingest(ctx, school["office1"], event_photo()).photo_id
+    with ctx.uow() as uow:
+        ctx.stores.private.delete(uow.session.get(Photo, photo_id).original_key)
+    assert scan_photo(ctx=ctx, photo_id=photo_id) == "blocked"
+
+
+def test_withdrawal_takes_down_and_leaving_drops_templates(ctx, school):
+    photo_id = ingest(ctx, school["office1"], event_photo()).photo_id
+    scan_photo(ctx=ctx, photo_id=photo_id)
+    approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["editor1"])
+    [res] = publish_approved(ctx=ctx)
+    assert recheck_live(ctx=ctx) == []
+    consent(ctx, "TOM", granted="no", on=date.today())
+    downed = recheck_live(ctx=ctx)
+    assert len(downed) == 1
+    with ctx.uow() as uow:
+        pub = uow.session.get(Publication, downed[0])
+        assert pub.taken_down_reason == "consent withdrawn or lapsed"
+        assert not ctx.stores.public["online"].exists(pub.key)
+    # a later academic year: consent lapses for everybody
+    assert recheck_live(ctx=ctx, on=date.today() + timedelta(days=400)) == []
+    people(ctx, person_row("TOM", left=date.today().isoformat()), person_row("EIL", bio="no"))
+    with ctx.uow() as uow:
+        assert uow.session.scalars(select(FaceTemplate)).all() == []
+
+
+def test_safeguarding_flag_blocks(ctx, school):
+    people(ctx, person_row("TOM", flag="yes"), person_row("EIL"))
+    photo_id = ingest(ctx, school["office1"], event_photo()).photo_id
+    assert scan_photo(ctx=ctx, photo_id=photo_id) == PhotoStatus.BLOCKED
+    with ctx.uow() as uow:
+        assert "safeguarding" in uow.session.get(Photo, photo_id).status_reason
+
+
+def test_audit_chain_and_no_names(ctx, school):
+    photo_id = ingest(ctx, school["office1"], event_photo()).photo_id
+    scan_photo(ctx=ctx, photo_id=photo_id)
+    with ctx.uow() as uow:
+        assert verify_chain(uow.session) is None
+        text = json.dumps([[e.action, e.details] for e in uow.session.scalars(select(AuditEvent))])
+        assert "GivenTOM" not in text and "FamilyTOM" not in text
+        first = uow.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).first()
+        first.details = {"tampered": True}
+        uow.commit()
+    with ctx.uow() as uow:
+        assert verify_chain(uow.session) == first.id
+
+
+def test_enrolment_refusals(ctx, school):
+    from gatekeeper.errors import EnrolmentRefused
+
+    people(ctx, person_row("TOM"), person_row("EIL"), person_row("NOB", bio="no"))
+    with pytest.raises(EnrolmentRefused, match="no biometric consent"):
+        enrol(ctx=ctx, external_id="NOB", photos=[("t.jpg", TOM.read_bytes())], today=date.today())
+    with pytest.raises(EnrolmentRefused, match="2 faces|faces in the reference"):
+        enrol(ctx=ctx, external_id="TOM", photos=[("g.jpg", event_photo())], today=date.today())
+    blank = imagegen.jpeg(Image.new("RGB", (200, 200), (90, 90, 90)))
+    with pytest.raises(EnrolmentRefused, match="no face"):
+        enrol(ctx=ctx, external_id="TOM", photos=[("b.jpg", blank)], today=date.today())
+    with pytest.raises(EnrolmentRefused, match="corrupt|truncated"):
+        enrol(ctx=ctx, external_id="TOM", photos=[("c.jpg", TOM.read_bytes()[:4000])],
+              today=date.today())

@@ -1,0 +1,53 @@
+"""The face engine on real faces: orientation, size and blur gates, encoding consistency."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from gatekeeper.faces import FaceQuality
+from tests import imagegen
+
+
+def tom() -> Image.Image:
+    return imagegen.load(imagegen.FIXTURES / "tom_cruise.jpg")
+
+
+def main_face(faces):
+    return max(faces, key=lambda f: f.box.width)
+
+
+def test_finds_and_encodes_a_face(face_engine):
+    face = main_face(face_engine.find_faces(tom(), False))
+    assert face.quality is FaceQuality.OK and face.encoding.shape == (128,)
+    assert face.box.width > 300
+
+
+def test_sideways_photo_without_orientation_is_found_and_matches(face_engine):
+    upright = main_face(face_engine.find_faces(tom(), False))
+    for turn in (Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270):
+        sideways = tom().transpose(turn)
+        found = main_face(face_engine.find_faces(sideways, look_sideways=True))
+        assert found.rotation in (90, 270)
+        assert found.encoding is not None
+        assert np.linalg.norm(found.encoding - upright.encoding) < 0.25
+
+
+def test_tiny_face_is_found_but_not_identifiable(face_engine):
+    small = tom().resize((35, 50))  # a face about 27 px wide
+    canvas = Image.new("RGB", (400, 300), (120, 140, 160))
+    canvas.paste(small, (150, 100))
+    faces = face_engine.find_faces(canvas, False)
+    assert faces, "a 27-px face must still be detected (it will be covered)"
+    assert all(f.quality is FaceQuality.TOO_SMALL and f.encoding is None for f in faces)
+
+
+def test_blurred_face_is_not_identifiable(face_engine):
+    blurred = tom().filter(ImageFilter.GaussianBlur(14))
+    faces = face_engine.find_faces(blurred, False)
+    assert faces and all(f.encoding is None for f in faces if f.box.width > 200)
+    assert main_face(faces).quality is FaceQuality.TOO_BLURRED
+
+
+def test_no_face_in_a_plain_image(face_engine):
+    assert face_engine.find_faces(Image.new("RGB", (300, 200), (200, 200, 200)), True) == []
