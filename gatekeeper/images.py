@@ -66,9 +66,13 @@ def open_checked(data: bytes, max_pixels: int) -> Image.Image:
     return img
 
 
-def decode(data: bytes, max_pixels: int) -> DecodedImage:
-    """Fully decode `data` into upright sRGB RGB pixels, or raise InvalidImage with a reason."""
+def decode(data: bytes, max_pixels: int, draft_to: tuple[int, int] | None = None) -> DecodedImage:
+    """Fully decode `data` into upright sRGB RGB pixels, or raise InvalidImage with a reason.
+
+    `draft_to` lets JPEG decode at a reduced scale (at least that size) for previews."""
     img = open_checked(data, max_pixels)
+    if draft_to and img.format == "JPEG":
+        img.draft("RGB", draft_to)
     fmt = img.format or "UNKNOWN"
     try:
         tag = img.getexif().get(0x0112)

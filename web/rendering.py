@@ -22,7 +22,8 @@ def review_image(ctx, photo_id: int, max_side: int = 1600) -> bytes:
         from gatekeeper.errors import NotFound
 
         raise NotFound(f"photo {photo_id} has no stored image (purged)")
-    img = decode(ctx.stores.private.get(key), ctx.settings.max_image_pixels).pixels
+    img = decode(ctx.stores.private.get(key), ctx.settings.max_image_pixels,
+                 draft_to=(max_side, max_side)).pixels
     img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     img.save(buf, "JPEG", quality=85)

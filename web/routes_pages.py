@@ -100,8 +100,9 @@ def photo_page(request: Request, ctx: ContextDep, photo_id: int, user=roles(*SEE
 
 
 @router.get("/photos/{photo_id}/image")
-def photo_image(ctx: ContextDep, photo_id: int, user=roles(*SEE_PHOTOS)):
-    return Response(review_image(ctx, photo_id), media_type="image/jpeg", headers=NO_STORE)
+def photo_image(ctx: ContextDep, photo_id: int, size: int = 1600, user=roles(*SEE_PHOTOS)):
+    data = review_image(ctx, photo_id, max_side=min(max(size, 64), 1600))
+    return Response(data, media_type="image/jpeg", headers=NO_STORE)
 
 
 @router.get("/photos/{photo_id}/preview/{channel}")

@@ -1,0 +1,174 @@
+"""The office and the editor in real headless Chromium against a live server."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gatekeeper.services.devices import add_device
+from gatekeeper.services.enrol import enrol
+from gatekeeper.services.scan import scan_pending
+from tests import imagegen
+from tests.integration.helpers import consent, people, person_row, users
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+PASSWORD = "long-password-1"
+
+
+@pytest.fixture
+def live(ctx):
+    """The app served by uvicorn on a free localhost port, sharing the test's Context."""
+    import uvicorn
+
+    from web.app import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(ctx.settings, ctx), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if server.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+def sign_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/signin")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def test_office_uploads_and_editor_publishes(ctx, live, browser, tmp_path):
+    u = users(ctx)
+    people(ctx, person_row("TOM"), person_row("EIL"))
+    consent(ctx, "TOM")
+    enrol(ctx=ctx, external_id="TOM", photos=[("t.jpg", (imagegen.FIXTURES / "tom_cruise.jpg")
+                                                .read_bytes())], today=date.today())
+    with ctx.uow() as uow:
+        add_device(uow=uow, make="Canon", model="EOS 250D", serial="0123456789")
+    tom = imagegen.load(imagegen.FIXTURES / "tom_cruise.jpg")
+    eileen = imagegen.load(imagegen.FIXTURES / "eileen_collins.png").crop((120, 20, 330, 230))
+    files = []
+    for i, faces in enumerate([[tom, eileen], [eileen], [tom]]):
+        path = tmp_path / f"photo{i}.jpg"
+        path.write_bytes(imagegen.jpeg(imagegen.row_of_faces(faces, height=360)[0],
+                                       imagegen.exif_bytes()))
+        files.append(path)
+    shutil.copy(files[0], tmp_path / "copy-of-photo0.jpg")
+    (tmp_path / "broken.jpg").write_bytes(files[1].read_bytes()[:2500])
+    files += [tmp_path / "copy-of-photo0.jpg", tmp_path / "broken.jpg"]
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, live, "office1")
+    page.wait_for_url(f"{live}/upload")
+    page.fill("input[name=event]", "Sports Day 2026")
+    page.set_input_files("#files", [str(f) for f in files])
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("text=5 of 5 done")
+    page.screenshot(path=str(SHOTS / "upload.png"), full_page=True)
+    results = page.inner_text("#progress")
+    assert results.count("accepted") == 3
+    first_id = int(re.search(r"photo0\.jpg\s+accepted \(photo (\d+)\)", results).group(1))
+    assert re.search(rf"copy-of-photo0\.jpg\s+duplicate.*already ingested as photo {first_id}",
+                     results)
+    assert re.search(r"broken\.jpg\s+rejected: corrupt or truncated", results)
+
+    assert scan_pending(ctx=ctx)  # the worker's job
+
+    editor = browser.new_page(viewport={"width": 1400, "height": 1000})
+    sign_in(editor, live, "editor1")
+    editor.wait_for_url(f"{live}/review")
+    assert editor.locator(".grid li").count() == 3
+    editor.screenshot(path=str(SHOTS / "queue.png"), full_page=True)
+    editor.click(f"a[href='/photos/{first_id}']")
+    editor.wait_for_selector("#overlay rect.face")
+    assert editor.locator("#overlay rect.shown").count() == 1
+    assert editor.locator("#overlay rect.covered").count() >= 1
+    editor.screenshot(path=str(SHOTS / "photo.png"), full_page=True)
+    # identify the unknown face by hand as EIL (who has no online consent: stays covered)
+    unknown = editor.locator("ol.faces li", has_text="unknown").first
+    unknown.locator("input[name=external_id]").fill("EIL")
+    unknown.locator("button", has_text="Identify").click()
+    editor.wait_for_selector("ol.faces li:has-text('EIL')")
+    editor.click("#approve")
+    name = f"sports-day-2026-{first_id:04d}.jpg"
+    editor.wait_for_selector(f"text={name}")
+    published = ctx.settings.public_dir / "online" / name
+    assert published.exists()
+    editor.screenshot(path=str(SHOTS / "published.png"), full_page=True)
+
+
+def test_uploader_cannot_approve_and_page_says_why(ctx, live, browser):
+    from gatekeeper.services.ingest import ingest_bytes
+    from gatekeeper.services.users import add_user
+
+    users(ctx)
+    with ctx.uow() as uow:
+        add_user(uow=uow, username="both", roles="office,editor", password=PASSWORD)
+        uow.commit()
+        add_device(uow=uow, make="Canon", model="EOS", serial="0123456789")
+    with ctx.uow() as uow:
+        from consent_db.models import User
+        from sqlalchemy import select
+
+        both = uow.session.scalar(select(User).where(User.username == "both"))
+    img = imagegen.row_of_faces([imagegen.load(imagegen.FIXTURES / "tom_cruise.jpg")])[0]
+    ingest_bytes(ctx=ctx, data=imagegen.jpeg(img, imagegen.exif_bytes()), name="a.jpg",
+                 event_name="Trip", actor_id=both.id)
+    scan_pending(ctx=ctx)
+    page = browser.new_page()
+    sign_in(page, live, "both")
+    page.goto(f"{live}/photos/1")
+    assert "You uploaded this photo" in page.inner_text("#own-upload")
+    assert page.locator("#approve").count() == 0
+
+
+def test_governor_gets_403_and_forms_need_csrf(ctx, live):
+    users(ctx)
+    client = httpx.Client(base_url=live, follow_redirects=False)
+    page = client.get("/signin")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    assert client.post("/signin", data={"username": "gov1", "password": PASSWORD}).status_code == 403
+    ok = client.post("/signin", data={"username": "gov1", "password": PASSWORD, "csrf": token})
+    assert ok.status_code == 303
+    for url in ("/photos/1", "/photos/1/image", "/api/photos/1", "/api/photos/1/image", "/review"):
+        assert client.get(url, headers={"accept": "application/json"}).status_code == 403, url
+    wrong = httpx.Client(base_url=live)
+    wrong.get("/signin")
+    assert wrong.post("/signin", data={"username": "gov1", "password": "nope", "csrf": "x"}
+                      ).status_code == 403
+    anon = httpx.Client(base_url=live)
+    assert anon.get("/api/photos", headers={"accept": "application/json"}).status_code == 401
+    page = anon.get("/review", headers={"accept": "text/html"}, follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"].startswith("/signin")
