@@ -201,6 +201,7 @@ class Approval(Base):
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     approved_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    caption: Mapped[str | None] = mapped_column(Text, nullable=True)  # checked for names
     approved_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     photo: Mapped[Photo] = relationship(back_populates="approvals")
 

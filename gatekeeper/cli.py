@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("ids", nargs="+", type=int)
     ap.add_argument("--channel", required=True, choices=CHANNELS)
     ap.add_argument("--by", required=True)
+    ap.add_argument("--caption", help="caption / alt text published with the photo (checked for names)")
 
     pub = sub.add_parser("publish", help="publish every approved photo")
     pub.add_argument("--channel", choices=CHANNELS)

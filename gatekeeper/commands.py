@@ -269,7 +269,7 @@ def cmd_approve(args, ctx: Context) -> int:
     failed = 0
     for pid in args.ids:
         try:
-            approve(ctx=ctx, photo_id=pid, channel=args.channel, user=user)
+            approve(ctx=ctx, photo_id=pid, channel=args.channel, user=user, caption=args.caption)
             print(f"photo {pid}: approved for {args.channel}")
         except (GatekeeperError, NotFound) as exc:
             failed += 1

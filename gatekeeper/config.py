@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 60_000_000
 
     cover_mode: str = "solid"  # "solid" or "pixelate"
-    publish_max_side: int = 2048
+    publish_max_side: int = 2048  # online
+    publish_max_side_other: int = 4096  # display and print
+    png_channels: str = ""  # comma-separated channels published as PNG instead of JPEG
     publish_quality: int = 88
     retention_years_with_consent: int = 3
     retention_grace_days: int = 30
@@ -62,6 +64,14 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """The configured database, or a SQLite file inside the instance home."""
         return self.database_url or f"sqlite:///{(self.home / 'gatekeeper.db').resolve()}"
+
+    def max_side_for(self, channel: str) -> int:
+        return self.publish_max_side if channel == "online" else self.publish_max_side_other
+
+    def format_for(self, channel: str) -> str:
+        """'PNG' for channels configured to keep PNG, else 'JPEG'."""
+        wanted = {c.strip() for c in self.png_channels.split(",") if c.strip()}
+        return "PNG" if channel in wanted else "JPEG"
 
     @property
     def private_dir(self) -> Path:

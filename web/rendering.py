@@ -41,5 +41,5 @@ def preview(ctx, photo_id: int, channel: str) -> bytes:
             from gatekeeper.errors import InvalidState
 
             raise InvalidState(f"photo {photo_id} is blocked: {decision.blocked_reason}")
-        return render(ctx=ctx, photo=photo, decision=decision,
+        return render(ctx=ctx, photo=photo, decision=decision, channel=channel,
                       data=ctx.stores.private.get(photo.original_key))

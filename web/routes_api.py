@@ -56,7 +56,7 @@ async def upload_photo(request: Request, ctx: ContextDep, file: UploadFile,
 
 @router.post("/photos/{photo_id}/approve")
 def approve_photo(request: Request, ctx: ContextDep, photo_id: int, channel: str = Form(...),
-                  csrf: str = Form(""), user=roles("editor", "dpo")):
+                  caption: str = Form(""), csrf: str = Form(""), user=roles("editor", "dpo")):
     check_csrf(request, csrf or request.headers.get("x-csrf-token"))
-    a = review.approve(ctx=ctx, photo_id=photo_id, channel=channel, user=user)
+    a = review.approve(ctx=ctx, photo_id=photo_id, channel=channel, user=user, caption=caption)
     return {"photo_id": a.photo_id, "channel": a.channel}

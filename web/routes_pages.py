@@ -112,10 +112,10 @@ def photo_preview(ctx: ContextDep, photo_id: int, channel: str, user=roles("edit
 
 @router.post("/photos/{photo_id}/approve")
 def approve(request: Request, ctx: ContextDep, photo_id: int, channel: list[str] = Form(...),
-            csrf: str = Form(""), user=roles("editor", "dpo")):
+            caption: str = Form(""), csrf: str = Form(""), user=roles("editor", "dpo")):
     check_csrf(request, csrf)
     for ch in channel:
-        review.approve(ctx=ctx, photo_id=photo_id, channel=ch, user=user)
+        review.approve(ctx=ctx, photo_id=photo_id, channel=ch, user=user, caption=caption)
     from gatekeeper.services.publish import publish_one
 
     for ch in channel:

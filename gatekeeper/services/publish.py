@@ -19,7 +19,7 @@ from ..images import decode
 from ..names import names_found
 from ..policy import PhotoDecision, Verdict, decide
 from ..redact import CoverMode, Region, cover, head_region
-from ..rendition import encode_jpeg
+from ..rendition import EXTENSIONS, MEDIA_TYPES, encode
 from .facts import face_facts, person_facts
 from .review import check_channel
 
@@ -34,8 +34,8 @@ class PublishResult:
     refused: str | None = None
 
 
-def render(*, ctx, photo: Photo, decision: PhotoDecision, data: bytes) -> bytes:
-    """The exact bytes that would be published for this photo and decision."""
+def render(*, ctx, photo: Photo, decision: PhotoDecision, data: bytes, channel: str) -> bytes:
+    """The exact bytes that would be published for this photo, decision and channel."""
     img = decode(data, ctx.settings.max_image_pixels).pixels
     regions = [
         (head_region(f.top, f.right, f.bottom, f.left, img.width, img.height), True)
@@ -43,16 +43,17 @@ def render(*, ctx, photo: Photo, decision: PhotoDecision, data: bytes) -> bytes:
     ]
     regions += [(Region(c.x0, c.y0, c.x1, c.y1), False) for c in photo.covers]
     covered = cover(img, regions, CoverMode(ctx.settings.cover_mode))
-    return encode_jpeg(covered, ctx.settings.publish_max_side, ctx.settings.publish_quality)
+    s = ctx.settings
+    return encode(covered, s.format_for(channel), s.max_side_for(channel), s.publish_quality)
 
 
-def public_key(session, photo: Photo, channel: str) -> str:
+def public_key(session, photo: Photo, channel: str, ext: str) -> str:
     """Event slug + number; a slug that carries anyone's name is replaced by a neutral one."""
     people = session.execute(select(Person.given_name, Person.family_name)).all()
     slug = photo.event.slug
     if names_found(slug.replace("-", " "), people, channel):
         slug = f"event-{photo.event_id}"
-    return f"{slug}-{photo.number:04d}.jpg"
+    return f"{slug}-{photo.number:04d}.{ext}"
 
 
 def _block(uow, photo: Photo, reason: str) -> None:
@@ -75,7 +76,7 @@ def publish_one(*, ctx, photo_id: int, channel: str, on: date) -> PublishResult:
             uow.commit()
             return PublishResult(photo_id, channel, None, decision.blocked_reason)
         try:
-            data = render(ctx=ctx, photo=photo, decision=decision,
+            data = render(ctx=ctx, photo=photo, decision=decision, channel=channel,
                           data=ctx.stores.private.get(photo.original_key))
         except Exception as exc:  # fail closed: nothing is published, the photo is blocked
             reason = f"publishing failed ({type(exc).__name__}: {exc})"[:250]
@@ -85,13 +86,16 @@ def publish_one(*, ctx, photo_id: int, channel: str, on: date) -> PublishResult:
             _block(uow, photo, reason)
             uow.commit()
             return PublishResult(photo_id, channel, None, reason)
-        key = public_key(uow.session, photo, channel)
+        fmt = ctx.settings.format_for(channel)
+        key = public_key(uow.session, photo, channel, EXTENSIONS[fmt])
         store = ctx.stores.public[channel]
-        store.put(key, data, "image/jpeg")
+        store.put(key, data, MEDIA_TYPES[fmt])
+        approval = next((a for a in photo.approvals if a.channel == channel), None)
         shown = sorted({f.person_id for f in photo.faces
                         if decision.faces.get(f.id) is Verdict.SHOW and f.person_id})
         pub = Publication(photo_id=photo.id, channel=channel, key=key,
-                          location=store.locate(key), shown_person_ids=shown)
+                          location=store.locate(key), shown_person_ids=shown,
+                          caption=approval.caption if approval else None)
         uow.session.add(pub)
         uow.flush()
         audit.record(uow.session, "photo.published", "publication", pub.id, None,

@@ -17,7 +17,7 @@ from consent_db.models import ConsentRecord, Face, Person, Photo, PhotoStatus
 
 from ..images import decode
 from ..redact import CoverMode, cover, head_region
-from ..rendition import encode_jpeg
+from ..rendition import encode_jpeg  # originals covered in place are kept as JPEG
 from ..retention import retention_date
 from .publish import take_down
 

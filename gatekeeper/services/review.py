@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from consent_db import audit
-from consent_db.models import Approval, Face, ManualCover, Photo, PhotoStatus
+from consent_db.models import Approval, Face, ManualCover, Person, Photo, PhotoStatus
 
 from ..config import CHANNELS
 from ..errors import GatekeeperError, InvalidState, NotFound, PermissionDenied
+from ..names import names_found
 from ..policy import decide
 from .facts import face_facts, person_facts
 from .people import get_person
@@ -26,7 +29,19 @@ def check_channel(channel: str) -> str:
     return channel
 
 
-def approve(*, ctx, photo_id: int, channel: str, user) -> Approval:
+def check_caption(session, caption: str | None, channel: str) -> str | None:
+    """Refuse (never rewrite) a caption that names anyone as the channel forbids."""
+    if not caption or not caption.strip():
+        return None
+    people = session.execute(select(Person.given_name, Person.family_name)).all()
+    reasons = names_found(caption, people, channel)
+    if reasons:
+        raise GatekeeperError(f"caption refused for {channel}: it contains {' and '.join(reasons)}"
+                              " of someone on the school's roll")
+    return caption.strip()
+
+
+def approve(*, ctx, photo_id: int, channel: str, user, caption: str | None = None) -> Approval:
     """Approve a reviewed photo for a channel; never by its uploader (separation of duties)."""
     check_channel(channel)
     with ctx.uow() as uow:
@@ -42,10 +57,12 @@ def approve(*, ctx, photo_id: int, channel: str, user) -> Approval:
                          ctx.today(), ctx.year_start)
         if verdict.blocked:
             raise InvalidState(f"photo {photo_id} is blocked: {verdict.blocked_reason}")
+        caption = check_caption(uow.session, caption, channel)
         existing = next((a for a in photo.approvals if a.channel == channel), None)
         if existing is not None:
             return existing
-        approval = Approval(photo_id=photo.id, channel=channel, approved_by_id=user.id)
+        approval = Approval(photo_id=photo.id, channel=channel, approved_by_id=user.id,
+                            caption=caption)
         uow.session.add(approval)
         uow.flush()
         audit.record(uow.session, "photo.approved", "photo", photo.id, user.id, channel=channel)

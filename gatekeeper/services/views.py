@@ -58,6 +58,7 @@ def photo_detail(session, photo: Photo, on, year_start) -> dict:
         "channels": channels,
         "publications": [
             {"id": p.id, "channel": p.channel, "key": p.key, "location": p.location,
+             "caption": p.caption,
              "published_at": p.published_at.isoformat(),
              "taken_down_at": p.taken_down_at.isoformat() if p.taken_down_at else None,
              "taken_down_reason": p.taken_down_reason}

@@ -139,8 +139,9 @@ def test_uploader_cannot_approve_and_page_says_why(ctx, live, browser):
         uow.commit()
         add_device(uow=uow, make="Canon", model="EOS", serial="0123456789")
     with ctx.uow() as uow:
-        from consent_db.models import User
         from sqlalchemy import select
+
+        from consent_db.models import User
 
         both = uow.session.scalar(select(User).where(User.username == "both"))
     img = imagegen.row_of_faces([imagegen.load(imagegen.FIXTURES / "tom_cruise.jpg")])[0]

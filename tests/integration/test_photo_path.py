@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -199,3 +200,38 @@ def test_enrolment_refusals(ctx, school):
     with pytest.raises(EnrolmentRefused, match="corrupt|truncated"):
         enrol(ctx=ctx, external_id="TOM", photos=[("c.jpg", TOM.read_bytes()[:4000])],
               today=date.today())
+
+
+def test_captions_with_family_or_full_names_are_refused_online(ctx, school):
+    from gatekeeper.errors import GatekeeperError
+
+    photo_id = ingest(ctx, school["office1"], event_photo()).photo_id
+    scan_photo(ctx=ctx, photo_id=photo_id)
+    with pytest.raises(GatekeeperError, match="a full name"):
+        approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["editor1"],
+                caption="Well done GivenTOM FamilyTOM!")
+    with pytest.raises(GatekeeperError, match="a family name"):
+        approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["editor1"],
+                caption="The FamilyTOM's team")
+    approve(ctx=ctx, photo_id=photo_id, channel="print", user=school["editor1"],
+            caption="The FamilyTOM's team")  # print allows a family name alone
+    approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["editor1"],
+            caption="GivenTOM wins the sack race")
+    results = {r.channel: r for r in publish_approved(ctx=ctx)}
+    with ctx.uow() as uow:
+        pub = uow.session.scalar(select(Publication).where(Publication.channel == "online"))
+        assert pub.caption == "GivenTOM wins the sack race"
+    assert results["print"].location
+
+
+def test_png_channel_output_is_verified_png(ctx, school):
+    ctx.settings.png_channels = "display"
+    photo_id = ingest(ctx, school["office1"], event_photo()).photo_id
+    scan_photo(ctx=ctx, photo_id=photo_id)
+    approve(ctx=ctx, photo_id=photo_id, channel="display", user=school["editor1"])
+    [res] = publish_approved(ctx=ctx)
+    data = Path(res.location).read_bytes()
+    from gatekeeper.verify import verify_png
+
+    verify_png(data)
+    assert res.location.endswith("trip-0001.png")

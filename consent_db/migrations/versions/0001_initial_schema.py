@@ -2,11 +2,12 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 02:42:04.048902
+Create Date: 2026-11-26 02:53:08.664188
 """
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 revision = '0001'
 down_revision = None
@@ -145,6 +146,7 @@ def upgrade() -> None:
     sa.Column('photo_id', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('approved_by_id', sa.Integer(), nullable=False),
+    sa.Column('caption', sa.Text(), nullable=True),
     sa.Column('approved_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['approved_by_id'], ['users.id'], ),
     sa.ForeignKeyConstraint(['photo_id'], ['photos.id'], ondelete='CASCADE'),
