@@ -70,7 +70,7 @@ def sign_in(page, base: str, username: str) -> None:
 
 
 def test_office_uploads_and_editor_publishes(ctx, live, browser, tmp_path):
-    u = users(ctx)
+    users(ctx)
     people(ctx, person_row("TOM"), person_row("EIL"))
     consent(ctx, "TOM")
     enrol(ctx=ctx, external_id="TOM", photos=[("t.jpg", (imagegen.FIXTURES / "tom_cruise.jpg")
