@@ -12,11 +12,13 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -207,7 +209,14 @@ class Approval(Base):
 
 
 class Publication(Base):
+    """At most one live publication per photo and channel (a partial unique index)."""
+
     __tablename__ = "publications"
+    __table_args__ = (
+        Index("uq_live_publication", "photo_id", "channel", unique=True,
+              sqlite_where=text("taken_down_at IS NULL"),
+              postgresql_where=text("taken_down_at IS NULL")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(16))

@@ -63,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--event", required=True)
     ing.add_argument("--by", required=True, help="uploading user")
 
-    sub.add_parser("scan", help="scan every photo waiting")
+    sc = sub.add_parser("scan", help="scan every photo waiting")
+    sc.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+                    help="worker processes (default: one per core)")
 
     ph = _group(sub, "photos", "inspect and manage photos")
     pl = ph.add_parser("list")
@@ -117,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     sv = sub.add_parser("serve", help="run the web service")
     sv.add_argument("--host")
     sv.add_argument("--port", type=int)
+    sv.add_argument("--no-worker", action="store_true",
+                    help="web only (workers run elsewhere with `gatekeeper worker`)")
     return p
 
 
@@ -126,6 +130,8 @@ def settings_for(args) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs one command; domain errors become `gatekeeper: <reason>` and exit 1."""
+    # Before numpy/dlib load OpenBLAS: scanning processes must not fight over cores.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from consent_db.mis_import import ImportRejected
 
     from .errors import GatekeeperError

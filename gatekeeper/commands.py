@@ -40,7 +40,7 @@ def run(args, settings: Settings) -> int:
     if args.command == "serve":
         from .serve import serve
 
-        return serve(settings, host=args.host, port=args.port)
+        return serve(settings, host=args.host, port=args.port, with_worker=not args.no_worker)
     if args.command == "worker":
         from .serve import run_worker
 
@@ -191,7 +191,7 @@ def cmd_ingest(args, ctx: Context) -> int:
 def cmd_scan(args, ctx: Context) -> int:
     from .services.scan import scan_pending
 
-    results = scan_pending(ctx=ctx)
+    results = scan_pending(ctx=ctx, processes=args.processes)
     for pid, status in results.items():
         print(f"photo {pid}: {status}")
     print(f"{len(results)} photo(s) scanned")

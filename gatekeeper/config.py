@@ -52,6 +52,7 @@ class Settings(BaseSettings):
 
     daily_hour: int = 2  # the daily purge and clean-up run at this local time
     daily_minute: int = 30
+    scan_stuck_after_s: int = 600  # a photo `scanning` this long was left by a dead worker
     workers: int = 1  # scanning worker processes started by `gatekeeper serve` / `worker`
 
     host: str = "127.0.0.1"

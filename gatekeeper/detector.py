@@ -75,8 +75,33 @@ class CenterFace:
             _dynamic_model_bytes(model_path()), options, providers=["CPUExecutionProvider"]
         )
 
-    def detect(self, rgb: np.ndarray, threshold: float) -> list[Detection]:
-        """Faces in an HxWx3 uint8 RGB array (the model wants sides that are multiples of 32)."""
+    def detect(self, rgb: np.ndarray, threshold: float, tile: int = 1024,
+               overlap: int = 192) -> list[Detection]:
+        """Faces in an HxWx3 uint8 RGB array. Large arrays are run in overlapping tiles: the
+        network's activations grow with the pixels fed, so tiles bound a worker's memory."""
+        h, w = rgb.shape[:2]
+        if h <= tile and w <= tile:
+            return self._detect_once(rgb, threshold)
+        step = tile - overlap
+        found: list[Detection] = []
+        margin = 2  # a box touching an inner tile edge is a cut face: another tile sees it whole
+        for y in range(0, max(1, h - overlap), step):
+            for x in range(0, max(1, w - overlap), step):
+                th, tw = min(tile, h - y), min(tile, w - x)
+                for d in self._detect_once(rgb[y : y + tile, x : x + tile], threshold):
+                    if ((x > 0 and d.x0 <= margin) or (y > 0 and d.y0 <= margin)
+                            or (x + tw < w and d.x1 >= tw - margin)
+                            or (y + th < h and d.y1 >= th - margin)):
+                        continue
+                    found.append(Detection(d.x0 + x, d.y0 + y, d.x1 + x, d.y1 + y, d.score,
+                                           tuple((px + x, py + y) for px, py in d.landmarks)))
+        if not found:
+            return []
+        boxes = np.array([(d.x0, d.y0, d.x1, d.y1) for d in found], dtype=np.float32)
+        return [found[i] for i in nms(boxes, np.array([d.score for d in found]), 0.3)]
+
+    def _detect_once(self, rgb: np.ndarray, threshold: float) -> list[Detection]:
+        """One forward pass (the model wants sides that are multiples of 32)."""
         h, w = rgb.shape[:2]
         ph, pw = -(-h // 32) * 32, -(-w // 32) * 32
         padded = np.zeros((ph, pw, 3), dtype=np.float32)
@@ -112,8 +137,11 @@ def _decode(heat, scale, offset, lms, threshold: float, w: int, h: int) -> list[
     return out
 
 
-def nms(boxes: np.ndarray, scores: np.ndarray, iou_limit: float) -> list[int]:
-    """Greedy non-maximum suppression; returns indices of kept boxes, best first."""
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_limit: float,
+        inside_limit: float = 1.01) -> list[int]:
+    """Greedy non-maximum suppression; returns indices of kept boxes, best first. A box is also
+    dropped when more than `inside_limit` of its own area lies inside a kept box (a part of a
+    face found at another scale or in another tile)."""
     order = np.argsort(-scores)
     areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     keep: list[int] = []
@@ -127,5 +155,6 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_limit: float) -> list[int]:
         yy1 = np.minimum(boxes[i, 3], boxes[rest, 3])
         inter = np.clip(xx1 - xx0, 0, None) * np.clip(yy1 - yy0, 0, None)
         iou = inter / (areas[i] + areas[rest] - inter + 1e-9)
-        order = rest[iou < iou_limit]
+        inside = inter / (areas[rest] + 1e-9)
+        order = rest[(iou < iou_limit) & (inside < inside_limit)]
     return keep

@@ -160,7 +160,7 @@ class FaceEngine:
         boxes = np.array([c[0] for c in candidates], dtype=np.float32)
         # Among overlapping boxes prefer the turn in which the landmarks stand upright.
         ranks = np.array([c[1].score * (1.0 if _upright(c[1]) else 0.5) for c in candidates])
-        keep = nms(boxes, ranks, 0.3)
+        keep = nms(boxes, ranks, 0.3, inside_limit=0.7)
         gray = np.asarray(rgb.convert("L"))
         faces = [self._gate(candidates[i], gray, w, h) for i in keep]
         self._encode(full, faces)

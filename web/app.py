@@ -29,7 +29,10 @@ def create_app(settings: Settings, ctx: Context | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        from workers.tasks import make_huey
+
         app.state.ctx = ctx or Context(settings)
+        app.state.tasks = make_huey(settings).gatekeeper_tasks  # enqueue only; workers consume
         yield
         if ctx is None:
             app.state.ctx.close()

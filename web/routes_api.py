@@ -50,6 +50,8 @@ async def upload_photo(request: Request, ctx: ContextDep, file: UploadFile,
     data = await file.read(ctx.settings.max_upload_bytes + 1)
     r = ingest_bytes(ctx=ctx, data=data, name=file.filename or "upload", event_name=event,
                      actor_id=user.id)
+    if r.outcome.value == "accepted":
+        request.app.state.tasks["scan_photo"](r.photo_id)  # the minute sweep is the safety net
     return {"name": r.name, "outcome": r.outcome.value, "photo_id": r.photo_id,
             "reason": r.reason}
 

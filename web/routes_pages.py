@@ -48,8 +48,11 @@ async def upload(request: Request, ctx: ContextDep, files: list[UploadFile],
     results = []
     for f in files:
         data = await f.read(ctx.settings.max_upload_bytes + 1)
-        results.append(ingest_bytes(ctx=ctx, data=data, name=f.filename or "upload",
-                                    event_name=event, actor_id=user.id))
+        result = ingest_bytes(ctx=ctx, data=data, name=f.filename or "upload",
+                              event_name=event, actor_id=user.id)
+        if result.outcome.value == "accepted":
+            request.app.state.tasks["scan_photo"](result.photo_id)
+        results.append(result)
     return templates.TemplateResponse(request, "upload.html", {"user": user, "events": [],
                                                                 "results": results})
 
@@ -136,6 +139,7 @@ def release(request: Request, ctx: ContextDep, photo_id: int, csrf: str = Form("
             user=roles("dpo")):
     check_csrf(request, csrf)
     review.release(ctx=ctx, photo_id=photo_id, user=user)
+    request.app.state.tasks["scan_photo"](photo_id)
     return RedirectResponse(f"/photos/{photo_id}", status_code=303)
 
 

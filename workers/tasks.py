@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import timedelta
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
@@ -61,7 +60,7 @@ def register(huey: Huey, settings: Settings) -> None:
         from gatekeeper.services.reconcile import stuck_or_waiting, unpublished_approvals
 
         ctx = context_for(settings)
-        for photo_id in stuck_or_waiting(ctx=ctx, stuck_after=timedelta(minutes=10)):
+        for photo_id in stuck_or_waiting(ctx=ctx):
             scan_photo(photo_id)
         for photo_id, channel in unpublished_approvals(ctx=ctx):
             publish_photo(photo_id, channel)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from consent_db import audit
 from consent_db.models import Approval, Person, Photo, PhotoStatus, Publication, utcnow
@@ -97,7 +98,11 @@ def publish_one(*, ctx, photo_id: int, channel: str, on: date) -> PublishResult:
                           location=store.locate(key), shown_person_ids=shown,
                           caption=approval.caption if approval else None)
         uow.session.add(pub)
-        uow.flush()
+        try:
+            uow.flush()
+        except IntegrityError:  # another worker published it first: theirs stands
+            uow.session.rollback()
+            return publish_one(ctx=ctx, photo_id=photo_id, channel=channel, on=on)
         audit.record(uow.session, "photo.published", "publication", pub.id, None,
                      photo_id=photo.id, channel=channel, shown_person_ids=shown)
         uow.commit()

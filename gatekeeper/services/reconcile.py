@@ -9,8 +9,9 @@ from sqlalchemy import select
 from consent_db.models import Approval, Photo, PhotoStatus, Publication, utcnow
 
 
-def stuck_or_waiting(*, ctx, stuck_after: timedelta) -> list[int]:
+def stuck_or_waiting(*, ctx, stuck_after: timedelta | None = None) -> list[int]:
     """Photos received but not scanned, or left 'scanning' longer than `stuck_after`."""
+    stuck_after = stuck_after or timedelta(seconds=ctx.settings.scan_stuck_after_s)
     with ctx.uow() as uow:
         waiting = list(uow.session.scalars(
             select(Photo.id).where(Photo.status == PhotoStatus.RECEIVED.value)))

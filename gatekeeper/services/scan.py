@@ -6,9 +6,10 @@ Any exception on the way leaves the photo blocked with the kind of error (invari
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from consent_db import audit
 from consent_db.models import Face, FaceTemplate, Person, Photo, PhotoStatus, utcnow
@@ -42,15 +43,29 @@ def pending_photo_ids(session) -> list[int]:
     ))
 
 
-def scan_photo(*, ctx, photo_id: int) -> str:
-    """Scan one photo that is received (or was left scanning by a dead worker); returns status."""
+def claim(*, ctx, photo_id: int) -> bool:
+    """Atomically move a photo to `scanning`: from `received`, or from a `scanning` left stuck by
+    a dead worker. Exactly one of several racing workers wins."""
+    stuck_before = utcnow() - timedelta(seconds=ctx.settings.scan_stuck_after_s)
     with ctx.uow() as uow:
-        photo = uow.session.get(Photo, photo_id)
-        if photo is None or photo.status not in (PhotoStatus.RECEIVED, PhotoStatus.SCANNING):
-            return photo.status if photo else "missing"
-        photo.status = PhotoStatus.SCANNING.value
-        photo.scan_started_at = utcnow()
+        result = uow.session.execute(
+            update(Photo).where(
+                Photo.id == photo_id,
+                (Photo.status == PhotoStatus.RECEIVED.value)
+                | ((Photo.status == PhotoStatus.SCANNING.value)
+                   & (Photo.scan_started_at < stuck_before)),
+            ).values(status=PhotoStatus.SCANNING.value, scan_started_at=utcnow())
+        )
         uow.commit()
+        return result.rowcount == 1
+
+
+def scan_photo(*, ctx, photo_id: int) -> str:
+    """Scan one photo if this worker can claim it; returns the photo's status afterwards."""
+    if not claim(ctx=ctx, photo_id=photo_id):
+        with ctx.uow() as uow:
+            photo = uow.session.get(Photo, photo_id)
+            return photo.status if photo else "missing"
     try:
         return _scan(ctx, photo_id)
     except Exception as exc:  # fail closed: whatever broke, the photo is blocked
@@ -110,8 +125,35 @@ def _scan(ctx, photo_id: int) -> str:
         return photo.status
 
 
-def scan_pending(*, ctx) -> dict[int, str]:
-    """Scan every received photo, one unit of work each; returns photo id -> final status."""
+def scan_pending(*, ctx, processes: int = 1) -> dict[int, str]:
+    """Scan every received photo, one unit of work each; returns photo id -> final status.
+
+    With processes > 1 the batch is spread over worker processes, each loading the models once
+    and running its BLAS single-threaded so the processes do not fight over cores."""
     with ctx.uow() as uow:
         ids = pending_photo_ids(uow.session)
-    return {pid: scan_photo(ctx=ctx, photo_id=pid) for pid in ids}
+    if processes <= 1 or len(ids) <= 1:
+        return {pid: scan_photo(ctx=ctx, photo_id=pid) for pid in ids}
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"  # inherited by the spawned workers before numpy loads
+    with ProcessPoolExecutor(max_workers=min(processes, len(ids)),
+                             mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_init_worker, initargs=(ctx.settings,)) as pool:
+        return dict(zip(ids, pool.map(_scan_in_worker, ids), strict=True))
+
+
+_worker_ctx = None
+
+
+def _init_worker(settings) -> None:
+    global _worker_ctx
+    from .context import Context
+
+    _worker_ctx = Context(settings)
+
+
+def _scan_in_worker(photo_id: int) -> str:
+    return scan_photo(ctx=_worker_ctx, photo_id=photo_id)

@@ -235,3 +235,61 @@ def test_png_channel_output_is_verified_png(ctx, school):
 
     verify_png(data)
     assert res.location.endswith("trip-0001.png")
+
+
+def test_parallel_scan_uses_worker_processes(ctx, school):
+    ids = [ingest(ctx, school["office1"], event_photo(faces)).photo_id
+           for faces in (("tom", "eileen"), ("tom",), ("eileen",))]
+    assert scan_pending(ctx=ctx, processes=2) == {i: "awaiting_review" for i in ids}
+    with ctx.uow() as uow:
+        assert all(len(uow.session.get(Photo, i).faces) >= 1 for i in ids)
+
+
+def test_a_refused_rendition_blocks_the_photo(ctx, school, monkeypatch):
+    from gatekeeper.errors import UnsafeOutput
+    from gatekeeper.services import publish as publish_service
+
+    photo_id = ingest(ctx, school["office1"], event_photo()).photo_id
+    scan_photo(ctx=ctx, photo_id=photo_id)
+    approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["editor1"])
+
+    def smuggle(*_a, **_k):
+        raise UnsafeOutput("JPEG segment 0xE1 is not allowed in a published file")
+
+    monkeypatch.setattr(publish_service, "encode", smuggle)
+    [res] = publish_approved(ctx=ctx)
+    assert res.location is None and "0xE1" in res.refused
+    assert list(ctx.stores.public["online"].keys()) == []
+    with ctx.uow() as uow:
+        photo = uow.session.get(Photo, photo_id)
+        assert photo.status == "blocked" and photo.approvals == []
+
+
+def test_s3_stores_publish_take_down_and_purge_every_version(ctx, school, s3_client):
+    from gatekeeper.services.purge import apply_purge
+    from gatekeeper.storage import S3Store, Stores
+
+    import uuid
+
+    suffix = uuid.uuid4().hex[:8]
+    originals, public = f"originals-{suffix}", f"public-{suffix}"
+    for bucket in (originals, public):
+        s3_client.create_bucket(Bucket=bucket,
+                                CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+        s3_client.put_bucket_versioning(Bucket=bucket,
+                                        VersioningConfiguration={"Status": "Enabled"})
+    ctx.__dict__["stores"] = Stores(
+        S3Store(s3_client, originals, encrypt=True),
+        {c: S3Store(s3_client, public, prefix=c) for c in ("display", "print", "online")})
+    photo_id = ingest(ctx, school["office1"], event_photo(("tom",))).photo_id
+    scan_photo(ctx=ctx, photo_id=photo_id)
+    approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["editor1"])
+    [res] = publish_approved(ctx=ctx)
+    assert res.location == f"s3://{public}/online/trip-0001.jpg"
+    # TOM leaves without consent to retain; 31 days later nothing of him may survive
+    people(ctx, person_row("TOM", left=date.today().isoformat()), person_row("EIL"))
+    plan = apply_purge(ctx=ctx, today=date.today() + timedelta(days=31))
+    assert plan.photos_to_delete == [photo_id]
+    for bucket in (originals, public):
+        listing = s3_client.list_object_versions(Bucket=bucket)
+        assert listing.get("Versions", []) == [] and listing.get("DeleteMarkers", []) == []

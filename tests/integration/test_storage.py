@@ -2,38 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from gatekeeper.errors import NotFound
 from gatekeeper.storage import LocalStore, S3Store
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def s3_client(s3_endpoint, monkeypatch):
-    import boto3
-
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    return boto3.client("s3", endpoint_url=s3_endpoint, region_name="eu-west-2")
 
 
 @pytest.fixture(params=["local", "s3"])

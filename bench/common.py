@@ -1,0 +1,42 @@
+"""Shared helpers for the benchmarks: the face set, timing, peak memory, result files."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FACES = Path(os.environ.get("GATEKEEPER_TEST_FACES", ROOT.parent / "shared" / "data" / "faces"))
+RESULTS = ROOT / "bench" / "results"
+
+
+def require_faces() -> Path:
+    if not (FACES / "MANIFEST.csv").is_file():
+        raise SystemExit(f"benchmark needs the face set at {FACES} (GATEKEEPER_TEST_FACES)")
+    return FACES
+
+
+@contextmanager
+def timer():
+    box = {}
+    start = time.perf_counter()
+    yield box
+    box["s"] = time.perf_counter() - start
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def write(name: str, data: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    data = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                        "processor": platform.machine()}, **data}
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=float))
+    return path

@@ -1,0 +1,67 @@
+"""Turn bench/results/*.json into the markdown table quoted in the README."""
+
+from __future__ import annotations
+
+import json
+
+from .common import RESULTS
+
+
+def _load(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def write_readme() -> str:
+    lines = ["# Benchmark results", "", "Written by `make bench` (2 cores, no GPU).", ""]
+    det = _load("detection")
+    if det:
+        lines += ["## Detection on the shared group photos", "",
+                  "| system | recall | <20 px | 20-40 | 40-80 | >=80 | false boxes/photo | s/MP |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for name, s in det["summary"].items():
+            b = s["recall_by_size"]
+            lines.append(f"| {name} | {s['recall_all']:.3f} | " + " | ".join(
+                f"{b[k][0]:.3f} (n={b[k][1]})" for k in ("<20", "20-40", "40-80", ">=80"))
+                + f" | {s['false_boxes_per_photo']} | {s['seconds_per_megapixel']} |")
+        lines.append("")
+    ident = _load("identification")
+    if ident:
+        c, b = ident["chosen"], ident["best_zero_false_shows"]
+        lines += ["## Identification", "",
+                  "| setting | tolerance | margin | false shows | false covers (faces >= 60 px) | probes |",
+                  "|---|---|---|---|---|---|",
+                  f"| chosen default | {c['tolerance']} | {c['margin']} | {c['false_shows']} | "
+                  f"{c['false_cover_rate_60px']:.1%} | {c['probes']} (+{c['lookalike_probes']} look-alike) |"]
+        if b:
+            lines.append(f"| best with 0 false shows | {b['tolerance']} | {b['margin']} | "
+                         f"{b['false_shows']} | {b['false_cover_rate_60px']:.1%} | {b['probes']} |")
+        lines.append("")
+    thr = _load("throughput")
+    if thr:
+        p = thr["photo_12mp_30_faces"]
+        ppm = thr["photos_per_minute_4mp_12_faces"]
+        lines += ["## Scan throughput", "",
+                  f"- 12 MP photo, 30 faces: Gatekeeper whole scan {p['gatekeeper_whole_scan_s']} s "
+                  f"({p['gatekeeper_faces_found']} faces) vs face_recognition default detection alone "
+                  f"{p['face_recognition_default_detect_only_s']} s ({p['face_recognition_faces_found']} "
+                  f"faces): ratio {p['ratio']}",
+                  f"- 4 MP photos with 12 faces: {ppm['1_process']} photos/min with 1 process, "
+                  f"{ppm['2_processes']} with 2",
+                  f"- peak memory of a worker scanning a 24 MP photo: {thr['peak_rss_mb_24mp']} MB", ""]
+    cl = _load("cleaning")
+    if cl:
+        lines += ["## Cleaning 12 MP files: Gatekeeper vs mat2", "",
+                  "| input | tags in | Gatekeeper (2048 px) s / MB / tags left | Gatekeeper (full size) "
+                  "s / MB / tags left | mat2 s / MB / tags left |", "|---|---|---|---|---|"]
+        for fmt, row in cl["files_12mp"].items():
+            def cell(r):
+                if r.get("refused"):
+                    return f"refused ({r['seconds']} s)"
+                return f"{r['seconds']} / {r['peak_mb']} / {r['tags_left']}"
+            lines.append(f"| {fmt} | {row['input_tags']} | {cell(row['gatekeeper_2048'])} | "
+                         f"{cell(row['gatekeeper_full'])} | {cell(row['mat2'])} |")
+        lines.append("")
+    text = "\n".join(lines)
+    (RESULTS / "README.md").write_text(text)
+    return text

@@ -1,0 +1,28 @@
+"""`make bench`: every benchmark, results in bench/results/*.json and bench/results/README.md."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from bench import cleaning, detection, identification, report, throughput  # noqa: E402
+from gatekeeper.config import Settings  # noqa: E402
+from gatekeeper.faces import FaceEngine  # noqa: E402
+
+
+def main() -> None:
+    s = Settings()
+    print("detection ...", flush=True)
+    detection.run(FaceEngine)
+    print("identification ...", flush=True)
+    identification.run(FaceEngine, (s.match_tolerance, s.match_margin))
+    print("throughput ...", flush=True)
+    throughput.run(FaceEngine)
+    print("cleaning vs mat2 ...", flush=True)
+    cleaning.run()
+    print(report.write_readme())
+
+
+if __name__ == "__main__":
+    main()
