@@ -47,9 +47,10 @@ def create_app(settings: Settings, ctx: Context | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _install_error_handlers(app)
 
-    from . import routes_api, routes_auth, routes_pages
+    from . import routes_admin, routes_api, routes_auth, routes_pages
 
     app.include_router(routes_auth.router)
+    app.include_router(routes_admin.router)
     app.include_router(routes_pages.router)
     app.include_router(routes_api.router)
     return app

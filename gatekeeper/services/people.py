@@ -30,8 +30,9 @@ _PERSON_FIELDS = ("given_name", "family_name", "kind", "year_group", "joined_on"
                   "biometric_consent", "safeguarding_no_photo")
 
 
-def import_people(*, uow, data: bytes, today: date, actor_id: int | None = None) -> ImportReport:
-    """Create or update people from a CSV; all rows or none."""
+def import_people(*, uow, data: bytes, today: date, actor_id: int | None = None,
+                  commit: bool = True) -> ImportReport:
+    """Create or update people from a CSV; all rows or none (commit=False: a preview)."""
     rows = parse_people(data)
     report = ImportReport()
     existing = {p.external_id: p for p in uow.session.scalars(select(Person))}
@@ -54,11 +55,13 @@ def import_people(*, uow, data: bytes, today: date, actor_id: int | None = None)
         audit.record(uow.session, "person.updated", "person", person.id, actor_id, fields=changed)
         report.updated += 1
     report.templates_deleted = drop_unkeepable_templates(uow=uow, today=today, actor_id=actor_id)
-    uow.commit()
+    if commit:
+        uow.commit()
     return report
 
 
-def import_consent(*, uow, data: bytes, actor_id: int | None = None) -> ImportReport:
+def import_consent(*, uow, data: bytes, actor_id: int | None = None,
+                   commit: bool = True) -> ImportReport:
     """Record consent forms; a granted=no row withdraws an earlier grant as of its date."""
     rows = parse_consent(data)
     people = {p.external_id: p for p in uow.session.scalars(select(Person))}
@@ -75,33 +78,73 @@ def import_consent(*, uow, data: bytes, actor_id: int | None = None) -> ImportRe
                for c in uow.session.scalars(select(ConsentRecord))}
     for row in rows:
         person = people[row.external_id]
-        record = current.get((person.id, row.academic_year, row.channel))
-        if record is None:
-            record = ConsentRecord(person_id=person.id, academic_year=row.academic_year,
-                                   channel=row.channel, granted=row.granted,
-                                   recorded_on=row.recorded_on, evidence=row.evidence,
-                                   recorded_by_id=actor_id)
-            uow.session.add(record)
-            uow.flush()
-            action = "consent.granted" if row.granted else "consent.refused"
-            report.created += 1
-        elif row.granted == record.granted:
-            report.unchanged += 1  # the same answer again (or a repeated withdrawal)
-            continue
-        elif row.granted:  # granted again after a refusal or withdrawal
-            record.granted, record.withdrawn_on = True, None
-            record.recorded_on, record.evidence = row.recorded_on, row.evidence
-            action = "consent.granted"
-            report.updated += 1
-        else:  # a withdrawal of an earlier grant, effective from the row's date
-            record.granted, record.withdrawn_on = False, row.recorded_on
-            record.evidence = row.evidence or record.evidence
-            action = "consent.withdrawn"
-            report.updated += 1
-        audit.record(uow.session, action, "consent", record.id, actor_id, person_id=person.id,
-                     channel=row.channel, academic_year=row.academic_year)
-    uow.commit()
+        key = (person.id, row.academic_year, row.channel)
+        current[key] = apply_consent(uow=uow, person=person, row=row, record=current.get(key),
+                                     report=report, actor_id=actor_id)
+    if commit:
+        uow.commit()
     return report
+
+
+def apply_consent(*, uow, person: Person, row, record: ConsentRecord | None,
+                  report: ImportReport, actor_id: int | None) -> ConsentRecord:
+    """One consent answer: create, re-grant, withdraw from its date, or leave unchanged."""
+    if record is None:
+        record = ConsentRecord(person_id=person.id, academic_year=row.academic_year,
+                               channel=row.channel, granted=row.granted,
+                               recorded_on=row.recorded_on, evidence=row.evidence,
+                               recorded_by_id=actor_id)
+        uow.session.add(record)
+        uow.flush()
+        action = "consent.granted" if row.granted else "consent.refused"
+        report.created += 1
+    elif row.granted == record.granted:
+        report.unchanged += 1  # the same answer again (or a repeated withdrawal)
+        return record
+    elif row.granted:  # granted again after a refusal or withdrawal
+        record.granted, record.withdrawn_on = True, None
+        record.recorded_on, record.evidence = row.recorded_on, row.evidence
+        action = "consent.granted"
+        report.updated += 1
+    else:  # a withdrawal of an earlier grant, effective from the row's date
+        record.granted, record.withdrawn_on = False, row.recorded_on
+        record.evidence = row.evidence or record.evidence
+        action = "consent.withdrawn"
+        report.updated += 1
+    audit.record(uow.session, action, "consent", record.id, actor_id, person_id=person.id,
+                 channel=row.channel, academic_year=row.academic_year)
+    return record
+
+
+def record_consent(*, uow, external_id: str, academic_year: str, channel: str, granted: bool,
+                   recorded_on: date, evidence: str, actor_id: int | None) -> ImportReport:
+    """The DPO records one written answer (same rules as a one-row consent import)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf).writerows([
+        ["external_id", "academic_year", "channel", "granted", "recorded_on", "evidence"],
+        [external_id, academic_year, channel, "yes" if granted else "no", recorded_on.isoformat(),
+         evidence]])
+    return import_consent(uow=uow, data=buf.getvalue().encode(), actor_id=actor_id)
+
+
+def update_person(*, uow, external_id: str, today: date, actor_id: int | None,
+                  left_on: date | None, biometric_consent: bool,
+                  safeguarding_no_photo: bool) -> list[str]:
+    """The DPO changes a leaving date or a flag; templates that may no longer be kept go."""
+    person = get_person(uow.session, external_id)
+    values = {"left_on": left_on, "biometric_consent": biometric_consent,
+              "safeguarding_no_photo": safeguarding_no_photo}
+    changed = sorted(k for k, v in values.items() if getattr(person, k) != v)
+    for k in changed:
+        setattr(person, k, values[k])
+    if changed:
+        audit.record(uow.session, "person.updated", "person", person.id, actor_id, fields=changed)
+    drop_unkeepable_templates(uow=uow, today=today, actor_id=actor_id)
+    uow.commit()
+    return changed
 
 
 def drop_unkeepable_templates(*, uow, today: date, actor_id: int | None = None) -> int:

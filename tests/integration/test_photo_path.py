@@ -266,10 +266,10 @@ def test_a_refused_rendition_blocks_the_photo(ctx, school, monkeypatch):
 
 
 def test_s3_stores_publish_take_down_and_purge_every_version(ctx, school, s3_client):
+    import uuid
+
     from gatekeeper.services.purge import apply_purge
     from gatekeeper.storage import S3Store, Stores
-
-    import uuid
 
     suffix = uuid.uuid4().hex[:8]
     originals, public = f"originals-{suffix}", f"public-{suffix}"
