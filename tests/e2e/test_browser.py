@@ -173,3 +173,25 @@ def test_governor_gets_403_and_forms_need_csrf(ctx, live):
     assert anon.get("/api/photos", headers={"accept": "application/json"}).status_code == 401
     page = anon.get("/review", headers={"accept": "text/html"}, follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"].startswith("/signin")
+
+
+def test_dpo_records_a_withdrawal_in_the_browser(ctx, live, browser):
+    users(ctx)
+    people(ctx, person_row("P1"), person_row("P2", flag="yes"))
+    consent(ctx, "P1")
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    sign_in(page, live, "dpo1")
+    page.goto(f"{live}/people")
+    assert page.locator("table.table tr").count() == 3
+    page.screenshot(path=str(SHOTS / "people.png"), full_page=True)
+    page.click("a[href='/people/P1']")
+    page.select_option("#consent-form select[name=channel]", "online")
+    page.select_option("#consent-form select[name=granted]", "no")
+    page.fill("#consent-form input[name=evidence]", "letter from parent")
+    page.click("#consent-form button[type=submit]")
+    page.wait_for_selector("text=consent.withdrawn")
+    assert "withdrawn" in page.inner_text("table.table")
+    page.screenshot(path=str(SHOTS / "person.png"), full_page=True)
+    page.goto(f"{live}/audit")
+    assert page.locator("table.table tr").count() > 3
+    page.screenshot(path=str(SHOTS / "audit.png"), full_page=True)
