@@ -49,6 +49,19 @@ def write_readme() -> str:
                   f"- 4 MP photos with 12 faces: {ppm['1_process']} photos/min with 1 process, "
                   f"{ppm['2_processes']} with 2",
                   f"- peak memory of a worker scanning a 24 MP photo: {thr['peak_rss_mb_24mp']} MB", ""]
+    q = _load("queue_throughput")
+    if q:
+        lines += ["## Through the task queue (photos per minute, model loading included)", "",
+                  "| queue | 1 worker process | 2 worker processes |", "|---|---|---|",
+                  *(f"| {label} | {q[key]['1_process']} | {q[key]['2_process']} |"
+                    for label, key in (("SQLite (embedded)", "sqlite_queue"), ("Redis", "redis_queue"))),
+                  ""]
+    pp = _load("purge_planning")
+    if pp:
+        lines += ["## Purge planning on PostgreSQL", "",
+                  f"- {pp['photos']:,} photos, {pp['faces']:,} faces, {pp['people']:,} people: "
+                  f"plan in {pp['plan_seconds']} s ({pp['expired_people']} people past retention, "
+                  f"{pp['photos_to_delete']} photos to delete, {pp['photos_to_cover']} to cover)", ""]
     cl = _load("cleaning")
     if cl:
         lines += ["## Cleaning 12 MP files: Gatekeeper vs mat2", "",

@@ -6,7 +6,15 @@ import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from bench import cleaning, detection, identification, report, throughput  # noqa: E402
+from bench import (  # noqa: E402
+    cleaning,
+    detection,
+    identification,
+    purge_planning,
+    queue_throughput,
+    report,
+    throughput,
+)
 from gatekeeper.config import Settings  # noqa: E402
 from gatekeeper.faces import FaceEngine  # noqa: E402
 
@@ -19,8 +27,15 @@ def main() -> None:
     identification.run(FaceEngine, (s.match_tolerance, s.match_margin))
     print("throughput ...", flush=True)
     throughput.run(FaceEngine)
+    print("queue throughput ...", flush=True)
+    queue_throughput.run()
     print("cleaning vs mat2 ...", flush=True)
     cleaning.run()
+    print("purge planning on PostgreSQL ...", flush=True)
+    try:
+        purge_planning.run()
+    except Exception as exc:  # no PostgreSQL here: the other results still stand
+        print(f"purge planning skipped: {type(exc).__name__}: {exc}")
     print(report.write_readme())
 
 

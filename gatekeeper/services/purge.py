@@ -35,24 +35,20 @@ class PurgePlan:
                 "photos_to_delete": self.photos_to_delete}
 
 
-def _has_retain_consent(session, person: Person) -> bool:
-    return session.scalar(
-        select(ConsentRecord.id).where(
-            ConsentRecord.person_id == person.id, ConsentRecord.channel == "retain",
-            ConsentRecord.granted.is_(True), ConsentRecord.withdrawn_on.is_(None),
-        ).limit(1)
-    ) is not None
-
-
 def expired_people(session, today: date, ctx) -> list[int]:
+    """Ids of people past their retention date on `today` (two queries, whatever the roll size)."""
     s = ctx.settings
+    retaining = set(session.scalars(select(ConsentRecord.person_id).where(
+        ConsentRecord.channel == "retain", ConsentRecord.granted.is_(True),
+        ConsentRecord.withdrawn_on.is_(None))))
     out = []
-    for person in session.scalars(select(Person).where(Person.left_on.is_not(None))):
-        until = retention_date(person.left_on, _has_retain_consent(session, person),
-                               s.retention_years_with_consent, s.retention_grace_days)
-        if until is not None and today > until:
-            out.append(person.id)
-    return out
+    for person_id, left_on in session.execute(
+            select(Person.id, Person.left_on).where(Person.left_on.is_not(None))):
+        until = retention_date(left_on, person_id in retaining, s.retention_years_with_consent,
+                               s.retention_grace_days)
+        if today > until:
+            out.append(person_id)
+    return sorted(out)
 
 
 def plan_purge(*, ctx, today: date) -> PurgePlan:
@@ -62,16 +58,19 @@ def plan_purge(*, ctx, today: date) -> PurgePlan:
         doomed = set(plan.people)
         if not doomed:
             return plan
-        photo_ids = sorted(set(uow.session.scalars(
-            select(Face.photo_id).where(Face.person_id.in_(doomed)))))
-        for photo in uow.session.scalars(select(Photo).where(Photo.id.in_(photo_ids))):
-            if photo.status == PhotoStatus.PURGED:
-                continue
-            ids = {f.person_id for f in photo.faces if f.person_id is not None}
+        touched = select(Face.photo_id).where(Face.person_id.in_(doomed)).scalar_subquery()
+        identified: dict[int, set[int]] = {}
+        for photo_id, person_id in uow.session.execute(
+                select(Face.photo_id, Face.person_id).join(Photo)
+                .where(Face.photo_id.in_(touched), Face.person_id.is_not(None),
+                       Photo.status != PhotoStatus.PURGED.value)):
+            identified.setdefault(photo_id, set()).add(person_id)
+        for photo_id in sorted(identified):
+            ids = identified[photo_id]
             if ids - doomed:
-                plan.photos_to_cover[photo.id] = sorted(ids & doomed)
+                plan.photos_to_cover[photo_id] = sorted(ids & doomed)
             else:
-                plan.photos_to_delete.append(photo.id)
+                plan.photos_to_delete.append(photo_id)
         return plan
 
 
