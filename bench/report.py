@@ -56,6 +56,11 @@ def write_readme() -> str:
                   *(f"| {label} | {q[key]['1_process']} | {q[key]['2_process']} |"
                     for label, key in (("SQLite (embedded)", "sqlite_queue"), ("Redis", "redis_queue"))),
                   ""]
+    rq = _load("review_queue")
+    if rq:
+        lines += ["## Review queue with 10 000 photos waiting (SQLite)", "",
+                  *(f"- {k.replace('_', ' ')}: median {v['median_ms']} ms, max {v['max_ms']} ms"
+                    for k, v in rq["pages"].items()), ""]
     pp = _load("purge_planning")
     if pp:
         lines += ["## Purge planning on PostgreSQL", "",

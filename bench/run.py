@@ -13,6 +13,7 @@ from bench import (  # noqa: E402
     purge_planning,
     queue_throughput,
     report,
+    review_queue,
     throughput,
 )
 from gatekeeper.config import Settings  # noqa: E402
@@ -29,6 +30,8 @@ def main() -> None:
     throughput.run(FaceEngine)
     print("queue throughput ...", flush=True)
     queue_throughput.run()
+    print("review queue ...", flush=True)
+    review_queue.run()
     print("cleaning vs mat2 ...", flush=True)
     cleaning.run()
     print("purge planning on PostgreSQL ...", flush=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from consent_db.models import Event, Person, Photo, PhotoStatus
 from gatekeeper.config import CHANNELS
@@ -70,7 +71,8 @@ def review_queue(request: Request, ctx: ContextDep, status: str = "awaiting_revi
             query, count = query.where(Photo.event_id == event), count.where(Photo.event_id == event)
         total = uow.session.scalar(count)
         photos = [photo_summary(p) for p in uow.session.scalars(
-            query.order_by(Photo.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))]
+            query.options(selectinload(Photo.event), selectinload(Photo.faces))
+            .order_by(Photo.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))]
         events = uow.session.execute(select(Event.id, Event.name).order_by(Event.name)).all()
     return templates.TemplateResponse(request, "queue.html", {
         "user": user, "photos": photos, "status": status, "event": event, "events": events,

@@ -34,6 +34,13 @@ ROUTES = [
     ("POST", "/people/P1/consent", {"dpo"}),
     ("POST", "/people/P1/update", {"dpo"}),
     ("POST", "/devices", {"office", "dpo"}),
+    ("GET", "/api/people", {"dpo"}),
+    ("GET", "/api/audit", {"dpo"}),
+    ("POST", "/api/photos/1/covers", {"editor", "dpo"}),
+    ("POST", "/api/faces/1/identify", {"editor", "dpo"}),
+    ("POST", "/api/photos/1/release", {"dpo"}),
+    ("POST", "/api/photos/1/approve", {"editor", "dpo"}),
+    ("POST", "/api/photos/1/reject", {"editor", "dpo"}),
 ]
 FORMS = {
     "/photos/1/approve": {"channel": "online"},
@@ -43,6 +50,9 @@ FORMS = {
                            "recorded_on": "2026-10-01"},
     "/people/P1/update": {"left_on": ""},
     "/devices": {"make": "Canon", "model": "R", "serial": "XYZ1"},
+    "/api/photos/1/covers": {"x0": "1", "y0": "1", "x1": "20", "y1": "20"},
+    "/api/photos/1/approve": {"channel": "online"},
+    "/api/photos/1/reject": {"reason": "blurred"},
 }
 
 
