@@ -59,11 +59,11 @@ def peak_memory_mb(megapixels: int) -> float:
     data = class_photo(w, int(w / 1.5), 30, 160)
     with tempfile.NamedTemporaryFile(suffix=".jpg", delete=False) as fh:
         fh.write(data)
-    code = ("import resource,sys;from gatekeeper.faces import FaceEngine;"
+    code = ("import re,sys;from gatekeeper.faces import FaceEngine;"
             "from gatekeeper.images import decode;e=FaceEngine();"
             "d=decode(open(sys.argv[1],'rb').read(),200_000_000);"
-            "e.find_faces(d.pixels, look_sideways=False);"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)")
+            "e.find_faces(d.pixels, look_sideways=False);"  # VmHWM is reset at exec, unlike ru_maxrss
+            "print(int(re.search(r'VmHWM:\\s+(\\d+)',open('/proc/self/status').read())[1])/1024)")
     out = subprocess.run([sys.executable, "-c", code, fh.name], capture_output=True, text=True,
                          check=True)
     Path(fh.name).unlink()

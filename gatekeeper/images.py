@@ -66,13 +66,17 @@ def open_checked(data: bytes, max_pixels: int) -> Image.Image:
     return img
 
 
-def decode(data: bytes, max_pixels: int, draft_to: tuple[int, int] | None = None) -> DecodedImage:
+def decode(data: bytes, max_pixels: int, long_side: int | None = None) -> DecodedImage:
     """Fully decode `data` into upright sRGB RGB pixels, or raise InvalidImage with a reason.
 
-    `draft_to` lets JPEG decode at a reduced scale (at least that size) for previews."""
+    With `long_side` (the largest size the caller will use), a JPEG may be decoded at a reduced
+    DCT scale (1/2, 1/4, 1/8) while its long side stays at least 90 % of `long_side`: a 4000 px
+    photo published at most 2048 px wide decodes straight to 2000 px, with no resampling."""
     img = open_checked(data, max_pixels)
-    if draft_to and img.format == "JPEG":
-        img.draft("RGB", draft_to)
+    if long_side and img.format == "JPEG" and max(img.size) * 0.5 >= 0.9 * long_side:
+        w, h = img.size
+        ratio = 0.9 * long_side / max(w, h)
+        img.draft("RGB", (max(1, int(w * ratio + 0.999)), max(1, int(h * ratio + 0.999))))
     fmt = img.format or "UNKNOWN"
     try:
         tag = img.getexif().get(0x0112)

@@ -41,11 +41,12 @@ def head_region(top: int, right: int, bottom: int, left: int, width: int, height
     )
 
 
-def _mask(size: tuple[int, int], region: Region, rounded: bool) -> Image.Image:
+def _mask(size: tuple[int, int], rounded: bool) -> Image.Image:
+    """A region-sized mask: a rounded rectangle for heads, the full rectangle otherwise."""
     mask = Image.new("L", size, 0)
-    box = (region.x0, region.y0, region.x1 - 1, region.y1 - 1)
-    radius = int(0.35 * min(region.x1 - region.x0, region.y1 - region.y0)) if rounded else 0
-    ImageDraw.Draw(mask).rounded_rectangle(box, radius=radius, fill=255)
+    radius = int(0.35 * min(size)) if rounded else 0
+    ImageDraw.Draw(mask).rounded_rectangle((0, 0, size[0] - 1, size[1] - 1), radius=radius,
+                                           fill=255)
     return mask
 
 
@@ -55,20 +56,23 @@ def cover(
     mode: CoverMode = CoverMode.SOLID,
     rng: np.random.Generator | None = None,
 ) -> Image.Image:
-    """A copy of `img` with every region covered; (region, rounded) pairs, rounded for heads."""
+    """A copy of `img` with every region covered; (region, rounded) pairs, rounded for heads.
+
+    Each region is worked on locally (crop, fill, paste through its mask), so the cost grows with
+    the covered area, not with the photo's size."""
     out = img.convert("RGB").copy()
     rng = rng or np.random.default_rng()
     for region, rounded in regions:
         if region.x1 <= region.x0 or region.y1 <= region.y0:
             continue
-        patch = np.asarray(out.crop((region.x0, region.y0, region.x1, region.y1)), dtype=np.float64)
+        box = (region.x0, region.y0, region.x1, region.y1)
+        patch = np.asarray(out.crop(box), dtype=np.float64)
         if mode is CoverMode.PIXELATE:
             fill = _pixelated(patch, rng)
         else:
             fill = np.broadcast_to(patch.reshape(-1, 3).mean(axis=0), patch.shape)
-        layer = out.copy()
-        layer.paste(Image.fromarray(np.clip(fill, 0, 255).astype(np.uint8)), (region.x0, region.y0))
-        out = Image.composite(layer, out, _mask(out.size, region, rounded))
+        filled = Image.fromarray(np.clip(fill, 0, 255).astype(np.uint8))
+        out.paste(filled, box[:2], _mask(filled.size, rounded))
     return out
 
 

@@ -23,7 +23,7 @@ def review_image(ctx, photo_id: int, max_side: int = 1600) -> bytes:
 
         raise NotFound(f"photo {photo_id} has no stored image (purged)")
     img = decode(ctx.stores.private.get(key), ctx.settings.max_image_pixels,
-                 draft_to=(max_side, max_side)).pixels
+                 long_side=max_side).pixels
     img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     img.save(buf, "JPEG", quality=85)

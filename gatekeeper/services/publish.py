@@ -37,14 +37,17 @@ class PublishResult:
 
 def render(*, ctx, photo: Photo, decision: PhotoDecision, data: bytes, channel: str) -> bytes:
     """The exact bytes that would be published for this photo, decision and channel."""
-    img = decode(data, ctx.settings.max_image_pixels).pixels
+    s = ctx.settings
+    img = decode(data, s.max_image_pixels, long_side=s.max_side_for(channel)).pixels
+    k = img.width / photo.width  # < 1 when the JPEG was decoded at a reduced scale
     regions = [
-        (head_region(f.top, f.right, f.bottom, f.left, img.width, img.height), True)
+        (head_region(*(round(v * k) for v in (f.top, f.right, f.bottom, f.left)),
+                     img.width, img.height), True)
         for f in photo.faces if decision.faces.get(f.id) is not Verdict.SHOW
     ]
-    regions += [(Region(c.x0, c.y0, c.x1, c.y1), False) for c in photo.covers]
-    covered = cover(img, regions, CoverMode(ctx.settings.cover_mode))
-    s = ctx.settings
+    regions += [(Region(*(round(v * k) for v in (c.x0, c.y0, c.x1, c.y1))), False)
+                for c in photo.covers]
+    covered = cover(img, regions, CoverMode(s.cover_mode))
     return encode(covered, s.format_for(channel), s.max_side_for(channel), s.publish_quality)
 
 
