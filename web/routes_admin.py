@@ -6,13 +6,14 @@ from datetime import date
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, or_, select
 
 from consent_db.mis_import import ImportRejected
-from consent_db.models import AuditEvent, ConsentRecord, Device, Person, User
+from consent_db.models import AuditEvent, ConsentRecord, Device, Event, Person, Photo, User
 from gatekeeper.config import CHANNELS
 from gatekeeper.retention import academic_year
 from gatekeeper.services.devices import add_device
+from gatekeeper.services.enrol import remove_templates, stage_reference
 from gatekeeper.services.people import (
     get_person,
     import_consent,
@@ -130,6 +131,39 @@ def person_update(request: Request, ctx: ContextDep, external_id: str, left_on: 
                       left_on=left, biometric_consent=biometric_consent == "yes",
                       safeguarding_no_photo=safeguarding_no_photo == "yes")
     return RedirectResponse(f"/people/{external_id}", status_code=303)
+
+
+@router.post("/people/{external_id}/references")
+async def person_reference(request: Request, ctx: ContextDep, external_id: str,
+                           files: list[UploadFile], csrf: str = Form(""), user=roles("dpo")):
+    """Reference photos are enrolled by a worker; the person page shows the result."""
+    check_csrf(request, csrf)
+    for f in files:
+        data = await f.read(ctx.settings.max_upload_bytes + 1)
+        key = stage_reference(ctx=ctx, external_id=external_id, data=data, today=ctx.today(),
+                              actor_id=user.id)
+        request.app.state.tasks["enrol_reference"](external_id, key, user.id)
+    return RedirectResponse(f"/people/{external_id}", status_code=303)
+
+
+@router.post("/people/{external_id}/references/remove")
+def person_reference_remove(request: Request, ctx: ContextDep, external_id: str,
+                            csrf: str = Form(""), user=roles("dpo")):
+    check_csrf(request, csrf)
+    remove_templates(ctx=ctx, external_id=external_id, actor_id=user.id)
+    return RedirectResponse(f"/people/{external_id}", status_code=303)
+
+
+@router.get("/events")
+def events_page(request: Request, ctx: ContextDep, user=roles("office", "editor", "dpo")):
+    with ctx.uow() as uow:
+        rows = uow.session.execute(
+            select(Event.id, Event.name, Event.slug, Event.created_at,
+                   func.count(Photo.id), func.sum(case((Photo.status == "awaiting_review", 1),
+                                                       else_=0)))
+            .outerjoin(Photo, Photo.event_id == Event.id).group_by(Event.id)
+            .order_by(Event.created_at.desc())).all()
+    return templates.TemplateResponse(request, "events.html", {"user": user, "events": rows})
 
 
 @router.get("/devices")

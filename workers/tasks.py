@@ -53,6 +53,14 @@ def register(huey: Huey, settings: Settings) -> None:
         ctx = context_for(settings)
         return publish_one(ctx=ctx, photo_id=photo_id, channel=channel, on=ctx.today()).location
 
+    @huey.task(retries=1, retry_delay=30, name="enrol_reference")
+    def enrol_reference(external_id: str, key: str, actor_id: int | None) -> str:
+        from gatekeeper.services.enrol import enrol_staged
+
+        ctx = context_for(settings)
+        return enrol_staged(ctx=ctx, external_id=external_id, key=key, today=ctx.today(),
+                            actor_id=actor_id)
+
     @huey.periodic_task(crontab(minute="*"), name="sweep")
     def sweep() -> None:
         """Every minute: re-queue received or stuck photos, publish approvals, re-check consent."""
@@ -78,4 +86,4 @@ def register(huey: Huey, settings: Settings) -> None:
         remove_orphan_public_objects(ctx=ctx)
 
     huey.gatekeeper_tasks = {"scan_photo": scan_photo, "publish_photo": publish_photo,
-                             "sweep": sweep, "daily": daily}
+                             "enrol_reference": enrol_reference, "sweep": sweep, "daily": daily}

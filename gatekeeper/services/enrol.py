@@ -43,3 +43,60 @@ def enrol(*, ctx, external_id: str, photos: list[tuple[str, bytes]], today: date
                      templates=[t.id for t in templates])
         uow.commit()
         return len(templates)
+
+
+def reference_key(data: bytes) -> str:
+    return f"references/{hashlib.sha256(data).hexdigest()}"
+
+
+def stage_reference(*, ctx, external_id: str, data: bytes, today: date,
+                    actor_id: int | None) -> str:
+    """Keep an uploaded reference photo privately until a worker turns it into a template
+    (the web process never loads the face engine). Refuses early what enrol would refuse."""
+    with ctx.uow() as uow:
+        person = get_person(uow.session, external_id)
+        if not person.biometric_consent:
+            raise EnrolmentRefused(f"{external_id} has no biometric consent: not enrolled")
+        if person.left_on is not None and person.left_on <= today:
+            raise EnrolmentRefused(f"{external_id} is no longer on roll: not enrolled")
+    decode(data, ctx.settings.max_image_pixels)  # refuse non-images now, with the reason
+    key = reference_key(data)
+    ctx.stores.private.put(key, data)
+    with ctx.uow() as uow:
+        audit.record(uow.session, "reference.staged", "person", person.id, actor_id)
+        uow.commit()
+    return key
+
+
+def enrol_staged(*, ctx, external_id: str, key: str, today: date, actor_id: int | None) -> str:
+    """Worker side: enrol a staged reference photo, then delete it; returns the outcome."""
+    try:
+        data = ctx.stores.private.get(key)
+    except Exception:
+        return "missing"
+    try:
+        enrol(ctx=ctx, external_id=external_id, photos=[("reference", data)], today=today,
+              actor_id=actor_id)
+        outcome = "enrolled"
+    except EnrolmentRefused as exc:
+        with ctx.uow() as uow:
+            person = get_person(uow.session, external_id)
+            audit.record(uow.session, "reference.refused", "person", person.id, actor_id,
+                         reason=str(exc).split(":", 1)[-1].strip()[:120])
+            uow.commit()
+        outcome = "refused"
+    ctx.stores.private.delete(key)
+    return outcome
+
+
+def remove_templates(*, ctx, external_id: str, actor_id: int | None) -> int:
+    """Delete every face template of a person (the DPO's 'remove reference photos')."""
+    with ctx.uow() as uow:
+        person = get_person(uow.session, external_id)
+        count = len(person.templates)
+        for t in list(person.templates):
+            audit.record(uow.session, "template.deleted", "person", person.id, actor_id,
+                         template_id=t.id)
+            uow.session.delete(t)
+        uow.commit()
+        return count

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
@@ -34,6 +35,8 @@ ROUTES = [
     ("POST", "/people/P1/consent", {"dpo"}),
     ("POST", "/people/P1/update", {"dpo"}),
     ("POST", "/devices", {"office", "dpo"}),
+    ("GET", "/events", {"office", "editor", "dpo"}),
+    ("POST", "/people/P1/references/remove", {"dpo"}),
     ("GET", "/api/people", {"dpo"}),
     ("GET", "/api/audit", {"dpo"}),
     ("POST", "/api/photos/1/covers", {"editor", "dpo"}),
@@ -150,3 +153,26 @@ def test_dpo_imports_with_preview_and_records_withdrawal(app_ctx, ctx):
             assert rec.granted is False and str(rec.withdrawn_on) == "2026-10-01"
         page = client.get("/people/P2")
         assert "withdrawn" in page.text and "consent.withdrawn" in page.text
+
+
+def test_reference_photos_are_enrolled_by_the_worker(app_ctx, ctx):
+    from gatekeeper.services.enrol import enrol_staged
+
+    with TestClient(app_ctx):
+        queued = []
+        app_ctx.state.tasks = {"enrol_reference": lambda *args: queued.append(args)}
+        client, token = signed_in(app_ctx, "dpo1")
+        photo = (imagegen.FIXTURES / "tom_cruise.jpg").read_bytes()
+        resp = client.post("/people/P1/references", data={"csrf": token},
+                           files={"files": ("ref.jpg", photo, "image/jpeg")})
+        assert resp.status_code == 303 and len(queued) == 1
+        external_id, key, actor = queued[0]
+        assert ctx.stores.private.exists(key)
+        assert enrol_staged(ctx=ctx, external_id=external_id, key=key, today=date.today(),
+                            actor_id=actor) == "enrolled"
+        assert not ctx.stores.private.exists(key)  # the photo itself is not kept
+        assert "1 face template" in client.get("/people/P1").text
+        bad = client.post("/people/P1/references", data={"csrf": token},
+                          files={"files": ("notes.jpg", b"not a photo", "image/jpeg")},
+                          headers={"accept": "application/json"})
+        assert bad.status_code == 400 and "not a JPEG" in bad.json()["detail"]
