@@ -146,11 +146,12 @@ class FaceEngine:
         full = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
         h, w = full.shape[:2]
         candidates: list[tuple[tuple[float, float, float, float], Detection, int]] = []
+        rotations = [0] + (self._sideways_turns(rgb) if look_sideways else [])
         for scale in self._scales(w, h):
             small = full if scale == 1.0 else np.asarray(
                 rgb.resize((round(w * scale), round(h * scale)), Image.Resampling.BOX))
             sh, sw = small.shape[:2]
-            for rotation in (0, 90, 270) if look_sideways else (0,):
+            for rotation in rotations:
                 turned = _rotate(small, rotation)
                 for det in self.detector.detect(turned, self.options.detect_threshold):
                     box = _map_box(det.x0, det.y0, det.x1, det.y1, _to_upright, rotation, sw, sh)
@@ -165,6 +166,16 @@ class FaceEngine:
         faces = [self._gate(candidates[i], gray, w, h) for i in keep]
         self._encode(full, faces)
         return faces
+
+    def _sideways_turns(self, rgb: Image.Image, probe_side: int = 800) -> list[int]:
+        """The 90/270 degree turns worth a full search: those in which a quick look at a small
+        copy finds an upright face. Saves two full passes on the usual upright photo."""
+        scale = min(1.0, probe_side / max(rgb.size))
+        probe = np.asarray(rgb.resize((max(1, round(rgb.width * scale)),
+                                       max(1, round(rgb.height * scale))), Image.Resampling.BOX))
+        sure = max(0.5, self.options.detect_threshold)
+        return [r for r in (90, 270)
+                if any(_upright(d) for d in self.detector.detect(_rotate(probe, r), sure))]
 
     def _scales(self, w: int, h: int) -> list[float]:
         """The working scale (long side at most detect_max_side) plus a coarse one for big faces:

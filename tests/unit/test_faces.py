@@ -51,3 +51,14 @@ def test_blurred_face_is_not_identifiable(face_engine):
 
 def test_no_face_in_a_plain_image(face_engine):
     assert face_engine.find_faces(Image.new("RGB", (300, 200), (200, 200, 200)), True) == []
+
+
+def test_one_sideways_face_among_upright_ones_is_found(face_engine):
+    """A child lying on the grass in an upright photo without an orientation tag."""
+    eileen = imagegen.load(imagegen.FIXTURES / "eileen_collins.png").crop((120, 20, 330, 230))
+    lying = tom().resize((283, 400)).transpose(Image.Transpose.ROTATE_90)
+    canvas, (e_box, t_box) = imagegen.row_of_faces([eileen, lying], height=300)
+    faces = face_engine.find_faces(canvas, look_sideways=True)
+    centres = [((f.box.left + f.box.right) / 2, f.rotation) for f in faces]
+    assert any(t_box[0] <= x <= t_box[2] and rot in (90, 270) for x, rot in centres), centres
+    assert any(e_box[0] <= x <= e_box[2] and rot == 0 for x, rot in centres), centres
