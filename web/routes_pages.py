@@ -100,6 +100,7 @@ def photo_page(request: Request, ctx: ContextDep, photo_id: int, user=roles(*SEE
     return templates.TemplateResponse(request, "photo.html", {
         "user": user, "p": detail, "channels": CHANNELS, "uploader_is_me": uploader_is_me,
         "shown_on": verdicts, "prev_id": prev_id, "next_id": next_id, "people": people,
+        "names": {ext: f"{given} {family}" for ext, given, family in people},
         "can_review": bool(user.role_set & {"editor", "dpo"}),
     })
 

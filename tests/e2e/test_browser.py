@@ -195,3 +195,22 @@ def test_dpo_records_a_withdrawal_in_the_browser(ctx, live, browser):
     page.goto(f"{live}/audit")
     assert page.locator("table.table tr").count() > 3
     page.screenshot(path=str(SHOTS / "audit.png"), full_page=True)
+
+
+def test_office_uploads_a_whole_folder(ctx, live, browser, tmp_path):
+    users(ctx)
+    folder = tmp_path / "sports-day"
+    (folder / "field").mkdir(parents=True)
+    tom = imagegen.load(imagegen.FIXTURES / "tom_cruise.jpg")
+    for i, sub in enumerate(("", "field")):
+        img = imagegen.row_of_faces([tom.resize((200 + 20 * i, 283 + 28 * i))])[0]
+        (folder / sub / f"p{i}.jpg").write_bytes(imagegen.jpeg(img, imagegen.exif_bytes()))
+    page = browser.new_page()
+    sign_in(page, live, "office1")
+    page.wait_for_url(f"{live}/upload")
+    page.fill("input[name=event]", "Sports Day")
+    page.set_input_files("#folder", str(folder))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("text=2 of 2 done")
+    text = page.inner_text("#progress")
+    assert sorted(re.findall(r"(p\d\.jpg) held \(photo \d\)", text)) == ["p0.jpg", "p1.jpg"]

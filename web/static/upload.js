@@ -10,14 +10,33 @@
   let picked = [];
 
   function addFiles(files) { picked = picked.concat(Array.from(files)); drop.querySelector("p").textContent = picked.length + " file(s) ready"; }
+  const folder = document.getElementById("folder");
   input.addEventListener("change", () => { picked = []; addFiles(input.files); });
+  folder.addEventListener("change", () => { picked = []; addFiles(Array.from(folder.files).filter(f => !f.name.startsWith("."))); });
+
+  // A dropped folder arrives as a directory entry: walk it for its files.
+  function walk(entry, out) {
+    return new Promise(resolve => {
+      if (entry.isFile) { entry.file(f => { if (!f.name.startsWith(".")) { out.push(f); } resolve(); }, () => resolve()); return; }
+      const reader = entry.createReader(); const batch = [];
+      const read = () => reader.readEntries(entries => {
+        if (!entries.length) { Promise.all(batch.map(e => walk(e, out))).then(resolve); return; }
+        batch.push(...entries); read();
+      }, () => resolve());
+      read();
+    });
+  }
   ["dragenter", "dragover"].forEach(t => drop.addEventListener(t, e => { e.preventDefault(); drop.classList.add("over"); }));
   ["dragleave", "drop"].forEach(t => drop.addEventListener(t, e => { e.preventDefault(); drop.classList.remove("over"); }));
-  drop.addEventListener("drop", e => addFiles(e.dataTransfer.files));
+  drop.addEventListener("drop", e => {
+    const entries = Array.from(e.dataTransfer.items || []).map(i => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
+    if (!entries.length) { addFiles(e.dataTransfer.files); return; }
+    const out = []; Promise.all(entries.map(en => walk(en, out))).then(() => addFiles(out));
+  });
 
   function send(file, row, done) {
     const body = new FormData();
-    body.append("file", file, file.webkitRelativePath || file.name);
+    body.append("file", file, file.name);
     body.append("event", form.event.value);
     body.append("csrf", form.csrf.value);
     const xhr = new XMLHttpRequest();
