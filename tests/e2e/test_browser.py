@@ -195,6 +195,29 @@ def test_dpo_records_a_withdrawal_in_the_browser(ctx, live, browser):
     page.goto(f"{live}/audit")
     assert page.locator("table.table tr").count() > 3
     page.screenshot(path=str(SHOTS / "audit.png"), full_page=True)
+    # cameras: register one through the form
+    page.goto(f"{live}/devices")
+    page.fill("input[name=make]", "Canon")
+    page.fill("input[name=model]", "EOS 250D")
+    page.fill("input[name=serial]", "0123456789")
+    page.fill("input[name=label]", "Office camera")
+    page.click("form[action='/devices'] button[type=submit]")
+    page.wait_for_selector("td:has-text('Office camera')")
+    page.screenshot(path=str(SHOTS / "devices.png"), full_page=True)
+    # a held photo (phone camera) is released by the DPO from the held list
+    from gatekeeper.services.ingest import ingest_bytes
+
+    img = imagegen.row_of_faces([imagegen.load(imagegen.FIXTURES / "tom_cruise.jpg")])[0]
+    phone = imagegen.exif_bytes(make="Apple", model="iPhone", serial="PHONE1")
+    held = ingest_bytes(ctx=ctx, data=imagegen.jpeg(img, phone), name="x.jpg",
+                        event_name="Trip", actor_id=None)
+    page.goto(f"{live}/review?status=held")
+    page.click(f"a[href='/photos/{held.photo_id}']")
+    page.click("text=Release for scanning")
+    page.wait_for_selector("text=received")
+    page.goto(f"{live}/events")
+    assert "Trip" in page.inner_text("table.table")
+    page.screenshot(path=str(SHOTS / "events.png"), full_page=True)
 
 
 def test_office_uploads_a_whole_folder(ctx, live, browser, tmp_path):
