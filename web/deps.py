@@ -11,6 +11,8 @@ from gatekeeper.config import Settings
 from gatekeeper.errors import PermissionDenied
 from gatekeeper.services.context import Context
 
+from .security import password_stamp
+
 
 class SignInRequired(Exception):
     """No valid session: HTML pages redirect to sign-in, the API answers 401."""
@@ -34,7 +36,8 @@ def get_current_user(request: Request, ctx: ContextDep) -> User:
         raise SignInRequired
     with ctx.uow() as uow:
         user = uow.session.get(User, user_id)
-    if user is None or not user.active or request.session.get("pw") != user.password_hash[-16:]:
+    if (user is None or not user.active
+            or request.session.get("pw") != password_stamp(user.password_hash)):
         request.session.clear()
         raise SignInRequired
     return user

@@ -12,7 +12,7 @@ from gatekeeper.services.users import authenticate
 
 from .app import templates
 from .deps import ContextDep
-from .security import check_csrf
+from .security import check_csrf, password_stamp
 
 router = APIRouter()
 
@@ -43,7 +43,7 @@ async def signin(request: Request, ctx: ContextDep, username: str = Form(...),
             status_code=401)
     throttle.succeeded(username)
     request.session.clear()
-    request.session.update({"user_id": user.id, "pw": user.password_hash[-16:]})
+    request.session.update({"user_id": user.id, "pw": password_stamp(user.password_hash)})
     return RedirectResponse(_safe_next(next), status_code=303)
 
 

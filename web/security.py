@@ -24,6 +24,14 @@ def secret_key(settings) -> str:
     return path.read_text().strip()
 
 
+def password_stamp(password_hash: str) -> str:
+    """A one-way stamp of the user's current password hash, kept in the (signed, readable)
+    session cookie: changing the password ends every session, and the cookie reveals nothing."""
+    import hashlib
+
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
 def csrf_token(request: Request) -> str:
     token = request.session.get("csrf")
     if not token:

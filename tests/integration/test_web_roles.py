@@ -176,3 +176,18 @@ def test_reference_photos_are_enrolled_by_the_worker(app_ctx, ctx):
                           files={"files": ("notes.jpg", b"not a photo", "image/jpeg")},
                           headers={"accept": "application/json"})
         assert bad.status_code == 400 and "not a JPEG" in bad.json()["detail"]
+
+
+def test_sessions_expire(ctx):
+    import time
+
+    from web.app import create_app
+
+    users(ctx)
+    ctx.settings.session_max_age_s = 1
+    app = create_app(ctx.settings, ctx)
+    with TestClient(app):
+        client, _token = signed_in(app, "dpo1")
+        assert client.get("/people", headers={"accept": "application/json"}).status_code == 200
+        time.sleep(2.2)
+        assert client.get("/people", headers={"accept": "application/json"}).status_code == 401
