@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
@@ -81,9 +80,3 @@ class Settings(BaseSettings):
     @property
     def public_dir(self) -> Path:
         return self.home / "public"
-
-
-@lru_cache
-def get_settings() -> Settings:
-    """Settings from the environment, cached for the process (tests build their own)."""
-    return Settings()

@@ -23,13 +23,6 @@ except ImportError:  # pragma: no cover - declared dependency
     pillow_heif = None
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF", "TIFF")
-MEDIA_TYPES = {
-    "JPEG": "image/jpeg",
-    "PNG": "image/png",
-    "WEBP": "image/webp",
-    "HEIF": "image/heic",
-    "TIFF": "image/tiff",
-}
 _SRGB = ImageCms.createProfile("sRGB")
 
 
@@ -96,6 +89,7 @@ def decode(data: bytes, max_pixels: int, long_side: int | None = None) -> Decode
 
 def to_srgb(img: Image.Image) -> Image.Image:
     """8-bit RGB in sRGB: colour-managed when the file has an ICC profile; alpha flattened on white."""
+    icc = img.info.get("icc_profile")  # read first: the conversions below drop `info`
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
         arr = np.asarray(img, dtype=np.float64)
         peak = 65535.0 if arr.max() > 255 else 255.0
@@ -107,7 +101,6 @@ def to_srgb(img: Image.Image) -> Image.Image:
         flat = Image.new("RGB", img.size, (255, 255, 255))
         flat.paste(img, mask=img.getchannel("A"))
         img = flat
-    icc = img.info.get("icc_profile")
     if img.mode != "RGB":
         img = img.convert("RGB")
     if icc:
@@ -118,8 +111,3 @@ def to_srgb(img: Image.Image) -> Image.Image:
             pass  # an unreadable profile: keep the pixels as they are
     img.info.clear()
     return img
-
-
-def as_array(img: Image.Image) -> np.ndarray:
-    """Contiguous uint8 HxWx3 array for the face engine."""
-    return np.ascontiguousarray(np.asarray(img.convert("RGB"), dtype=np.uint8))
