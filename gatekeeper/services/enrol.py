@@ -15,15 +15,21 @@ from ..images import decode
 from .people import get_person
 
 
+def enrollable_person(session, external_id: str, today: date):
+    """The person, if templates may be kept for them: biometric consent and on roll."""
+    person = get_person(session, external_id)
+    if not person.biometric_consent:
+        raise EnrolmentRefused(f"{external_id} has no biometric consent: not enrolled")
+    if person.left_on is not None and person.left_on <= today:
+        raise EnrolmentRefused(f"{external_id} is no longer on roll: not enrolled")
+    return person
+
+
 def enrol(*, ctx, external_id: str, photos: list[tuple[str, bytes]], today: date,
           actor_id: int | None = None) -> int:
     """Add one template per reference photo; all photos or none. Returns the template count."""
     with ctx.uow() as uow:
-        person = get_person(uow.session, external_id)
-        if not person.biometric_consent:
-            raise EnrolmentRefused(f"{external_id} has no biometric consent: not enrolled")
-        if person.left_on is not None and person.left_on <= today:
-            raise EnrolmentRefused(f"{external_id} is no longer on roll: not enrolled")
+        person = enrollable_person(uow.session, external_id, today)
         if not photos:
             raise EnrolmentRefused("no reference photo given")
         templates = []
@@ -54,11 +60,7 @@ def stage_reference(*, ctx, external_id: str, data: bytes, today: date,
     """Keep an uploaded reference photo privately until a worker turns it into a template
     (the web process never loads the face engine). Refuses early what enrol would refuse."""
     with ctx.uow() as uow:
-        person = get_person(uow.session, external_id)
-        if not person.biometric_consent:
-            raise EnrolmentRefused(f"{external_id} has no biometric consent: not enrolled")
-        if person.left_on is not None and person.left_on <= today:
-            raise EnrolmentRefused(f"{external_id} is no longer on roll: not enrolled")
+        person = enrollable_person(uow.session, external_id, today)
     decode(data, ctx.settings.max_image_pixels)  # refuse non-images now, with the reason
     key = reference_key(data)
     ctx.stores.private.put(key, data)

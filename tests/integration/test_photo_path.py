@@ -293,3 +293,20 @@ def test_s3_stores_publish_take_down_and_purge_every_version(ctx, school, s3_cli
     for bucket in (originals, public):
         listing = s3_client.list_object_versions(Bucket=bucket)
         assert listing.get("Versions", []) == [] and listing.get("DeleteMarkers", []) == []
+
+
+def test_consent_is_checked_again_on_the_publication_date(ctx, school):
+    """Approved while consented, withdrawn before publishing: the face is covered, not shown."""
+    photo_id = ingest(ctx, school["office1"], event_photo(("tom",))).photo_id
+    scan_photo(ctx=ctx, photo_id=photo_id)
+    approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["editor1"])
+    consent(ctx, "TOM", granted="no", on=date.today())
+    [res] = publish_approved(ctx=ctx)
+    assert res.location
+    with ctx.uow() as uow:
+        pub = uow.session.scalar(select(Publication))
+        assert pub.shown_person_ids == []
+    from PIL import Image as PILImage
+
+    published = PILImage.open(res.location).convert("RGB")
+    assert [f for f in ctx.faces.find_faces(published, False) if f.box.width > 60] == []
