@@ -64,13 +64,15 @@ def register(huey: Huey, settings: Settings) -> None:
     @huey.periodic_task(crontab(minute="*"), name="sweep")
     def sweep() -> None:
         """Every minute: re-queue received or stuck photos, publish approvals, re-check consent."""
-        from gatekeeper.services.publish import recheck_live
-        from gatekeeper.services.reconcile import stuck_or_waiting, unpublished_approvals
+        from gatekeeper.services.publish import recheck_live, unpublished_approvals
+        from gatekeeper.services.reconcile import stuck_or_waiting
 
         ctx = context_for(settings)
         for photo_id in stuck_or_waiting(ctx=ctx):
             scan_photo(photo_id)
-        for photo_id, channel in unpublished_approvals(ctx=ctx):
+        with ctx.uow() as uow:
+            todo = unpublished_approvals(uow.session)
+        for photo_id, channel in todo:
             publish_photo(photo_id, channel)
         recheck_live(ctx=ctx)
 

@@ -112,18 +112,24 @@ def publish_one(*, ctx, photo_id: int, channel: str, on: date) -> PublishResult:
         return PublishResult(photo_id, channel, pub.location)
 
 
-def publish_approved(*, ctx, channel: str | None = None, on: date | None = None) -> list[PublishResult]:
+def unpublished_approvals(session, channel: str | None = None) -> list[tuple[int, str]]:
+    """(photo id, channel) of every approval without a live publication on its channel."""
+    live = select(Publication.id).where(
+        Publication.photo_id == Approval.photo_id, Publication.channel == Approval.channel,
+        Publication.taken_down_at.is_(None))
+    query = select(Approval.photo_id, Approval.channel).join(Photo).where(
+        Photo.status == PhotoStatus.AWAITING_REVIEW.value, ~live.exists())
+    if channel:
+        query = query.where(Approval.channel == check_channel(channel))
+    return [tuple(r) for r in session.execute(query.order_by(Approval.photo_id, Approval.channel))]
+
+
+def publish_approved(*, ctx, channel: str | None = None,
+                     on: date | None = None) -> list[PublishResult]:
     """Publish every approved photo without a live publication on its channel."""
     on = on or ctx.today()
     with ctx.uow() as uow:
-        live = select(Publication.id).where(
-            Publication.photo_id == Approval.photo_id, Publication.channel == Approval.channel,
-            Publication.taken_down_at.is_(None))
-        query = select(Approval.photo_id, Approval.channel).join(Photo).where(
-            Photo.status == PhotoStatus.AWAITING_REVIEW.value, ~live.exists())
-        if channel:
-            query = query.where(Approval.channel == check_channel(channel))
-        todo = uow.session.execute(query.order_by(Approval.photo_id, Approval.channel)).all()
+        todo = unpublished_approvals(uow.session, channel)
     return [publish_one(ctx=ctx, photo_id=pid, channel=ch, on=on) for pid, ch in todo]
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from consent_db.models import Approval, Photo, PhotoStatus, Publication, utcnow
+from consent_db.models import Photo, PhotoStatus, Publication, utcnow
 
 
 def stuck_or_waiting(*, ctx, stuck_after: timedelta | None = None) -> list[int]:
@@ -19,16 +19,6 @@ def stuck_or_waiting(*, ctx, stuck_after: timedelta | None = None) -> list[int]:
             Photo.status == PhotoStatus.SCANNING.value,
             Photo.scan_started_at < utcnow() - stuck_after))
         return sorted(waiting + list(stuck))
-
-
-def unpublished_approvals(*, ctx) -> list[tuple[int, str]]:
-    with ctx.uow() as uow:
-        live = select(Publication.id).where(
-            Publication.photo_id == Approval.photo_id, Publication.channel == Approval.channel,
-            Publication.taken_down_at.is_(None))
-        return [tuple(r) for r in uow.session.execute(
-            select(Approval.photo_id, Approval.channel).join(Photo)
-            .where(Photo.status == PhotoStatus.AWAITING_REVIEW.value, ~live.exists()))]
 
 
 def remove_orphan_public_objects(*, ctx) -> int:

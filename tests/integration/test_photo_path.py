@@ -122,7 +122,8 @@ def test_held_photo_needs_a_dpo(ctx, school):
         release(ctx=ctx, photo_id=photo_id, user=school["dpo1"])
 
 
-def test_scan_error_blocks_the_photo(ctx, school, monkeypatch):
+def test_scan_error_blocks_the_photo(ctx, school, monkeypatch, caplog):
+    caplog.set_level("DEBUG")
     photo_id = ingest(ctx, school["office1"], event_photo()).photo_id
 
     def explode(*_a, **_k):
@@ -133,6 +134,9 @@ def test_scan_error_blocks_the_photo(ctx, school, monkeypatch):
     with ctx.uow() as uow:
         photo = uow.session.get(Photo, photo_id)
         assert photo.status == "blocked" and "RuntimeError" in photo.status_reason
+    assert "scan of photo" in caplog.text  # the failure is logged ...
+    for name in ("GivenTOM", "FamilyTOM", "GivenEIL", "FamilyEIL"):  # ... without personal data
+        assert name not in caplog.text
     with pytest.raises(InvalidState):
         approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["editor1"])
 
