@@ -24,9 +24,9 @@ PLANT = ["-Artist=Amara Okafor", "-Make=Canon", "-Model=EOS 250D", "-SerialNumbe
 
 GATEKEEPER = """
 import sys, time
-from gatekeeper.images import decode
-from gatekeeper.redact import Region, cover
-from gatekeeper.rendition import encode_jpeg
+from gatekeeper.domain.images import decode
+from gatekeeper.domain.redact import Region, cover
+from gatekeeper.domain.rendition import encode_jpeg
 start = time.perf_counter()
 img = decode(open(sys.argv[1], 'rb').read(), 200_000_000, long_side=int(sys.argv[3])).pixels
 w, h = img.size
@@ -92,9 +92,9 @@ def measured(cmd: list[str]) -> tuple[float, float, int]:
 
 def in_service(src: Path, side: int) -> float:
     """Steady-state seconds inside a running worker (no interpreter start, modules loaded)."""
-    from gatekeeper.images import decode
-    from gatekeeper.redact import Region, cover
-    from gatekeeper.rendition import encode_jpeg
+    from gatekeeper.domain.images import decode
+    from gatekeeper.domain.redact import Region, cover
+    from gatekeeper.domain.rendition import encode_jpeg
 
     data = src.read_bytes()
     best = float("inf")

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 
-from gatekeeper.images import decode
+from gatekeeper.domain.images import decode
 
 from .common import require_faces, timer, write
 

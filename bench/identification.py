@@ -9,9 +9,9 @@ from collections import defaultdict
 import numpy as np
 from PIL import Image
 
+from gatekeeper.domain.images import decode
+from gatekeeper.domain.matching import identify
 from gatekeeper.errors import InvalidImage
-from gatekeeper.images import decode
-from gatekeeper.matching import identify
 
 from .common import require_faces, write
 

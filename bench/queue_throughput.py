@@ -43,7 +43,7 @@ def one_run(processes: int, queue_url: str | None, n_photos: int = 16) -> float:
         if queue_url:
             huey.flush()
         for pid in ids:
-            huey.gatekeeper_tasks["scan_photo"](pid)
+            huey.gatekeeper_tasks.scan_photo(pid)
         env = {**os.environ, "GATEKEEPER_HOME": home, "OPENBLAS_NUM_THREADS": "1",
                **({"GATEKEEPER_QUEUE_URL": queue_url} if queue_url else {})}
         start = time.perf_counter()

@@ -16,8 +16,8 @@ from bench import (  # noqa: E402
     review_queue,
     throughput,
 )
+from gatekeeper.adapters.faces import FaceEngine  # noqa: E402
 from gatekeeper.config import Settings  # noqa: E402
-from gatekeeper.faces import FaceEngine  # noqa: E402
 
 
 def main() -> None:

@@ -4,8 +4,8 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from bench.identification import run  # noqa: E402
+from gatekeeper.adapters.faces import FaceEngine  # noqa: E402
 from gatekeeper.config import Settings  # noqa: E402
-from gatekeeper.faces import FaceEngine  # noqa: E402
 
 s = Settings()
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from bench.throughput import run  # noqa: E402
-from gatekeeper.faces import FaceEngine  # noqa: E402
+from gatekeeper.adapters.faces import FaceEngine  # noqa: E402
 
 if __name__ == "__main__":
     print(json.dumps(run(FaceEngine), indent=1))

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from gatekeeper.images import decode
-from gatekeeper.matching import identify
+from gatekeeper.domain.images import decode
+from gatekeeper.domain.matching import identify
 
 from .common import require_faces, timer, write
 
@@ -59,8 +59,8 @@ def peak_memory_mb(megapixels: int) -> float:
     data = class_photo(w, int(w / 1.5), 30, 160)
     with tempfile.NamedTemporaryFile(suffix=".jpg", delete=False) as fh:
         fh.write(data)
-    code = ("import re,sys;from gatekeeper.faces import FaceEngine;"
-            "from gatekeeper.images import decode;e=FaceEngine();"
+    code = ("import re,sys;from gatekeeper.adapters.faces import FaceEngine;"
+            "from gatekeeper.domain.images import decode;e=FaceEngine();"
             "d=decode(open(sys.argv[1],'rb').read(),200_000_000);"
             "e.find_faces(d.pixels, look_sideways=False);"  # VmHWM is reset at exec, unlike ru_maxrss
             "print(int(re.search(r'VmHWM:\\s+(\\d+)',open('/proc/self/status').read())[1])/1024)")

@@ -20,6 +20,9 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy import (
+    true as sa_true,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -53,6 +56,18 @@ class User(Base):
     @property
     def role_set(self) -> set[str]:
         return {r for r in self.roles.split(",") if r}
+
+
+class UserSession(Base):
+    """A signed-in browser session; the cookie carries only its id, so revoking it here ends
+    it at once (sign-out, password or role change, disabling)."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Person(Base):
@@ -111,6 +126,7 @@ class Device(Base):
     model: Mapped[str] = mapped_column(String(64))
     serial: Mapped[str] = mapped_column(String(64), unique=True)  # normalised
     label: Mapped[str] = mapped_column(String(128), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -142,7 +158,7 @@ class Photo(Base):
     provenance: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(32), index=True)
     status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    redacted_person_ids: Mapped[list] = mapped_column(JSON, default=list)  # covered in original
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # corrections
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     scan_started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -216,6 +232,7 @@ class Publication(Base):
         Index("uq_live_publication", "photo_id", "channel", unique=True,
               sqlite_where=text("taken_down_at IS NULL"),
               postgresql_where=text("taken_down_at IS NULL")),
+        UniqueConstraint("channel", "key", name="uq_publication_key"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
@@ -224,6 +241,7 @@ class Publication(Base):
     location: Mapped[str] = mapped_column(String(1024))
     caption: Mapped[str | None] = mapped_column(Text, nullable=True)
     shown_person_ids: Mapped[list] = mapped_column(JSON, default=list)
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # of the photo
     published_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     taken_down_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     taken_down_reason: Mapped[str | None] = mapped_column(String(255), nullable=True)

@@ -7,8 +7,15 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-CHANNELS: tuple[str, ...] = ("display", "print", "online")
-"""Publication channels from the school policy; `retain` is a consent kind, not a channel."""
+from gatekeeper.domain.vocabulary import (
+    Channel,
+    ChannelRule,
+    CoverMode,
+    ImageFormat,
+    NameRule,
+    RotationMode,
+    StoreBackend,
+)
 
 
 class Settings(BaseSettings):
@@ -20,7 +27,7 @@ class Settings(BaseSettings):
     database_url: str | None = None  # default: sqlite file inside home
     queue_url: str | None = None  # default: huey on a sqlite file inside home
 
-    store_backend: str = "local"  # "local" or "s3"
+    store_backend: StoreBackend = StoreBackend.LOCAL
     s3_endpoint_url: str | None = None
     s3_region: str = "eu-west-2"
     s3_private_bucket: str = "gatekeeper-originals"
@@ -34,12 +41,12 @@ class Settings(BaseSettings):
     min_sharpness: float = 7.0  # Laplacian std-dev of the 64x64 face crop; below = too blurred
     detect_threshold: float = 0.35  # CenterFace heat-map score
     detect_max_side: int = 2048  # detection runs on the photo scaled to this long side
-    detect_rotations: str = "untagged"  # also try 90/270 turns: untagged | always | never
+    detect_rotations: RotationMode = RotationMode.UNTAGGED  # also try 90/270 turns
 
     max_image_pixels: int = 80_000_000  # larger images are refused as decompression bombs
     max_upload_bytes: int = 60_000_000
 
-    cover_mode: str = "solid"  # "solid" or "pixelate"
+    cover_mode: CoverMode = CoverMode.SOLID
     publish_max_side: int = 2048  # online
     publish_max_side_other: int = 4096  # display and print
     png_channels: str = ""  # comma-separated channels published as PNG instead of JPEG
@@ -51,7 +58,7 @@ class Settings(BaseSettings):
 
     daily_hour: int = 2  # the daily purge and clean-up run at this local time
     daily_minute: int = 30
-    scan_stuck_after_s: int = 600  # a photo `scanning` this long was left by a dead worker
+    scan_stuck_after_s: int = 60  # a photo `scanning` this long was left by a dead worker
     workers: int = 1  # scanning worker processes started by `gatekeeper serve` / `worker`
 
     host: str = "127.0.0.1"
@@ -65,13 +72,21 @@ class Settings(BaseSettings):
         """The configured database, or a SQLite file inside the instance home."""
         return self.database_url or f"sqlite:///{(self.home / 'gatekeeper.db').resolve()}"
 
-    def max_side_for(self, channel: str) -> int:
-        return self.publish_max_side if channel == "online" else self.publish_max_side_other
+    def channel_rule(self, channel: Channel) -> ChannelRule:
+        """The one per-channel table: long side, file format and which names are forbidden."""
+        wanted = {c.strip().lower() for c in self.png_channels.split(",") if c.strip()}
+        online = channel is Channel.ONLINE
+        return ChannelRule(
+            channel=channel,
+            max_side=self.publish_max_side if online else self.publish_max_side_other,
+            image_format=ImageFormat.PNG if channel.value in wanted else ImageFormat.JPEG,
+            names=NameRule.NO_FAMILY_NAME if online else NameRule.NO_FULL_NAME,
+        )
 
-    def format_for(self, channel: str) -> str:
-        """'PNG' for channels configured to keep PNG, else 'JPEG'."""
-        wanted = {c.strip() for c in self.png_channels.split(",") if c.strip()}
-        return "PNG" if channel in wanted else "JPEG"
+    @property
+    def year_start(self) -> tuple[int, int]:
+        """(month, day) on which the academic year starts."""
+        return (self.academic_year_start_month, self.academic_year_start_day)
 
     @property
     def private_dir(self) -> Path:

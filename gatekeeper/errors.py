@@ -1,20 +1,57 @@
-"""Domain exceptions: raised below the adapters, mapped to exit codes / HTTP status in one place."""
+"""One error family: every refusal is a GatekeeperError subclass with a one-line reason.
+
+Each class carries its HTTP status and CLI exit code, so the web app and the CLI map a refusal
+in exactly one place each (`web/errors.py`, `gatekeeper/entrypoints/cli.py`).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
 
 
 class GatekeeperError(Exception):
     """Base of every refusal that has a one-line reason for the user."""
 
+    http_status: ClassVar[int] = 400
+    exit_code: ClassVar[int] = 1
+
+
+class InvalidInput(GatekeeperError):
+    """Input that cannot be accepted as given: a bad CSV row, date, name or channel."""
+
 
 class NotFound(GatekeeperError):
     """A record the caller named does not exist."""
+
+    http_status = 404
 
 
 class PermissionDenied(GatekeeperError):
     """The acting user may not do this (role or separation of duties)."""
 
+    http_status = 403
 
-class InvalidImage(GatekeeperError):
+
+class SignInRequired(GatekeeperError):
+    """No valid session: pages redirect to sign-in, the API answers 401."""
+
+    http_status = 401
+
+
+class TooManyAttempts(GatekeeperError):
+    """Sign-in attempts are being throttled; try again later."""
+
+    http_status = 429
+
+
+class InvalidImage(InvalidInput):
     """Bytes that are not an acceptable image: unknown format, truncated, corrupt or a bomb."""
+
+
+class TooLarge(InvalidInput):
+    """A file or request over a documented limit."""
+
+    http_status = 413
 
 
 class EnrolmentRefused(GatekeeperError):
@@ -22,12 +59,19 @@ class EnrolmentRefused(GatekeeperError):
 
 
 class InvalidState(GatekeeperError):
-    """The record is not in a state that allows this step."""
+    """The record is not in a state that allows this step (or another user changed it first)."""
+
+    http_status = 409
 
 
 class UnsafeOutput(GatekeeperError):
     """A rendition failed verification and must not be published."""
 
+    http_status = 500
+    exit_code = 2
 
-class ScanFailed(GatekeeperError):
-    """The face engine could not process a photo; the photo is blocked (fail closed)."""
+
+class NotInitialised(GatekeeperError):
+    """The instance home has no database at Alembic head."""
+
+    exit_code = 3

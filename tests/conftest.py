@@ -3,6 +3,7 @@ when reachable), and a service Context on a temporary instance home."""
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 from pathlib import Path
@@ -34,7 +35,10 @@ def _postgres_url() -> str | None:
         return None
 
 
-_PG = _postgres_url()
+@functools.cache
+def postgres_url() -> str | None:
+    """The test PostgreSQL, probed once, on first use (never at import)."""
+    return _postgres_url()
 
 
 def reset_postgres(url: str) -> None:
@@ -50,15 +54,16 @@ def database_url(request, tmp_path) -> str:
     """A fresh, empty database of each kind; PostgreSQL is skipped when not reachable."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.db'}"
-    if _PG is None:
+    url = postgres_url()
+    if url is None:
         pytest.skip("PostgreSQL not reachable at GATEKEEPER_TEST_DATABASE_URL or 127.0.0.1:5432")
-    reset_postgres(_PG)
-    return _PG
+    reset_postgres(url)
+    return url
 
 
 @pytest.fixture(scope="session")
 def face_engine():
-    from gatekeeper.faces import FaceEngine
+    from gatekeeper.adapters.faces import FaceEngine
 
     return FaceEngine()
 
@@ -77,9 +82,8 @@ def ctx(settings, face_engine):
     from gatekeeper.services.context import Context
 
     settings.home.mkdir(parents=True, exist_ok=True)
-    context = Context(settings)
+    context = Context(settings, faces=face_engine)
     migrate(context.engine)
-    context.__dict__["faces"] = face_engine
     yield context
     context.close()
 
@@ -108,3 +112,11 @@ def s3_client(s3_endpoint, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     return boto3.client("s3", endpoint_url=s3_endpoint, region_name="eu-west-2")
+
+
+@pytest.fixture
+def school(ctx):
+    """Users of every role, two enrolled and consented pupils and a registered camera."""
+    from tests.integration.helpers import school as build_school
+
+    return build_school(ctx)

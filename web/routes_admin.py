@@ -1,102 +1,82 @@
-"""The DPO's and office's admin pages: people and consent, devices, the audit log."""
+"""The DPO's admin pages (people and consent, cameras, users, the audit log) and the events
+list: parse, call one service, render."""
 
 from __future__ import annotations
 
-from datetime import date
+from typing import Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse
-from sqlalchemy import case, func, or_, select
+from fastapi.responses import RedirectResponse, Response
 
-from consent_db.mis_import import ImportRejected
-from consent_db.models import AuditEvent, ConsentRecord, Device, Event, Person, Photo, User
-from gatekeeper.config import CHANNELS
-from gatekeeper.retention import academic_year
-from gatekeeper.services.devices import add_device
+from gatekeeper.domain.vocabulary import ConsentKind, Role
+from gatekeeper.errors import GatekeeperError, InvalidInput
+from gatekeeper.services import people, queries, users
+from gatekeeper.services.devices import add_device, set_device_active
 from gatekeeper.services.enrol import remove_templates, stage_reference
-from gatekeeper.services.people import (
-    get_person,
-    import_consent,
-    import_people,
-    record_consent,
-    update_person,
-)
-
-from .app import templates
-from .deps import ContextDep, roles
-from .security import check_csrf
+from web.deps import ContextDep, roles
+from web.forms import day_from, read_upload
+from web.offload import offload
+from web.security import check_csrf
+from web.templating import templates
 
 router = APIRouter()
+PEOPLE_PAGE = 100
 
 
-def _day(text: str) -> date | None:
-    return date.fromisoformat(text) if text else None
+def _people(request: Request, ctx: Any, user: Any, q: str, page: int,
+            preview: dict[str, Any] | None, status: int = 200) -> Response:
+    page = max(1, page)
+    rows, total = queries.search_people(ctx=ctx, q=q, limit=PEOPLE_PAGE,
+                                        offset=(page - 1) * PEOPLE_PAGE)
+    return templates.TemplateResponse(request, "people.html", {
+        "user": user, "people": rows, "q": q, "preview": preview, "total": total,
+        "page": page, "pages": max(1, -(-total // PEOPLE_PAGE))}, status_code=status)
 
 
 @router.get("/people")
-def people_page(request: Request, ctx: ContextDep, q: str = "", user=roles("dpo")):
-    with ctx.uow() as uow:
-        query = select(Person).order_by(Person.family_name, Person.given_name).limit(200)
-        if q:
-            like = f"%{q.strip()}%"
-            query = query.where(or_(Person.given_name.ilike(like), Person.family_name.ilike(like),
-                                    Person.external_id.ilike(like)))
-        people = uow.session.scalars(query).all()
-    return templates.TemplateResponse(request, "people.html", {"user": user, "people": people,
-                                                                "q": q, "preview": None})
+def people_page(request: Request, ctx: ContextDep, q: str = "", page: int = 1,
+                user=roles(Role.DPO)) -> Response:
+    return _people(request, ctx, user, q, page, None)
 
 
 @router.post("/people/import")
-async def people_import(request: Request, ctx: ContextDep, file: UploadFile, kind: str = Form(...),
-                        confirm: str = Form(""), csrf: str = Form(""), user=roles("dpo")):
-    """Upload a people or consent CSV: first a preview of the changes, then import on confirm."""
+async def people_import(request: Request, ctx: ContextDep, file: UploadFile | None = None,
+                        kind: str = Form("people"), csrf: str = Form(""),
+                        user=roles(Role.DPO)) -> Response:
+    """Upload a people or consent CSV: a preview of the changes first, the import on confirm."""
     check_csrf(request, csrf)
-    data = await file.read(5_000_000)
-    run = import_people if kind == "people" else import_consent
-    extra = {"today": ctx.today()} if kind == "people" else {}
-    error, report = None, None
+    if file is None or not file.filename:
+        raise InvalidInput("choose a CSV file to import")
+    data = await read_upload(file, people.MAX_CSV_BYTES)
     try:
-        with ctx.uow() as uow:
-            report = run(uow=uow, data=data, actor_id=user.id, commit=bool(confirm), **extra)
-    except ImportRejected as exc:
-        error = str(exc)
-    preview = {"kind": kind, "error": error, "report": report, "done": bool(confirm),
-               "name": file.filename, "data": data.decode("utf-8", "replace") if not confirm else ""}
-    return templates.TemplateResponse(request, "people.html", {
-        "user": user, "people": [], "q": "", "preview": preview},
-        status_code=400 if error else 200)
+        staged = await offload(people.stage_import, ctx=ctx, kind=kind, data=data,
+                               actor_id=user.id)
+    except GatekeeperError as exc:
+        preview = {"kind": kind, "error": str(exc), "done": False, "name": file.filename}
+        return _people(request, ctx, user, "", 1, preview, status=exc.http_status)
+    preview = {"kind": kind, "error": None, "report": staged.report, "done": False,
+               "name": file.filename, "token": staged.token}
+    return _people(request, ctx, user, "", 1, preview)
 
 
 @router.post("/people/import/confirm")
-def people_import_confirm(request: Request, ctx: ContextDep, kind: str = Form(...),
-                          data: str = Form(...), csrf: str = Form(""), user=roles("dpo")):
+async def people_import_confirm(request: Request, ctx: ContextDep, token: str = Form(""),
+                                csrf: str = Form(""), user=roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
-    run = import_people if kind == "people" else import_consent
-    extra = {"today": ctx.today()} if kind == "people" else {}
-    with ctx.uow() as uow:
-        report = run(uow=uow, data=data.encode(), actor_id=user.id, **extra)
-    preview = {"kind": kind, "error": None, "report": report, "done": True, "name": "", "data": ""}
-    return templates.TemplateResponse(request, "people.html", {"user": user, "people": [],
-                                                                "q": "", "preview": preview})
+    done = await offload(people.confirm_import, ctx=ctx, token=token, actor_id=user.id)
+    preview = {"kind": done.kind, "error": None, "report": done.report, "done": True,
+               "name": ""}
+    return _people(request, ctx, user, "", 1, preview)
 
 
 @router.get("/people/{external_id}")
-def person_page(request: Request, ctx: ContextDep, external_id: str, user=roles("dpo")):
-    with ctx.uow() as uow:
-        person = get_person(uow.session, external_id)
-        consents = uow.session.scalars(select(ConsentRecord).where(
-            ConsentRecord.person_id == person.id).order_by(ConsentRecord.academic_year.desc(),
-                                                          ConsentRecord.channel)).all()
-        ids = [c.id for c in consents]
-        history = uow.session.scalars(select(AuditEvent).where(or_(
-            (AuditEvent.entity == "person") & (AuditEvent.entity_id == person.id),
-            (AuditEvent.entity == "consent") & AuditEvent.entity_id.in_(ids or [0]),
-        )).order_by(AuditEvent.id.desc()).limit(100)).all()
-        templates_count = len(person.templates)
+def person_page(request: Request, ctx: ContextDep, external_id: str,
+                user=roles(Role.DPO)) -> Response:
+    page = queries.person_page(ctx=ctx, external_id=external_id)
     return templates.TemplateResponse(request, "person.html", {
-        "user": user, "person": person, "consents": consents, "history": history,
-        "templates_count": templates_count, "channels": CHANNELS + ("retain",),
-        "year": academic_year(ctx.today(), *ctx.year_start), "today": ctx.today().isoformat()})
+        "user": user, "person": page.person, "consents": page.consents, "history": page.history,
+        "templates_count": page.templates_count, "channels": [k.value for k in ConsentKind],
+        "year": page.year, "today": ctx.today().isoformat()})
 
 
 @router.post("/people/{external_id}/consent")
@@ -104,101 +84,130 @@ def person_consent(request: Request, ctx: ContextDep, external_id: str,
                    academic_year_: str = Form(..., alias="academic_year"),
                    channel: str = Form(...), granted: str = Form(...),
                    recorded_on: str = Form(...), evidence: str = Form(""), csrf: str = Form(""),
-                   user=roles("dpo")):
+                   user=roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
-    try:
-        day = date.fromisoformat(recorded_on)
-    except ValueError:
-        raise ImportRejected("the date must look like 2026-09-10") from None
-    with ctx.uow() as uow:
-        record_consent(uow=uow, external_id=external_id, academic_year=academic_year_,
-                       channel=channel, granted=granted == "yes", recorded_on=day,
-                       evidence=evidence, actor_id=user.id)
+    day = day_from(recorded_on)
+    if day is None:
+        raise InvalidInput("the date on the form is needed")
+    people.record_consent(ctx=ctx, external_id=external_id, academic_year=academic_year_,
+                          channel=channel, granted=granted == "yes", recorded_on=day,
+                          evidence=evidence, actor_id=user.id)
     return RedirectResponse(f"/people/{external_id}", status_code=303)
 
 
 @router.post("/people/{external_id}/update")
 def person_update(request: Request, ctx: ContextDep, external_id: str, left_on: str = Form(""),
                   biometric_consent: str = Form(""), safeguarding_no_photo: str = Form(""),
-                  csrf: str = Form(""), user=roles("dpo")):
+                  csrf: str = Form(""), user=roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
-    try:
-        left = _day(left_on)
-    except ValueError:
-        raise ImportRejected("the leaving date must look like 2026-07-20") from None
-    with ctx.uow() as uow:
-        update_person(uow=uow, external_id=external_id, today=ctx.today(), actor_id=user.id,
-                      left_on=left, biometric_consent=biometric_consent == "yes",
-                      safeguarding_no_photo=safeguarding_no_photo == "yes")
+    people.update_person(ctx=ctx, external_id=external_id, actor_id=user.id,
+                         left_on=day_from(left_on, "2026-07-20"),
+                         biometric_consent=biometric_consent == "yes",
+                         safeguarding_no_photo=safeguarding_no_photo == "yes")
     return RedirectResponse(f"/people/{external_id}", status_code=303)
 
 
 @router.post("/people/{external_id}/references")
 async def person_reference(request: Request, ctx: ContextDep, external_id: str,
-                           files: list[UploadFile], csrf: str = Form(""), user=roles("dpo")):
+                           files: list[UploadFile] | None = None, csrf: str = Form(""),
+                           user=roles(Role.DPO)) -> Response:
     """Reference photos are enrolled by a worker; the person page shows the result."""
     check_csrf(request, csrf)
+    files = [f for f in files or [] if f.filename]
+    if not files:
+        raise InvalidInput("choose at least one reference photo")
     for f in files:
-        data = await f.read(ctx.settings.max_upload_bytes + 1)
-        key = stage_reference(ctx=ctx, external_id=external_id, data=data, today=ctx.today(),
-                              actor_id=user.id)
-        request.app.state.tasks["enrol_reference"](external_id, key, user.id)
+        data = await read_upload(f, ctx.settings.max_upload_bytes)
+        await offload(stage_reference, ctx=ctx, external_id=external_id, data=data,
+                      actor_id=user.id)
     return RedirectResponse(f"/people/{external_id}", status_code=303)
 
 
 @router.post("/people/{external_id}/references/remove")
 def person_reference_remove(request: Request, ctx: ContextDep, external_id: str,
-                            csrf: str = Form(""), user=roles("dpo")):
+                            csrf: str = Form(""), user=roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
     remove_templates(ctx=ctx, external_id=external_id, actor_id=user.id)
     return RedirectResponse(f"/people/{external_id}", status_code=303)
 
 
 @router.get("/events")
-def events_page(request: Request, ctx: ContextDep, user=roles("office", "editor", "dpo")):
-    with ctx.uow() as uow:
-        rows = uow.session.execute(
-            select(Event.id, Event.name, Event.slug, Event.created_at,
-                   func.count(Photo.id), func.sum(case((Photo.status == "awaiting_review", 1),
-                                                       else_=0)))
-            .outerjoin(Photo, Photo.event_id == Event.id).group_by(Event.id)
-            .order_by(Event.created_at.desc())).all()
-    return templates.TemplateResponse(request, "events.html", {"user": user, "events": rows})
+def events_page(request: Request, ctx: ContextDep,
+                user=roles(Role.OFFICE, Role.EDITOR, Role.DPO)) -> Response:
+    return templates.TemplateResponse(request, "events.html", {
+        "user": user, "events": queries.events(ctx=ctx)})
 
 
 @router.get("/devices")
-def devices_page(request: Request, ctx: ContextDep, user=roles("office", "dpo")):
-    with ctx.uow() as uow:
-        devices = uow.session.scalars(select(Device).order_by(Device.id)).all()
-    return templates.TemplateResponse(request, "devices.html", {"user": user, "devices": devices})
+def devices_page(request: Request, ctx: ContextDep, user=roles(Role.DPO)) -> Response:
+    return templates.TemplateResponse(request, "devices.html", {
+        "user": user, "devices": queries.devices(ctx=ctx)})
 
 
 @router.post("/devices")
 def devices_add(request: Request, ctx: ContextDep, make: str = Form(...), model: str = Form(...),
                 serial: str = Form(...), label: str = Form(""), csrf: str = Form(""),
-                user=roles("office", "dpo")):
+                user=roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
-    with ctx.uow() as uow:
-        add_device(uow=uow, make=make, model=model, serial=serial, label=label, actor_id=user.id)
+    add_device(ctx=ctx, make=make, model=model, serial=serial, label=label, actor_id=user.id)
     return RedirectResponse("/devices", status_code=303)
+
+
+@router.post("/devices/{device_id}/active")
+def devices_active(request: Request, ctx: ContextDep, device_id: int, active: str = Form(""),
+                   csrf: str = Form(""), user=roles(Role.DPO)) -> Response:
+    check_csrf(request, csrf)
+    set_device_active(ctx=ctx, device_id=device_id, active=active == "yes", actor_id=user.id)
+    return RedirectResponse("/devices", status_code=303)
+
+
+@router.get("/users")
+def users_page(request: Request, ctx: ContextDep, user=roles(Role.DPO)) -> Response:
+    return templates.TemplateResponse(request, "users.html", {
+        "user": user, "users": users.list_users(ctx=ctx), "roles": [r.value for r in Role]})
+
+
+@router.post("/users")
+def users_add(request: Request, ctx: ContextDep, username: str = Form(...),
+              role: list[str] | None = Form(None), password: str = Form(...),
+              csrf: str = Form(""), user=roles(Role.DPO)) -> Response:
+    check_csrf(request, csrf)
+    users.add_user(ctx=ctx, username=username.strip(), roles=",".join(role or []),
+                   password=password, actor_id=user.id)
+    return RedirectResponse("/users", status_code=303)
+
+
+@router.post("/users/{username}/active")
+def users_active(request: Request, ctx: ContextDep, username: str, active: str = Form(""),
+                 csrf: str = Form(""), user=roles(Role.DPO)) -> Response:
+    check_csrf(request, csrf)
+    users.set_active(ctx=ctx, username=username, active=active == "yes", actor_id=user.id)
+    return RedirectResponse("/users", status_code=303)
+
+
+@router.post("/users/{username}/roles")
+def users_roles(request: Request, ctx: ContextDep, username: str,
+                role: list[str] | None = Form(None), csrf: str = Form(""),
+                user=roles(Role.DPO)) -> Response:
+    check_csrf(request, csrf)
+    users.set_roles(ctx=ctx, username=username, roles=",".join(role or []), actor_id=user.id)
+    return RedirectResponse("/users", status_code=303)
+
+
+@router.post("/users/{username}/password")
+def users_password(request: Request, ctx: ContextDep, username: str, password: str = Form(...),
+                   csrf: str = Form(""), user=roles(Role.DPO)) -> Response:
+    check_csrf(request, csrf)
+    users.set_password(ctx=ctx, username=username, password=password, actor_id=user.id)
+    return RedirectResponse("/users", status_code=303)
 
 
 @router.get("/audit")
 def audit_page(request: Request, ctx: ContextDep, action: str = "", entity: str = "",
-               entity_id: int | None = None, actor: str = "", user=roles("dpo")):
-    with ctx.uow() as uow:
-        query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(300)
-        if action:
-            query = query.where(AuditEvent.action.startswith(action))
-        if entity:
-            query = query.where(AuditEvent.entity == entity)
-        if entity_id is not None:
-            query = query.where(AuditEvent.entity_id == entity_id)
-        if actor:
-            actor_id = uow.session.scalar(select(User.id).where(User.username == actor))
-            query = query.where(AuditEvent.actor_id == (actor_id or -1))
-        events = uow.session.scalars(query).all()
-        names = dict(uow.session.execute(select(User.id, User.username)).all())
+               entity_id: int | None = None, actor: str = "", before: int | None = None,
+               user=roles(Role.DPO)) -> Response:
+    page = queries.audit_events(ctx=ctx, action=action, entity=entity, entity_id=entity_id,
+                                actor=actor, before=before)
     return templates.TemplateResponse(request, "audit.html", {
-        "user": user, "events": events, "names": names, "action": action, "entity": entity,
-        "entity_id": entity_id, "actor": actor})
+        "user": user, "events": page.events, "names": page.names, "older": page.older,
+        "action": action, "entity": entity, "entity_id": entity_id, "actor": actor})

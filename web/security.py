@@ -9,10 +9,11 @@ from pathlib import Path
 
 from fastapi import Request
 
+from gatekeeper.config import Settings
 from gatekeeper.errors import PermissionDenied
 
 
-def secret_key(settings) -> str:
+def secret_key(settings: Settings) -> str:
     """The configured key, or one generated once and kept (0600) in the instance home."""
     if settings.secret_key:
         return settings.secret_key
@@ -22,14 +23,6 @@ def secret_key(settings) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
-
-
-def password_stamp(password_hash: str) -> str:
-    """A one-way stamp of the user's current password hash, kept in the (signed, readable)
-    session cookie: changing the password ends every session, and the cookie reveals nothing."""
-    import hashlib
-
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 def csrf_token(request: Request) -> str:

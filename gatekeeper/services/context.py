@@ -1,51 +1,96 @@
-"""What every use case needs, built once per process from Settings: database, stores, face engine."""
+"""What every use case needs, built once per process from Settings: database, stores, face engine,
+and the job queue that hands slow work to the workers."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import date
-from functools import cached_property
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from consent_db.db import UnitOfWork, make_engine, session_factory
+from gatekeeper.adapters.storage import Stores, build_stores
+from gatekeeper.config import Settings
+from gatekeeper.domain.vocabulary import Channel
 
-from ..config import Settings
-from ..storage import Stores, build_stores
+if TYPE_CHECKING:  # the engine's module loads dlib and onnxruntime: only where it is used
+    from gatekeeper.adapters.faces import FaceEngine
+
+
+class JobQueue(Protocol):
+    """Where services hand work to the workers after their commit (the database stays the source
+    of truth: the minute sweep finds any job a queue loses)."""
+
+    def scan(self, photo_id: int) -> None: ...
+
+    def publish(self, photo_id: int, channel: Channel) -> None: ...
+
+    def enrol_reference(self, external_id: str, key: str, actor_id: int | None) -> None: ...
+
+
+class NoJobQueue:
+    """No worker to hand work to (CLI batch commands): the sweep or the next command does it."""
+
+    def scan(self, photo_id: int) -> None:
+        return None
+
+    def publish(self, photo_id: int, channel: Channel) -> None:
+        return None
+
+    def enrol_reference(self, external_id: str, key: str, actor_id: int | None) -> None:
+        return None
 
 
 class Context:
-    """Holds the engine and stores; the face engine is loaded on first use (never in web workers)."""
+    """Holds the engine, stores and job queue; the face engine loads on first use (never in web
+    processes). Tests pass the pieces they want to share (a loaded engine, an S3 store)."""
 
-    def __init__(self, settings: Settings, stores: Stores | None = None) -> None:
+    def __init__(self, settings: Settings, *, stores: Stores | None = None,
+                 faces: FaceEngine | None = None, jobs: JobQueue | None = None,
+                 clock: Callable[[], date] = date.today) -> None:
         self.settings = settings
-        self.engine = make_engine(settings.resolved_database_url)
-        self.sessions = session_factory(self.engine)
+        self.engine: Engine = make_engine(settings.resolved_database_url)
+        self.sessions: sessionmaker[Session] = session_factory(self.engine)
         self._stores = stores
+        self._faces = faces
+        self.jobs: JobQueue = jobs or NoJobQueue()
+        self._clock = clock
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)
 
-    @cached_property
+    @property
     def stores(self) -> Stores:
-        return self._stores or build_stores(self.settings)
+        if self._stores is None:
+            self._stores = build_stores(self.settings)
+        return self._stores
 
-    @cached_property
-    def faces(self):
+    @property
+    def faces(self) -> FaceEngine:
         """The face engine, loaded once per process."""
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        from ..faces import EngineOptions, FaceEngine
+        if self._faces is None:
+            os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+            from gatekeeper.adapters.faces import (  # deferred: loads dlib's and CenterFace's models
+                EngineOptions,
+                FaceEngine,
+            )
 
-        s = self.settings
-        return FaceEngine(EngineOptions(
-            detect_threshold=s.detect_threshold, detect_max_side=s.detect_max_side,
-            min_face_px=s.min_face_px, min_sharpness=s.min_sharpness,
-        ))
+            s = self.settings
+            self._faces = FaceEngine(EngineOptions(
+                detect_threshold=s.detect_threshold, detect_max_side=s.detect_max_side,
+                min_face_px=s.min_face_px, min_sharpness=s.min_sharpness,
+            ))
+        return self._faces
 
     @property
     def year_start(self) -> tuple[int, int]:
-        return (self.settings.academic_year_start_month, self.settings.academic_year_start_day)
+        return self.settings.year_start
 
     def today(self) -> date:
-        return date.today()
+        return self._clock()
 
     def close(self) -> None:
         self.engine.dispose()

@@ -2,30 +2,64 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from consent_db import audit
 from consent_db.models import Device
+from gatekeeper.domain.camera import normalise_serial
+from gatekeeper.errors import InvalidInput, NotFound
+from gatekeeper.services.context import Context
 
-from ..camera import normalise_serial
-from ..errors import GatekeeperError
+
+@dataclass(frozen=True)
+class DeviceRow:
+    id: int
+    make: str
+    model: str
+    serial: str
+    label: str
+    active: bool = True
 
 
-def add_device(*, uow, make: str, model: str, serial: str, label: str = "",
-               actor_id: int | None = None) -> Device:
+def row_of(device: Device) -> DeviceRow:
+    return DeviceRow(device.id, device.make, device.model, device.serial, device.label,
+                     device.active)
+
+
+def add_device(*, ctx: Context, make: str, model: str, serial: str, label: str = "",
+               actor_id: int | None = None) -> DeviceRow:
     """Register a camera by body serial (compared normalised: case, spaces, leading zeros)."""
-    norm = normalise_serial(serial)
     if not serial.strip():
-        raise GatekeeperError("a device needs its serial number")
-    if uow.session.scalar(select(Device).where(Device.serial == norm)):
-        raise GatekeeperError(f"a device with serial {serial} is already registered")
-    device = Device(make=make.strip(), model=model.strip(), serial=norm, label=label.strip())
-    uow.session.add(device)
-    uow.flush()
-    audit.record(uow.session, "device.added", "device", device.id, actor_id)
-    uow.commit()
-    return device
+        raise InvalidInput("a device needs its serial number")
+    norm = normalise_serial(serial)
+    with ctx.uow() as uow:
+        if uow.session.scalar(select(Device).where(Device.serial == norm)):
+            raise InvalidInput(f"a device with serial {serial} is already registered")
+        device = Device(make=make.strip(), model=model.strip(), serial=norm, label=label.strip())
+        uow.session.add(device)
+        uow.flush()
+        audit.record(uow.session, "device.added", "device", device.id, actor_id)
+        uow.commit()
+        return row_of(device)
 
 
-def registered_serials(session) -> set[str]:
-    return set(session.scalars(select(Device.serial)))
+def set_device_active(*, ctx: Context, device_id: int, active: bool,
+                      actor_id: int | None) -> DeviceRow:
+    """Deactivate a camera (lost, sold, retired: its photos are held again) or reactivate it."""
+    with ctx.uow() as uow:
+        device = uow.session.get(Device, device_id)
+        if device is None:
+            raise NotFound(f"no camera {device_id}")
+        device.active = active
+        audit.record(uow.session, "device.activated" if active else "device.deactivated",
+                     "device", device.id, actor_id)
+        uow.commit()
+        return row_of(device)
+
+
+def registered_serials(session: Session) -> set[str]:
+    """Serials of the active registered cameras."""
+    return set(session.scalars(select(Device.serial).where(Device.active.is_(True))))

@@ -6,16 +6,17 @@ import hashlib
 from datetime import date
 
 import numpy as np
+from sqlalchemy.orm import Session
 
 from consent_db import audit
-from consent_db.models import FaceTemplate
+from consent_db.models import FaceTemplate, Person
+from gatekeeper.domain.images import decode
+from gatekeeper.errors import EnrolmentRefused, InvalidImage, NotFound
+from gatekeeper.services.context import Context
+from gatekeeper.services.people import get_person
 
-from ..errors import EnrolmentRefused, InvalidImage
-from ..images import decode
-from .people import get_person
 
-
-def enrollable_person(session, external_id: str, today: date):
+def enrollable_person(session: Session, external_id: str, today: date) -> Person:
     """The person, if templates may be kept for them: biometric consent and on roll."""
     person = get_person(session, external_id)
     if not person.biometric_consent:
@@ -25,11 +26,11 @@ def enrollable_person(session, external_id: str, today: date):
     return person
 
 
-def enrol(*, ctx, external_id: str, photos: list[tuple[str, bytes]], today: date,
+def enrol(*, ctx: Context, external_id: str, photos: list[tuple[str, bytes]],
           actor_id: int | None = None) -> int:
     """Add one template per reference photo; all photos or none. Returns the template count."""
     with ctx.uow() as uow:
-        person = enrollable_person(uow.session, external_id, today)
+        person = enrollable_person(uow.session, external_id, ctx.today())
         if not photos:
             raise EnrolmentRefused("no reference photo given")
         templates = []
@@ -55,30 +56,30 @@ def reference_key(data: bytes) -> str:
     return f"references/{hashlib.sha256(data).hexdigest()}"
 
 
-def stage_reference(*, ctx, external_id: str, data: bytes, today: date,
+def stage_reference(*, ctx: Context, external_id: str, data: bytes,
                     actor_id: int | None) -> str:
     """Keep an uploaded reference photo privately until a worker turns it into a template
     (the web process never loads the face engine). Refuses early what enrol would refuse."""
     with ctx.uow() as uow:
-        person = enrollable_person(uow.session, external_id, today)
+        person = enrollable_person(uow.session, external_id, ctx.today())
     decode(data, ctx.settings.max_image_pixels)  # refuse non-images now, with the reason
     key = reference_key(data)
     ctx.stores.private.put(key, data)
     with ctx.uow() as uow:
         audit.record(uow.session, "reference.staged", "person", person.id, actor_id)
         uow.commit()
+    ctx.jobs.enrol_reference(external_id, key, actor_id)
     return key
 
 
-def enrol_staged(*, ctx, external_id: str, key: str, today: date, actor_id: int | None) -> str:
+def enrol_staged(*, ctx: Context, external_id: str, key: str, actor_id: int | None) -> str:
     """Worker side: enrol a staged reference photo, then delete it; returns the outcome."""
     try:
         data = ctx.stores.private.get(key)
-    except Exception:
+    except NotFound:
         return "missing"
     try:
-        enrol(ctx=ctx, external_id=external_id, photos=[("reference", data)], today=today,
-              actor_id=actor_id)
+        enrol(ctx=ctx, external_id=external_id, photos=[("reference", data)], actor_id=actor_id)
         outcome = "enrolled"
     except EnrolmentRefused as exc:
         with ctx.uow() as uow:
@@ -91,7 +92,7 @@ def enrol_staged(*, ctx, external_id: str, key: str, today: date, actor_id: int 
     return outcome
 
 
-def remove_templates(*, ctx, external_id: str, actor_id: int | None) -> int:
+def remove_templates(*, ctx: Context, external_id: str, actor_id: int | None) -> int:
     """Delete every face template of a person (the DPO's 'remove reference photos')."""
     with ctx.uow() as uow:
         person = get_person(uow.session, external_id)

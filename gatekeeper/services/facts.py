@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from consent_db.models import ConsentRecord, Person, Photo
-
-from ..policy import ConsentFact, FaceFact, PersonFact
+from gatekeeper.domain.policy import ConsentFact, FaceFact, PersonFact
 
 
 def face_facts(photo: Photo) -> list[FaceFact]:
@@ -19,7 +19,7 @@ def face_facts(photo: Photo) -> list[FaceFact]:
     ]
 
 
-def person_facts(session, photo: Photo) -> dict[int, PersonFact]:
+def person_facts(session: Session, photo: Photo) -> dict[int, PersonFact]:
     """Facts for everyone identified in, or near a face of, the photo."""
     ids: set[int] = set()
     for f in photo.faces:

@@ -8,19 +8,22 @@ leaves at worst an unreferenced object, never a row without its original.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from consent_db import audit
 from consent_db.models import Event, Photo, PhotoStatus
-
-from ..camera import Provenance, judge_provenance, read_camera_info
-from ..errors import GatekeeperError, InvalidImage
-from ..images import decode
-from ..names import slugify
-from .devices import registered_serials
+from gatekeeper.domain.camera import CameraInfo, Provenance, judge_provenance, read_camera_info
+from gatekeeper.domain.images import DecodedImage, decode
+from gatekeeper.domain.names import slugify
+from gatekeeper.errors import InvalidImage, InvalidInput
+from gatekeeper.services.context import Context
+from gatekeeper.services.devices import registered_serials
 
 
 class IngestOutcome(StrEnum):
@@ -42,10 +45,23 @@ def original_key(sha256: str) -> str:
     return f"originals/{sha256[:2]}/{sha256}"
 
 
-def get_or_create_event(session, name: str, actor_id: int | None) -> Event:
+MAX_EVENT_NAME = 200
+
+
+def clean_event_name(name: str) -> str:
+    """The event name with runs of spaces collapsed, or InvalidInput saying what is wrong."""
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name if ch not in "\t\n\r"):
+        raise InvalidInput("an event name may not contain control characters")
     name = " ".join(name.split())
     if not name:
-        raise GatekeeperError("an event name is needed")
+        raise InvalidInput("an event name is needed")
+    if len(name) > MAX_EVENT_NAME:
+        raise InvalidInput(f"an event name has at most {MAX_EVENT_NAME} characters")
+    return name
+
+
+def get_or_create_event(session: Session, name: str, actor_id: int | None) -> Event:
+    name = clean_event_name(name)
     event = session.scalar(select(Event).where(Event.name == name))
     if event is None:
         base = slugify(name)
@@ -59,8 +75,13 @@ def get_or_create_event(session, name: str, actor_id: int | None) -> Event:
     return event
 
 
-def ingest_bytes(*, ctx, data: bytes, name: str, event_name: str, actor_id: int | None) -> IngestResult:
-    """Ingest one upload; never raises for bad input, reports it in the result instead."""
+def ingest_bytes(*, ctx: Context, data: bytes, name: str, event_name: str,
+                 actor_id: int | None) -> IngestResult:
+    """Ingest one upload; never raises for a bad file, reports it in the result instead.
+
+    Everything that can refuse the upload is checked before the original is stored, and a
+    failure after storing removes it again: no original is ever left without its row."""
+    event_name = clean_event_name(event_name)
     if len(data) > ctx.settings.max_upload_bytes:
         return IngestResult(name, IngestOutcome.REJECTED,
                             reason=f"file larger than {ctx.settings.max_upload_bytes:,} bytes")
@@ -77,6 +98,27 @@ def ingest_bytes(*, ctx, data: bytes, name: str, event_name: str, actor_id: int 
     info = read_camera_info(data)
     key = original_key(sha)
     ctx.stores.private.put(key, data)
+    try:
+        result = _record(ctx, data=data, sha=sha, key=key, name=name, event_name=event_name,
+                         decoded=decoded, info=info, actor_id=actor_id)
+    except IntegrityError:  # the same file, uploaded at the same moment by someone else
+        with ctx.uow() as uow:
+            existing = uow.session.scalar(select(Photo).where(Photo.sha256 == sha))
+        if existing is None:
+            ctx.stores.private.delete(key)
+            raise
+        return IngestResult(name, IngestOutcome.DUPLICATE, existing.id,
+                            f"already ingested as photo {existing.id}")
+    except BaseException:
+        ctx.stores.private.delete(key)
+        raise
+    if result.outcome is IngestOutcome.ACCEPTED and result.photo_id is not None:
+        ctx.jobs.scan(result.photo_id)
+    return result
+
+
+def _record(ctx: Context, *, data: bytes, sha: str, key: str, name: str, event_name: str,
+            decoded: DecodedImage, info: CameraInfo, actor_id: int | None) -> IngestResult:
     with ctx.uow() as uow:
         provenance = judge_provenance(info, registered_serials(uow.session))
         held = provenance is not Provenance.SCHOOL_DEVICE

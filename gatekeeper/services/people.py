@@ -1,15 +1,26 @@
-"""Importing people and consent from the MIS; keeping biometric templates only where allowed."""
+"""Importing people and consent from the MIS; keeping biometric templates only where allowed.
+
+An import is all rows or none. A preview runs the very same import in a transaction that is
+rolled back, so what the DPO is shown is exactly what confirming will do.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from consent_db import audit
-from consent_db.mis_import import parse_consent, parse_people
+from consent_db.mis_import import ConsentRow, ImportRejected, parse_consent, parse_people
 from consent_db.models import ConsentRecord, FaceTemplate, Person
+from gatekeeper.errors import InvalidInput, NotFound, TooLarge
+from gatekeeper.services.context import Context
 
 
 @dataclass
@@ -29,21 +40,21 @@ class ImportReport:
 _PERSON_FIELDS = ("given_name", "family_name", "kind", "year_group", "joined_on", "left_on",
                   "biometric_consent", "safeguarding_no_photo")
 
+Importer = Callable[[Session, bytes, date, int | None], ImportReport]
 
-def import_people(*, uow, data: bytes, today: date, actor_id: int | None = None,
-                  commit: bool = True) -> ImportReport:
-    """Create or update people from a CSV; all rows or none (commit=False: a preview)."""
+
+def _people_into(session: Session, data: bytes, today: date, actor_id: int | None) -> ImportReport:
     rows = parse_people(data)
     report = ImportReport()
-    existing = {p.external_id: p for p in uow.session.scalars(select(Person))}
+    existing = {p.external_id: p for p in session.scalars(select(Person))}
     for row in rows:
         person = existing.get(row.external_id)
         values = {f: getattr(row, f) for f in _PERSON_FIELDS}
         if person is None:
             person = Person(external_id=row.external_id, **values)
-            uow.session.add(person)
-            uow.flush()
-            audit.record(uow.session, "person.created", "person", person.id, actor_id)
+            session.add(person)
+            session.flush()
+            audit.record(session, "person.created", "person", person.id, actor_id)
             report.created += 1
             continue
         changed = sorted(f for f, v in values.items() if getattr(person, f) != v)
@@ -52,50 +63,71 @@ def import_people(*, uow, data: bytes, today: date, actor_id: int | None = None,
             continue
         for f in changed:
             setattr(person, f, values[f])
-        audit.record(uow.session, "person.updated", "person", person.id, actor_id, fields=changed)
+        audit.record(session, "person.updated", "person", person.id, actor_id, fields=changed)
         report.updated += 1
-    report.templates_deleted = drop_unkeepable_templates(uow=uow, today=today, actor_id=actor_id)
-    if commit:
-        uow.commit()
+    report.templates_deleted = drop_unkeepable_templates(session, today=today, actor_id=actor_id)
     return report
 
 
-def import_consent(*, uow, data: bytes, actor_id: int | None = None,
-                   commit: bool = True) -> ImportReport:
-    """Record consent forms; a granted=no row withdraws an earlier grant as of its date."""
+def _consent_into(session: Session, data: bytes, today: date,
+                  actor_id: int | None) -> ImportReport:
     rows = parse_consent(data)
-    people = {p.external_id: p for p in uow.session.scalars(select(Person))}
-    from consent_db.mis_import import ImportRejected
-
+    people = {p.external_id: p for p in session.scalars(select(Person))}
     for row in rows:
         if row.external_id not in people:
             raise ImportRejected(
                 f"row {row.line}, column external_id: no such person (import people first); "
-                "nothing was imported"
-            )
+                "nothing was imported")
     report = ImportReport()
     current = {(c.person_id, c.academic_year, c.channel): c
-               for c in uow.session.scalars(select(ConsentRecord))}
+               for c in session.scalars(select(ConsentRecord))}
     for row in rows:
         person = people[row.external_id]
         key = (person.id, row.academic_year, row.channel)
-        current[key] = apply_consent(uow=uow, person=person, row=row, record=current.get(key),
-                                     report=report, actor_id=actor_id)
-    if commit:
-        uow.commit()
+        current[key] = _apply_consent(session, person=person, row=row, record=current.get(key),
+                                      report=report, actor_id=actor_id)
     return report
 
 
-def apply_consent(*, uow, person: Person, row, record: ConsentRecord | None,
-                  report: ImportReport, actor_id: int | None) -> ConsentRecord:
+IMPORTERS: dict[str, Importer] = {"people": _people_into, "consent": _consent_into}
+
+
+def _run(ctx: Context, kind: str, data: bytes, actor_id: int | None, commit: bool) -> ImportReport:
+    importer = IMPORTERS.get(kind)
+    if importer is None:
+        raise InvalidInput(f"unknown import {kind!r} (people or consent)")
+    with ctx.uow() as uow:
+        try:
+            report = importer(uow.session, data, ctx.today(), actor_id)
+        except ImportRejected as exc:
+            raise InvalidInput(str(exc)) from None
+        if commit:
+            uow.commit()
+        return report
+
+
+def import_csv(*, ctx: Context, kind: str, data: bytes, actor_id: int | None = None) -> ImportReport:
+    """Import a people or consent CSV: every row or none."""
+    return _run(ctx, kind, data, actor_id, commit=True)
+
+
+def preview_csv(*, ctx: Context, kind: str, data: bytes,
+                actor_id: int | None = None) -> ImportReport:
+    """What importing the CSV would change, without changing anything (rolled back)."""
+    return _run(ctx, kind, data, actor_id, commit=False)
+
+
+def _apply_consent(session: Session, *, person: Person, row: ConsentRow,
+                   record: ConsentRecord | None, report: ImportReport,
+                   actor_id: int | None) -> ConsentRecord:
     """One consent answer: create, re-grant, withdraw from its date, or leave unchanged."""
     if record is None:
         record = ConsentRecord(person_id=person.id, academic_year=row.academic_year,
                                channel=row.channel, granted=row.granted,
                                recorded_on=row.recorded_on, evidence=row.evidence,
                                recorded_by_id=actor_id)
-        uow.session.add(record)
-        uow.flush()
+        session.add(record)
+        session.flush()
         action = "consent.granted" if row.granted else "consent.refused"
         report.created += 1
     elif row.granted == record.granted:
@@ -111,61 +143,100 @@ def apply_consent(*, uow, person: Person, row, record: ConsentRecord | None,
         record.evidence = row.evidence or record.evidence
         action = "consent.withdrawn"
         report.updated += 1
-    audit.record(uow.session, action, "consent", record.id, actor_id, person_id=person.id,
+    audit.record(session, action, "consent", record.id, actor_id, person_id=person.id,
                  channel=row.channel, academic_year=row.academic_year)
     return record
 
 
-def record_consent(*, uow, external_id: str, academic_year: str, channel: str, granted: bool,
-                   recorded_on: date, evidence: str, actor_id: int | None) -> ImportReport:
+def record_consent(*, ctx: Context, external_id: str, academic_year: str, channel: str,
+                   granted: bool, recorded_on: date, evidence: str,
+                   actor_id: int | None) -> ImportReport:
     """The DPO records one written answer (same rules as a one-row consent import)."""
-    import csv
-    import io
-
     buf = io.StringIO()
     csv.writer(buf).writerows([
         ["external_id", "academic_year", "channel", "granted", "recorded_on", "evidence"],
         [external_id, academic_year, channel, "yes" if granted else "no", recorded_on.isoformat(),
          evidence]])
-    return import_consent(uow=uow, data=buf.getvalue().encode(), actor_id=actor_id)
+    return import_csv(ctx=ctx, kind="consent", data=buf.getvalue().encode(), actor_id=actor_id)
 
 
-def update_person(*, uow, external_id: str, today: date, actor_id: int | None,
+def update_person(*, ctx: Context, external_id: str, actor_id: int | None,
                   left_on: date | None, biometric_consent: bool,
                   safeguarding_no_photo: bool) -> list[str]:
     """The DPO changes a leaving date or a flag; templates that may no longer be kept go."""
-    person = get_person(uow.session, external_id)
-    values = {"left_on": left_on, "biometric_consent": biometric_consent,
-              "safeguarding_no_photo": safeguarding_no_photo}
-    changed = sorted(k for k, v in values.items() if getattr(person, k) != v)
-    for k in changed:
-        setattr(person, k, values[k])
-    if changed:
-        audit.record(uow.session, "person.updated", "person", person.id, actor_id, fields=changed)
-    drop_unkeepable_templates(uow=uow, today=today, actor_id=actor_id)
-    uow.commit()
-    return changed
+    with ctx.uow() as uow:
+        person = get_person(uow.session, external_id)
+        values = {"left_on": left_on, "biometric_consent": biometric_consent,
+                  "safeguarding_no_photo": safeguarding_no_photo}
+        changed = sorted(k for k, v in values.items() if getattr(person, k) != v)
+        for k in changed:
+            setattr(person, k, values[k])
+        if changed:
+            audit.record(uow.session, "person.updated", "person", person.id, actor_id,
+                         fields=changed)
+        drop_unkeepable_templates(uow.session, today=ctx.today(), actor_id=actor_id)
+        uow.commit()
+        return changed
 
 
-def drop_unkeepable_templates(*, uow, today: date, actor_id: int | None = None) -> int:
+def drop_unkeepable_templates(session: Session, *, today: date,
+                              actor_id: int | None = None) -> int:
     """Delete templates of people without biometric consent or no longer on roll (invariant 6)."""
-    doomed = uow.session.scalars(
+    doomed = session.scalars(
         select(FaceTemplate).join(Person).where(
             (Person.biometric_consent.is_(False))
             | (Person.left_on.is_not(None) & (Person.left_on <= today))
         )
     ).all()
     for template in doomed:
-        audit.record(uow.session, "template.deleted", "person", template.person_id, actor_id,
+        audit.record(session, "template.deleted", "person", template.person_id, actor_id,
                      template_id=template.id)
-        uow.session.delete(template)
+        session.delete(template)
     return len(doomed)
 
 
-def get_person(session, external_id: str) -> Person:
-    from ..errors import NotFound
-
+def get_person(session: Session, external_id: str) -> Person:
     person = session.scalar(select(Person).where(Person.external_id == external_id))
     if person is None:
         raise NotFound(f"no person with external id {external_id}")
     return person
+
+
+MAX_CSV_BYTES = 64_000_000
+
+
+@dataclass(frozen=True)
+class StagedImport:
+    token: str
+    kind: str
+    report: ImportReport
+
+
+def _staged_key(token: str) -> str:
+    if not token.isalnum() or len(token) != 32:
+        raise InvalidInput("that import is unknown or has expired: upload the file again")
+    return f"imports/{token}"
+
+
+def stage_import(*, ctx: Context, kind: str, data: bytes, actor_id: int | None) -> StagedImport:
+    """Preview an import and keep the file privately until the DPO confirms it (the browser
+    posts back only a token, never the data)."""
+    if len(data) > MAX_CSV_BYTES:
+        raise TooLarge(f"CSV files may be at most {MAX_CSV_BYTES:,} bytes: split the file")
+    report = preview_csv(ctx=ctx, kind=kind, data=data, actor_id=actor_id)
+    token = secrets.token_hex(16)
+    ctx.stores.private.put(_staged_key(token), kind.encode() + b"\n" + data)
+    return StagedImport(token, kind, report)
+
+
+def confirm_import(*, ctx: Context, token: str, actor_id: int | None) -> StagedImport:
+    """Import a staged file whole (or refuse it whole), then forget it."""
+    key = _staged_key(token)
+    try:
+        blob = ctx.stores.private.get(key)
+    except NotFound:
+        raise InvalidInput("that import is unknown or was already done: upload the file again") from None
+    kind, _, data = blob.partition(b"\n")
+    report = import_csv(ctx=ctx, kind=kind.decode(), data=data, actor_id=actor_id)
+    ctx.stores.private.delete(key)
+    return StagedImport(token, kind.decode(), report)

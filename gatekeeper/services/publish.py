@@ -1,28 +1,32 @@
 """Publishing: re-check consent on the day, cover, rebuild from pixels, verify, write, record.
 
-Also takes publications down again when they no longer pass the policy (invariant 5).
+Also takes publications down when they no longer pass the policy (invariant 5), and brings live
+copies up to date after a correction: a live copy made from an older revision of the photo is
+re-rendered covering at least what the correction covers, never showing anyone new.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from consent_db import audit
 from consent_db.models import Approval, Person, Photo, PhotoStatus, Publication, utcnow
-
-from ..errors import GatekeeperError
-from ..images import decode
-from ..names import names_found
-from ..policy import PhotoDecision, Verdict, decide
-from ..redact import CoverMode, Region, cover, head_region
-from ..rendition import EXTENSIONS, MEDIA_TYPES, encode
-from .facts import face_facts, person_facts
-from .review import check_channel
+from gatekeeper.domain.images import decode
+from gatekeeper.domain.names import names_found
+from gatekeeper.domain.policy import PhotoDecision, Verdict, decide
+from gatekeeper.domain.redact import Region, cover, head_region
+from gatekeeper.domain.rendition import EXTENSIONS, MEDIA_TYPES, encode
+from gatekeeper.domain.vocabulary import Channel, NameRule
+from gatekeeper.errors import GatekeeperError, InvalidState
+from gatekeeper.services.context import Context
+from gatekeeper.services.facts import face_facts, person_facts
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +34,16 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class PublishResult:
     photo_id: int
-    channel: str
+    channel: Channel
     location: str | None
     refused: str | None = None
 
 
-def render(*, ctx, photo: Photo, decision: PhotoDecision, data: bytes, channel: str) -> bytes:
+def render(*, ctx: Context, photo: Photo, decision: PhotoDecision, data: bytes,
+           channel: Channel) -> bytes:
     """The exact bytes that would be published for this photo, decision and channel."""
-    s = ctx.settings
-    img = decode(data, s.max_image_pixels, long_side=s.max_side_for(channel)).pixels
+    s, rule = ctx.settings, ctx.settings.channel_rule(channel)
+    img = decode(data, s.max_image_pixels, long_side=rule.max_side).pixels
     k = img.width / photo.width  # < 1 when the JPEG was decoded at a reduced scale
     regions = [
         (head_region(*(round(v * k) for v in (f.top, f.right, f.bottom, f.left)),
@@ -47,121 +52,194 @@ def render(*, ctx, photo: Photo, decision: PhotoDecision, data: bytes, channel: 
     ]
     regions += [(Region(*(round(v * k) for v in (c.x0, c.y0, c.x1, c.y1))), False)
                 for c in photo.covers]
-    covered = cover(img, regions, CoverMode(s.cover_mode))
-    return encode(covered, s.format_for(channel), s.max_side_for(channel), s.publish_quality)
+    covered = cover(img, regions, s.cover_mode)
+    return encode(covered, rule.image_format.value, rule.max_side, s.publish_quality)
 
 
-def public_key(session, photo: Photo, channel: str, ext: str) -> str:
-    """Event slug + number; a slug that carries anyone's name is replaced by a neutral one."""
-    people = session.execute(select(Person.given_name, Person.family_name)).all()
-    slug = photo.event.slug
-    if names_found(slug.replace("-", " "), people, channel):
-        slug = f"event-{photo.event_id}"
-    return f"{slug}-{photo.number:04d}.{ext}"
-
-
-def _block(uow, photo: Photo, reason: str) -> None:
-    photo.status, photo.status_reason = PhotoStatus.BLOCKED.value, reason
-    photo.approvals.clear()
-    audit.record(uow.session, "photo.blocked", "photo", photo.id, None, reason=reason[:120])
-
-
-def publish_one(*, ctx, photo_id: int, channel: str, on: date) -> PublishResult:
-    """Publish one approved photo on one channel (idempotent: a live publication is kept)."""
+def preview(*, ctx: Context, photo_id: int, channel: Channel) -> bytes:
+    """Exactly what publishing today would write for this channel (publish's own render)."""
     with ctx.uow() as uow:
         photo = uow.session.get(Photo, photo_id)
-        live = [p for p in photo.publications if p.channel == channel and p.taken_down_at is None]
-        if live:
-            return PublishResult(photo_id, channel, live[0].location)
+        if photo is None or photo.original_key is None:
+            raise InvalidState(f"photo {photo_id} has no stored image to preview")
+        decision = decide(face_facts(photo), person_facts(uow.session, photo), channel,
+                          ctx.today(), ctx.year_start)
+        if decision.blocked:
+            raise InvalidState(f"photo {photo_id} is blocked: {decision.blocked_reason}")
+        return render(ctx=ctx, photo=photo, decision=decision, channel=channel,
+                      data=ctx.stores.private.get(photo.original_key))
+
+
+def public_key(session: Session, photo: Photo, ext: str) -> str:
+    """Event slug, number and a random part: unique by construction and not guessable. A slug
+    that carries anyone's family name is replaced by a neutral one, on every channel."""
+    people = session.execute(select(Person.given_name, Person.family_name)).all()
+    slug = photo.event.slug
+    if names_found(slug.replace("-", " "), people, NameRule.NO_FAMILY_NAME):
+        slug = "event"
+    return f"{slug}-{photo.number:04d}-{secrets.token_hex(5)}.{ext}"
+
+
+def _block(session: Session, photo: Photo, reason: str) -> None:
+    photo.status, photo.status_reason = PhotoStatus.BLOCKED.value, reason
+    photo.approvals.clear()
+    audit.record(session, "photo.blocked", "photo", photo.id, None, reason=reason[:120])
+
+
+def _live(photo: Photo, channel: Channel) -> Publication | None:
+    return next((p for p in photo.publications
+                 if p.channel == channel and p.taken_down_at is None), None)
+
+
+def _write(ctx: Context, session: Session, photo: Photo, channel: Channel,
+           decision: PhotoDecision, caption: str | None,
+           replaces: Publication | None) -> Publication:
+    """Render, write a new public object and record it; a replaced copy is taken down."""
+    assert photo.original_key is not None
+    data = render(ctx=ctx, photo=photo, decision=decision, channel=channel,
+                  data=ctx.stores.private.get(photo.original_key))
+    fmt = ctx.settings.channel_rule(channel).image_format.value
+    key = public_key(session, photo, EXTENSIONS[fmt])
+    store = ctx.stores.public[channel]
+    store.put(key, data, MEDIA_TYPES[fmt])
+    if replaces is not None:
+        take_down(ctx=ctx, session=session, publication=replaces, reason="replaced by a corrected copy")
+        session.flush()
+    shown = sorted({f.person_id for f in photo.faces
+                    if decision.faces.get(f.id) is Verdict.SHOW and f.person_id})
+    pub = Publication(photo_id=photo.id, channel=channel.value, key=key,
+                      location=store.locate(key), shown_person_ids=shown, caption=caption,
+                      revision=photo.revision)
+    session.add(pub)
+    try:
+        session.flush()
+    except BaseException:
+        store.delete(key)  # nothing public without its row
+        raise
+    audit.record(session, "photo.published", "publication", pub.id, None, photo_id=photo.id,
+                 channel=channel.value, shown_person_ids=shown,
+                 replaces=replaces.id if replaces else None)
+    return pub
+
+
+def publish_one(*, ctx: Context, photo_id: int, channel: Channel, on: date) -> PublishResult:
+    """Publish one approved photo on one channel. Idempotent: a live copy of the photo's current
+    revision is kept; one of an older revision is replaced."""
+    with ctx.uow() as uow:
+        photo = uow.session.get(Photo, photo_id)
+        if photo is None or photo.original_key is None:
+            return PublishResult(photo_id, channel, None, "no such photo")
+        live = _live(photo, channel)
+        if live is not None and live.revision == photo.revision:
+            return PublishResult(photo_id, channel, live.location)
+        approval = next((a for a in photo.approvals if a.channel == channel), None)
+        if approval is None or photo.status != PhotoStatus.AWAITING_REVIEW:
+            return PublishResult(photo_id, channel, None, "not approved for this channel")
         decision = decide(face_facts(photo), person_facts(uow.session, photo), channel, on,
                           ctx.year_start)
-        if decision.blocked:
-            _block(uow, photo, decision.blocked_reason)
+        if decision.blocked_reason is not None:
+            _block(uow.session, photo, decision.blocked_reason)
             uow.commit()
             return PublishResult(photo_id, channel, None, decision.blocked_reason)
         try:
-            data = render(ctx=ctx, photo=photo, decision=decision, channel=channel,
-                          data=ctx.stores.private.get(photo.original_key))
-        except Exception as exc:  # fail closed: nothing is published, the photo is blocked
-            reason = f"publishing failed ({type(exc).__name__}: {exc})"[:250]
-            if not isinstance(exc, GatekeeperError):
-                reason = f"publishing failed ({type(exc).__name__})"
-            log.warning("publish of photo %s failed: %s", photo_id, type(exc).__name__)
-            _block(uow, photo, reason)
+            pub = _write(ctx, uow.session, photo, channel, decision, approval.caption, live)
             uow.commit()
-            return PublishResult(photo_id, channel, None, reason)
-        fmt = ctx.settings.format_for(channel)
-        key = public_key(uow.session, photo, channel, EXTENSIONS[fmt])
-        store = ctx.stores.public[channel]
-        store.put(key, data, MEDIA_TYPES[fmt])
-        approval = next((a for a in photo.approvals if a.channel == channel), None)
-        shown = sorted({f.person_id for f in photo.faces
-                        if decision.faces.get(f.id) is Verdict.SHOW and f.person_id})
-        pub = Publication(photo_id=photo.id, channel=channel, key=key,
-                          location=store.locate(key), shown_person_ids=shown,
-                          caption=approval.caption if approval else None)
-        uow.session.add(pub)
-        try:
-            uow.flush()
         except IntegrityError:  # another worker published it first: theirs stands
             uow.session.rollback()
             return publish_one(ctx=ctx, photo_id=photo_id, channel=channel, on=on)
-        audit.record(uow.session, "photo.published", "publication", pub.id, None,
-                     photo_id=photo.id, channel=channel, shown_person_ids=shown)
-        uow.commit()
+        except Exception as exc:  # fail closed: nothing is published, the photo is blocked
+            reason = (f"publishing failed ({type(exc).__name__}: {exc})"[:250]
+                      if isinstance(exc, GatekeeperError)
+                      else f"publishing failed ({type(exc).__name__})")
+            log.warning("publish of photo %s failed: %s", photo_id, type(exc).__name__)
+            uow.session.rollback()
+            photo = uow.session.get(Photo, photo_id)
+            assert photo is not None
+            _block(uow.session, photo, reason)
+            uow.commit()
+            return PublishResult(photo_id, channel, None, reason)
         return PublishResult(photo_id, channel, pub.location)
 
 
-def unpublished_approvals(session, channel: str | None = None) -> list[tuple[int, str]]:
-    """(photo id, channel) of every approval without a live publication on its channel."""
-    live = select(Publication.id).where(
+def unpublished_approvals(session: Session, channel: Channel | None = None) -> list[tuple[int, Channel]]:
+    """(photo id, channel) of every approval without a live copy of the photo's revision."""
+    current = select(Publication.id).where(
         Publication.photo_id == Approval.photo_id, Publication.channel == Approval.channel,
-        Publication.taken_down_at.is_(None))
+        Publication.taken_down_at.is_(None), Publication.revision == Photo.revision)
     query = select(Approval.photo_id, Approval.channel).join(Photo).where(
-        Photo.status == PhotoStatus.AWAITING_REVIEW.value, ~live.exists())
+        Photo.status == PhotoStatus.AWAITING_REVIEW.value, ~current.exists())
     if channel:
-        query = query.where(Approval.channel == check_channel(channel))
-    return [tuple(r) for r in session.execute(query.order_by(Approval.photo_id, Approval.channel))]
+        query = query.where(Approval.channel == channel.value)
+    rows = session.execute(query.order_by(Approval.photo_id, Approval.channel))
+    return [(pid, Channel(ch)) for pid, ch in rows]
 
 
-def publish_approved(*, ctx, channel: str | None = None,
-                     on: date | None = None) -> list[PublishResult]:
-    """Publish every approved photo without a live publication on its channel."""
-    on = on or ctx.today()
+def pending_publications(*, ctx: Context) -> list[tuple[int, Channel]]:
+    """What the sweep should publish: approvals without a current live copy."""
     with ctx.uow() as uow:
-        todo = unpublished_approvals(uow.session, channel)
-    return [publish_one(ctx=ctx, photo_id=pid, channel=ch, on=on) for pid, ch in todo]
+        return unpublished_approvals(uow.session)
 
 
-def take_down(*, ctx, uow, publication: Publication, reason: str) -> None:
-    """Delete the public object (every version) and mark the publication taken down."""
-    ctx.stores.public[publication.channel].delete(publication.key)
+def publish_approved(*, ctx: Context, channel: Channel | None = None,
+                     on: date | None = None) -> list[PublishResult]:
+    """Publish every approved photo without a current live copy: one unit of work per photo
+    and channel, so one failure never costs the rest."""
+    on = on or ctx.today()
+    return [publish_one(ctx=ctx, photo_id=pid, channel=ch, on=on)
+            for pid, ch in pending_publications(ctx=ctx)
+            if channel is None or ch is channel]
+
+
+def take_down(*, ctx: Context, session: Session, publication: Publication, reason: str) -> None:
+    """Delete the public object (every version) and mark the publication taken down, inside the
+    caller's unit of work."""
+    ctx.stores.public[Channel(publication.channel)].delete(publication.key)
     publication.taken_down_at = utcnow()
     publication.taken_down_reason = reason
-    audit.record(uow.session, "publication.taken_down", "publication", publication.id, None,
+    audit.record(session, "publication.taken_down", "publication", publication.id, None,
                  photo_id=publication.photo_id, reason=reason)
 
 
-def recheck_live(*, ctx, on: date | None = None) -> list[int]:
-    """Take down live publications that showing someone no longer allowed; returns their ids."""
+def recheck_live(*, ctx: Context, on: date | None = None) -> list[int]:
+    """Take down live copies that show someone no longer allowed, and re-render copies made
+    before a correction (covering at least as much as before). Returns the ids taken down."""
     on = on or ctx.today()
     downed: list[int] = []
     with ctx.uow() as uow:
         live = uow.session.scalars(
             select(Publication).where(Publication.taken_down_at.is_(None))).all()
         for pub in live:
-            photo = pub.photo
-            decision = decide(face_facts(photo), person_facts(uow.session, photo), pub.channel,
+            photo, channel = pub.photo, Channel(pub.channel)
+            decision = decide(face_facts(photo), person_facts(uow.session, photo), channel,
                               on, ctx.year_start)
             shown_now = {f.person_id for f in photo.faces
                          if decision.faces.get(f.id) is Verdict.SHOW}
             if decision.blocked:
-                take_down(ctx=ctx, uow=uow, publication=pub, reason="blocked")
+                take_down(ctx=ctx, session=uow.session, publication=pub, reason="blocked")
             elif not set(pub.shown_person_ids or []) <= shown_now:
-                take_down(ctx=ctx, uow=uow, publication=pub, reason="consent withdrawn or lapsed")
+                take_down(ctx=ctx, session=uow.session, publication=pub,
+                          reason="consent withdrawn or lapsed")
+            elif pub.revision != photo.revision:
+                _refresh(ctx, uow.session, photo, channel, decision, pub)
+                continue
             else:
                 continue
             photo.approvals[:] = [a for a in photo.approvals if a.channel != pub.channel]
             downed.append(pub.id)
         uow.commit()
     return downed
+
+
+def _refresh(ctx: Context, session: Session, photo: Photo, channel: Channel,
+             decision: PhotoDecision, stale: Publication) -> None:
+    """Replace a copy made before a correction: show only faces the copy already showed."""
+    allowed = set(stale.shown_person_ids or [])
+    narrowed = PhotoDecision(None, {
+        f.id: (Verdict.SHOW if decision.faces.get(f.id) is Verdict.SHOW
+               and f.person_id in allowed else Verdict.COVER)
+        for f in photo.faces})
+    try:
+        _write(ctx, session, photo, channel, narrowed, stale.caption, stale)
+    except Exception as exc:  # fail closed: the stale copy must not stay up
+        log.warning("refresh of photo %s failed: %s", photo.id, type(exc).__name__)
+        take_down(ctx=ctx, session=session, publication=stale, reason="correction could not be applied")

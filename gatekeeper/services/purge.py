@@ -11,15 +11,17 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from consent_db import audit
 from consent_db.models import ConsentRecord, Face, Person, Photo, PhotoStatus
-
-from ..images import decode
-from ..redact import CoverMode, cover, head_region
-from ..rendition import encode_jpeg  # originals covered in place are kept as JPEG
-from ..retention import retention_date
-from .publish import take_down
+from gatekeeper.domain.images import decode
+from gatekeeper.domain.redact import cover, head_region
+from gatekeeper.domain.rendition import encode_jpeg  # originals covered in place are kept as JPEG
+from gatekeeper.domain.retention import retention_date
+from gatekeeper.domain.vocabulary import Channel, ConsentKind, CoverMode
+from gatekeeper.services.context import Context
+from gatekeeper.services.publish import take_down
 
 
 @dataclass
@@ -35,11 +37,11 @@ class PurgePlan:
                 "photos_to_delete": self.photos_to_delete}
 
 
-def expired_people(session, today: date, ctx) -> list[int]:
+def expired_people(session: Session, today: date, ctx: Context) -> list[int]:
     """Ids of people past their retention date on `today` (two queries, whatever the roll size)."""
     s = ctx.settings
     retaining = set(session.scalars(select(ConsentRecord.person_id).where(
-        ConsentRecord.channel == "retain", ConsentRecord.granted.is_(True),
+        ConsentRecord.channel == ConsentKind.RETAIN.value, ConsentRecord.granted.is_(True),
         ConsentRecord.withdrawn_on.is_(None))))
     out = []
     for person_id, left_on in session.execute(
@@ -51,7 +53,7 @@ def expired_people(session, today: date, ctx) -> list[int]:
     return sorted(out)
 
 
-def plan_purge(*, ctx, today: date) -> PurgePlan:
+def plan_purge(*, ctx: Context, today: date) -> PurgePlan:
     """What a purge on `today` would do; changes nothing."""
     with ctx.uow() as uow:
         plan = PurgePlan(today=today, people=expired_people(uow.session, today, ctx))
@@ -74,7 +76,7 @@ def plan_purge(*, ctx, today: date) -> PurgePlan:
         return plan
 
 
-def apply_purge(*, ctx, today: date, actor_id: int | None = None) -> PurgePlan:
+def apply_purge(*, ctx: Context, today: date, actor_id: int | None = None) -> PurgePlan:
     """Carry out the plan for `today`, one photo per unit of work, then the people."""
     plan = plan_purge(ctx=ctx, today=today)
     for photo_id in plan.photos_to_delete:
@@ -92,14 +94,14 @@ def apply_purge(*, ctx, today: date, actor_id: int | None = None) -> PurgePlan:
     return plan
 
 
-def _delete_photo(ctx, photo_id: int, actor_id: int | None) -> None:
+def _delete_photo(ctx: Context, photo_id: int, actor_id: int | None) -> None:
     with ctx.uow() as uow:
         photo = uow.session.get(Photo, photo_id)
         for pub in photo.publications:
             if pub.taken_down_at is None:
-                take_down(ctx=ctx, uow=uow, publication=pub, reason="retention")
+                take_down(ctx=ctx, session=uow.session, publication=pub, reason="retention")
             else:
-                ctx.stores.public[pub.channel].delete(pub.key)  # every version, to be sure
+                ctx.stores.public[Channel(pub.channel)].delete(pub.key)  # every version, to be sure
         if photo.original_key:
             ctx.stores.private.delete(photo.original_key)
         photo.faces.clear()
@@ -113,7 +115,7 @@ def _delete_photo(ctx, photo_id: int, actor_id: int | None) -> None:
         uow.commit()
 
 
-def _cover_people(ctx, photo_id: int, person_ids: set[int], actor_id: int | None) -> None:
+def _cover_people(ctx: Context, photo_id: int, person_ids: set[int], actor_id: int | None) -> None:
     """Cover the expired people in the stored original itself, and drop copies that showed them."""
     with ctx.uow() as uow:
         photo = uow.session.get(Photo, photo_id)
@@ -125,13 +127,13 @@ def _cover_people(ctx, photo_id: int, person_ids: set[int], actor_id: int | None
         photo.orientation, photo.format = 1, "JPEG"  # the stored pixels are upright now
         for pub in photo.publications:
             if pub.taken_down_at is None and set(pub.shown_person_ids or []) & person_ids:
-                take_down(ctx=ctx, uow=uow, publication=pub, reason="retention")
+                take_down(ctx=ctx, session=uow.session, publication=pub, reason="retention")
                 photo.approvals[:] = [a for a in photo.approvals if a.channel != pub.channel]
         for face in photo.faces:
             if face.person_id in person_ids:
                 face.person_id, face.distance, face.margin = None, None, None
                 face.near_person_ids, face.decided_by = [], "purge"
-        photo.redacted_person_ids = sorted(set(photo.redacted_person_ids or []) | person_ids)
+        photo.revision += 1
         audit.record(uow.session, "photo.redacted", "photo", photo.id, actor_id,
                      person_ids=sorted(person_ids))
         uow.commit()

@@ -7,9 +7,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from consent_db.models import Photo, PhotoStatus, Publication, utcnow
+from gatekeeper.services.context import Context
 
 
-def stuck_or_waiting(*, ctx, stuck_after: timedelta | None = None) -> list[int]:
+def stuck_or_waiting(*, ctx: Context, stuck_after: timedelta | None = None) -> list[int]:
     """Photos received but not scanned, or left 'scanning' longer than `stuck_after`."""
     stuck_after = stuck_after or timedelta(seconds=ctx.settings.scan_stuck_after_s)
     with ctx.uow() as uow:
@@ -21,13 +22,13 @@ def stuck_or_waiting(*, ctx, stuck_after: timedelta | None = None) -> list[int]:
         return sorted(waiting + list(stuck))
 
 
-def remove_orphan_public_objects(*, ctx) -> int:
+def remove_orphan_public_objects(*, ctx: Context) -> int:
     """Delete public objects with no live publication (a publish that died half-way)."""
     removed = 0
     with ctx.uow() as uow:
         for channel, store in ctx.stores.public.items():
             live = set(uow.session.scalars(select(Publication.key).where(
-                Publication.channel == channel, Publication.taken_down_at.is_(None))))
+                Publication.channel == channel.value, Publication.taken_down_at.is_(None))))
             for key in list(store.keys()):
                 if key not in live:
                     store.delete(key)

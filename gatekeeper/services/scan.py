@@ -6,25 +6,28 @@ Any exception on the way leaves the photo blocked with the kind of error (invari
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 
 import numpy as np
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from consent_db import audit
 from consent_db.models import Face, FaceTemplate, Person, Photo, PhotoStatus, utcnow
-
-from ..config import CHANNELS
-from ..faces import FaceQuality
-from ..images import decode
-from ..matching import identify
-from ..policy import decide
-from .facts import face_facts, person_facts
+from gatekeeper.domain.images import decode
+from gatekeeper.domain.matching import identify
+from gatekeeper.domain.policy import blocked_reason
+from gatekeeper.domain.vocabulary import RotationMode
+from gatekeeper.services.context import Context
+from gatekeeper.services.facts import face_facts, person_facts
 
 log = logging.getLogger(__name__)
 
 
-def load_templates(session) -> tuple[np.ndarray, np.ndarray]:
+def load_templates(session: Session) -> tuple[np.ndarray, np.ndarray]:
     """Every template of every person still allowed one (consent and on roll are kept in sync)."""
     rows = session.execute(
         select(FaceTemplate.person_id, FaceTemplate.encoding)
@@ -37,13 +40,13 @@ def load_templates(session) -> tuple[np.ndarray, np.ndarray]:
     return encs, ids
 
 
-def pending_photo_ids(session) -> list[int]:
+def pending_photo_ids(session: Session) -> list[int]:
     return list(session.scalars(
         select(Photo.id).where(Photo.status == PhotoStatus.RECEIVED.value).order_by(Photo.id)
     ))
 
 
-def claim(*, ctx, photo_id: int) -> bool:
+def claim(*, ctx: Context, photo_id: int) -> bool:
     """Atomically move a photo to `scanning`: from `received`, or from a `scanning` left stuck by
     a dead worker. Exactly one of several racing workers wins."""
     stuck_before = utcnow() - timedelta(seconds=ctx.settings.scan_stuck_after_s)
@@ -60,12 +63,12 @@ def claim(*, ctx, photo_id: int) -> bool:
         return result.rowcount == 1
 
 
-def scan_photo(*, ctx, photo_id: int) -> str:
+def scan_photo(*, ctx: Context, photo_id: int) -> str:
     """Scan one photo if this worker can claim it; returns the photo's status afterwards."""
     if not claim(ctx=ctx, photo_id=photo_id):
         with ctx.uow() as uow:
-            photo = uow.session.get(Photo, photo_id)
-            return photo.status if photo else "missing"
+            current = uow.session.get(Photo, photo_id)
+            return current.status if current else "missing"
     try:
         return _scan(ctx, photo_id)
     except Exception as exc:  # fail closed: whatever broke, the photo is blocked
@@ -80,14 +83,15 @@ def scan_photo(*, ctx, photo_id: int) -> str:
         return PhotoStatus.BLOCKED.value
 
 
-def _scan(ctx, photo_id: int) -> str:
+def _scan(ctx: Context, photo_id: int) -> str:
     with ctx.uow() as uow:
         photo = uow.session.get(Photo, photo_id)
         data = ctx.stores.private.get(photo.original_key)
         templates, template_ids = load_templates(uow.session)
     decoded = decode(data, ctx.settings.max_image_pixels)
     mode = ctx.settings.detect_rotations
-    sideways = mode == "always" or (mode == "untagged" and decoded.orientation_tag is None)
+    sideways = mode is RotationMode.ALWAYS or (
+        mode is RotationMode.UNTAGGED and decoded.orientation_tag is None)
     found = ctx.faces.find_faces(decoded.pixels, look_sideways=sideways)
     usable = [f for f in found if f.encoding is not None]
     matches = identify(
@@ -109,23 +113,23 @@ def _scan(ctx, photo_id: int) -> str:
                 near_person_ids=sorted(m.near_person_ids) if m else [], decided_by="auto",
             ))
         uow.flush()
-        people = person_facts(uow.session, photo)
-        verdict = decide(face_facts(photo), people, CHANNELS[0], ctx.today(), ctx.year_start)
+        reason = blocked_reason(face_facts(photo), person_facts(uow.session, photo))
         photo.scanned_at = utcnow()
-        if verdict.blocked:
-            photo.status, photo.status_reason = PhotoStatus.BLOCKED.value, verdict.blocked_reason
+        photo.revision += 1
+        if reason is not None:
+            photo.status, photo.status_reason = PhotoStatus.BLOCKED.value, reason
         else:
             photo.status, photo.status_reason = PhotoStatus.AWAITING_REVIEW.value, None
         audit.record(
             uow.session, "photo.scanned", "photo", photo.id, None, status=photo.status,
             faces=len(found), identified=sum(1 for m in matches if m.person_id is not None),
-            unidentifiable=sum(1 for f in found if f.quality is not FaceQuality.OK),
+            unidentifiable=sum(1 for f in found if f.quality.value != "ok"),
         )
         uow.commit()
         return photo.status
 
 
-def scan_pending(*, ctx, processes: int = 1) -> dict[int, str]:
+def scan_pending(*, ctx: Context, processes: int = 1) -> dict[int, str]:
     """Scan every received photo, one unit of work each; returns photo id -> final status.
 
     With processes > 1 the batch is spread over worker processes, each loading the models once
@@ -134,10 +138,6 @@ def scan_pending(*, ctx, processes: int = 1) -> dict[int, str]:
         ids = pending_photo_ids(uow.session)
     if processes <= 1 or len(ids) <= 1:
         return {pid: scan_photo(ctx=ctx, photo_id=pid) for pid in ids}
-    import multiprocessing
-    import os
-    from concurrent.futures import ProcessPoolExecutor
-
     os.environ["OPENBLAS_NUM_THREADS"] = "1"  # inherited by the spawned workers before numpy loads
     with ProcessPoolExecutor(max_workers=min(processes, len(ids)),
                              mp_context=multiprocessing.get_context("spawn"),
@@ -150,7 +150,7 @@ _worker_ctx = None
 
 def _init_worker(settings) -> None:
     global _worker_ctx
-    from .context import Context
+    from gatekeeper.services.context import Context
 
     _worker_ctx = Context(settings)
 

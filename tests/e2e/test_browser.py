@@ -7,7 +7,6 @@ import shutil
 import socket
 import threading
 import time
-from datetime import date
 from pathlib import Path
 
 import httpx
@@ -74,9 +73,8 @@ def test_office_uploads_and_editor_publishes(ctx, live, browser, tmp_path):
     people(ctx, person_row("TOM"), person_row("EIL"))
     consent(ctx, "TOM")
     enrol(ctx=ctx, external_id="TOM", photos=[("t.jpg", (imagegen.FIXTURES / "tom_cruise.jpg")
-                                                .read_bytes())], today=date.today())
-    with ctx.uow() as uow:
-        add_device(uow=uow, make="Canon", model="EOS 250D", serial="0123456789")
+                                                .read_bytes())])
+    add_device(ctx=ctx, make="Canon", model="EOS 250D", serial="0123456789")
     tom = imagegen.load(imagegen.FIXTURES / "tom_cruise.jpg")
     eileen = imagegen.load(imagegen.FIXTURES / "eileen_collins.png").crop((120, 20, 330, 230))
     files = []
@@ -137,7 +135,7 @@ def test_uploader_cannot_approve_and_page_says_why(ctx, live, browser):
     with ctx.uow() as uow:
         add_user(uow=uow, username="both", roles="office,editor", password=PASSWORD)
         uow.commit()
-        add_device(uow=uow, make="Canon", model="EOS", serial="0123456789")
+        add_device(ctx=ctx, make="Canon", model="EOS", serial="0123456789")
     with ctx.uow() as uow:
         from sqlalchemy import select
 

@@ -13,8 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from consent_db.models import AuditEvent, Photo, Publication
+from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.services.review import approve
-from tests.integration.test_photo_path import event_photo, ingest, school  # noqa: F401
+from tests.integration.helpers import context_like, event_photo, ingest
+from workers.tasks import make_huey
 
 pytestmark = pytest.mark.slow
 REDIS_URL = os.environ.get("GATEKEEPER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -30,11 +32,8 @@ def redis_queue(ctx):
     except redis.exceptions.ConnectionError:
         pytest.skip(f"Redis not reachable at {REDIS_URL} (GATEKEEPER_TEST_REDIS_URL)")
     client.flushdb()
-    ctx.settings.queue_url = REDIS_URL
-    ctx.settings.scan_stuck_after_s = 3
-    from workers.tasks import make_huey
-
-    yield make_huey(ctx.settings).gatekeeper_tasks
+    redis_ctx = context_like(ctx, queue_url=REDIS_URL, scan_stuck_after_s=3)
+    yield redis_ctx, make_huey(redis_ctx.settings).gatekeeper_tasks
     client.flushdb()
 
 
@@ -76,14 +75,14 @@ def scans_of(ctx, photo_id: int) -> int:
             AuditEvent.action == "photo.scanned", AuditEvent.entity_id == photo_id))
 
 
-def test_two_workers_then_sigkill_and_reconcile(ctx, school, redis_queue):  # noqa: F811
-    tasks = redis_queue
+def test_two_workers_then_sigkill_and_reconcile(ctx, school, redis_queue):
+    ctx, tasks = redis_queue
     shapes = [("tom", "eileen"), ("tom",), ("eileen",), ("eileen", "tom"), ("tom", "tom"),
               ("eileen", "eileen")]
     ids = [ingest(ctx, school["office1"], event_photo(s)).photo_id for s in shapes]
     for pid in ids:
-        tasks["scan_photo"](pid)
-        tasks["scan_photo"](pid)  # a duplicated message must not scan twice
+        tasks.scan_photo(pid)
+        tasks.scan_photo(pid)  # a duplicated message must not scan twice
     workers = [start_worker(ctx), start_worker(ctx)]
     try:
         wait_for(lambda: set(statuses(ctx, ids).values()) == {"awaiting_review"})
@@ -94,7 +93,7 @@ def test_two_workers_then_sigkill_and_reconcile(ctx, school, redis_queue):  # no
 
     # kill a worker in the middle of a scan
     victim_id = ingest(ctx, school["office1"], event_photo(("tom", "eileen", "tom"))).photo_id
-    tasks["scan_photo"](victim_id)
+    tasks.scan_photo(victim_id)
     victim = start_worker(ctx)
     wait_for(lambda: statuses(ctx, [victim_id])[victim_id] == "scanning")
     stop(victim, signal.SIGKILL)
@@ -102,13 +101,13 @@ def test_two_workers_then_sigkill_and_reconcile(ctx, school, redis_queue):  # no
     survivor = start_worker(ctx)
     try:
         time.sleep(3.5)  # past scan_stuck_after_s
-        tasks["sweep"]()  # what the minute schedule does: the reconciler re-queues the photo
+        tasks.sweep()  # what the minute schedule does: the reconciler re-queues the photo
         wait_for(lambda: statuses(ctx, [victim_id])[victim_id] == "awaiting_review")
         assert scans_of(ctx, victim_id) == 1
-        approve(ctx=ctx, photo_id=victim_id, channel="online", user=school["editor1"])
-        tasks["publish_photo"](victim_id, "online")
-        tasks["publish_photo"](victim_id, "online")
-        tasks["sweep"]()
+        approve(ctx=ctx, photo_id=victim_id, channels=[Channel.ONLINE], user=school["editor1"])
+        tasks.publish_photo(victim_id, "online")
+        tasks.publish_photo(victim_id, "online")
+        tasks.sweep()
 
         def published():
             with ctx.uow() as uow:

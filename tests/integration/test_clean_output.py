@@ -5,6 +5,7 @@ output and no planted string survives in its bytes."""
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 from datetime import date
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
+from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.services.devices import add_device
 from gatekeeper.services.ingest import ingest_bytes
 from gatekeeper.services.publish import publish_one
@@ -85,19 +87,18 @@ def dirty(tmp_path) -> dict[str, bytes]:
 @pytest.mark.parametrize("fmt", list(FORMATS))
 def test_published_file_has_no_metadata(ctx, dirty, fmt, tmp_path):
     u = users(ctx)
-    with ctx.uow() as uow:
-        add_device(uow=uow, make="Canon", model="EOS 250D", serial="0123456789")
+    add_device(ctx=ctx, make="Canon", model="EOS 250D", serial="0123456789")
     result = ingest_bytes(ctx=ctx, data=dirty[fmt], name=f"Amara Okafor.{FORMATS[fmt]}",
                           event_name="Sports Day", actor_id=u["office1"].id)
     assert result.photo_id, result.reason
     if result.outcome.value == "held":
         release(ctx=ctx, photo_id=result.photo_id, user=u["dpo1"])
     assert scan_photo(ctx=ctx, photo_id=result.photo_id) == "awaiting_review"
-    approve(ctx=ctx, photo_id=result.photo_id, channel="online", user=u["editor1"])
-    published = publish_one(ctx=ctx, photo_id=result.photo_id, channel="online", on=date.today())
+    approve(ctx=ctx, photo_id=result.photo_id, channels=[Channel.ONLINE], user=u["editor1"])
+    published = publish_one(ctx=ctx, photo_id=result.photo_id, channel=Channel.ONLINE, on=date.today())
     assert published.location, published.refused
     path = Path(published.location)
-    assert path.name == "sports-day-0001.jpg"
+    assert re.fullmatch(r"sports-day-0001-[0-9a-f]{10}\.jpg", path.name), path.name
     data = path.read_bytes()
     for needle in PLANTED:
         assert needle not in data, needle

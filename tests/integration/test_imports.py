@@ -7,22 +7,18 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from consent_db.mis_import import ImportRejected
 from consent_db.models import AuditEvent, ConsentRecord, Person
-from gatekeeper.services.people import import_consent, import_people
+from gatekeeper.errors import InvalidInput as ImportRejected
+from gatekeeper.services.people import import_csv
 from tests.integration.helpers import PEOPLE_HEADER, person_row
-
-TODAY = date(2026, 11, 26)
 
 
 def run_people(ctx, text: str):
-    with ctx.uow() as uow:
-        return import_people(uow=uow, data=text.encode(), today=TODAY)
+    return import_csv(ctx=ctx, kind="people", data=text.encode())
 
 
 def run_consent(ctx, text: str):
-    with ctx.uow() as uow:
-        return import_consent(uow=uow, data=text.encode())
+    return import_csv(ctx=ctx, kind="consent", data=text.encode())
 
 
 def count(ctx, model) -> int:

@@ -8,8 +8,8 @@ import csv
 import numpy as np
 
 from gatekeeper.config import Settings
-from gatekeeper.images import decode
-from gatekeeper.matching import identify
+from gatekeeper.domain.images import decode
+from gatekeeper.domain.matching import identify
 
 
 def encode(engine, path):

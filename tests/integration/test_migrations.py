@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from consent_db.db import current_revision, make_engine, migrate
+from consent_db.db import current_revision, head_revision, make_engine, migrate
 from consent_db.models import Base
 
 
@@ -14,7 +14,7 @@ def test_empty_to_head_matches_models(database_url):
     assert current_revision(engine) is None
     migrate(engine)
     migrate(engine)  # idempotent
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == head_revision()
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []

@@ -4,6 +4,7 @@ take down; and every failure fails closed."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -13,42 +14,24 @@ from sqlalchemy import select
 
 from consent_db.audit import verify_chain
 from consent_db.models import AuditEvent, FaceTemplate, Photo, PhotoStatus, Publication
+from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.errors import InvalidState, PermissionDenied
-from gatekeeper.services.devices import add_device
 from gatekeeper.services.enrol import enrol
-from gatekeeper.services.ingest import IngestOutcome, ingest_bytes
+from gatekeeper.services.ingest import IngestOutcome
 from gatekeeper.services.publish import publish_approved, recheck_live
 from gatekeeper.services.review import approve, release
 from gatekeeper.services.scan import scan_pending, scan_photo
 from tests import imagegen
-from tests.integration.helpers import consent, people, person_row, users
-
-TOM = imagegen.FIXTURES / "tom_cruise.jpg"
-EILEEN = imagegen.FIXTURES / "eileen_collins.png"
-
-
-@pytest.fixture
-def school(ctx):
-    """Two enrolled, online-consented pupils (the public-domain fixtures) and a school camera."""
-    u = users(ctx)
-    people(ctx, person_row("TOM"), person_row("EIL"))
-    for ext in ("TOM", "EIL"):
-        consent(ctx, ext)
-    enrol(ctx=ctx, external_id="TOM", photos=[("tom.jpg", TOM.read_bytes())], today=date.today())
-    enrol(ctx=ctx, external_id="EIL", photos=[("eil.png", EILEEN.read_bytes())], today=date.today())
-    with ctx.uow() as uow:
-        add_device(uow=uow, make="Canon", model="EOS 250D", serial="0123456789")
-    return u
-
-
-def event_photo(seed_faces=("tom", "eileen"), exif=True) -> bytes:
-    faces = {"tom": imagegen.load(TOM), "eileen": imagegen.load(EILEEN).crop((120, 20, 330, 230))}
-    canvas, _ = imagegen.row_of_faces([faces[f] for f in seed_faces], height=380)
-    return imagegen.jpeg(canvas, imagegen.exif_bytes() if exif else None)
-
-
-def ingest(ctx, user, data, name="x.jpg"):
-    return ingest_bytes(ctx=ctx, data=data, name=name, event_name="Trip", actor_id=user.id)
+from tests.integration.helpers import (
+    TOM,
+    consent,
+    context_like,
+    event_photo,
+    ingest,
+    make_user,
+    people,
+    person_row,
+)
 
 
 def test_ingest_dedupes_holds_and_rejects_per_file(ctx, school):
@@ -92,23 +75,19 @@ def test_scan_identifies_and_review_flow(ctx, school):
                       for f in photo.faces if f.person_id}
     assert identified == {"TOM", "EIL"}
     with pytest.raises(PermissionDenied):
-        approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["office1"])
-    approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["editor1"])
-    [result] = publish_approved(ctx=ctx, channel="online")
+        approve(ctx=ctx, photo_id=photo_id, channels=[Channel.ONLINE], user=school["office1"])
+    approve(ctx=ctx, photo_id=photo_id, channels=[Channel.ONLINE], user=school["editor1"])
+    [result] = publish_approved(ctx=ctx, channel=Channel.ONLINE)
     assert result.location and result.refused is None
-    assert publish_approved(ctx=ctx, channel="online") == []
+    assert publish_approved(ctx=ctx, channel=Channel.ONLINE) == []
 
 
 def test_uploader_cannot_approve_even_as_editor(ctx, school):
-    from gatekeeper.services.users import add_user
-
-    with ctx.uow() as uow:
-        both = add_user(uow=uow, username="both", roles="office,editor", password="long-password-1")
-        uow.commit()
+    both = make_user(ctx, "both", "office,editor")
     photo_id = ingest(ctx, both, event_photo()).photo_id
     scan_photo(ctx=ctx, photo_id=photo_id)
     with pytest.raises(PermissionDenied, match="uploaded by both"):
-        approve(ctx=ctx, photo_id=photo_id, channel="online", user=both)
+        approve(ctx=ctx, photo_id=photo_id, channels=[Channel.ONLINE], user=both)
 
 
 def test_held_photo_needs_a_dpo(ctx, school):
@@ -138,7 +117,7 @@ def test_scan_error_blocks_the_photo(ctx, school, monkeypatch, caplog):
     for name in ("GivenTOM", "FamilyTOM", "GivenEIL", "FamilyEIL"):  # ... without personal data
         assert name not in caplog.text
     with pytest.raises(InvalidState):
-        approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["editor1"])
+        approve(ctx=ctx, photo_id=photo_id, channels=[Channel.ONLINE], user=school["editor1"])
 
 
 def test_missing_original_blocks_at_scan(ctx, school):
@@ -151,7 +130,7 @@ def test_missing_original_blocks_at_scan(ctx, school):
 def test_withdrawal_takes_down_and_leaving_drops_templates(ctx, school):
     photo_id = ingest(ctx, school["office1"], event_photo()).photo_id
     scan_photo(ctx=ctx, photo_id=photo_id)
-    approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["editor1"])
+    approve(ctx=ctx, photo_id=photo_id, channels=[Channel.ONLINE], user=school["editor1"])
     [res] = publish_approved(ctx=ctx)
     assert recheck_live(ctx=ctx) == []
     consent(ctx, "TOM", granted="no", on=date.today())
@@ -195,15 +174,14 @@ def test_enrolment_refusals(ctx, school):
 
     people(ctx, person_row("TOM"), person_row("EIL"), person_row("NOB", bio="no"))
     with pytest.raises(EnrolmentRefused, match="no biometric consent"):
-        enrol(ctx=ctx, external_id="NOB", photos=[("t.jpg", TOM.read_bytes())], today=date.today())
+        enrol(ctx=ctx, external_id="NOB", photos=[("t.jpg", TOM.read_bytes())])
     with pytest.raises(EnrolmentRefused, match="2 faces|faces in the reference"):
-        enrol(ctx=ctx, external_id="TOM", photos=[("g.jpg", event_photo())], today=date.today())
+        enrol(ctx=ctx, external_id="TOM", photos=[("g.jpg", event_photo())])
     blank = imagegen.jpeg(Image.new("RGB", (200, 200), (90, 90, 90)))
     with pytest.raises(EnrolmentRefused, match="no face"):
-        enrol(ctx=ctx, external_id="TOM", photos=[("b.jpg", blank)], today=date.today())
+        enrol(ctx=ctx, external_id="TOM", photos=[("b.jpg", blank)])
     with pytest.raises(EnrolmentRefused, match="corrupt|truncated"):
-        enrol(ctx=ctx, external_id="TOM", photos=[("c.jpg", TOM.read_bytes()[:4000])],
-              today=date.today())
+        enrol(ctx=ctx, external_id="TOM", photos=[("c.jpg", TOM.read_bytes()[:4000])])
 
 
 def test_captions_with_family_or_full_names_are_refused_online(ctx, school):
@@ -212,14 +190,14 @@ def test_captions_with_family_or_full_names_are_refused_online(ctx, school):
     photo_id = ingest(ctx, school["office1"], event_photo()).photo_id
     scan_photo(ctx=ctx, photo_id=photo_id)
     with pytest.raises(GatekeeperError, match="a full name"):
-        approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["editor1"],
+        approve(ctx=ctx, photo_id=photo_id, channels=[Channel.ONLINE], user=school["editor1"],
                 caption="Well done GivenTOM FamilyTOM!")
     with pytest.raises(GatekeeperError, match="a family name"):
-        approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["editor1"],
+        approve(ctx=ctx, photo_id=photo_id, channels=[Channel.ONLINE], user=school["editor1"],
                 caption="The FamilyTOM's team")
-    approve(ctx=ctx, photo_id=photo_id, channel="print", user=school["editor1"],
+    approve(ctx=ctx, photo_id=photo_id, channels=[Channel.PRINT], user=school["editor1"],
             caption="The FamilyTOM's team")  # print allows a family name alone
-    approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["editor1"],
+    approve(ctx=ctx, photo_id=photo_id, channels=[Channel.ONLINE], user=school["editor1"],
             caption="GivenTOM wins the sack race")
     results = {r.channel: r for r in publish_approved(ctx=ctx)}
     with ctx.uow() as uow:
@@ -229,16 +207,16 @@ def test_captions_with_family_or_full_names_are_refused_online(ctx, school):
 
 
 def test_png_channel_output_is_verified_png(ctx, school):
-    ctx.settings.png_channels = "display"
+    ctx = context_like(ctx, png_channels="display")
     photo_id = ingest(ctx, school["office1"], event_photo()).photo_id
     scan_photo(ctx=ctx, photo_id=photo_id)
-    approve(ctx=ctx, photo_id=photo_id, channel="display", user=school["editor1"])
+    approve(ctx=ctx, photo_id=photo_id, channels=[Channel.DISPLAY], user=school["editor1"])
     [res] = publish_approved(ctx=ctx)
     data = Path(res.location).read_bytes()
-    from gatekeeper.verify import verify_png
+    from gatekeeper.domain.verify import verify_png
 
     verify_png(data)
-    assert res.location.endswith("trip-0001.png")
+    assert re.fullmatch(r"trip-0001-[0-9a-f]{10}\.png", Path(res.location).name)
 
 
 def test_parallel_scan_uses_worker_processes(ctx, school):
@@ -255,7 +233,7 @@ def test_a_refused_rendition_blocks_the_photo(ctx, school, monkeypatch):
 
     photo_id = ingest(ctx, school["office1"], event_photo()).photo_id
     scan_photo(ctx=ctx, photo_id=photo_id)
-    approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["editor1"])
+    approve(ctx=ctx, photo_id=photo_id, channels=[Channel.ONLINE], user=school["editor1"])
 
     def smuggle(*_a, **_k):
         raise UnsafeOutput("JPEG segment 0xE1 is not allowed in a published file")
@@ -272,8 +250,8 @@ def test_a_refused_rendition_blocks_the_photo(ctx, school, monkeypatch):
 def test_s3_stores_publish_take_down_and_purge_every_version(ctx, school, s3_client):
     import uuid
 
+    from gatekeeper.adapters.storage import S3Store, Stores
     from gatekeeper.services.purge import apply_purge
-    from gatekeeper.storage import S3Store, Stores
 
     suffix = uuid.uuid4().hex[:8]
     originals, public = f"originals-{suffix}", f"public-{suffix}"
@@ -282,14 +260,14 @@ def test_s3_stores_publish_take_down_and_purge_every_version(ctx, school, s3_cli
                                 CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
         s3_client.put_bucket_versioning(Bucket=bucket,
                                         VersioningConfiguration={"Status": "Enabled"})
-    ctx.__dict__["stores"] = Stores(
+    ctx = context_like(ctx, stores=Stores(
         S3Store(s3_client, originals, encrypt=True),
-        {c: S3Store(s3_client, public, prefix=c) for c in ("display", "print", "online")})
+        {c: S3Store(s3_client, public, prefix=c.value) for c in Channel}))
     photo_id = ingest(ctx, school["office1"], event_photo(("tom",))).photo_id
     scan_photo(ctx=ctx, photo_id=photo_id)
-    approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["editor1"])
+    approve(ctx=ctx, photo_id=photo_id, channels=[Channel.ONLINE], user=school["editor1"])
     [res] = publish_approved(ctx=ctx)
-    assert res.location == f"s3://{public}/online/trip-0001.jpg"
+    assert re.fullmatch(rf"s3://{public}/online/trip-0001-[0-9a-f]{{10}}\.jpg", res.location)
     # TOM leaves without consent to retain; 31 days later nothing of him may survive
     people(ctx, person_row("TOM", left=date.today().isoformat()), person_row("EIL"))
     plan = apply_purge(ctx=ctx, today=date.today() + timedelta(days=31))
@@ -303,7 +281,7 @@ def test_consent_is_checked_again_on_the_publication_date(ctx, school):
     """Approved while consented, withdrawn before publishing: the face is covered, not shown."""
     photo_id = ingest(ctx, school["office1"], event_photo(("tom",))).photo_id
     scan_photo(ctx=ctx, photo_id=photo_id)
-    approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["editor1"])
+    approve(ctx=ctx, photo_id=photo_id, channels=[Channel.ONLINE], user=school["editor1"])
     consent(ctx, "TOM", granted="no", on=date.today())
     [res] = publish_approved(ctx=ctx)
     assert res.location

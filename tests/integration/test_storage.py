@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from gatekeeper.adapters.storage import LocalStore, S3Store
 from gatekeeper.errors import NotFound
-from gatekeeper.storage import LocalStore, S3Store
 
 
 @pytest.fixture(params=["local", "s3"])

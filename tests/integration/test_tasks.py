@@ -7,44 +7,43 @@ from datetime import date
 from sqlalchemy import select
 
 from consent_db.models import Photo, Publication
+from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.services.publish import publish_approved
 from gatekeeper.services.review import approve
-from tests.integration.test_photo_path import event_photo, ingest, school  # noqa: F401
+from tests.integration.helpers import event_photo, ingest
 from workers import tasks
 
 
 def immediate(ctx):
-    huey = tasks.make_huey(ctx.settings, immediate=True)
-    tasks._contexts[__import__("os").getpid()] = ctx
-    return huey.gatekeeper_tasks
+    return tasks.make_huey(ctx.settings, immediate=True, ctx=ctx).gatekeeper_tasks
 
 
-def test_scan_task_is_idempotent(ctx, school):  # noqa: F811
+def test_scan_task_is_idempotent(ctx, school):
     t = immediate(ctx)
     photo_id = ingest(ctx, school["office1"], event_photo()).photo_id
-    assert t["scan_photo"](photo_id)() == "awaiting_review"
-    assert t["scan_photo"](photo_id)() == "awaiting_review"  # a second run changes nothing
+    assert t.scan_photo(photo_id)() == "awaiting_review"
+    assert t.scan_photo(photo_id)() == "awaiting_review"  # a second run changes nothing
 
 
-def test_sweep_scans_lost_work_and_publishes_approvals(ctx, school):  # noqa: F811
+def test_sweep_scans_lost_work_and_publishes_approvals(ctx, school):
     t = immediate(ctx)
     photo_id = ingest(ctx, school["office1"], event_photo()).photo_id  # its message was "lost"
-    t["sweep"]()
+    t.sweep()
     with ctx.uow() as uow:
         assert uow.session.get(Photo, photo_id).status == "awaiting_review"
-    approve(ctx=ctx, photo_id=photo_id, channel="online", user=school["editor1"])
-    t["sweep"]()
-    t["sweep"]()
+    approve(ctx=ctx, photo_id=photo_id, channels=[Channel.ONLINE], user=school["editor1"])
+    t.sweep()
+    t.sweep()
     with ctx.uow() as uow:
         pubs = uow.session.scalars(select(Publication)).all()
     assert len(pubs) == 1 and pubs[0].taken_down_at is None
     assert publish_approved(ctx=ctx) == []
 
 
-def test_daily_purge_and_orphan_cleanup(ctx, school):  # noqa: F811
+def test_daily_purge_and_orphan_cleanup(ctx, school):
     t = immediate(ctx)
     ctx.stores.public["online"].put("orphan-0001.jpg", b"left by a dead publish")
-    t["daily"]()
+    t.daily()
     assert not ctx.stores.public["online"].exists("orphan-0001.jpg")
     with ctx.uow() as uow:
         from consent_db.models import AuditEvent

@@ -6,7 +6,13 @@ from datetime import datetime
 
 from PIL import Image
 
-from gatekeeper.camera import CameraInfo, Provenance, judge_provenance, normalise_serial, read_camera_info
+from gatekeeper.domain.camera import (
+    CameraInfo,
+    Provenance,
+    judge_provenance,
+    normalise_serial,
+    read_camera_info,
+)
 from tests import imagegen
 
 

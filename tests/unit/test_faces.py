@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageFilter
 
-from gatekeeper.faces import FaceQuality
+from gatekeeper.adapters.faces import FaceQuality
 from tests import imagegen
 
 

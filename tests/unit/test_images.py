@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from gatekeeper.domain.images import decode
 from gatekeeper.errors import InvalidImage
-from gatekeeper.images import decode
 
 MAX = 80_000_000
 

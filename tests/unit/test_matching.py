@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gatekeeper.matching import identify
+from gatekeeper.domain.matching import identify
 
 
 def unit(seed: int) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from gatekeeper.policy import ConsentFact, FaceFact, PersonFact, Verdict, decide
+from gatekeeper.domain.policy import ConsentFact, FaceFact, PersonFact, Verdict, decide
 
 
 def person(pid, *consents, flag=False):

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from gatekeeper.domain.redact import CoverMode, Region, cover, head_region
+from gatekeeper.domain.rendition import encode_jpeg
+from gatekeeper.domain.verify import verify_jpeg, verify_png
 from gatekeeper.errors import UnsafeOutput
-from gatekeeper.redact import CoverMode, Region, cover, head_region
-from gatekeeper.rendition import encode_jpeg
-from gatekeeper.verify import verify_jpeg, verify_png
 from tests import imagegen
 
 

@@ -32,3 +32,25 @@
     f.submit();
   });
 })();
+// The identify box asks the server for a few matching people as the editor types.
+(function () {
+  const list = document.getElementById("people");
+  if (!list) { return; }
+  let timer = null;
+  document.querySelectorAll("form.identify input[name=external_id]").forEach(input => {
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      const q = input.value.trim();
+      if (q.length < 2) { return; }
+      timer = setTimeout(async () => {
+        const r = await fetch("/api/people/search?q=" + encodeURIComponent(q), {headers: {"Accept": "application/json"}});
+        if (!r.ok) { return; }
+        list.replaceChildren(...(await r.json()).map(p => {
+          const o = document.createElement("option");
+          o.value = p.external_id; o.textContent = p.name + (p.year_group ? " · " + p.year_group : "");
+          return o;
+        }));
+      }, 200);
+    });
+  });
+})();

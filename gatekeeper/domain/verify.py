@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 
-from .errors import UnsafeOutput
+from gatekeeper.errors import UnsafeOutput
 
 _ALLOWED_JPEG = {0xDB: "DQT", 0xC0: "SOF0", 0xC2: "SOF2", 0xC4: "DHT", 0xDD: "DRI", 0xDA: "SOS",
                  0xE0: "APP0"}

@@ -9,15 +9,11 @@ side), clipped to the image.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-
-class CoverMode(StrEnum):
-    SOLID = "solid"
-    PIXELATE = "pixelate"
+from gatekeeper.domain.vocabulary import CoverMode
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from .retention import academic_year
+from gatekeeper.domain.retention import academic_year
+from gatekeeper.domain.vocabulary import Channel
 
 
 class Verdict(StrEnum):
@@ -22,7 +23,7 @@ class Verdict(StrEnum):
 @dataclass(frozen=True)
 class ConsentFact:
     academic_year: str
-    channel: str
+    channel: str  # a ConsentKind value
     granted: bool
     recorded_on: date
     withdrawn_on: date | None = None
@@ -40,7 +41,6 @@ class FaceFact:
     face_id: int
     person_id: int | None  # identified person (auto or by the editor), None = unknown
     near_person_ids: frozenset[int] = frozenset()
-    not_a_person_of_school: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,8 @@ class PhotoDecision:
         return self.blocked_reason is not None
 
 
-def has_consent(person: PersonFact, channel: str, on: date, year_start: tuple[int, int] = (9, 1)) -> bool:
+def has_consent(person: PersonFact, channel: Channel, on: date,
+                year_start: tuple[int, int] = (9, 1)) -> bool:
     """Granted, recorded by `on`, not withdrawn by `on`, for the academic year containing `on`."""
     year = academic_year(on, *year_start)
     return any(
@@ -66,19 +67,29 @@ def has_consent(person: PersonFact, channel: str, on: date, year_start: tuple[in
     )
 
 
+def blocked_reason(faces: list[FaceFact], people: dict[int, PersonFact]) -> str | None:
+    """Why the photo may not be published on any channel, or None: anyone with a safeguarding
+    flag identified in it, or even possibly in it (within tolerance of a face)."""
+    for face in faces:
+        candidates = {face.person_id, *face.near_person_ids} - {None}
+        for pid in sorted(p for p in candidates if p is not None):
+            person = people.get(pid)
+            if person is not None and person.safeguarding_no_photo:
+                return f"safeguarding: person {pid} must never be photographed"
+    return None
+
+
 def decide(
     faces: list[FaceFact],
     people: dict[int, PersonFact],
-    channel: str,
+    channel: Channel,
     on: date,
     year_start: tuple[int, int] = (9, 1),
 ) -> PhotoDecision:
     """Verdict for every face on one channel at date `on`, or the reason the photo is blocked."""
-    for face in faces:
-        for pid in {face.person_id, *face.near_person_ids} - {None}:
-            person = people.get(pid)
-            if person is not None and person.safeguarding_no_photo:
-                return PhotoDecision(f"safeguarding: person {pid} must never be photographed")
+    reason = blocked_reason(faces, people)
+    if reason is not None:
+        return PhotoDecision(reason)
     verdicts: dict[int, Verdict] = {}
     for face in faces:
         person = people.get(face.person_id) if face.person_id is not None else None

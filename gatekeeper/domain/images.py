@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
-from .errors import InvalidImage
+from gatekeeper.errors import InvalidImage
 
 try:  # HEIC/HEIF support registers itself with Pillow.
     import pillow_heif

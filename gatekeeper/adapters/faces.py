@@ -12,7 +12,7 @@ from enum import StrEnum
 import numpy as np
 from PIL import Image, ImageFile
 
-from .detector import CenterFace, Detection, nms
+from gatekeeper.adapters.detector import CenterFace, Detection, nms
 
 
 class FaceQuality(StrEnum):
@@ -216,7 +216,7 @@ class FaceEngine:
 
     def encode_single(self, img: Image.Image) -> tuple[np.ndarray, FoundFace]:
         """The one usable face of a reference photo (EnrolmentRefused otherwise)."""
-        from .errors import EnrolmentRefused
+        from gatekeeper.errors import EnrolmentRefused
 
         faces = self.find_faces(img, look_sideways=False)
         if not faces:

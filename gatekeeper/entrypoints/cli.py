@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import getpass
-import json
 import logging
 import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from .config import CHANNELS, Settings
+from consent_db.models import PhotoStatus
+from gatekeeper.config import Settings
+from gatekeeper.domain.vocabulary import Channel, parse_channel
+from gatekeeper.entrypoints import commands
+from gatekeeper.errors import GatekeeperError
+
+
+def _channel(text: str) -> Channel:
+    try:
+        return parse_channel(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _day(text: str) -> date:
@@ -21,15 +31,23 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
 
 
-def _group(sub, name: str, help: str):
-    return sub.add_parser(name, help=help).add_subparsers(dest="action", required=True)
+class _Parser(argparse.ArgumentParser):
+    """Every (sub)command also takes --home, before or after the subcommand."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_argument("--home", type=Path, default=argparse.SUPPRESS,
+                          help="instance folder (default $GATEKEEPER_HOME or ./gatekeeper-data)")
+
+
+def _group(sub: Any, name: str, help: str) -> Any:
+    return sub.add_parser(name, help=help).add_subparsers(dest="action", required=True,
+                                                          parser_class=_Parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gatekeeper", description=__doc__)
-    p.add_argument("--home", type=Path,
-                   help="instance folder (default $GATEKEEPER_HOME or ./gatekeeper-data)")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = _Parser(prog="gatekeeper", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     init = sub.add_parser("init", help="create the database, stores and the first admin user")
     init.add_argument("--admin", default="admin", help="first admin's user name")
@@ -40,6 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
     ua.add_argument("--role", required=True, help="office, editor, dpo, governor (comma-separated)")
     ua.add_argument("--password-file", type=Path, help="read the password from this file")
     users.add_parser("list", help="list users")
+    for action, what in (("disable", "disable a user (ends their sessions)"),
+                         ("enable", "enable a disabled user")):
+        users.add_parser(action, help=what).add_argument("username")
+    upw = users.add_parser("passwd", help="set a user's password (ends their sessions)")
+    upw.add_argument("username")
+    upw.add_argument("--password-file", type=Path, help="read the password from this file")
+    ur = users.add_parser("roles", help="set a user's roles (ends their sessions)")
+    ur.add_argument("username")
+    ur.add_argument("roles", help="office, editor, dpo, governor (comma-separated)")
 
     for name, what in (("people", "people"), ("consent", "consent forms")):
         g = _group(sub, name, f"import {what} from CSV")
@@ -53,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     da.add_argument("--serial", required=True)
     da.add_argument("--label", default="")
     dev.add_parser("list", help="list cameras")
+    for action, what in (("deactivate", "stop accepting a camera (lost, sold, retired)"),
+                         ("activate", "accept a deactivated camera again")):
+        dev.add_parser(action, help=what).add_argument("id", type=int)
 
     en = sub.add_parser("enrol", help="reference photos -> face templates")
     en.add_argument("external_id")
@@ -69,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ph = _group(sub, "photos", "inspect and manage photos")
     pl = ph.add_parser("list")
-    pl.add_argument("--status")
+    pl.add_argument("--status", choices=[s.value for s in PhotoStatus])
     pl.add_argument("--json", action="store_true")
     ps = ph.add_parser("show")
     ps.add_argument("id", type=int)
@@ -93,12 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     ap = sub.add_parser("approve", help="approve photos for a channel")
     ap.add_argument("ids", nargs="+", type=int)
-    ap.add_argument("--channel", required=True, choices=CHANNELS)
+    ap.add_argument("--channel", required=True, choices=list(Channel), type=_channel)
     ap.add_argument("--by", required=True)
     ap.add_argument("--caption", help="caption / alt text published with the photo (checked for names)")
 
     pub = sub.add_parser("publish", help="publish every approved photo")
-    pub.add_argument("--channel", choices=CHANNELS)
+    pub.add_argument("--channel", choices=list(Channel), type=_channel)
     pub.add_argument("--today", type=_day)
 
     rc = sub.add_parser("recheck", help="take down publications that lost consent")
@@ -124,51 +154,25 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def settings_for(args) -> Settings:
-    return Settings(home=args.home) if args.home else Settings()
+def settings_for(args: argparse.Namespace) -> Settings:
+    home = getattr(args, "home", None)
+    return Settings(home=home) if home else Settings()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: runs one command; domain errors become `gatekeeper: <reason>` and exit 1."""
-    # Before numpy/dlib load OpenBLAS: scanning processes must not fight over cores.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    from consent_db.mis_import import ImportRejected
-
-    from .errors import GatekeeperError
-
+    """Entry point: runs one command; a refusal becomes one line `gatekeeper: <reason>` and the
+    error's exit code (one mapping, on the error classes)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        from . import commands
-
         return commands.run(args, settings_for(args)) or 0
-    except (GatekeeperError, ImportRejected) as exc:
+    except GatekeeperError as exc:
         print(f"gatekeeper: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # one line for the user; the traceback only when asked for
         if os.environ.get("GATEKEEPER_DEBUG"):
             raise
-        print(f"gatekeeper: unexpected {type(exc).__name__}: {exc}"[:500], file=sys.stderr)
+        print(f"gatekeeper: unexpected {type(exc).__name__}", file=sys.stderr)
         return 2
-
-
-def read_password(path: Path | None) -> str:
-    if path is not None:
-        return path.read_text().strip()
-    if not sys.stdin.isatty():
-        return sys.stdin.readline().strip()
-    first = getpass.getpass("Password: ")
-    if first != getpass.getpass("Again: "):
-        from .errors import GatekeeperError
-
-        raise GatekeeperError("the two passwords differ")
-    return first
-
-
-def emit(data, as_json: bool, lines: list[str]) -> None:
-    if as_json:
-        print(json.dumps(data, indent=2, sort_keys=True))
-    else:
-        print("\n".join(lines))

@@ -10,6 +10,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from gatekeeper.domain.vocabulary import NameRule
+
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -38,10 +40,11 @@ def slugify(text: str) -> str:
     return slug[:60].strip("-") or "event"
 
 
-def names_found(text: str, people: Iterable[tuple[str, str]], channel: str) -> list[str]:
-    """Reasons why `text` may not be published on `channel` (empty list = fine).
+def names_found(text: str, people: Iterable[tuple[str, str]], rule: NameRule) -> list[str]:
+    """Reasons why `text` breaks the names `rule` (empty list = fine).
 
-    For online: no family name and no full name of anyone, ever. Elsewhere, full names only.
+    NO_FAMILY_NAME (online captions, every file name): no family name and no full name of
+    anyone, ever. NO_FULL_NAME (display and print captions): no full names.
     Reasons say which kind of name was found, never the name itself (they may be logged).
     """
     present = set(words(text))
@@ -51,6 +54,6 @@ def names_found(text: str, people: Iterable[tuple[str, str]], channel: str) -> l
         given_words = name_words(given)
         if family_words and family_words & present and given_words & present:
             reasons.add("a full name")
-        elif channel == "online" and family_words and family_words & present:
+        elif rule is NameRule.NO_FAMILY_NAME and family_words and family_words & present:
             reasons.add("a family name")
     return sorted(reasons)

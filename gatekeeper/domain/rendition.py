@@ -10,7 +10,7 @@ import io
 
 from PIL import Image
 
-from .verify import verify_jpeg, verify_png
+from gatekeeper.domain.verify import verify_jpeg, verify_png
 
 MEDIA_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png"}

@@ -12,7 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from .errors import NotFound
+import boto3
+
+from gatekeeper.config import Settings
+from gatekeeper.domain.vocabulary import Channel, StoreBackend
+from gatekeeper.errors import NotFound
 
 
 class ObjectStore(Protocol):
@@ -144,26 +148,21 @@ class S3Store:
 class Stores:
     """The private store (originals) and one public store per channel."""
 
-    def __init__(self, private: ObjectStore, public: dict[str, ObjectStore]) -> None:
+    def __init__(self, private: ObjectStore, public: dict[Channel, ObjectStore]) -> None:
         self.private = private
         self.public = public
 
 
-def build_stores(settings) -> Stores:
+def build_stores(settings: Settings) -> Stores:
     """Stores for the configured backend."""
-    from .config import CHANNELS
-
-    if settings.store_backend == "s3":
-        import boto3
-
+    if settings.store_backend is StoreBackend.S3:
         client = boto3.client(
             "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region
         )
         private = S3Store(client, settings.s3_private_bucket, encrypt=True)
-        public = {c: S3Store(client, settings.s3_public_bucket, prefix=c) for c in CHANNELS}
+        public: dict[Channel, ObjectStore] = {
+            c: S3Store(client, settings.s3_public_bucket, prefix=c.value) for c in Channel}
         return Stores(private, public)
-    if settings.store_backend != "local":
-        raise ValueError(f"unknown store backend {settings.store_backend!r} (local or s3)")
     private = LocalStore(settings.private_dir)
-    public = {c: LocalStore(settings.public_dir / c) for c in CHANNELS}
+    public = {c: LocalStore(settings.public_dir / c.value) for c in Channel}
     return Stores(private, public)

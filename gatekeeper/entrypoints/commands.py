@@ -1,0 +1,279 @@
+"""What each CLI command does: parse its arguments, call one service, print the result."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gatekeeper.config import Settings
+from gatekeeper.domain.vocabulary import Role
+from gatekeeper.entrypoints.compose import build_context
+from gatekeeper.entrypoints.output import emit, read_password
+from gatekeeper.entrypoints.serve import run_worker, serve
+from gatekeeper.errors import GatekeeperError, InvalidInput
+from gatekeeper.services import people, publish, purge, queries, review, scan
+from gatekeeper.services.auditing import broken_audit_event
+from gatekeeper.services.context import Context
+from gatekeeper.services.devices import add_device, set_device_active
+from gatekeeper.services.enrol import enrol
+from gatekeeper.services.ingest import IngestOutcome, IngestResult, ingest_bytes
+from gatekeeper.services.instance import ensure_initialised, initialise
+from gatekeeper.services.users import (
+    Actor,
+    add_user,
+    find_actor,
+    list_users,
+    require_role,
+    set_active,
+    set_password,
+    set_roles,
+)
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Files as given, folders walked: every regular, non-hidden file (content decides later)."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out += sorted(p for p in path.rglob("*") if p.is_file()
+                          and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        else:
+            out.append(path)
+    return out
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "init":
+        result = initialise(settings=settings, admin=args.admin)
+        if not result.created:
+            print(f"Gatekeeper instance in {settings.home} is up to date.")
+            return 0
+        print(f"Gatekeeper instance created in {settings.home}.")
+        print(f"First admin user: {result.admin}  password: {result.password}  "
+              "(shown once: keep it safe)")
+        return 0
+    if args.command == "serve":
+        return serve(settings, host=args.host, port=args.port, with_worker=not args.no_worker)
+    if args.command == "worker":
+        return run_worker(settings, workers=args.processes)
+    ensure_initialised(settings)
+    ctx = build_context(settings)
+    try:
+        return HANDLERS[args.command](args, ctx)
+    finally:
+        ctx.close()
+
+
+def cmd_users(args: argparse.Namespace, ctx: Context) -> int:
+    if args.action == "list":
+        for u in list_users(ctx=ctx):
+            print(f"{u.username}\t{u.roles}\t{'active' if u.active else 'disabled'}")
+        return 0
+    if args.action in ("disable", "enable"):
+        u = set_active(ctx=ctx, username=args.username, active=args.action == "enable",
+                       actor_id=None)
+        print(f"user {u.username} {'enabled' if u.active else 'disabled'}")
+        return 0
+    if args.action == "roles":
+        u = set_roles(ctx=ctx, username=args.username, roles=args.roles, actor_id=None)
+        print(f"user {u.username} now has roles {u.roles}")
+        return 0
+    if args.action == "passwd":
+        set_password(ctx=ctx, username=args.username,
+                     password=read_password(args.password_file), actor_id=None)
+        print(f"password of {args.username} changed; their sessions have ended")
+        return 0
+    row = add_user(ctx=ctx, username=args.username, roles=args.role,
+                   password=read_password(args.password_file))
+    print(f"user {row.username} added with roles {row.roles}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
+    report = people.import_csv(ctx=ctx, kind=args.command, data=_read(args.csv))
+    print(report.line("people" if args.command == "people" else "consent records"))
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace, ctx: Context) -> int:
+    if args.action == "list":
+        for d in queries.devices(ctx=ctx):
+            state = "active" if d.active else "deactivated"
+            print(f"{d.id}\t{d.make}\t{d.model}\t{d.serial}\t{d.label}\t{state}")
+        return 0
+    if args.action in ("activate", "deactivate"):
+        row = set_device_active(ctx=ctx, device_id=args.id, active=args.action == "activate",
+                                actor_id=None)
+        print(f"device {row.id} {'activated' if row.active else 'deactivated'}")
+        return 0
+    d = add_device(ctx=ctx, make=args.make, model=args.model, serial=args.serial,
+                   label=args.label)
+    print(f"device {d.id} registered ({d.make} {d.model}, serial {d.serial})")
+    return 0
+
+
+def cmd_enrol(args: argparse.Namespace, ctx: Context) -> int:
+    photos = [(p.name, _read(p)) for p in args.photos]
+    n = enrol(ctx=ctx, external_id=args.external_id, photos=photos)
+    print(f"{args.external_id}: {n} face template(s) stored")
+    return 0
+
+
+def _actor(ctx: Context, username: str, *roles: Role) -> Actor:
+    actor = find_actor(ctx=ctx, username=username)
+    if roles:
+        require_role(actor, *roles)
+    return actor
+
+
+def cmd_ingest(args: argparse.Namespace, ctx: Context) -> int:
+    user = _actor(ctx, args.by, Role.OFFICE, Role.DPO)
+    files = expand(args.paths)
+    if not files:
+        raise InvalidInput("no files to ingest")
+    rejected: list[str] = []
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            result = IngestResult(str(path), IngestOutcome.REJECTED, reason=exc.strerror)
+        else:
+            result = ingest_bytes(ctx=ctx, data=data, name=path.name, event_name=args.event,
+                                  actor_id=user.id)
+        if result.outcome is IngestOutcome.REJECTED:
+            rejected.append(str(path))
+        ident = f" photo {result.photo_id}" if result.photo_id else ""
+        why = f": {result.reason}" if result.reason else ""
+        print(f"{path}: {result.outcome.value}{ident}{why}")
+    if rejected:
+        raise InvalidInput(f"{len(rejected)} of {len(files)} file(s) rejected: "
+                           + ", ".join(rejected[:10]) + (" ..." if len(rejected) > 10 else ""))
+    return 0
+
+
+def cmd_scan(args: argparse.Namespace, ctx: Context) -> int:
+    results = scan.scan_pending(ctx=ctx, processes=args.processes)
+    for pid, status in results.items():
+        print(f"photo {pid}: {status}")
+    print(f"{len(results)} photo(s) scanned")
+    return 0
+
+
+def cmd_photos(args: argparse.Namespace, ctx: Context) -> int:
+    if args.action == "list":
+        rows = queries.list_photos(ctx=ctx, status=args.status)
+        emit(rows, args.json, [f"{r['id']}\t{r['status']}\t{r['faces']} faces\t{r['event']}"
+                               for r in rows] or ["no photos"])
+        return 0
+    if args.action == "show":
+        d = queries.photo_detail(ctx=ctx, photo_id=args.id)
+        emit(d, args.json, _show_lines(d))
+        return 0
+    user = _actor(ctx, args.by)
+    if args.action == "release":
+        review.release(ctx=ctx, photo_id=args.id, user=user)
+        print(f"photo {args.id} released for scanning")
+    elif args.action == "reject":
+        review.reject(ctx=ctx, photo_id=args.id, reason=args.reason, user=user)
+        print(f"photo {args.id} rejected")
+    elif args.action == "cover":
+        box = review.add_cover(ctx=ctx, photo_id=args.id, box=tuple(args.box), user=user)
+        print(f"photo {args.id}: cover {list(box)} added")
+    return 0
+
+
+def _show_lines(d: dict[str, Any]) -> list[str]:
+    lines = [f"photo {d['id']}  {d['status']}  event {d['event']!r} #{d['number']}",
+             f"sha256 {d['sha256']}",
+             f"provenance {d['provenance']['verdict']} ({d['provenance']['make']} "
+             f"{d['provenance']['model']}, serial {d['provenance']['serial']})"]
+    if d["status_reason"]:
+        lines.append(f"reason: {d['status_reason']}")
+    for f in d["faces"]:
+        b = f["box"]
+        lines.append(f"face {f['id']}: box t{b['top']} r{b['right']} b{b['bottom']} l{b['left']}"
+                     f"  {f['quality']}  person {f['person'] or '-'}  distance {f['distance']}"
+                     f"  margin {f['margin']}  ({f['decided_by']})")
+    for ch, c in d["channels"].items():
+        why = f" ({c['reason']})" if c["reason"] else ""
+        lines.append(f"{ch}: {c['decision']}{why}{' (approved)' if c['approved'] else ''}"
+                     f"  shown {c['shown_faces']}  covered {c['covered_faces']}")
+    for p in d["publications"]:
+        state = f"taken down {p['taken_down_at']}" if p["taken_down_at"] else "live"
+        lines.append(f"published {p['channel']}: {p['location']} ({state})")
+    return lines
+
+
+def cmd_identify(args: argparse.Namespace, ctx: Context) -> int:
+    review.identify_face(ctx=ctx, face_id=args.face_id, external_id=args.external_id,
+                         user=_actor(ctx, args.by))
+    print(f"face {args.face_id}: {args.external_id or 'unknown'}")
+    return 0
+
+
+def cmd_approve(args: argparse.Namespace, ctx: Context) -> int:
+    user = _actor(ctx, args.by)
+    failed = 0
+    for pid in args.ids:
+        try:
+            review.approve(ctx=ctx, photo_id=pid, channels=[args.channel], user=user,
+                           caption=args.caption)
+            print(f"photo {pid}: approved for {args.channel}")
+        except GatekeeperError as exc:
+            failed += 1
+            print(f"gatekeeper: photo {pid}: {exc}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_publish(args: argparse.Namespace, ctx: Context) -> int:
+    results = publish.publish_approved(ctx=ctx, channel=args.channel, on=args.today or ctx.today())
+    for r in results:
+        print(f"photo {r.photo_id} {r.channel}: "
+              + (r.location if r.location else f"not published: {r.refused}"))
+    print(f"{sum(1 for r in results if r.location)} photo(s) published")
+    return 0
+
+
+def cmd_recheck(args: argparse.Namespace, ctx: Context) -> int:
+    downed = publish.recheck_live(ctx=ctx, on=args.today or ctx.today())
+    print(f"{len(downed)} publication(s) taken down")
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace, ctx: Context) -> int:
+    today = args.today or ctx.today()
+    plan = (purge.apply_purge(ctx=ctx, today=today) if args.apply
+            else purge.plan_purge(ctx=ctx, today=today))
+    verb = "purged" if args.apply else "would purge"
+    emit(plan.as_dict(), args.json, [
+        f"{verb} on {today}: {len(plan.people)} person record(s) {plan.people}",
+        f"photos deleted: {len(plan.photos_to_delete)} {plan.photos_to_delete}",
+        f"photos covered in place: {len(plan.photos_to_cover)} {sorted(plan.photos_to_cover)}",
+    ])
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace, ctx: Context) -> int:
+    broken = broken_audit_event(ctx=ctx)
+    if broken is not None:
+        raise GatekeeperError(f"audit chain broken at event {broken}")
+    print("audit chain intact")
+    return 0
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
+    "users": cmd_users, "people": cmd_import, "consent": cmd_import, "devices": cmd_devices,
+    "enrol": cmd_enrol, "ingest": cmd_ingest, "scan": cmd_scan, "photos": cmd_photos,
+    "identify": cmd_identify, "approve": cmd_approve, "publish": cmd_publish,
+    "recheck": cmd_recheck, "purge": cmd_purge, "audit": cmd_audit,
+}

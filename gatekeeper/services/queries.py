@@ -1,0 +1,324 @@
+"""Read models for the pages, the API and the CLI: each opens one unit of work, reads, returns
+plain data (never live ORM objects), already cut to what the viewer's role may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from consent_db.models import (
+    AuditEvent,
+    ConsentRecord,
+    Device,
+    Event,
+    Person,
+    Photo,
+    PhotoStatus,
+    User,
+)
+from gatekeeper.domain.policy import Verdict, decide
+from gatekeeper.domain.retention import academic_year
+from gatekeeper.domain.vocabulary import Channel, Role
+from gatekeeper.errors import NotFound, PermissionDenied
+from gatekeeper.services.access import PhotoView, photo_view_for
+from gatekeeper.services.context import Context
+from gatekeeper.services.devices import DeviceRow, row_of
+from gatekeeper.services.facts import face_facts, person_facts
+from gatekeeper.services.people import get_person
+from gatekeeper.services.users import Actor
+
+PAGE_SIZE = 48
+STATUSES = [s.value for s in PhotoStatus]
+
+
+def photo_summary(photo: Photo) -> dict[str, Any]:
+    return {
+        "id": photo.id, "sha256": photo.sha256, "status": photo.status,
+        "event": photo.event.name, "number": photo.number, "faces": len(photo.faces),
+    }
+
+
+def _channels(session: Session, photo: Photo, on: date,
+              year_start: tuple[int, int]) -> dict[str, dict[str, Any]]:
+    facts, people = face_facts(photo), person_facts(session, photo)
+    out = {}
+    for channel in Channel:
+        d = decide(facts, people, channel, on, year_start)
+        reason = d.blocked_reason
+        if reason is None and photo.status == PhotoStatus.BLOCKED:
+            reason = photo.status_reason or "blocked"
+        out[channel.value] = {
+            "decision": "blocked" if reason else "publishable",
+            "reason": reason,
+            "shown_faces": [] if reason else [f for f, v in d.faces.items() if v is Verdict.SHOW],
+            "covered_faces": ([f.id for f in photo.faces] if reason else
+                              [f for f, v in d.faces.items() if v is Verdict.COVER]),
+            "approved": any(a.channel == channel for a in photo.approvals),
+        }
+    return out
+
+
+def _detail(session: Session, photo: Photo, on: date, year_start: tuple[int, int]) -> dict[str, Any]:
+    """Everything about one photo (the DPO's and the CLI's view; others get a cut of it)."""
+    ids = {f.person_id for f in photo.faces if f.person_id is not None}
+    external = dict(session.execute(
+        select(Person.id, Person.external_id).where(Person.id.in_(ids or {0}))).all())
+    return {
+        **photo_summary(photo),
+        "status_reason": photo.status_reason,
+        "format": photo.format, "width": photo.width, "height": photo.height,
+        "taken_at": photo.taken_at.isoformat() if photo.taken_at else None,
+        "provenance": {
+            "verdict": photo.provenance, "make": photo.camera_make,
+            "model": photo.camera_model, "serial": photo.camera_serial,
+        },
+        "faces": [
+            {
+                "id": f.id, "box": {"top": f.top, "right": f.right, "bottom": f.bottom,
+                                    "left": f.left},
+                "quality": f.quality, "person": external.get(f.person_id),
+                "distance": None if f.distance is None else round(f.distance, 4),
+                "margin": None if f.margin is None else round(f.margin, 4),
+                "decided_by": f.decided_by,
+            }
+            for f in photo.faces
+        ],
+        "manual_covers": [[c.x0, c.y0, c.x1, c.y1] for c in photo.covers],
+        "channels": _channels(session, photo, on, year_start),
+        "publications": [
+            {"id": p.id, "channel": p.channel, "key": p.key, "location": p.location,
+             "caption": p.caption,
+             "published_at": p.published_at.isoformat(),
+             "taken_down_at": p.taken_down_at.isoformat() if p.taken_down_at else None,
+             "taken_down_reason": p.taken_down_reason}
+            for p in photo.publications
+        ],
+    }
+
+
+def _photo(session: Session, photo_id: int) -> Photo:
+    photo = session.get(Photo, photo_id)
+    if photo is None:
+        raise NotFound(f"no photo {photo_id}")
+    return photo
+
+
+def photo_detail(*, ctx: Context, photo_id: int, viewer: Actor | None = None) -> dict[str, Any]:
+    """One photo as `viewer` may see it (None: the server's own CLI, which sees everything)."""
+    with ctx.uow() as uow:
+        photo = _photo(uow.session, photo_id)
+        view = PhotoView.FULL if viewer is None else photo_view_for(viewer, photo.uploaded_by_id)
+        return view.cut(_detail(uow.session, photo, ctx.today(), ctx.year_start))
+
+
+def list_photos(*, ctx: Context, status: str | None = None) -> list[dict[str, Any]]:
+    with ctx.uow() as uow:
+        q = select(Photo).options(selectinload(Photo.event), selectinload(Photo.faces))
+        if status:
+            q = q.where(Photo.status == status)
+        return [photo_summary(p) for p in uow.session.scalars(q.order_by(Photo.id))]
+
+
+@dataclass(frozen=True)
+class PhotoPage:
+    detail: dict[str, Any]
+    uploader_is_me: bool
+    prev_id: int | None
+    next_id: int | None
+    names: dict[str, str]  # external id -> name, only of the people identified in this photo
+
+
+def photo_page(*, ctx: Context, photo_id: int, viewer: Actor) -> PhotoPage:
+    """The photo page: the photo as the viewer may see it and its neighbours in the queue."""
+    with ctx.uow() as uow:
+        photo = _photo(uow.session, photo_id)
+        view = photo_view_for(viewer, photo.uploaded_by_id)
+        detail = view.cut(_detail(uow.session, photo, ctx.today(), ctx.year_start))
+        waiting = Photo.status == PhotoStatus.AWAITING_REVIEW.value
+        prev_id = uow.session.scalar(select(func.max(Photo.id)).where(Photo.id < photo_id, waiting))
+        next_id = uow.session.scalar(select(func.min(Photo.id)).where(Photo.id > photo_id, waiting))
+        ids = {f.person_id for f in photo.faces if f.person_id is not None}
+        names = {} if view is not PhotoView.FULL and view is not PhotoView.REVIEW else {
+            ext: f"{given} {family}" for ext, given, family in uow.session.execute(
+                select(Person.external_id, Person.given_name, Person.family_name)
+                .where(Person.id.in_(ids or {0})))}
+        return PhotoPage(detail, photo.uploaded_by_id == viewer.id,
+                         prev_id if view.reviews else None, next_id if view.reviews else None,
+                         names)
+
+
+def identify_candidates(*, ctx: Context, q: str, viewer: Actor, limit: int = 10) -> list[dict[str, str]]:
+    """People matching a name, year group or id: only what naming a face needs."""
+    if not viewer.has(Role.EDITOR, Role.DPO):
+        raise PermissionDenied("identifying faces needs the role editor or dpo")
+    if len(q.strip()) < 2:
+        return []
+    with ctx.uow() as uow:
+        rows = uow.session.scalars(_people_query(q).where(Person.left_on.is_(None)).limit(limit))
+        return [{"external_id": p.external_id, "name": f"{p.given_name} {p.family_name}",
+                 "year_group": p.year_group or ""} for p in rows]
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    photos: list[dict[str, Any]]
+    events: list[tuple[int, str]]
+    total: int
+    page: int
+    pages: int
+
+
+def review_queue(*, ctx: Context, status: str | None, event: int | None, page: int) -> QueuePage:
+    page = max(1, page)
+    with ctx.uow() as uow:
+        query = select(Photo)
+        count = select(func.count(Photo.id))
+        if status:
+            query, count = query.where(Photo.status == status), count.where(Photo.status == status)
+        if event:
+            query, count = query.where(Photo.event_id == event), count.where(Photo.event_id == event)
+        total = uow.session.scalar(count) or 0
+        photos = [photo_summary(p) for p in uow.session.scalars(
+            query.options(selectinload(Photo.event), selectinload(Photo.faces))
+            .order_by(Photo.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))]
+        events = list(uow.session.execute(
+            select(Event.id, Event.name).order_by(Event.name)))
+    return QueuePage(photos, events, total, page, max(1, -(-total // PAGE_SIZE)))
+
+
+def event_names(*, ctx: Context) -> list[str]:
+    with ctx.uow() as uow:
+        return list(uow.session.scalars(select(Event.name).order_by(Event.created_at.desc())))
+
+
+def events(*, ctx: Context) -> list[tuple[Any, ...]]:
+    """Each event with its photo count and how many await review."""
+    with ctx.uow() as uow:
+        return [tuple(r) for r in uow.session.execute(
+            select(Event.id, Event.name, Event.slug, Event.created_at,
+                   func.count(Photo.id),
+                   func.sum(case((Photo.status == PhotoStatus.AWAITING_REVIEW.value, 1),
+                                 else_=0)))
+            .outerjoin(Photo, Photo.event_id == Event.id).group_by(Event.id)
+            .order_by(Event.created_at.desc()))]
+
+
+def devices(*, ctx: Context) -> list[DeviceRow]:
+    with ctx.uow() as uow:
+        return [row_of(d) for d in uow.session.scalars(select(Device).order_by(Device.id))]
+
+
+def _people_query(q: str):  # type: ignore[no-untyped-def]
+    query = select(Person).order_by(Person.family_name, Person.given_name, Person.id)
+    for word in q.split():
+        like = f"%{word}%"
+        query = query.where(or_(Person.given_name.ilike(like), Person.family_name.ilike(like),
+                                Person.external_id.ilike(like), Person.year_group.ilike(like)))
+    return query
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    external_id: str
+    given_name: str
+    family_name: str
+    kind: str
+    year_group: str | None
+    joined_on: date | None
+    left_on: date | None
+    biometric_consent: bool
+    safeguarding_no_photo: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__,
+                "joined_on": self.joined_on.isoformat() if self.joined_on else None,
+                "left_on": self.left_on.isoformat() if self.left_on else None}
+
+
+def search_people(*, ctx: Context, q: str = "", limit: int = 200,
+                  offset: int = 0) -> tuple[list[PersonRow], int]:
+    """People whose name, year group or id contains every word of `q`, and the total count."""
+    with ctx.uow() as uow:
+        query = _people_query(q)
+        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = [PersonRow(p.external_id, p.given_name, p.family_name, p.kind, p.year_group,
+                          p.joined_on, p.left_on, p.biometric_consent, p.safeguarding_no_photo)
+                for p in uow.session.scalars(query.offset(offset).limit(limit))]
+        return rows, total
+
+
+@dataclass(frozen=True)
+class PersonPage:
+    person: PersonRow
+    consents: list[dict[str, Any]]
+    history: list[dict[str, Any]]
+    templates_count: int
+    year: str
+
+
+def person_page(*, ctx: Context, external_id: str) -> PersonPage:
+    with ctx.uow() as uow:
+        p = get_person(uow.session, external_id)
+        consents = uow.session.scalars(select(ConsentRecord).where(
+            ConsentRecord.person_id == p.id).order_by(ConsentRecord.academic_year.desc(),
+                                                      ConsentRecord.channel)).all()
+        ids = [c.id for c in consents]
+        history = uow.session.scalars(select(AuditEvent).where(or_(
+            (AuditEvent.entity == "person") & (AuditEvent.entity_id == p.id),
+            (AuditEvent.entity == "consent") & AuditEvent.entity_id.in_(ids or [0]),
+        )).order_by(AuditEvent.id.desc()).limit(100)).all()
+        return PersonPage(
+            PersonRow(p.external_id, p.given_name, p.family_name, p.kind, p.year_group,
+                      p.joined_on, p.left_on, p.biometric_consent, p.safeguarding_no_photo),
+            [{"academic_year": c.academic_year, "channel": c.channel, "granted": c.granted,
+              "recorded_on": c.recorded_on, "withdrawn_on": c.withdrawn_on,
+              "evidence": c.evidence} for c in consents],
+            [_event_dict(e) for e in history], len(p.templates),
+            academic_year(ctx.today(), *ctx.year_start))
+
+
+def _event_dict(e: AuditEvent) -> dict[str, Any]:
+    return {"id": e.id, "at": e.at.isoformat(), "actor_id": e.actor_id, "action": e.action,
+            "entity": e.entity, "entity_id": e.entity_id, "details": e.details}
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    events: list[dict[str, Any]]
+    names: dict[int, str]
+    older: int | None  # id to pass as `before` for the next page, None on the last
+
+
+def audit_events(*, ctx: Context, action: str = "", entity: str = "",
+                 entity_id: int | None = None, actor: str = "", before: int | None = None,
+                 limit: int = 300) -> AuditPage:
+    """Audit events, newest first, filtered, a page at a time."""
+    with ctx.uow() as uow:
+        query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
+        if action:
+            query = query.where(AuditEvent.action.startswith(action))
+        if entity:
+            query = query.where(AuditEvent.entity == entity)
+        if entity_id is not None:
+            query = query.where(AuditEvent.entity_id == entity_id)
+        if before is not None:
+            query = query.where(AuditEvent.id < before)
+        if actor:
+            actor_id = uow.session.scalar(select(User.id).where(User.username == actor))
+            query = query.where(AuditEvent.actor_id == (actor_id or -1))
+        rows = list(uow.session.scalars(query))
+        names = dict(uow.session.execute(select(User.id, User.username)).all())
+    page = rows[:limit]
+    return AuditPage([_event_dict(e) for e in page], names,
+                     page[-1].id if len(rows) > limit else None)
+
+
+def status_counts(*, ctx: Context) -> dict[str, int]:
+    """Photos per status: what governors see (counts only, never a photo or a name)."""
+    with ctx.uow() as uow:
+        return dict(uow.session.execute(
+            select(Photo.status, func.count(Photo.id)).group_by(Photo.status)).all())

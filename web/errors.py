@@ -1,0 +1,75 @@
+"""Every refusal becomes an HTTP answer here and nowhere else: an HTML page for a browser,
+JSON for the API; the status comes from the error class."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gatekeeper.errors import GatekeeperError, SignInRequired
+from gatekeeper.services.users import Actor, session_actor
+from web.templating import templates
+
+_TITLES = {400: "That did not work", 401: "Sign in first", 403: "Not allowed",
+           404: "Not found", 405: "Not possible", 409: "Changed meanwhile",
+           413: "Too large", 422: "Something is missing", 429: "Too many attempts"}
+
+
+def wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get(
+        "accept", "text/html")
+
+
+def _answer(request: Request, status: int, message: str) -> Response:
+    if wants_html(request):
+        user = getattr(request.state, "actor", None) or _signed_in(request)
+        return templates.TemplateResponse(
+            request, "error.html", {"message": message, "status": status, "user": user,
+                                    "title": _TITLES.get(status, "That did not work")},
+            status_code=status)
+    return JSONResponse({"detail": message}, status_code=status)
+
+
+def _signed_in(request: Request) -> Actor | None:
+    """The signed-in user for the menu bar of an error page, if there is one."""
+    try:
+        return session_actor(ctx=request.app.state.ctx, user_id=request.session.get("user_id"),
+                             stamp=request.session.get("pw"),
+                             session_id=request.session.get("sid"))
+    except (GatekeeperError, AttributeError, AssertionError):
+        return None
+
+
+def _validation_message(errors: list[Any]) -> str:
+    parts = []
+    for e in errors[:5]:
+        where = ".".join(str(x) for x in e.get("loc", ())[1:]) or "request"
+        parts.append(f"{where}: {e.get('msg', 'invalid')}")
+    return "; ".join(parts) or "the request is not valid"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
+        if wants_html(request):
+            return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
+        return JSONResponse({"detail": "sign in first"}, status_code=401)
+
+    @app.exception_handler(GatekeeperError)
+    async def domain_error(request: Request, exc: GatekeeperError) -> Response:
+        return _answer(request, exc.http_status, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        return _answer(request, 422, _validation_message(list(exc.errors())))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = {404: "there is no page at this address",
+                   405: "this address does not take that kind of request"}.get(
+            exc.status_code, str(exc.detail))
+        return _answer(request, exc.status_code, message)

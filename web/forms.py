@@ -1,0 +1,36 @@
+"""Turning form fields and uploads into the services' types, with clear refusals."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import UploadFile
+
+from gatekeeper.domain.vocabulary import Channel, parse_channel
+from gatekeeper.errors import InvalidInput, TooLarge
+
+
+def channels_from(values: list[str] | None) -> list[Channel]:
+    if not values:
+        raise InvalidInput("tick at least one channel to approve")
+    try:
+        return [parse_channel(v) for v in values]
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def day_from(text: str, example: str = "2026-09-10") -> date | None:
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"a date must look like {example}, not {text!r}") from None
+
+
+async def read_upload(upload: UploadFile, limit: int) -> bytes:
+    """The whole upload, or TooLarge: never cut short silently."""
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"{upload.filename or 'the file'} is larger than {limit:,} bytes")
+    return data
