@@ -1,0 +1,83 @@
+"""Finding 13: captions that hide a family name behind digits, spacing, homoglyphs or
+compatibility forms must still be caught, and ordinary captions must not be."""
+
+from __future__ import annotations
+
+import enum
+
+import pytest
+
+from gatekeeper.names import names_found
+
+ROLL = [
+    ("Barack", "Obama"),
+    ("Amara", "Okafor"),
+    ("Ben", "Jones-Smith"),
+    ("Zoë", "O'Neill"),
+    ("Sam", "Lee"),
+    ("Priya", "Young"),
+]
+
+FAMILY = ["a family name"]
+
+
+@pytest.mark.parametrize(
+    "caption",
+    [
+        "Obama2026",
+        "Obama 2026",
+        "O b a m a",
+        "O.b.a.m.a",
+        "O_b_a_m_a at the races",
+        "Ob-ama",
+        "\u041ebama",  # Cyrillic capital O
+        "Ob\u0430m\u0430",  # Cyrillic small a, twice
+        "\u039fbama",  # Greek capital omicron
+        "ＯＢＡＭＡ",  # fullwidth
+        "\U0001d40e\U0001d41b\U0001d41a\U0001d426\U0001d41a",  # mathematical bold
+        "Ob\u200bama",  # zero-width space
+        "Ob\u00adama",  # soft hyphen
+        "Ōbámá",
+        "TeamObama",
+        "0bama",
+        "well done smith2026",
+        "L e e",
+    ],
+)
+def test_tricks_still_meet_the_family_name(caption):
+    assert names_found(caption, ROLL, "online") == FAMILY
+
+
+def test_full_name_through_tricks():
+    assert names_found("B a r a c k  O b a m a", ROLL, "online") == ["a full name"]
+    assert names_found("Barack2026 \u041ebama", ROLL, "print") == ["a full name"]
+    assert names_found("\u041ebama", ROLL, "print") == []  # elsewhere only full names matter
+
+
+@pytest.mark.parametrize(
+    "caption",
+    [
+        "Year 6 sports day",
+        "Year 10 at the 4x100m relay",
+        "Leavers' assembly 2026",
+        "Youngsters at the science fair",
+        "Amara wins the relay",  # a given name alone is fine
+        "Reception class: sleepy lions",
+        "U11s football, 3pm kick-off",
+        "",
+    ],
+)
+def test_ordinary_captions_pass(caption):
+    assert names_found(caption, ROLL, "online") == []
+
+
+class NameRule(enum.StrEnum):  # the shape of main's gatekeeper.domain.vocabulary.NameRule
+    NO_FULL_NAME = "no_full_name"
+    NO_FAMILY_NAME = "no_family_name"
+
+
+def test_rule_accepts_channel_names_and_name_rules():
+    assert names_found("Obama2026", ROLL, NameRule.NO_FAMILY_NAME) == FAMILY
+    assert names_found("Obama2026", ROLL, NameRule.NO_FULL_NAME) == []
+    assert names_found("Barack Obama2026", ROLL, NameRule.NO_FULL_NAME) == ["a full name"]
+    assert names_found("Obama2026", ROLL, "print") == []
