@@ -13,6 +13,13 @@ from pathlib import Path
 from typing import Protocol
 
 from .errors import NotFound
+from .filemodes import (
+    PRIVATE_DIR_MODE,
+    PRIVATE_FILE_MODE,
+    PUBLIC_DIR_MODE,
+    PUBLIC_FILE_MODE,
+    make_dirs,
+)
 
 
 class ObjectStore(Protocol):
@@ -43,28 +50,52 @@ def _check_key(key: str) -> str:
 
 
 class LocalStore:
-    """A folder on disk; writes are atomic (temp file, fsync, rename)."""
+    """A folder on disk; writes are atomic (temp file, fsync, rename).
 
-    def __init__(self, root: Path) -> None:
+    Files get `file_mode` and the folders the store creates (and its root) get `dir_mode`, set
+    explicitly whatever the umask: private by default (0600/0700); public stores are built with
+    world-readable modes (0644/0755) so a web server running as another user can serve them.
+    """
+
+    def __init__(
+        self, root: Path, file_mode: int = PRIVATE_FILE_MODE, dir_mode: int = PRIVATE_DIR_MODE
+    ) -> None:
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.file_mode = file_mode
+        self.dir_mode = dir_mode
+        self.root.mkdir(parents=True, exist_ok=True)  # ancestors outside the store: umask
+        os.chmod(self.root, dir_mode)
 
     def _path(self, key: str) -> Path:
         return self.root / _check_key(key)
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        make_dirs(path.parent, self.dir_mode)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")  # created 0600
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
+                os.fchmod(fh.fileno(), self.file_mode)
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def enforce_modes(self) -> int:
+        """Give every folder and file already in the store this store's modes (for instances
+        written by older versions); returns how many modes were changed."""
+        changed = 0
+        for path in [self.root, *self.root.rglob("*")]:
+            if path.is_symlink():
+                continue
+            want = self.dir_mode if path.is_dir() else self.file_mode
+            if path.stat().st_mode & 0o7777 != want:
+                os.chmod(path, want)
+                changed += 1
+        return changed
 
     def get(self, key: str) -> bytes:
         try:
@@ -156,14 +187,16 @@ def build_stores(settings) -> Stores:
     if settings.store_backend == "s3":
         import boto3
 
-        client = boto3.client(
-            "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region
-        )
+        client = boto3.client("s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region)
         private = S3Store(client, settings.s3_private_bucket, encrypt=True)
         public = {c: S3Store(client, settings.s3_public_bucket, prefix=c) for c in CHANNELS}
         return Stores(private, public)
     if settings.store_backend != "local":
         raise ValueError(f"unknown store backend {settings.store_backend!r} (local or s3)")
-    private = LocalStore(settings.private_dir)
-    public = {c: LocalStore(settings.public_dir / c) for c in CHANNELS}
+    private = LocalStore(settings.private_dir, PRIVATE_FILE_MODE, PRIVATE_DIR_MODE)
+    file_mode = getattr(settings, "public_file_mode", None) or PUBLIC_FILE_MODE
+    dir_mode = getattr(settings, "public_dir_mode", None) or PUBLIC_DIR_MODE
+    settings.public_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.public_dir, dir_mode)  # a web server must get through to the channels
+    public = {c: LocalStore(settings.public_dir / c, file_mode, dir_mode) for c in CHANNELS}
     return Stores(private, public)
