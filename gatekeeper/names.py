@@ -111,7 +111,7 @@ def skeleton(text: str, split_case: bool = False) -> str:
     return re.sub(r"['’`]s\b", "", text)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def match_keys(name: str) -> frozenset[str]:
     """The words a roll name is looked for as (see `name_words`), through the same folding as
     captions: "O'Neill" -> {neill, oneill}; "Jones-Smith" -> {jones, smith, jonessmith}."""
@@ -135,8 +135,19 @@ def _joins(tokens: list[str], into: set[str]) -> None:
                 into.add(joined)
 
 
+# Right-to-left controls (override, embedding, isolate, marks) can make "amabO" display as "Obama".
+_RTL_CONTROLS = frozenset("\u202b\u202e\u2067\u200f\u061c")
+
+
 def caption_words(text: str) -> set[str]:
     """Every word a reader could see in `text`, for matching against `match_keys`."""
+    found = _caption_words(text)
+    if _RTL_CONTROLS & set(text):  # what a reader sees may run backwards: read it both ways
+        found |= _caption_words(text[::-1])
+    return found
+
+
+def _caption_words(text: str) -> set[str]:
     folded = skeleton(text, split_case=True)
     tokens = _LETTER_RUN.findall(folded)
     found = set(tokens)

@@ -40,6 +40,9 @@ FAMILY = ["a family name"]
         "Ōbámá",
         "TeamObama",
         "0bama",
+        "0b4m4",
+        "\u202eamabO",  # right-to-left override: displays as "Obama"
+        "O\u0336b\u0336a\u0336m\u0336a",  # combining strokes
         "well done smith2026",
         "L e e",
     ],
