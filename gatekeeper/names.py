@@ -193,3 +193,10 @@ def names_found(text: str, people: Iterable[tuple[str, str]], rule) -> list[str]
         elif family_rule and family_words and family_words & present:
             reasons.add("a family name")
     return sorted(reasons)
+
+
+def slug_names_someone(slug: str, people: Iterable[tuple[str, str]]) -> bool:
+    """Whether a slug meant for a file name carries anyone's family (or full) name. File names
+    never carry names on any channel, so this applies the family-name rule whatever the channel:
+    "smith-leavers-assembly" is refused for print and display as well as online."""
+    return bool(names_found(slug.replace("-", " "), people, "no_family_name"))

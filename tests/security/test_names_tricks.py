@@ -84,3 +84,13 @@ def test_rule_accepts_channel_names_and_name_rules():
     assert names_found("Obama2026", ROLL, NameRule.NO_FULL_NAME) == []
     assert names_found("Barack Obama2026", ROLL, NameRule.NO_FULL_NAME) == ["a full name"]
     assert names_found("Obama2026", ROLL, "print") == []
+
+
+def test_file_name_slugs_carry_no_family_name_on_any_channel():
+    from gatekeeper.names import slug_names_someone, slugify
+
+    roll = [("Tom", "Smith"), *ROLL]
+    assert slug_names_someone(slugify("Smith leavers assembly"), roll)
+    assert slug_names_someone(slugify("Obama2026 leavers"), roll)
+    assert slug_names_someone("o-b-a-m-a-day", roll)
+    assert not slug_names_someone(slugify("Year 6 leavers assembly"), roll)
