@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     scan_stuck_after_s: int = 60  # a photo `scanning` this long was left by a dead worker
     workers: int = 1  # scanning worker processes started by `gatekeeper serve` / `worker`
 
+    public_file_mode: int = 0o644  # published files: readable by a web server of another user
+    public_dir_mode: int = 0o755
+
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str | None = None

@@ -13,6 +13,7 @@ from gatekeeper.config import Settings
 from gatekeeper.services.context import Context
 from web import routes_admin, routes_api, routes_auth, routes_pages
 from web.errors import install_error_handlers
+from web.headers import SecurityHeaders
 from web.security import SignInThrottle, secret_key
 from web.templating import HERE
 from workers.queue import HueyJobQueue
@@ -37,6 +38,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> FastAPI:
         max_age=settings.session_max_age_s, same_site="lax", https_only=settings.https_only,
     )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_middleware(SecurityHeaders, hsts=settings.https_only)
     install_error_handlers(app)
     app.include_router(routes_auth.router)
     app.include_router(routes_admin.router)

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from gatekeeper.errors import GatekeeperError, PermissionDenied
 from gatekeeper.services.users import change_own_password, sign_in, sign_out
 from web.deps import ContextDep, CurrentUser
-from web.security import check_csrf
+from web.security import SignInThrottled, check_csrf
 from web.templating import templates
 
 router = APIRouter()
@@ -31,15 +31,21 @@ async def signin(request: Request, ctx: ContextDep, username: str = Form(...),
                  password: str = Form(...), csrf: str = Form(""), next: str = Form("/")) -> Response:
     check_csrf(request, csrf)
     throttle = request.app.state.throttle
-    await asyncio.sleep(throttle.wait_time(username))
+    client = request.client.host if request.client else None
+    try:
+        await asyncio.sleep(throttle.begin(username, client))  # reserves the attempt first
+    except SignInThrottled as exc:
+        return templates.TemplateResponse(
+            request, "signin.html", {"user": None, "next": next, "error": str(exc)},
+            status_code=429, headers={"Retry-After": str(exc.retry_after)})
     try:
         done = await asyncio.to_thread(sign_in, ctx=ctx, username=username, password=password)
     except PermissionDenied as exc:
-        throttle.failed(username)
+        throttle.failed(username, client)
         return templates.TemplateResponse(
             request, "signin.html", {"user": None, "next": next, "error": str(exc)},
             status_code=401)
-    throttle.succeeded(username)
+    throttle.succeeded(username, client)
     request.session.clear()
     request.session.update({"user_id": done.actor.id, "pw": done.stamp, "sid": done.session_id})
     return RedirectResponse(_safe_next(next), status_code=303)

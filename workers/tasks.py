@@ -9,6 +9,7 @@ from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
+from gatekeeper.adapters.filemodes import secure_database_file
 from gatekeeper.config import Settings
 from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.services import publish, purge, reconcile, scan
@@ -57,6 +58,7 @@ def make_huey(settings: Settings, *, immediate: bool = False, ctx: Context | Non
     else:
         path = url.removeprefix("sqlite:///") if url else str(settings.home / "queue.db")
         huey = SqliteHuey("gatekeeper", filename=path, immediate=immediate)
+        secure_database_file(path)  # task arguments are ids, but keep the queue private too
     register(huey, WorkerResources(settings, ctx))
     return huey
 

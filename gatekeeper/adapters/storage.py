@@ -14,6 +14,11 @@ from typing import Protocol
 
 import boto3
 
+from gatekeeper.adapters.filemodes import (
+    PRIVATE_DIR_MODE,
+    PRIVATE_FILE_MODE,
+    make_dirs,
+)
 from gatekeeper.config import Settings
 from gatekeeper.domain.vocabulary import Channel, StoreBackend
 from gatekeeper.errors import NotFound
@@ -47,28 +52,52 @@ def _check_key(key: str) -> str:
 
 
 class LocalStore:
-    """A folder on disk; writes are atomic (temp file, fsync, rename)."""
+    """A folder on disk; writes are atomic (temp file, fsync, rename).
 
-    def __init__(self, root: Path) -> None:
+    Files get `file_mode` and the folders the store creates (and its root) get `dir_mode`, set
+    explicitly whatever the umask: private by default (0600/0700); public stores are built with
+    world-readable modes (0644/0755) so a web server running as another user can serve them.
+    """
+
+    def __init__(
+        self, root: Path, file_mode: int = PRIVATE_FILE_MODE, dir_mode: int = PRIVATE_DIR_MODE
+    ) -> None:
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.file_mode = file_mode
+        self.dir_mode = dir_mode
+        self.root.mkdir(parents=True, exist_ok=True)  # ancestors outside the store: umask
+        os.chmod(self.root, dir_mode)
 
     def _path(self, key: str) -> Path:
         return self.root / _check_key(key)
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        make_dirs(path.parent, self.dir_mode)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")  # created 0600
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
+                os.fchmod(fh.fileno(), self.file_mode)
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def enforce_modes(self) -> int:
+        """Give every folder and file already in the store this store's modes (for instances
+        written by older versions); returns how many modes were changed."""
+        changed = 0
+        for path in [self.root, *self.root.rglob("*")]:
+            if path.is_symlink():
+                continue
+            want = self.dir_mode if path.is_dir() else self.file_mode
+            if path.stat().st_mode & 0o7777 != want:
+                os.chmod(path, want)
+                changed += 1
+        return changed
 
     def get(self, key: str) -> bytes:
         try:
@@ -163,6 +192,10 @@ def build_stores(settings: Settings) -> Stores:
         public: dict[Channel, ObjectStore] = {
             c: S3Store(client, settings.s3_public_bucket, prefix=c.value) for c in Channel}
         return Stores(private, public)
-    private = LocalStore(settings.private_dir)
-    public = {c: LocalStore(settings.public_dir / c.value) for c in Channel}
+    private = LocalStore(settings.private_dir, PRIVATE_FILE_MODE, PRIVATE_DIR_MODE)
+    file_mode, dir_mode = settings.public_file_mode, settings.public_dir_mode
+    settings.public_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.public_dir, dir_mode)  # a web server must get through to the channels
+    public: dict[Channel, ObjectStore] = {
+        c: LocalStore(settings.public_dir / c.value, file_mode, dir_mode) for c in Channel}
     return Stores(private, public)

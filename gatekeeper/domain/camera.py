@@ -1,4 +1,8 @@
-"""Camera facts from EXIF (read with exifread, independently of the pixel decoder) and provenance."""
+"""Camera facts from EXIF (read with exifread, independently of the pixel decoder) and provenance.
+
+exifread does not know the WebP container, so for WebP the EXIF chunk is taken out of the RIFF
+container here (no pixels are decoded) and its TIFF body handed to exifread like any other.
+"""
 
 from __future__ import annotations
 
@@ -40,8 +44,31 @@ def _text(tags: dict, *names: str) -> str | None:
     return None
 
 
+def webp_exif(data: bytes) -> bytes | None:
+    """The TIFF-format EXIF body of a WebP file (its RIFF "EXIF" chunk), or None when `data` is
+    not WebP or carries no EXIF. Tolerates an "Exif\\0\\0" prefix, which some writers add."""
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        return None
+    end = min(len(data), 8 + int.from_bytes(data[4:8], "little"))
+    pos = 12
+    while pos + 8 <= end:
+        fourcc = data[pos : pos + 4]
+        size = int.from_bytes(data[pos + 4 : pos + 8], "little")
+        body = data[pos + 8 : min(end, pos + 8 + size)]
+        if fourcc == b"EXIF":
+            if body.startswith(b"Exif\x00\x00"):
+                body = body[6:]
+            return body if body[:4] in (b"II*\x00", b"MM\x00*") else None
+        pos += 8 + size + (size & 1)  # chunks are padded to an even length
+    return None
+
+
 def read_camera_info(data: bytes) -> CameraInfo:
-    """Make, model, body serial and capture time; None for whatever the file does not carry."""
+    """Make, model, body serial and capture time; None for whatever the file does not carry.
+    Reads JPEG, TIFF, HEIF and PNG EXIF through exifread, and WebP through its EXIF chunk."""
+    exif_body = webp_exif(data)
+    if exif_body is not None:
+        data = exif_body
     try:
         tags = exifread.process_file(io.BytesIO(data), details=False)
     except Exception:  # exifread fails on odd containers; no camera data then

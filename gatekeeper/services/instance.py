@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from consent_db.db import current_revision, head_revision, make_engine, migrate
 from consent_db.models import User
+from gatekeeper.adapters.filemodes import secure_database_file
 from gatekeeper.config import Settings
 from gatekeeper.errors import NotInitialised
 from gatekeeper.services.context import Context
@@ -24,10 +25,12 @@ class InitResult:
 def initialise(*, settings: Settings, admin: str) -> InitResult:
     """Migrate to head, create the stores and, on a new instance, the first admin."""
     settings.home.mkdir(parents=True, exist_ok=True)
+    settings.home.chmod(0o711)  # others may pass through to public/, never list or read
     ctx = Context(settings)
     try:
         migrate(ctx.engine)
-        _ = ctx.stores  # creates the store folders
+        secure_database_file(settings.resolved_database_url)  # hashes and templates: 0600
+        _ = ctx.stores  # creates the store folders with their modes
         with ctx.uow() as uow:
             if uow.session.scalar(select(User.id).limit(1)) is not None:
                 return InitResult(False, admin, None)

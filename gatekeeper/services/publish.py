@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from consent_db import audit
 from consent_db.models import Approval, Person, Photo, PhotoStatus, Publication, utcnow
 from gatekeeper.domain.images import decode
-from gatekeeper.domain.names import names_found
+from gatekeeper.domain.names import slug_names_someone
 from gatekeeper.domain.policy import PhotoDecision, Verdict, decide
 from gatekeeper.domain.redact import Region, cover, head_region
 from gatekeeper.domain.rendition import EXTENSIONS, MEDIA_TYPES, encode
-from gatekeeper.domain.vocabulary import Channel, NameRule
+from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.errors import GatekeeperError, InvalidState
 from gatekeeper.services.context import Context
 from gatekeeper.services.facts import face_facts, person_facts
@@ -75,7 +75,7 @@ def public_key(session: Session, photo: Photo, ext: str) -> str:
     that carries anyone's family name is replaced by a neutral one, on every channel."""
     people = session.execute(select(Person.given_name, Person.family_name)).all()
     slug = photo.event.slug
-    if names_found(slug.replace("-", " "), people, NameRule.NO_FAMILY_NAME):
+    if slug_names_someone(slug, people):
         slug = "event"
     return f"{slug}-{photo.number:04d}-{secrets.token_hex(5)}.{ext}"
 
