@@ -29,6 +29,8 @@ run: install
 
 test: install test-system-deps
 	@$(UV) run ruff check .
+	@$(UV) run mypy
+	@$(UV) run lint-imports
 	@$(UV) run pytest -q -rs
 
 bench: install test-system-deps
@@ -36,3 +38,5 @@ bench: install test-system-deps
 
 lint: install
 	@$(UV) run ruff check .
+	@$(UV) run mypy
+	@$(UV) run lint-imports

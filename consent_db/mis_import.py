@@ -11,6 +11,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal, overload
 
 PEOPLE_COLUMNS = ("external_id", "given_name", "family_name", "kind", "year_group", "joined_on",
                   "left_on", "biometric_consent", "safeguarding_no_photo")
@@ -67,6 +68,12 @@ class _Row:
     def fail(self, column: str, reason: str) -> ImportRejected:
         return ImportRejected(f"row {self.line}, column {column}: {reason}; nothing was imported")
 
+    @overload
+    def text(self, column: str, required: Literal[True] = True) -> str: ...
+
+    @overload
+    def text(self, column: str, required: bool) -> str | None: ...
+
     def text(self, column: str, required: bool = True) -> str | None:
         value = (self.values.get(column) or "").strip()
         if not value:
@@ -85,6 +92,12 @@ class _Row:
 
     def yes_no(self, column: str) -> bool:
         return self.choice(column, ("yes", "no")) == "yes"
+
+    @overload
+    def day(self, column: str, required: Literal[True] = True) -> date: ...
+
+    @overload
+    def day(self, column: str, required: bool) -> date | None: ...
 
     def day(self, column: str, required: bool = True) -> date | None:
         value = self.text(column, required)

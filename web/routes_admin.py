@@ -13,6 +13,7 @@ from gatekeeper.errors import GatekeeperError, InvalidInput
 from gatekeeper.services import people, queries, users
 from gatekeeper.services.devices import add_device, set_device_active
 from gatekeeper.services.enrol import remove_templates, stage_reference
+from gatekeeper.services.users import Actor
 from web.deps import ContextDep, roles
 from web.forms import day_from, read_upload
 from web.offload import offload
@@ -35,14 +36,14 @@ def _people(request: Request, ctx: Any, user: Any, q: str, page: int,
 
 @router.get("/people")
 def people_page(request: Request, ctx: ContextDep, q: str = "", page: int = 1,
-                user=roles(Role.DPO)) -> Response:
+                user: Actor = roles(Role.DPO)) -> Response:
     return _people(request, ctx, user, q, page, None)
 
 
 @router.post("/people/import")
 async def people_import(request: Request, ctx: ContextDep, file: UploadFile | None = None,
                         kind: str = Form("people"), csrf: str = Form(""),
-                        user=roles(Role.DPO)) -> Response:
+                        user: Actor = roles(Role.DPO)) -> Response:
     """Upload a people or consent CSV: a preview of the changes first, the import on confirm."""
     check_csrf(request, csrf)
     if file is None or not file.filename:
@@ -61,7 +62,7 @@ async def people_import(request: Request, ctx: ContextDep, file: UploadFile | No
 
 @router.post("/people/import/confirm")
 async def people_import_confirm(request: Request, ctx: ContextDep, token: str = Form(""),
-                                csrf: str = Form(""), user=roles(Role.DPO)) -> Response:
+                                csrf: str = Form(""), user: Actor = roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
     done = await offload(people.confirm_import, ctx=ctx, token=token, actor_id=user.id)
     preview = {"kind": done.kind, "error": None, "report": done.report, "done": True,
@@ -71,7 +72,7 @@ async def people_import_confirm(request: Request, ctx: ContextDep, token: str = 
 
 @router.get("/people/{external_id}")
 def person_page(request: Request, ctx: ContextDep, external_id: str,
-                user=roles(Role.DPO)) -> Response:
+                user: Actor = roles(Role.DPO)) -> Response:
     page = queries.person_page(ctx=ctx, external_id=external_id)
     return templates.TemplateResponse(request, "person.html", {
         "user": user, "person": page.person, "consents": page.consents, "history": page.history,
@@ -84,7 +85,7 @@ def person_consent(request: Request, ctx: ContextDep, external_id: str,
                    academic_year_: str = Form(..., alias="academic_year"),
                    channel: str = Form(...), granted: str = Form(...),
                    recorded_on: str = Form(...), evidence: str = Form(""), csrf: str = Form(""),
-                   user=roles(Role.DPO)) -> Response:
+                   user: Actor = roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
     day = day_from(recorded_on)
     if day is None:
@@ -98,7 +99,7 @@ def person_consent(request: Request, ctx: ContextDep, external_id: str,
 @router.post("/people/{external_id}/update")
 def person_update(request: Request, ctx: ContextDep, external_id: str, left_on: str = Form(""),
                   biometric_consent: str = Form(""), safeguarding_no_photo: str = Form(""),
-                  csrf: str = Form(""), user=roles(Role.DPO)) -> Response:
+                  csrf: str = Form(""), user: Actor = roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
     people.update_person(ctx=ctx, external_id=external_id, actor_id=user.id,
                          left_on=day_from(left_on, "2026-07-20"),
@@ -110,7 +111,7 @@ def person_update(request: Request, ctx: ContextDep, external_id: str, left_on: 
 @router.post("/people/{external_id}/references")
 async def person_reference(request: Request, ctx: ContextDep, external_id: str,
                            files: list[UploadFile] | None = None, csrf: str = Form(""),
-                           user=roles(Role.DPO)) -> Response:
+                           user: Actor = roles(Role.DPO)) -> Response:
     """Reference photos are enrolled by a worker; the person page shows the result."""
     check_csrf(request, csrf)
     files = [f for f in files or [] if f.filename]
@@ -125,7 +126,7 @@ async def person_reference(request: Request, ctx: ContextDep, external_id: str,
 
 @router.post("/people/{external_id}/references/remove")
 def person_reference_remove(request: Request, ctx: ContextDep, external_id: str,
-                            csrf: str = Form(""), user=roles(Role.DPO)) -> Response:
+                            csrf: str = Form(""), user: Actor = roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
     remove_templates(ctx=ctx, external_id=external_id, actor_id=user.id)
     return RedirectResponse(f"/people/{external_id}", status_code=303)
@@ -133,13 +134,13 @@ def person_reference_remove(request: Request, ctx: ContextDep, external_id: str,
 
 @router.get("/events")
 def events_page(request: Request, ctx: ContextDep,
-                user=roles(Role.OFFICE, Role.EDITOR, Role.DPO)) -> Response:
+                user: Actor = roles(Role.OFFICE, Role.EDITOR, Role.DPO)) -> Response:
     return templates.TemplateResponse(request, "events.html", {
         "user": user, "events": queries.events(ctx=ctx)})
 
 
 @router.get("/devices")
-def devices_page(request: Request, ctx: ContextDep, user=roles(Role.DPO)) -> Response:
+def devices_page(request: Request, ctx: ContextDep, user: Actor = roles(Role.DPO)) -> Response:
     return templates.TemplateResponse(request, "devices.html", {
         "user": user, "devices": queries.devices(ctx=ctx)})
 
@@ -147,7 +148,7 @@ def devices_page(request: Request, ctx: ContextDep, user=roles(Role.DPO)) -> Res
 @router.post("/devices")
 def devices_add(request: Request, ctx: ContextDep, make: str = Form(...), model: str = Form(...),
                 serial: str = Form(...), label: str = Form(""), csrf: str = Form(""),
-                user=roles(Role.DPO)) -> Response:
+                user: Actor = roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
     add_device(ctx=ctx, make=make, model=model, serial=serial, label=label, actor_id=user.id)
     return RedirectResponse("/devices", status_code=303)
@@ -155,14 +156,14 @@ def devices_add(request: Request, ctx: ContextDep, make: str = Form(...), model:
 
 @router.post("/devices/{device_id}/active")
 def devices_active(request: Request, ctx: ContextDep, device_id: int, active: str = Form(""),
-                   csrf: str = Form(""), user=roles(Role.DPO)) -> Response:
+                   csrf: str = Form(""), user: Actor = roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
     set_device_active(ctx=ctx, device_id=device_id, active=active == "yes", actor_id=user.id)
     return RedirectResponse("/devices", status_code=303)
 
 
 @router.get("/users")
-def users_page(request: Request, ctx: ContextDep, user=roles(Role.DPO)) -> Response:
+def users_page(request: Request, ctx: ContextDep, user: Actor = roles(Role.DPO)) -> Response:
     return templates.TemplateResponse(request, "users.html", {
         "user": user, "users": users.list_users(ctx=ctx), "roles": [r.value for r in Role]})
 
@@ -170,7 +171,7 @@ def users_page(request: Request, ctx: ContextDep, user=roles(Role.DPO)) -> Respo
 @router.post("/users")
 def users_add(request: Request, ctx: ContextDep, username: str = Form(...),
               role: list[str] | None = Form(None), password: str = Form(...),
-              csrf: str = Form(""), user=roles(Role.DPO)) -> Response:
+              csrf: str = Form(""), user: Actor = roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
     users.add_user(ctx=ctx, username=username.strip(), roles=",".join(role or []),
                    password=password, actor_id=user.id)
@@ -179,7 +180,7 @@ def users_add(request: Request, ctx: ContextDep, username: str = Form(...),
 
 @router.post("/users/{username}/active")
 def users_active(request: Request, ctx: ContextDep, username: str, active: str = Form(""),
-                 csrf: str = Form(""), user=roles(Role.DPO)) -> Response:
+                 csrf: str = Form(""), user: Actor = roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
     users.set_active(ctx=ctx, username=username, active=active == "yes", actor_id=user.id)
     return RedirectResponse("/users", status_code=303)
@@ -188,7 +189,7 @@ def users_active(request: Request, ctx: ContextDep, username: str, active: str =
 @router.post("/users/{username}/roles")
 def users_roles(request: Request, ctx: ContextDep, username: str,
                 role: list[str] | None = Form(None), csrf: str = Form(""),
-                user=roles(Role.DPO)) -> Response:
+                user: Actor = roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
     users.set_roles(ctx=ctx, username=username, roles=",".join(role or []), actor_id=user.id)
     return RedirectResponse("/users", status_code=303)
@@ -196,7 +197,7 @@ def users_roles(request: Request, ctx: ContextDep, username: str,
 
 @router.post("/users/{username}/password")
 def users_password(request: Request, ctx: ContextDep, username: str, password: str = Form(...),
-                   csrf: str = Form(""), user=roles(Role.DPO)) -> Response:
+                   csrf: str = Form(""), user: Actor = roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
     users.set_password(ctx=ctx, username=username, password=password, actor_id=user.id)
     return RedirectResponse("/users", status_code=303)
@@ -205,7 +206,7 @@ def users_password(request: Request, ctx: ContextDep, username: str, password: s
 @router.get("/audit")
 def audit_page(request: Request, ctx: ContextDep, action: str = "", entity: str = "",
                entity_id: int | None = None, actor: str = "", before: int | None = None,
-               user=roles(Role.DPO)) -> Response:
+               user: Actor = roles(Role.DPO)) -> Response:
     page = queries.audit_events(ctx=ctx, action=action, entity=entity, entity_id=entity_id,
                                 actor=actor, before=before)
     return templates.TemplateResponse(request, "audit.html", {

@@ -12,6 +12,7 @@ from gatekeeper.errors import InvalidInput
 from gatekeeper.services import queries, review
 from gatekeeper.services.ingest import ingest_bytes
 from gatekeeper.services.pictures import review_image
+from gatekeeper.services.users import Actor
 from web.deps import ContextDep, roles
 from web.forms import channels_from
 from web.offload import offload
@@ -28,18 +29,18 @@ def _csrf(request: Request, csrf: str) -> None:
 
 @router.get("/photos")
 def list_photos(ctx: ContextDep, status: str | None = None,
-                user=roles(*REVIEWERS)) -> list[dict[str, Any]]:
+                user: Actor = roles(*REVIEWERS)) -> list[dict[str, Any]]:
     return queries.list_photos(ctx=ctx, status=status)
 
 
 @router.get("/photos/{photo_id}")
 def get_photo(ctx: ContextDep, photo_id: int,
-              user=roles(Role.OFFICE, *REVIEWERS)) -> dict[str, Any]:
+              user: Actor = roles(Role.OFFICE, *REVIEWERS)) -> dict[str, Any]:
     return queries.photo_detail(ctx=ctx, photo_id=photo_id, viewer=user)
 
 
 @router.get("/photos/{photo_id}/image")
-def get_photo_image(ctx: ContextDep, photo_id: int, user=roles(*REVIEWERS)) -> Response:
+def get_photo_image(ctx: ContextDep, photo_id: int, user: Actor = roles(*REVIEWERS)) -> Response:
     return Response(review_image(ctx=ctx, photo_id=photo_id, viewer=user),
                     media_type="image/jpeg", headers=NO_STORE)
 
@@ -47,7 +48,7 @@ def get_photo_image(ctx: ContextDep, photo_id: int, user=roles(*REVIEWERS)) -> R
 @router.post("/photos")
 async def upload_photo(request: Request, ctx: ContextDep, file: UploadFile | None = None,
                        event: str = Form(""), csrf: str = Form(""),
-                       user=roles(Role.OFFICE, Role.DPO)) -> dict[str, Any]:
+                       user: Actor = roles(Role.OFFICE, Role.DPO)) -> dict[str, Any]:
     """One file per request, so the page can show a progress bar per file."""
     _csrf(request, csrf)
     if file is None:
@@ -62,7 +63,7 @@ async def upload_photo(request: Request, ctx: ContextDep, file: UploadFile | Non
 @router.post("/photos/{photo_id}/approve")
 def approve_photo(request: Request, ctx: ContextDep, photo_id: int,
                   channel: list[str] | None = Form(None), caption: str = Form(""),
-                  csrf: str = Form(""), user=roles(*REVIEWERS)) -> dict[str, Any]:
+                  csrf: str = Form(""), user: Actor = roles(*REVIEWERS)) -> dict[str, Any]:
     _csrf(request, csrf)
     done = review.approve(ctx=ctx, photo_id=photo_id, channels=channels_from(channel),
                           user=user, caption=caption)
@@ -72,7 +73,7 @@ def approve_photo(request: Request, ctx: ContextDep, photo_id: int,
 
 @router.post("/photos/{photo_id}/reject")
 def reject_photo(request: Request, ctx: ContextDep, photo_id: int, reason: str = Form(""),
-                 csrf: str = Form(""), user=roles(*REVIEWERS)) -> dict[str, Any]:
+                 csrf: str = Form(""), user: Actor = roles(*REVIEWERS)) -> dict[str, Any]:
     _csrf(request, csrf)
     review.reject(ctx=ctx, photo_id=photo_id, reason=reason, user=user)
     return {"photo_id": photo_id, "status": "rejected"}
@@ -80,7 +81,7 @@ def reject_photo(request: Request, ctx: ContextDep, photo_id: int, reason: str =
 
 @router.post("/photos/{photo_id}/release")
 def release_photo(request: Request, ctx: ContextDep, photo_id: int, csrf: str = Form(""),
-                  user=roles(Role.DPO)) -> dict[str, Any]:
+                  user: Actor = roles(Role.DPO)) -> dict[str, Any]:
     _csrf(request, csrf)
     review.release(ctx=ctx, photo_id=photo_id, user=user)
     return {"photo_id": photo_id, "status": "received"}
@@ -88,7 +89,7 @@ def release_photo(request: Request, ctx: ContextDep, photo_id: int, csrf: str = 
 
 @router.post("/faces/{face_id}/identify")
 def identify_face(request: Request, ctx: ContextDep, face_id: int, external_id: str = Form(""),
-                  csrf: str = Form(""), user=roles(*REVIEWERS)) -> dict[str, Any]:
+                  csrf: str = Form(""), user: Actor = roles(*REVIEWERS)) -> dict[str, Any]:
     _csrf(request, csrf)
     review.identify_face(ctx=ctx, face_id=face_id, external_id=external_id.strip() or None,
                          user=user)
@@ -98,28 +99,28 @@ def identify_face(request: Request, ctx: ContextDep, face_id: int, external_id: 
 @router.post("/photos/{photo_id}/covers")
 def add_cover(request: Request, ctx: ContextDep, photo_id: int, x0: int = Form(...),
               y0: int = Form(...), x1: int = Form(...), y1: int = Form(...), csrf: str = Form(""),
-              user=roles(*REVIEWERS)) -> dict[str, Any]:
+              user: Actor = roles(*REVIEWERS)) -> dict[str, Any]:
     _csrf(request, csrf)
     box = review.add_cover(ctx=ctx, photo_id=photo_id, box=(x0, y0, x1, y1), user=user)
     return {"photo_id": photo_id, "cover": list(box)}
 
 
 @router.get("/people/search")
-def people_search(ctx: ContextDep, q: str = "", user=roles(*REVIEWERS)) -> list[dict[str, str]]:
+def people_search(ctx: ContextDep, q: str = "", user: Actor = roles(*REVIEWERS)) -> list[dict[str, str]]:
     """For the editor's identify box: a few matches, only what naming a face needs."""
     return queries.identify_candidates(ctx=ctx, q=q, viewer=user)
 
 
 @router.get("/people")
 def list_people(ctx: ContextDep, q: str = "", page: int = 1,
-                user=roles(Role.DPO)) -> dict[str, Any]:
+                user: Actor = roles(Role.DPO)) -> dict[str, Any]:
     rows, total = queries.search_people(ctx=ctx, q=q, limit=500, offset=(max(page, 1) - 1) * 500)
     return {"total": total, "page": max(page, 1), "people": [r.as_dict() for r in rows]}
 
 
 @router.get("/audit")
 def list_audit(ctx: ContextDep, entity: str = "", entity_id: int | None = None,
-               before: int | None = None, user=roles(Role.DPO)) -> dict[str, Any]:
+               before: int | None = None, user: Actor = roles(Role.DPO)) -> dict[str, Any]:
     page = queries.audit_events(ctx=ctx, entity=entity, entity_id=entity_id, before=before,
                                 limit=500)
     return {"events": page.events, "older": page.older}

@@ -11,6 +11,7 @@ from gatekeeper.services import queries, review
 from gatekeeper.services.ingest import ingest_bytes
 from gatekeeper.services.pictures import review_image
 from gatekeeper.services.publish import preview
+from gatekeeper.services.users import Actor
 from web.deps import ContextDep, CurrentUser, roles
 from web.forms import channels_from
 from web.offload import offload
@@ -34,14 +35,14 @@ def home(user: CurrentUser) -> Response:
 
 
 @router.get("/upload")
-def upload_page(request: Request, ctx: ContextDep, user=roles(*UPLOADERS)) -> Response:
+def upload_page(request: Request, ctx: ContextDep, user: Actor = roles(*UPLOADERS)) -> Response:
     return templates.TemplateResponse(request, "upload.html", {
         "user": user, "events": queries.event_names(ctx=ctx), "results": None})
 
 
 @router.post("/upload")
 async def upload(request: Request, ctx: ContextDep, files: list[UploadFile] | None = None,
-                 event: str = Form(""), csrf: str = Form(""), user=roles(*UPLOADERS)) -> Response:
+                 event: str = Form(""), csrf: str = Form(""), user: Actor = roles(*UPLOADERS)) -> Response:
     """Plain-form fallback of the upload page (the page's script posts to /api/photos)."""
     check_csrf(request, csrf)
     files = [f for f in files or [] if f.filename]
@@ -59,7 +60,7 @@ async def upload(request: Request, ctx: ContextDep, files: list[UploadFile] | No
 
 @router.get("/review")
 def review_queue(request: Request, ctx: ContextDep, status: str = "awaiting_review",
-                 event: int | None = None, page: int = 1, user=roles(*REVIEWERS)) -> Response:
+                 event: int | None = None, page: int = 1, user: Actor = roles(*REVIEWERS)) -> Response:
     q = queries.review_queue(ctx=ctx, status=status or None, event=event, page=page)
     return templates.TemplateResponse(request, "queue.html", {
         "user": user, "photos": q.photos, "status": status, "event": event, "events": q.events,
@@ -69,7 +70,7 @@ def review_queue(request: Request, ctx: ContextDep, status: str = "awaiting_revi
 
 @router.get("/photos/{photo_id}")
 def photo_page(request: Request, ctx: ContextDep, photo_id: int,
-               user=roles(*SEE_PHOTOS)) -> Response:
+               user: Actor = roles(*SEE_PHOTOS)) -> Response:
     page = queries.photo_page(ctx=ctx, photo_id=photo_id, viewer=user)
     shown_on: dict[int, set[str]] = {}
     for channel, c in page.detail.get("channels", {}).items():
@@ -84,7 +85,7 @@ def photo_page(request: Request, ctx: ContextDep, photo_id: int,
 
 @router.get("/photos/{photo_id}/image")
 def photo_image(ctx: ContextDep, photo_id: int, size: int = 1600,
-                user=roles(*REVIEWERS)) -> Response:
+                user: Actor = roles(*REVIEWERS)) -> Response:
     data = review_image(ctx=ctx, photo_id=photo_id, viewer=user,
                         max_side=min(max(size, 64), 1600))
     return Response(data, media_type="image/jpeg", headers=NO_STORE)
@@ -92,7 +93,7 @@ def photo_image(ctx: ContextDep, photo_id: int, size: int = 1600,
 
 @router.get("/photos/{photo_id}/preview/{channel}")
 def photo_preview(ctx: ContextDep, photo_id: int, channel: Channel,
-                  user=roles(*REVIEWERS)) -> Response:
+                  user: Actor = roles(*REVIEWERS)) -> Response:
     return Response(preview(ctx=ctx, photo_id=photo_id, channel=channel),
                     media_type="image/jpeg", headers=NO_STORE)
 
@@ -100,7 +101,7 @@ def photo_preview(ctx: ContextDep, photo_id: int, channel: Channel,
 @router.post("/photos/{photo_id}/approve")
 def approve(request: Request, ctx: ContextDep, photo_id: int,
             channel: list[str] | None = Form(None), caption: str = Form(""),
-            csrf: str = Form(""), user=roles(*REVIEWERS)) -> Response:
+            csrf: str = Form(""), user: Actor = roles(*REVIEWERS)) -> Response:
     check_csrf(request, csrf)
     review.approve(ctx=ctx, photo_id=photo_id, channels=channels_from(channel), user=user,
                    caption=caption)
@@ -109,7 +110,7 @@ def approve(request: Request, ctx: ContextDep, photo_id: int,
 
 @router.post("/photos/{photo_id}/reject")
 def reject(request: Request, ctx: ContextDep, photo_id: int, reason: str = Form(""),
-           csrf: str = Form(""), user=roles(*REVIEWERS)) -> Response:
+           csrf: str = Form(""), user: Actor = roles(*REVIEWERS)) -> Response:
     check_csrf(request, csrf)
     review.reject(ctx=ctx, photo_id=photo_id, reason=reason, user=user)
     return RedirectResponse(f"/photos/{photo_id}", status_code=303)
@@ -117,7 +118,7 @@ def reject(request: Request, ctx: ContextDep, photo_id: int, reason: str = Form(
 
 @router.post("/photos/{photo_id}/release")
 def release(request: Request, ctx: ContextDep, photo_id: int, csrf: str = Form(""),
-            user=roles(Role.DPO)) -> Response:
+            user: Actor = roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
     review.release(ctx=ctx, photo_id=photo_id, user=user)
     return RedirectResponse(f"/photos/{photo_id}", status_code=303)
@@ -126,7 +127,7 @@ def release(request: Request, ctx: ContextDep, photo_id: int, csrf: str = Form("
 @router.post("/faces/{face_id}/identify")
 def identify(request: Request, ctx: ContextDep, face_id: int, photo_id: int = Form(...),
              external_id: str = Form(""), csrf: str = Form(""),
-             user=roles(*REVIEWERS)) -> Response:
+             user: Actor = roles(*REVIEWERS)) -> Response:
     check_csrf(request, csrf)
     review.identify_face(ctx=ctx, face_id=face_id, external_id=external_id.strip() or None,
                          user=user)
@@ -136,7 +137,7 @@ def identify(request: Request, ctx: ContextDep, face_id: int, photo_id: int = Fo
 @router.post("/photos/{photo_id}/covers")
 def add_cover(request: Request, ctx: ContextDep, photo_id: int, x0: int = Form(...),
               y0: int = Form(...), x1: int = Form(...), y1: int = Form(...),
-              csrf: str = Form(""), user=roles(*REVIEWERS)) -> Response:
+              csrf: str = Form(""), user: Actor = roles(*REVIEWERS)) -> Response:
     check_csrf(request, csrf)
     review.add_cover(ctx=ctx, photo_id=photo_id, box=(x0, y0, x1, y1), user=user)
     return RedirectResponse(f"/photos/{photo_id}", status_code=303)

@@ -11,7 +11,7 @@ class HueyJobQueue:
     """Hands follow-up work to the huey tasks registered by `workers.tasks.make_huey`."""
 
     def __init__(self, huey: Huey) -> None:
-        self._tasks = huey.gatekeeper_tasks  # type: ignore[attr-defined]
+        self._tasks = huey.gatekeeper_tasks
 
     def scan(self, photo_id: int) -> None:
         self._tasks.scan_photo(photo_id)

@@ -105,5 +105,5 @@ def register(huey: Huey, resources: WorkerResources) -> None:
         purge.apply_purge(ctx=ctx, today=ctx.today())
         reconcile.remove_orphan_public_objects(ctx=ctx)
 
-    huey.gatekeeper_tasks = GatekeeperTasks(  # type: ignore[attr-defined]
+    huey.gatekeeper_tasks = GatekeeperTasks(
         scan_photo, publish_photo, enrol_reference, sweep, daily)

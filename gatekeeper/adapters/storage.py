@@ -188,14 +188,13 @@ def build_stores(settings: Settings) -> Stores:
         client = boto3.client(
             "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region
         )
-        private = S3Store(client, settings.s3_private_bucket, encrypt=True)
-        public: dict[Channel, ObjectStore] = {
+        s3_public: dict[Channel, ObjectStore] = {
             c: S3Store(client, settings.s3_public_bucket, prefix=c.value) for c in Channel}
-        return Stores(private, public)
-    private = LocalStore(settings.private_dir, PRIVATE_FILE_MODE, PRIVATE_DIR_MODE)
+        return Stores(S3Store(client, settings.s3_private_bucket, encrypt=True), s3_public)
     file_mode, dir_mode = settings.public_file_mode, settings.public_dir_mode
     settings.public_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.public_dir, dir_mode)  # a web server must get through to the channels
     public: dict[Channel, ObjectStore] = {
         c: LocalStore(settings.public_dir / c.value, file_mode, dir_mode) for c in Channel}
+    private = LocalStore(settings.private_dir, PRIVATE_FILE_MODE, PRIVATE_DIR_MODE)
     return Stores(private, public)

@@ -33,7 +33,7 @@ class CameraInfo:
     taken_at: datetime | None
 
 
-def _text(tags: dict, *names: str) -> str | None:
+def _text(tags: dict[str, object], *names: str) -> str | None:
     for name in names:
         value = tags.get(name)
         if value is not None:

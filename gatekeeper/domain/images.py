@@ -20,7 +20,7 @@ try:  # HEIC/HEIF support registers itself with Pillow.
 
     pillow_heif.register_heif_opener()
 except ImportError:  # pragma: no cover - declared dependency
-    pillow_heif = None
+    pillow_heif = None  # type: ignore[assignment]
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF", "TIFF")
 _SRGB = ImageCms.createProfile("sRGB")
@@ -106,7 +106,9 @@ def to_srgb(img: Image.Image) -> Image.Image:
     if icc:
         try:
             src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            img = ImageCms.profileToProfile(img, src, _SRGB, outputMode="RGB")
+            converted = ImageCms.profileToProfile(img, src, _SRGB, outputMode="RGB")
+            if converted is not None:
+                img = converted
         except (ImageCms.PyCMSError, OSError):
             pass  # an unreadable profile: keep the pixels as they are
     img.info.clear()

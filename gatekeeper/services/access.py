@@ -19,7 +19,7 @@ from gatekeeper.errors import PermissionDenied
 from gatekeeper.services.users import Actor
 
 MASKED_SAFEGUARDING = "blocked: ask the DPO"
-_OWN_UPLOAD_FIELDS = ("id", "status", "status_reason", "event", "number", "format", "width",
+_OWN_UPLOAD_FIELDS = ("id", "status", "stage", "status_reason", "event", "number", "format", "width",
                       "height", "taken_at", "provenance", "publications")
 
 

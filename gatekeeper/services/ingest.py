@@ -11,6 +11,7 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -99,22 +100,34 @@ def ingest_bytes(*, ctx: Context, data: bytes, name: str, event_name: str,
     key = original_key(sha)
     ctx.stores.private.put(key, data)
     try:
-        result = _record(ctx, data=data, sha=sha, key=key, name=name, event_name=event_name,
-                         decoded=decoded, info=info, actor_id=actor_id)
-    except IntegrityError:  # the same file, uploaded at the same moment by someone else
-        with ctx.uow() as uow:
-            existing = uow.session.scalar(select(Photo).where(Photo.sha256 == sha))
-        if existing is None:
-            ctx.stores.private.delete(key)
-            raise
-        return IngestResult(name, IngestOutcome.DUPLICATE, existing.id,
-                            f"already ingested as photo {existing.id}")
+        result = _record_with_retry(ctx, data=data, sha=sha, key=key, name=name,
+                                    event_name=event_name, decoded=decoded, info=info,
+                                    actor_id=actor_id)
     except BaseException:
-        ctx.stores.private.delete(key)
+        with ctx.uow() as uow:  # no original without its row (unless a twin upload owns it)
+            if uow.session.scalar(select(Photo.id).where(Photo.sha256 == sha)) is None:
+                ctx.stores.private.delete(key)
         raise
     if result.outcome is IngestOutcome.ACCEPTED and result.photo_id is not None:
         ctx.jobs.scan(result.photo_id)
     return result
+
+
+def _record_with_retry(ctx: Context, **kwargs: Any) -> IngestResult:
+    """Record the upload; a race with a simultaneous upload (the same file, or the first photo
+    of the same new event) is settled by looking again."""
+    for attempt in range(3):
+        try:
+            return _record(ctx, **kwargs)
+        except IntegrityError:
+            with ctx.uow() as uow:
+                existing = uow.session.scalar(select(Photo).where(Photo.sha256 == kwargs["sha"]))
+                if existing is not None:
+                    return IngestResult(kwargs["name"], IngestOutcome.DUPLICATE, existing.id,
+                                        f"already ingested as photo {existing.id}")
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _record(ctx: Context, *, data: bytes, sha: str, key: str, name: str, event_name: str,

@@ -10,7 +10,7 @@ from gatekeeper.domain.images import decode
 from gatekeeper.errors import NotFound
 from gatekeeper.services.access import require_image_access
 from gatekeeper.services.context import Context
-from gatekeeper.services.review import get_photo
+from gatekeeper.services.records import get_photo
 from gatekeeper.services.users import Actor
 
 

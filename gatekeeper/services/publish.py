@@ -46,8 +46,8 @@ def render(*, ctx: Context, photo: Photo, decision: PhotoDecision, data: bytes,
     img = decode(data, s.max_image_pixels, long_side=rule.max_side).pixels
     k = img.width / photo.width  # < 1 when the JPEG was decoded at a reduced scale
     regions = [
-        (head_region(*(round(v * k) for v in (f.top, f.right, f.bottom, f.left)),
-                     img.width, img.height), True)
+        (head_region(round(f.top * k), round(f.right * k), round(f.bottom * k),
+                     round(f.left * k), img.width, img.height), True)
         for f in photo.faces if decision.faces.get(f.id) is not Verdict.SHOW
     ]
     regions += [(Region(*(round(v * k) for v in (c.x0, c.y0, c.x1, c.y1))), False)

@@ -22,6 +22,7 @@ from gatekeeper.domain.retention import retention_date
 from gatekeeper.domain.vocabulary import Channel, ConsentKind, CoverMode
 from gatekeeper.services.context import Context
 from gatekeeper.services.publish import take_down
+from gatekeeper.services.records import get_photo, original_key_of
 
 
 @dataclass
@@ -31,7 +32,7 @@ class PurgePlan:
     photos_to_cover: dict[int, list[int]] = field(default_factory=dict)  # photo -> person ids
     photos_to_delete: list[int] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {"today": self.today.isoformat(), "people": self.people,
                 "photos_to_cover": {str(k): v for k, v in self.photos_to_cover.items()},
                 "photos_to_delete": self.photos_to_delete}
@@ -48,7 +49,7 @@ def expired_people(session: Session, today: date, ctx: Context) -> list[int]:
             select(Person.id, Person.left_on).where(Person.left_on.is_not(None))):
         until = retention_date(left_on, person_id in retaining, s.retention_years_with_consent,
                                s.retention_grace_days)
-        if today > until:
+        if until is not None and today > until:
             out.append(person_id)
     return sorted(out)
 
@@ -66,7 +67,8 @@ def plan_purge(*, ctx: Context, today: date) -> PurgePlan:
                 select(Face.photo_id, Face.person_id).join(Photo)
                 .where(Face.photo_id.in_(touched), Face.person_id.is_not(None),
                        Photo.status != PhotoStatus.PURGED.value)):
-            identified.setdefault(photo_id, set()).add(person_id)
+            if person_id is not None:
+                identified.setdefault(photo_id, set()).add(person_id)
         for photo_id in sorted(identified):
             ids = identified[photo_id]
             if ids - doomed:
@@ -96,7 +98,7 @@ def apply_purge(*, ctx: Context, today: date, actor_id: int | None = None) -> Pu
 
 def _delete_photo(ctx: Context, photo_id: int, actor_id: int | None) -> None:
     with ctx.uow() as uow:
-        photo = uow.session.get(Photo, photo_id)
+        photo = get_photo(uow.session, photo_id)
         for pub in photo.publications:
             if pub.taken_down_at is None:
                 take_down(ctx=ctx, session=uow.session, publication=pub, reason="retention")
@@ -118,12 +120,12 @@ def _delete_photo(ctx: Context, photo_id: int, actor_id: int | None) -> None:
 def _cover_people(ctx: Context, photo_id: int, person_ids: set[int], actor_id: int | None) -> None:
     """Cover the expired people in the stored original itself, and drop copies that showed them."""
     with ctx.uow() as uow:
-        photo = uow.session.get(Photo, photo_id)
-        img = decode(ctx.stores.private.get(photo.original_key), ctx.settings.max_image_pixels).pixels
+        photo = get_photo(uow.session, photo_id)
+        img = decode(ctx.stores.private.get(original_key_of(photo)), ctx.settings.max_image_pixels).pixels
         regions = [(head_region(f.top, f.right, f.bottom, f.left, img.width, img.height), True)
                    for f in photo.faces if f.person_id in person_ids]
         covered = cover(img, regions, CoverMode.SOLID)
-        ctx.stores.private.put(photo.original_key, encode_jpeg(covered, 1 << 20, 95))
+        ctx.stores.private.put(original_key_of(photo), encode_jpeg(covered, 1 << 20, 95))
         photo.orientation, photo.format = 1, "JPEG"  # the stored pixels are upright now
         for pub in photo.publications:
             if pub.taken_down_at is None and set(pub.shown_person_ids or []) & person_ids:

@@ -11,6 +11,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from consent_db.models import (
+    Approval,
     AuditEvent,
     ConsentRecord,
     Device,
@@ -18,6 +19,7 @@ from consent_db.models import (
     Person,
     Photo,
     PhotoStatus,
+    Publication,
     User,
 )
 from gatekeeper.domain.policy import Verdict, decide
@@ -32,13 +34,42 @@ from gatekeeper.services.people import get_person
 from gatekeeper.services.users import Actor
 
 PAGE_SIZE = 48
-STATUSES = [s.value for s in PhotoStatus]
+APPROVED, PUBLISHED = "approved", "published"
+# What a person sees as a photo's stage: the stored status, with a reviewed photo split into
+# awaiting review / approved (being published) / published.
+STATUSES = [PhotoStatus.RECEIVED.value, PhotoStatus.HELD.value, PhotoStatus.SCANNING.value,
+            PhotoStatus.AWAITING_REVIEW.value, APPROVED, PUBLISHED, PhotoStatus.BLOCKED.value,
+            PhotoStatus.REJECTED.value, PhotoStatus.PURGED.value]
+_LIVE = (select(Publication.id).where(Publication.photo_id == Photo.id,
+                                      Publication.taken_down_at.is_(None)).exists())
+_APPROVED = select(Approval.id).where(Approval.photo_id == Photo.id).exists()
+_REVIEWED = Photo.status == PhotoStatus.AWAITING_REVIEW.value
+
+
+def _stage_filter(stage: str) -> Any:
+    """The WHERE clause for one stage of STATUSES."""
+    if stage == PhotoStatus.AWAITING_REVIEW.value:
+        return _REVIEWED & ~_LIVE & ~_APPROVED
+    if stage == APPROVED:
+        return _REVIEWED & ~_LIVE & _APPROVED
+    if stage == PUBLISHED:
+        return _REVIEWED & _LIVE
+    return Photo.status == stage
+
+
+def stage_of(photo: Photo) -> str:
+    if photo.status != PhotoStatus.AWAITING_REVIEW:
+        return photo.status
+    if any(p.taken_down_at is None for p in photo.publications):
+        return PUBLISHED
+    return APPROVED if photo.approvals else PhotoStatus.AWAITING_REVIEW.value
 
 
 def photo_summary(photo: Photo) -> dict[str, Any]:
     return {
         "id": photo.id, "sha256": photo.sha256, "status": photo.status,
-        "event": photo.event.name, "number": photo.number, "faces": len(photo.faces),
+        "stage": stage_of(photo), "event": photo.event.name, "number": photo.number,
+        "faces": len(photo.faces),
     }
 
 
@@ -80,7 +111,8 @@ def _detail(session: Session, photo: Photo, on: date, year_start: tuple[int, int
             {
                 "id": f.id, "box": {"top": f.top, "right": f.right, "bottom": f.bottom,
                                     "left": f.left},
-                "quality": f.quality, "person": external.get(f.person_id),
+                "quality": f.quality,
+                "person": external.get(f.person_id) if f.person_id is not None else None,
                 "distance": None if f.distance is None else round(f.distance, 4),
                 "margin": None if f.margin is None else round(f.margin, 4),
                 "decided_by": f.decided_by,
@@ -88,6 +120,10 @@ def _detail(session: Session, photo: Photo, on: date, year_start: tuple[int, int
             for f in photo.faces
         ],
         "manual_covers": [[c.x0, c.y0, c.x1, c.y1] for c in photo.covers],
+        "publishing": sorted(a.channel for a in photo.approvals
+                             if not any(p.channel == a.channel and p.taken_down_at is None
+                                        and p.revision == photo.revision
+                                        for p in photo.publications)),
         "channels": _channels(session, photo, on, year_start),
         "publications": [
             {"id": p.id, "channel": p.channel, "key": p.key, "location": p.location,
@@ -117,9 +153,10 @@ def photo_detail(*, ctx: Context, photo_id: int, viewer: Actor | None = None) ->
 
 def list_photos(*, ctx: Context, status: str | None = None) -> list[dict[str, Any]]:
     with ctx.uow() as uow:
-        q = select(Photo).options(selectinload(Photo.event), selectinload(Photo.faces))
+        q = select(Photo).options(selectinload(Photo.event), selectinload(Photo.faces),
+                                  selectinload(Photo.approvals), selectinload(Photo.publications))
         if status:
-            q = q.where(Photo.status == status)
+            q = q.where(_stage_filter(status))
         return [photo_summary(p) for p in uow.session.scalars(q.order_by(Photo.id))]
 
 
@@ -138,7 +175,7 @@ def photo_page(*, ctx: Context, photo_id: int, viewer: Actor) -> PhotoPage:
         photo = _photo(uow.session, photo_id)
         view = photo_view_for(viewer, photo.uploaded_by_id)
         detail = view.cut(_detail(uow.session, photo, ctx.today(), ctx.year_start))
-        waiting = Photo.status == PhotoStatus.AWAITING_REVIEW.value
+        waiting = _stage_filter(PhotoStatus.AWAITING_REVIEW.value)
         prev_id = uow.session.scalar(select(func.max(Photo.id)).where(Photo.id < photo_id, waiting))
         next_id = uow.session.scalar(select(func.min(Photo.id)).where(Photo.id > photo_id, waiting))
         ids = {f.person_id for f in photo.faces if f.person_id is not None}
@@ -178,15 +215,17 @@ def review_queue(*, ctx: Context, status: str | None, event: int | None, page: i
         query = select(Photo)
         count = select(func.count(Photo.id))
         if status:
-            query, count = query.where(Photo.status == status), count.where(Photo.status == status)
+            where = _stage_filter(status)
+            query, count = query.where(where), count.where(where)
         if event:
             query, count = query.where(Photo.event_id == event), count.where(Photo.event_id == event)
         total = uow.session.scalar(count) or 0
         photos = [photo_summary(p) for p in uow.session.scalars(
-            query.options(selectinload(Photo.event), selectinload(Photo.faces))
+            query.options(selectinload(Photo.event), selectinload(Photo.faces),
+                          selectinload(Photo.approvals), selectinload(Photo.publications))
             .order_by(Photo.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))]
-        events = list(uow.session.execute(
-            select(Event.id, Event.name).order_by(Event.name)))
+        events = [(i, n) for i, n in uow.session.execute(
+            select(Event.id, Event.name).order_by(Event.name))]
     return QueuePage(photos, events, total, page, max(1, -(-total // PAGE_SIZE)))
 
 
@@ -318,7 +357,8 @@ def audit_events(*, ctx: Context, action: str = "", entity: str = "",
 
 
 def status_counts(*, ctx: Context) -> dict[str, int]:
-    """Photos per status: what governors see (counts only, never a photo or a name)."""
+    """Photos per stage: what governors see (counts only, never a photo or a name)."""
     with ctx.uow() as uow:
-        return dict(uow.session.execute(
-            select(Photo.status, func.count(Photo.id)).group_by(Photo.status)).all())
+        counts = {stage: uow.session.scalar(
+            select(func.count(Photo.id)).where(_stage_filter(stage))) or 0 for stage in STATUSES}
+    return {stage: n for stage, n in counts.items() if n}

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from consent_db import audit
-from consent_db.models import Approval, Face, ManualCover, Person, Photo, PhotoStatus
+from consent_db.models import Approval, Face, ManualCover, Person, PhotoStatus
 from gatekeeper.domain.names import names_found
 from gatekeeper.domain.policy import blocked_reason
 from gatekeeper.domain.vocabulary import Channel, NameRule, Role
@@ -21,16 +21,10 @@ from gatekeeper.errors import InvalidInput, InvalidState, NotFound, PermissionDe
 from gatekeeper.services.context import Context
 from gatekeeper.services.facts import face_facts, person_facts
 from gatekeeper.services.people import get_person
+from gatekeeper.services.records import get_photo
 from gatekeeper.services.users import Actor, require_role
 
 REVIEWERS = (Role.EDITOR, Role.DPO)
-
-
-def get_photo(session: Session, photo_id: int) -> Photo:
-    photo = session.get(Photo, photo_id)
-    if photo is None:
-        raise NotFound(f"no photo {photo_id}")
-    return photo
 
 
 def check_caption(session: Session, caption: str | None, channel: Channel,

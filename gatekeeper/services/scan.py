@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session
 
 from consent_db import audit
 from consent_db.models import Face, FaceTemplate, Person, Photo, PhotoStatus, utcnow
+from gatekeeper.config import Settings
 from gatekeeper.domain.images import decode
 from gatekeeper.domain.matching import identify
 from gatekeeper.domain.policy import blocked_reason
 from gatekeeper.domain.vocabulary import RotationMode
 from gatekeeper.services.context import Context
 from gatekeeper.services.facts import face_facts, person_facts
+from gatekeeper.services.records import get_photo, original_key_of
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,7 @@ def claim(*, ctx: Context, photo_id: int) -> bool:
             ).values(status=PhotoStatus.SCANNING.value, scan_started_at=utcnow())
         )
         uow.commit()
-        return result.rowcount == 1
+        return bool(getattr(result, "rowcount", 0) == 1)
 
 
 def scan_photo(*, ctx: Context, photo_id: int) -> str:
@@ -74,7 +76,7 @@ def scan_photo(*, ctx: Context, photo_id: int) -> str:
     except Exception as exc:  # fail closed: whatever broke, the photo is blocked
         log.warning("scan of photo %s failed: %s", photo_id, type(exc).__name__)
         with ctx.uow() as uow:
-            photo = uow.session.get(Photo, photo_id)
+            photo = get_photo(uow.session, photo_id)
             photo.status = PhotoStatus.BLOCKED.value
             photo.status_reason = f"scan failed ({type(exc).__name__}): blocked"
             audit.record(uow.session, "photo.blocked", "photo", photo_id, None,
@@ -85,22 +87,22 @@ def scan_photo(*, ctx: Context, photo_id: int) -> str:
 
 def _scan(ctx: Context, photo_id: int) -> str:
     with ctx.uow() as uow:
-        photo = uow.session.get(Photo, photo_id)
-        data = ctx.stores.private.get(photo.original_key)
+        photo = get_photo(uow.session, photo_id)
+        data = ctx.stores.private.get(original_key_of(photo))
         templates, template_ids = load_templates(uow.session)
     decoded = decode(data, ctx.settings.max_image_pixels)
     mode = ctx.settings.detect_rotations
     sideways = mode is RotationMode.ALWAYS or (
         mode is RotationMode.UNTAGGED and decoded.orientation_tag is None)
     found = ctx.faces.find_faces(decoded.pixels, look_sideways=sideways)
-    usable = [f for f in found if f.encoding is not None]
+    usable = [(f, f.encoding) for f in found if f.encoding is not None]
     matches = identify(
-        np.stack([f.encoding for f in usable]) if usable else np.zeros((0, 128)),
+        np.stack([enc for _, enc in usable]) if usable else np.zeros((0, 128)),
         templates, template_ids, ctx.settings.match_tolerance, ctx.settings.match_margin,
     )
-    by_face = {id(f): m for f, m in zip(usable, matches, strict=True)}
+    by_face = {id(f): m for (f, _), m in zip(usable, matches, strict=True)}
     with ctx.uow() as uow:
-        photo = uow.session.get(Photo, photo_id)
+        photo = get_photo(uow.session, photo_id)
         photo.faces.clear()
         uow.flush()
         for f in found:
@@ -145,15 +147,16 @@ def scan_pending(*, ctx: Context, processes: int = 1) -> dict[int, str]:
         return dict(zip(ids, pool.map(_scan_in_worker, ids), strict=True))
 
 
-_worker_ctx = None
+class _PoolWorker:
+    """The Context of one scanning pool process, built once by the pool's initializer."""
+
+    ctx: Context | None = None
 
 
-def _init_worker(settings) -> None:
-    global _worker_ctx
-    from gatekeeper.services.context import Context
-
-    _worker_ctx = Context(settings)
+def _init_worker(settings: Settings) -> None:
+    _PoolWorker.ctx = Context(settings)
 
 
 def _scan_in_worker(photo_id: int) -> str:
-    return scan_photo(ctx=_worker_ctx, photo_id=photo_id)
+    assert _PoolWorker.ctx is not None, "the pool initializer did not run"
+    return scan_photo(ctx=_PoolWorker.ctx, photo_id=photo_id)

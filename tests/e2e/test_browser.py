@@ -14,9 +14,11 @@ import pytest
 
 from gatekeeper.services.devices import add_device
 from gatekeeper.services.enrol import enrol
+from gatekeeper.services.ingest import ingest_bytes
+from gatekeeper.services.publish import publish_approved
 from gatekeeper.services.scan import scan_pending
 from tests import imagegen
-from tests.integration.helpers import consent, people, person_row, users
+from tests.integration.helpers import consent, make_user, people, person_row, users
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -120,28 +122,19 @@ def test_office_uploads_and_editor_publishes(ctx, live, browser, tmp_path):
     unknown.locator("button", has_text="Identify").click()
     editor.wait_for_selector("ol.faces li:has-text('EIL')")
     editor.click("#approve")
-    name = f"sports-day-2026-{first_id:04d}.jpg"
-    editor.wait_for_selector(f"text={name}")
-    published = ctx.settings.public_dir / "online" / name
-    assert published.exists()
+    editor.wait_for_selector("#publishing")  # approved: the worker publishes it
+    [result] = publish_approved(ctx=ctx)  # the worker's job
+    editor.reload()
+    prefix = f"sports-day-2026-{first_id:04d}-"
+    editor.wait_for_selector(f"text=/{prefix}[0-9a-f]{{10}}\\.jpg/")
+    assert Path(result.location).name.startswith(prefix) and Path(result.location).exists()
     editor.screenshot(path=str(SHOTS / "published.png"), full_page=True)
 
 
 def test_uploader_cannot_approve_and_page_says_why(ctx, live, browser):
-    from gatekeeper.services.ingest import ingest_bytes
-    from gatekeeper.services.users import add_user
-
     users(ctx)
-    with ctx.uow() as uow:
-        add_user(uow=uow, username="both", roles="office,editor", password=PASSWORD)
-        uow.commit()
-        add_device(ctx=ctx, make="Canon", model="EOS", serial="0123456789")
-    with ctx.uow() as uow:
-        from sqlalchemy import select
-
-        from consent_db.models import User
-
-        both = uow.session.scalar(select(User).where(User.username == "both"))
+    both = make_user(ctx, "both", "office,editor")
+    add_device(ctx=ctx, make="Canon", model="EOS", serial="0123456789")
     img = imagegen.row_of_faces([imagegen.load(imagegen.FIXTURES / "tom_cruise.jpg")])[0]
     ingest_bytes(ctx=ctx, data=imagegen.jpeg(img, imagegen.exif_bytes()), name="a.jpg",
                  event_name="Trip", actor_id=both.id)
@@ -203,8 +196,6 @@ def test_dpo_records_a_withdrawal_in_the_browser(ctx, live, browser):
     page.wait_for_selector("td:has-text('Office camera')")
     page.screenshot(path=str(SHOTS / "devices.png"), full_page=True)
     # a held photo (phone camera) is released by the DPO from the held list
-    from gatekeeper.services.ingest import ingest_bytes
-
     img = imagegen.row_of_faces([imagegen.load(imagegen.FIXTURES / "tom_cruise.jpg")])[0]
     phone = imagegen.exif_bytes(make="Apple", model="iPhone", serial="PHONE1")
     held = ingest_bytes(ctx=ctx, data=imagegen.jpeg(img, phone), name="x.jpg",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -186,7 +187,7 @@ def test_walkthrough(tmp_path, faces_dir, face_engine, database_url):
     [pub] = p1["publications"]
     published = Path(pub["location"])
     assert published.parent == tmp_path / "home" / "public" / "online"
-    assert published.name == "sports-day-2026-0001.jpg"
+    assert re.fullmatch(r"sports-day-2026-0001-[0-9a-f]{10}\.jpg", published.name)
     assert "amara" not in published.name.lower()
     data = published.read_bytes()
     assert exiftool_groups(published) <= {"ExifTool", "File", "JFIF", "Composite", "System"}
