@@ -216,12 +216,12 @@ def recheck_live(*, ctx: Context, on: date | None = None) -> list[int]:
                          if decision.faces.get(f.id) is Verdict.SHOW}
             if decision.blocked:
                 take_down(ctx=ctx, session=uow.session, publication=pub, reason="blocked")
+            elif pub.revision != photo.revision:  # a correction: re-render, covering more
+                _refresh(ctx, uow.session, photo, channel, decision, pub)
+                continue
             elif not set(pub.shown_person_ids or []) <= shown_now:
                 take_down(ctx=ctx, session=uow.session, publication=pub,
                           reason="consent withdrawn or lapsed")
-            elif pub.revision != photo.revision:
-                _refresh(ctx, uow.session, photo, channel, decision, pub)
-                continue
             else:
                 continue
             photo.approvals[:] = [a for a in photo.approvals if a.channel != pub.channel]

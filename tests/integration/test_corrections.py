@@ -1,0 +1,60 @@
+"""A correction made after publishing reaches the live copy (README: covers and identities)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from sqlalchemy import select
+
+from consent_db.models import Face, Publication
+from gatekeeper.domain.vocabulary import Channel
+from gatekeeper.services.publish import publish_approved, recheck_live
+from gatekeeper.services.review import add_cover, approve, identify_face
+from gatekeeper.services.scan import scan_photo
+from tests.integration.helpers import event_photo, ingest
+
+
+def _published(ctx, photo_id: int) -> tuple[Publication, Path]:
+    with ctx.uow() as uow:
+        [pub] = uow.session.scalars(select(Publication).where(
+            Publication.photo_id == photo_id, Publication.taken_down_at.is_(None))).all()
+    return pub, Path(pub.location)
+
+
+def test_a_cover_added_after_publishing_reaches_the_live_copy(ctx, school):
+    photo_id = ingest(ctx, school["office1"], event_photo(("tom",))).photo_id
+    scan_photo(ctx=ctx, photo_id=photo_id)
+    approve(ctx=ctx, photo_id=photo_id, channels=[Channel.ONLINE], user=school["editor1"])
+    [first] = publish_approved(ctx=ctx)
+    before_pub, before_path = _published(ctx, photo_id)
+    with ctx.uow() as uow:
+        [face] = uow.session.scalars(select(Face).where(
+            Face.photo_id == photo_id, Face.person_id.is_not(None))).all()
+        box = (face.left, face.top, face.right, face.bottom)
+    assert before_pub.shown_person_ids  # TOM was shown
+    add_cover(ctx=ctx, photo_id=photo_id, box=box, user=school["editor1"])
+    assert recheck_live(ctx=ctx) == []  # nothing taken down for consent...
+    after_pub, after_path = _published(ctx, photo_id)
+    assert after_pub.id != before_pub.id and not before_path.exists() and after_path.exists()
+    shown = Image.open(after_path).convert("RGB")
+    crop = np.asarray(shown.crop(box), dtype=float)  # small photo: published at full size
+    assert crop.std(axis=(0, 1)).max() < 3  # ...but the face is now a solid cover
+    assert first.location != after_pub.location
+
+
+def test_an_identity_cleared_after_publishing_covers_the_face_in_the_live_copy(ctx, school):
+    photo_id = ingest(ctx, school["office1"], event_photo(("tom",))).photo_id
+    scan_photo(ctx=ctx, photo_id=photo_id)
+    approve(ctx=ctx, photo_id=photo_id, channels=[Channel.ONLINE], user=school["editor1"])
+    publish_approved(ctx=ctx)
+    before_pub, before_path = _published(ctx, photo_id)
+    with ctx.uow() as uow:
+        [face] = uow.session.scalars(select(Face).where(
+            Face.photo_id == photo_id, Face.person_id.is_not(None))).all()
+    identify_face(ctx=ctx, face_id=face.id, external_id=None, user=school["editor1"])
+    recheck_live(ctx=ctx)
+    after_pub, after_path = _published(ctx, photo_id)
+    assert after_pub.shown_person_ids == [] and not before_path.exists()
+    assert publish_approved(ctx=ctx) == []  # the correction needs no new approval to cover more
