@@ -6,12 +6,13 @@ import hashlib
 import json
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from .models import AuditEvent, utcnow
 
 GENESIS = "0" * 64
+_HEAD = "gatekeeper.audit_head"
 
 
 def _digest(prev: str, at: datetime, actor_id, action, entity, entity_id, details) -> str:
@@ -30,21 +31,34 @@ def record(
     actor_id: int | None = None,
     **details,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction; details must hold ids and counts only."""
-    session.flush()
-    if session.get_bind().dialect.name == "postgresql":  # serialise writers: one chain, no forks
-        session.execute(text("SELECT pg_advisory_xact_lock(4242)"))
-    last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).first()
-    prev = last.hash if last else GENESIS
+    """Append one event in the caller's transaction; details must hold ids and counts only.
+
+    The chain's head is read once per transaction (under a lock on PostgreSQL) and then kept
+    in the session, so a 20 000-row import does not read the table 20 000 times."""
+    head = session.info.get(_HEAD)
+    if head is None:
+        session.flush()
+        if session.get_bind().dialect.name == "postgresql":  # serialise writers: no forks
+            session.execute(text("SELECT pg_advisory_xact_lock(4242)"))
+        last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).first()
+        head = last.hash if last else GENESIS
     at = utcnow()
     row = AuditEvent(
         at=at, actor_id=actor_id, action=action, entity=entity, entity_id=entity_id,
-        details=details, prev_hash=prev,
-        hash=_digest(prev, at, actor_id, action, entity, entity_id, details),
+        details=details, prev_hash=head,
+        hash=_digest(head, at, actor_id, action, entity, entity_id, details),
     )
     session.add(row)
-    session.flush()
+    session.info[_HEAD] = row.hash
     return row
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_head(session: Session, *_args: object) -> None:
+    """After a commit or rollback the cached head may be stale: read it again next time."""
+    session.info.pop(_HEAD, None)
 
 
 def verify_chain(session: Session) -> int | None:

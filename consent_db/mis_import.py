@@ -22,6 +22,9 @@ CONSENT_KINDS = ("display", "print", "online", "retain")
 _YEAR = re.compile(r"^(\d{4})/(\d{2})$")
 
 
+MAX_LENGTH = {"external_id": 64, "year_group": 32, "evidence": 255}  # the columns' sizes
+
+
 class ImportRejected(ValueError):
     """A CSV import refused as a whole; the message names the row, column and reason."""
 
@@ -80,8 +83,11 @@ class _Row:
             if required:
                 raise self.fail(column, "value is missing")
             return None
-        if len(value) > 128:
-            raise self.fail(column, "value is longer than 128 characters")
+        limit = MAX_LENGTH.get(column, 128)
+        if len(value) > limit:
+            raise self.fail(column, f"value is longer than {limit} characters")
+        if any(ord(ch) < 32 for ch in value):
+            raise self.fail(column, "value contains control characters")
         return value
 
     def choice(self, column: str, options: tuple[str, ...]) -> str:
@@ -115,6 +121,16 @@ def _read(data: bytes, columns: tuple[str, ...], optional: set[str], what: str) 
     except UnicodeDecodeError:
         raise ImportRejected(f"{what} file is not UTF-8 text; nothing was imported") from None
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _records(reader, columns, optional, what)
+    except csv.Error as exc:  # a stray quote swallowing the file, a NUL byte, ...
+        raise ImportRejected(
+            f"{what} file is not valid CSV near line {reader.line_num} ({exc}); an opening quote "
+            "without its closing quote is the usual cause; nothing was imported") from None
+
+
+def _records(reader: csv.DictReader[str], columns: tuple[str, ...], optional: set[str],
+             what: str) -> list[_Row]:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if not header:
         raise ImportRejected(f"{what} file is empty; nothing was imported")
@@ -130,7 +146,8 @@ def _read(data: bytes, columns: tuple[str, ...], optional: set[str], what: str) 
     rows = []
     for record in reader:
         if None in record:
-            raise ImportRejected(f"row {reader.line_num}: more values than columns; nothing was imported")
+            raise ImportRejected(
+                f"row {reader.line_num}: more values than columns; nothing was imported")
         if not any((v or "").strip() for v in record.values()):
             continue
         rows.append(_Row(reader.line_num, record))

@@ -30,8 +30,8 @@ def create_app(settings: Settings, ctx: Context | None = None) -> FastAPI:
         if ctx is None:
             app.state.ctx.close()
 
-    app = FastAPI(title="Gatekeeper", lifespan=lifespan, docs_url="/api/docs",
-                  openapi_url="/api/openapi.json", redoc_url=None)
+    app = FastAPI(title="Gatekeeper", lifespan=lifespan, docs_url=None, openapi_url=None,
+                  redoc_url=None)  # API docs: signed-in DPOs only, served locally (routes_api)
     app.state.throttle = SignInThrottle()
     app.add_middleware(
         SessionMiddleware, secret_key=secret_key(settings), session_cookie="gatekeeper_session",

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from fastapi import UploadFile
+from fastapi import Path, UploadFile
 
 from gatekeeper.domain.vocabulary import Channel, parse_channel
 from gatekeeper.errors import InvalidInput, TooLarge
+
+MAX_ID = 2_147_483_647  # database integer ids: larger numbers name nothing
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="a record id")]
 
 
 def channels_from(values: list[str] | None) -> list[Channel]:

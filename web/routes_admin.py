@@ -15,7 +15,7 @@ from gatekeeper.services.devices import add_device, set_device_active
 from gatekeeper.services.enrol import remove_templates, stage_reference
 from gatekeeper.services.users import Actor
 from web.deps import ContextDep, roles
-from web.forms import day_from, read_upload
+from web.forms import RecordId, day_from, read_upload
 from web.offload import offload
 from web.security import check_csrf
 from web.templating import templates
@@ -155,7 +155,7 @@ def devices_add(request: Request, ctx: ContextDep, make: str = Form(...), model:
 
 
 @router.post("/devices/{device_id}/active")
-def devices_active(request: Request, ctx: ContextDep, device_id: int, active: str = Form(""),
+def devices_active(request: Request, ctx: ContextDep, device_id: RecordId, active: str = Form(""),
                    csrf: str = Form(""), user: Actor = roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
     set_device_active(ctx=ctx, device_id=device_id, active=active == "yes", actor_id=user.id)

@@ -14,9 +14,10 @@ from gatekeeper.services.ingest import ingest_bytes
 from gatekeeper.services.pictures import review_image
 from gatekeeper.services.users import Actor
 from web.deps import ContextDep, roles
-from web.forms import channels_from
+from web.forms import RecordId, channels_from
 from web.offload import offload
 from web.security import check_csrf
+from web.templating import templates
 
 router = APIRouter(prefix="/api")
 NO_STORE = {"Cache-Control": "no-store"}
@@ -34,13 +35,13 @@ def list_photos(ctx: ContextDep, status: str | None = None,
 
 
 @router.get("/photos/{photo_id}")
-def get_photo(ctx: ContextDep, photo_id: int,
+def get_photo(ctx: ContextDep, photo_id: RecordId,
               user: Actor = roles(Role.OFFICE, *REVIEWERS)) -> dict[str, Any]:
     return queries.photo_detail(ctx=ctx, photo_id=photo_id, viewer=user)
 
 
 @router.get("/photos/{photo_id}/image")
-def get_photo_image(ctx: ContextDep, photo_id: int, user: Actor = roles(*REVIEWERS)) -> Response:
+def get_photo_image(ctx: ContextDep, photo_id: RecordId, user: Actor = roles(*REVIEWERS)) -> Response:
     return Response(review_image(ctx=ctx, photo_id=photo_id, viewer=user),
                     media_type="image/jpeg", headers=NO_STORE)
 
@@ -61,7 +62,7 @@ async def upload_photo(request: Request, ctx: ContextDep, file: UploadFile | Non
 
 
 @router.post("/photos/{photo_id}/approve")
-def approve_photo(request: Request, ctx: ContextDep, photo_id: int,
+def approve_photo(request: Request, ctx: ContextDep, photo_id: RecordId,
                   channel: list[str] | None = Form(None), caption: str = Form(""),
                   csrf: str = Form(""), user: Actor = roles(*REVIEWERS)) -> dict[str, Any]:
     _csrf(request, csrf)
@@ -72,7 +73,7 @@ def approve_photo(request: Request, ctx: ContextDep, photo_id: int,
 
 
 @router.post("/photos/{photo_id}/reject")
-def reject_photo(request: Request, ctx: ContextDep, photo_id: int, reason: str = Form(""),
+def reject_photo(request: Request, ctx: ContextDep, photo_id: RecordId, reason: str = Form(""),
                  csrf: str = Form(""), user: Actor = roles(*REVIEWERS)) -> dict[str, Any]:
     _csrf(request, csrf)
     review.reject(ctx=ctx, photo_id=photo_id, reason=reason, user=user)
@@ -80,7 +81,7 @@ def reject_photo(request: Request, ctx: ContextDep, photo_id: int, reason: str =
 
 
 @router.post("/photos/{photo_id}/release")
-def release_photo(request: Request, ctx: ContextDep, photo_id: int, csrf: str = Form(""),
+def release_photo(request: Request, ctx: ContextDep, photo_id: RecordId, csrf: str = Form(""),
                   user: Actor = roles(Role.DPO)) -> dict[str, Any]:
     _csrf(request, csrf)
     review.release(ctx=ctx, photo_id=photo_id, user=user)
@@ -88,7 +89,7 @@ def release_photo(request: Request, ctx: ContextDep, photo_id: int, csrf: str = 
 
 
 @router.post("/faces/{face_id}/identify")
-def identify_face(request: Request, ctx: ContextDep, face_id: int, external_id: str = Form(""),
+def identify_face(request: Request, ctx: ContextDep, face_id: RecordId, external_id: str = Form(""),
                   csrf: str = Form(""), user: Actor = roles(*REVIEWERS)) -> dict[str, Any]:
     _csrf(request, csrf)
     review.identify_face(ctx=ctx, face_id=face_id, external_id=external_id.strip() or None,
@@ -97,7 +98,7 @@ def identify_face(request: Request, ctx: ContextDep, face_id: int, external_id: 
 
 
 @router.post("/photos/{photo_id}/covers")
-def add_cover(request: Request, ctx: ContextDep, photo_id: int, x0: int = Form(...),
+def add_cover(request: Request, ctx: ContextDep, photo_id: RecordId, x0: int = Form(...),
               y0: int = Form(...), x1: int = Form(...), y1: int = Form(...), csrf: str = Form(""),
               user: Actor = roles(*REVIEWERS)) -> dict[str, Any]:
     _csrf(request, csrf)
@@ -124,3 +125,25 @@ def list_audit(ctx: ContextDep, entity: str = "", entity_id: int | None = None,
     page = queries.audit_events(ctx=ctx, entity=entity, entity_id=entity_id, before=before,
                                 limit=500)
     return {"events": page.events, "older": page.older}
+
+
+@router.get("/openapi.json", include_in_schema=False)
+def openapi_schema(request: Request, user: Actor = roles(Role.DPO)) -> dict[str, Any]:
+    """The API's OpenAPI description, for the DPO (and the integrations they set up)."""
+    schema: dict[str, Any] = request.app.openapi()
+    return schema
+
+
+@router.get("/docs", include_in_schema=False)
+def api_docs(request: Request, user: Actor = roles(Role.DPO)) -> Response:
+    """The API reference as a plain page: no script, nothing loaded from elsewhere."""
+    schema = request.app.openapi()
+    operations = [
+        {"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+         "doc": (op.get("description") or "").strip(),
+         "params": [p["name"] for p in op.get("parameters", [])]}
+        for path, item in sorted(schema.get("paths", {}).items())
+        for method, op in item.items()
+    ]
+    return templates.TemplateResponse(request, "api_docs.html",
+                                      {"user": user, "operations": operations})

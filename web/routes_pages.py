@@ -13,7 +13,7 @@ from gatekeeper.services.pictures import review_image
 from gatekeeper.services.publish import preview
 from gatekeeper.services.users import Actor
 from web.deps import ContextDep, CurrentUser, roles
-from web.forms import channels_from
+from web.forms import RecordId, channels_from
 from web.offload import offload
 from web.security import check_csrf
 from web.templating import templates
@@ -69,7 +69,7 @@ def review_queue(request: Request, ctx: ContextDep, status: str = "awaiting_revi
 
 
 @router.get("/photos/{photo_id}")
-def photo_page(request: Request, ctx: ContextDep, photo_id: int,
+def photo_page(request: Request, ctx: ContextDep, photo_id: RecordId,
                user: Actor = roles(*SEE_PHOTOS)) -> Response:
     page = queries.photo_page(ctx=ctx, photo_id=photo_id, viewer=user)
     shown_on: dict[int, set[str]] = {}
@@ -84,7 +84,7 @@ def photo_page(request: Request, ctx: ContextDep, photo_id: int,
 
 
 @router.get("/photos/{photo_id}/image")
-def photo_image(ctx: ContextDep, photo_id: int, size: int = 1600,
+def photo_image(ctx: ContextDep, photo_id: RecordId, size: int = 1600,
                 user: Actor = roles(*REVIEWERS)) -> Response:
     data = review_image(ctx=ctx, photo_id=photo_id, viewer=user,
                         max_side=min(max(size, 64), 1600))
@@ -92,14 +92,14 @@ def photo_image(ctx: ContextDep, photo_id: int, size: int = 1600,
 
 
 @router.get("/photos/{photo_id}/preview/{channel}")
-def photo_preview(ctx: ContextDep, photo_id: int, channel: Channel,
+def photo_preview(ctx: ContextDep, photo_id: RecordId, channel: Channel,
                   user: Actor = roles(*REVIEWERS)) -> Response:
     return Response(preview(ctx=ctx, photo_id=photo_id, channel=channel),
                     media_type="image/jpeg", headers=NO_STORE)
 
 
 @router.post("/photos/{photo_id}/approve")
-def approve(request: Request, ctx: ContextDep, photo_id: int,
+def approve(request: Request, ctx: ContextDep, photo_id: RecordId,
             channel: list[str] | None = Form(None), caption: str = Form(""),
             csrf: str = Form(""), user: Actor = roles(*REVIEWERS)) -> Response:
     check_csrf(request, csrf)
@@ -109,7 +109,7 @@ def approve(request: Request, ctx: ContextDep, photo_id: int,
 
 
 @router.post("/photos/{photo_id}/reject")
-def reject(request: Request, ctx: ContextDep, photo_id: int, reason: str = Form(""),
+def reject(request: Request, ctx: ContextDep, photo_id: RecordId, reason: str = Form(""),
            csrf: str = Form(""), user: Actor = roles(*REVIEWERS)) -> Response:
     check_csrf(request, csrf)
     review.reject(ctx=ctx, photo_id=photo_id, reason=reason, user=user)
@@ -117,7 +117,7 @@ def reject(request: Request, ctx: ContextDep, photo_id: int, reason: str = Form(
 
 
 @router.post("/photos/{photo_id}/release")
-def release(request: Request, ctx: ContextDep, photo_id: int, csrf: str = Form(""),
+def release(request: Request, ctx: ContextDep, photo_id: RecordId, csrf: str = Form(""),
             user: Actor = roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
     review.release(ctx=ctx, photo_id=photo_id, user=user)
@@ -125,7 +125,7 @@ def release(request: Request, ctx: ContextDep, photo_id: int, csrf: str = Form("
 
 
 @router.post("/faces/{face_id}/identify")
-def identify(request: Request, ctx: ContextDep, face_id: int, photo_id: int = Form(...),
+def identify(request: Request, ctx: ContextDep, face_id: RecordId, photo_id: int = Form(...),
              external_id: str = Form(""), csrf: str = Form(""),
              user: Actor = roles(*REVIEWERS)) -> Response:
     check_csrf(request, csrf)
@@ -135,7 +135,7 @@ def identify(request: Request, ctx: ContextDep, face_id: int, photo_id: int = Fo
 
 
 @router.post("/photos/{photo_id}/covers")
-def add_cover(request: Request, ctx: ContextDep, photo_id: int, x0: int = Form(...),
+def add_cover(request: Request, ctx: ContextDep, photo_id: RecordId, x0: int = Form(...),
               y0: int = Form(...), x1: int = Form(...), y1: int = Form(...),
               csrf: str = Form(""), user: Actor = roles(*REVIEWERS)) -> Response:
     check_csrf(request, csrf)

@@ -57,7 +57,8 @@ def csrf_token(request: Request) -> str:
 
 def check_csrf(request: Request, submitted: str | None) -> None:
     expected = request.session.get("csrf")
-    if not expected or not submitted or not secrets.compare_digest(expected, submitted):
+    if not expected or not submitted or not secrets.compare_digest(
+            expected.encode(), submitted.encode("utf-8", "replace")):
         raise PermissionDenied("the form's security token is missing or stale: reload the page")
 
 
