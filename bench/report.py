@@ -61,6 +61,13 @@ def write_readme() -> str:
         lines += ["## Review queue with 10 000 photos waiting (SQLite)", "",
                   *(f"- {k.replace('_', ' ')}: median {v['median_ms']} ms, max {v['max_ms']} ms"
                     for k, v in rq["pages"].items()), ""]
+    wm = _load("web_memory")
+    if wm:
+        lines += ["## Web process under 4 concurrent views of an 80-megapixel photo", "",
+                  f"- peak memory {wm['web_peak_mb']} MB (at start {wm['web_start_mb']} MB; "
+                  f"target at most 400 MB); review image {wm['review_image_size'][0]}x"
+                  f"{wm['review_image_size'][1]}; another user's page waited at most "
+                  f"{wm['other_page_max_wait_s']} s meanwhile", ""]
     pp = _load("purge_planning")
     if pp:
         lines += ["## Purge planning on PostgreSQL", "",

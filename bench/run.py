@@ -15,6 +15,7 @@ from bench import (  # noqa: E402
     report,
     review_queue,
     throughput,
+    web_memory,
 )
 from gatekeeper.adapters.faces import FaceEngine  # noqa: E402
 from gatekeeper.config import Settings  # noqa: E402
@@ -32,6 +33,8 @@ def main() -> None:
     queue_throughput.run()
     print("review queue ...", flush=True)
     review_queue.run()
+    print("web memory ...", flush=True)
+    web_memory.run()
     print("cleaning vs mat2 ...", flush=True)
     cleaning.run()
     print("purge planning on PostgreSQL ...", flush=True)

@@ -25,6 +25,7 @@ from gatekeeper.domain.names import slugify
 from gatekeeper.errors import InvalidImage, InvalidInput
 from gatekeeper.services.context import Context
 from gatekeeper.services.devices import registered_serials
+from gatekeeper.services.pictures import review_key, review_rendition
 
 
 class IngestOutcome(StrEnum):
@@ -98,7 +99,9 @@ def ingest_bytes(*, ctx: Context, data: bytes, name: str, event_name: str,
         return IngestResult(name, IngestOutcome.REJECTED, reason=str(exc))
     info = read_camera_info(data)
     key = original_key(sha)
+    review = review_rendition(decoded.pixels)  # the reviewer's copy: never decoded again
     ctx.stores.private.put(key, data)
+    ctx.stores.private.put(review_key(sha), review, "image/jpeg")
     try:
         result = _record_with_retry(ctx, data=data, sha=sha, key=key, name=name,
                                     event_name=event_name, decoded=decoded, info=info,
@@ -107,6 +110,7 @@ def ingest_bytes(*, ctx: Context, data: bytes, name: str, event_name: str,
         with ctx.uow() as uow:  # no original without its row (unless a twin upload owns it)
             if uow.session.scalar(select(Photo.id).where(Photo.sha256 == sha)) is None:
                 ctx.stores.private.delete(key)
+                ctx.stores.private.delete(review_key(sha))
         raise
     if result.outcome is IngestOutcome.ACCEPTED and result.photo_id is not None:
         ctx.jobs.scan(result.photo_id)

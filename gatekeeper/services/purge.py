@@ -21,6 +21,7 @@ from gatekeeper.domain.rendition import encode_jpeg  # originals covered in plac
 from gatekeeper.domain.retention import retention_date
 from gatekeeper.domain.vocabulary import Channel, ConsentKind, CoverMode
 from gatekeeper.services.context import Context
+from gatekeeper.services.pictures import review_key, review_rendition
 from gatekeeper.services.publish import take_down
 from gatekeeper.services.records import get_photo, original_key_of
 
@@ -106,6 +107,7 @@ def _delete_photo(ctx: Context, photo_id: int, actor_id: int | None) -> None:
                 ctx.stores.public[Channel(pub.channel)].delete(pub.key)  # every version, to be sure
         if photo.original_key:
             ctx.stores.private.delete(photo.original_key)
+        ctx.stores.private.delete(review_key(photo.sha256))
         photo.faces.clear()
         photo.covers.clear()
         photo.approvals.clear()
@@ -126,6 +128,7 @@ def _cover_people(ctx: Context, photo_id: int, person_ids: set[int], actor_id: i
                    for f in photo.faces if f.person_id in person_ids]
         covered = cover(img, regions, CoverMode.SOLID)
         ctx.stores.private.put(original_key_of(photo), encode_jpeg(covered, 1 << 20, 95))
+        ctx.stores.private.put(review_key(photo.sha256), review_rendition(covered), "image/jpeg")
         photo.orientation, photo.format = 1, "JPEG"  # the stored pixels are upright now
         for pub in photo.publications:
             if pub.taken_down_at is None and set(pub.shown_person_ids or []) & person_ids:

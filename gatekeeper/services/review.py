@@ -64,17 +64,17 @@ def approve(*, ctx: Context, photo_id: int, channels: list[Channel], user: Actor
         reason = blocked_reason(facts, people)
         if reason is not None:
             raise InvalidState(f"photo {photo_id} is blocked: {reason}")
-        for channel in channels:
-            clean = check_caption(uow.session, caption, channel,
-                                  ctx.settings.channel_rule(channel).names)
-            if any(a.channel == channel for a in photo.approvals):
-                continue
-            uow.session.add(Approval(photo_id=photo.id, channel=channel.value,
-                                     approved_by_id=user.id, caption=clean))
-            uow.flush()
-            audit.record(uow.session, "photo.approved", "photo", photo.id, user.id,
-                         channel=channel.value)
         try:
+            for channel in channels:
+                clean = check_caption(uow.session, caption, channel,
+                                      ctx.settings.channel_rule(channel).names)
+                if any(a.channel == channel for a in photo.approvals):
+                    continue
+                uow.session.add(Approval(photo_id=photo.id, channel=channel.value,
+                                         approved_by_id=user.id, caption=clean))
+                uow.flush()
+                audit.record(uow.session, "photo.approved", "photo", photo.id, user.id,
+                             channel=channel.value)
             uow.commit()
         except IntegrityError:  # another reviewer approved the same channel a moment earlier
             raise InvalidState(f"photo {photo_id} was approved by someone else meanwhile: "
