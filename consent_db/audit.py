@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
+from .db import OPERATOR
 from .models import AuditEvent, utcnow
 
 GENESIS = "0" * 64
@@ -42,6 +43,8 @@ def record(
             session.execute(text("SELECT pg_advisory_xact_lock(4242)"))
         last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).first()
         head = last.hash if last else GENESIS
+    if actor_id is None and session.info.get(OPERATOR):
+        details = {**details, "by": session.info[OPERATOR]}  # "system:sweep", "cli:alice", ...
     at = utcnow()
     row = AuditEvent(
         at=at, actor_id=actor_id, action=action, entity=entity, entity_id=entity_id,

@@ -33,15 +33,18 @@ def make_engine(url: str) -> Engine:
 class UnitOfWork:
     """`with UnitOfWork(factory) as uow: ...; uow.commit()` - rolls back whatever is not committed."""
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], operator: str | None = None) -> None:
         self._factory = session_factory
+        self._operator = operator
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._factory()
+        if self._operator:  # who acts when no user id is given: audit events name it
+            self.session.info[OPERATOR] = self._operator
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.session.close()  # rolls back anything uncommitted; loaded objects stay readable
 
     def commit(self) -> None:
@@ -49,6 +52,9 @@ class UnitOfWork:
 
     def flush(self) -> None:
         self.session.flush()
+
+
+OPERATOR = "gatekeeper.operator"
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

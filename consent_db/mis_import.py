@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal, overload
@@ -176,11 +177,14 @@ def parse_people(data: bytes) -> list[PersonRow]:
     return out
 
 
-def parse_consent(data: bytes) -> list[ConsentRow]:
-    """Validated consent rows, or ImportRejected for the first bad row."""
+def parse_consent(data: bytes, known_ids: Container[str] | None = None) -> list[ConsentRow]:
+    """Validated consent rows, or ImportRejected for the first bad row (a person not in
+    `known_ids` included)."""
     out: list[ConsentRow] = []
     seen: dict[tuple[str, str, str], int] = {}
     for r in _read(data, CONSENT_COLUMNS, CONSENT_OPTIONAL, "consent"):
+        if known_ids is not None and r.text("external_id") not in known_ids:
+            raise r.fail("external_id", "no such person (import people first)")
         try:
             year = parse_academic_year(r.text("academic_year"))
         except ValueError as exc:

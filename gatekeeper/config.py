@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     public_file_mode: int = 0o644  # published files: readable by a web server of another user
     public_dir_mode: int = 0o755
 
+    operator: str | None = None  # named in the audit of CLI commands run without --by
+
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str | None = None

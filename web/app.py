@@ -25,7 +25,8 @@ def create_app(settings: Settings, ctx: Context | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.ctx = ctx or Context(settings, jobs=HueyJobQueue(make_huey(settings)))
+        app.state.ctx = ctx or Context(settings, jobs=HueyJobQueue(make_huey(settings)),
+                                       operator="web")
         yield
         if ctx is None:
             app.state.ctx.close()

@@ -12,7 +12,7 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 from gatekeeper.adapters.filemodes import secure_database_file
 from gatekeeper.config import Settings
 from gatekeeper.domain.vocabulary import Channel
-from gatekeeper.services import publish, purge, reconcile, scan
+from gatekeeper.services import auditing, people, publish, purge, reconcile, scan
 from gatekeeper.services.context import Context
 from gatekeeper.services.enrol import enrol_staged
 
@@ -73,37 +73,40 @@ def register(huey: Huey, resources: WorkerResources) -> None:
 
     @huey.task(retries=2, retry_delay=30, name="scan_photo")
     def scan_photo(photo_id: int) -> str:
-        return scan.scan_photo(ctx=resources.ctx, photo_id=photo_id)
+        with resources.ctx.acting_as("system:scan") as ctx:
+            return scan.scan_photo(ctx=ctx, photo_id=photo_id)
 
     @huey.task(retries=2, retry_delay=30, name="publish_photo")
     def publish_photo(photo_id: int, channel: str) -> str | None:
-        ctx = resources.ctx
-        return publish.publish_one(ctx=ctx, photo_id=photo_id, channel=Channel(channel),
-                                   on=ctx.today()).location
+        with resources.ctx.acting_as("system:publish") as ctx:
+            return publish.publish_one(ctx=ctx, photo_id=photo_id, channel=Channel(channel),
+                                       on=ctx.today()).location
 
     @huey.task(retries=1, retry_delay=30, name="enrol_reference")
     def enrol_reference(external_id: str, key: str, actor_id: int | None) -> str:
-        return enrol_staged(ctx=resources.ctx, external_id=external_id, key=key,
-                            actor_id=actor_id)
+        with resources.ctx.acting_as("system:enrol") as ctx:
+            return enrol_staged(ctx=ctx, external_id=external_id, key=key, actor_id=actor_id)
 
     @huey.periodic_task(crontab(minute="*"), name="sweep")
     def sweep() -> None:
         """Every minute: re-queue received or stuck photos, publish approvals, re-check consent
         and bring live copies up to date after corrections."""
-        ctx = resources.ctx
-        for photo_id in reconcile.stuck_or_waiting(ctx=ctx):
-            scan_photo(photo_id)
-        for photo_id, channel in publish.pending_publications(ctx=ctx):
-            publish_photo(photo_id, channel.value)
-        publish.recheck_live(ctx=ctx)
+        with resources.ctx.acting_as("system:sweep") as ctx:
+            for photo_id in reconcile.stuck_or_waiting(ctx=ctx):
+                scan_photo(photo_id)
+            for photo_id, channel in publish.pending_publications(ctx=ctx):
+                publish_photo(photo_id, channel.value)
+            publish.recheck_live(ctx=ctx)
 
     @huey.periodic_task(crontab(minute=str(settings.daily_minute), hour=str(settings.daily_hour)),
                         name="daily")
     def daily() -> None:
         """Retention purge (applied, its report in the audit log) and orphan clean-up."""
-        ctx = resources.ctx
-        purge.apply_purge(ctx=ctx, today=ctx.today())
-        reconcile.remove_orphan_public_objects(ctx=ctx)
+        with resources.ctx.acting_as("system:daily") as ctx:
+            purge.apply_purge(ctx=ctx, today=ctx.today())
+            people.drop_leavers_templates(ctx=ctx)
+            reconcile.remove_orphan_public_objects(ctx=ctx)
+            auditing.anchor_audit_head(ctx=ctx)
 
     huey.gatekeeper_tasks = GatekeeperTasks(
         scan_photo, publish_photo, enrol_reference, sweep, daily)

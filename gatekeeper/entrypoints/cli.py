@@ -8,7 +8,9 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+from pydantic import ValidationError
 
 from consent_db.models import PhotoStatus
 from gatekeeper.config import Settings
@@ -38,6 +40,11 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         self.add_argument("--home", type=Path, default=argparse.SUPPRESS,
                           help="instance folder (default $GATEKEEPER_HOME or ./gatekeeper-data)")
+
+    def error(self, message: str) -> NoReturn:
+        """One line, like every other failure (`--help` shows the usage)."""
+        self.exit(2, f"gatekeeper: {self.prog.removeprefix('gatekeeper').strip() or 'usage'}: "
+                     f"{message} (see --help)\n")
 
 
 def _group(sub: Any, name: str, help: str) -> Any:
@@ -165,7 +172,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        return commands.run(args, settings_for(args)) or 0
+        settings = settings_for(args)
+    except ValidationError as exc:
+        bad = "; ".join(f"GATEKEEPER_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+                        for e in exc.errors())
+        print(f"gatekeeper: invalid setting {bad}", file=sys.stderr)
+        return 1
+    try:
+        return commands.run(args, settings) or 0
     except GatekeeperError as exc:
         print(f"gatekeeper: {exc}", file=sys.stderr)
         return exc.exit_code

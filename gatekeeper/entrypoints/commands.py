@@ -15,7 +15,7 @@ from gatekeeper.entrypoints.output import emit, read_password
 from gatekeeper.entrypoints.serve import run_worker, serve
 from gatekeeper.errors import GatekeeperError, InvalidInput
 from gatekeeper.services import people, publish, purge, queries, review, scan
-from gatekeeper.services.auditing import broken_audit_event
+from gatekeeper.services.auditing import anchor_audit_head, check_audit
 from gatekeeper.services.context import Context
 from gatekeeper.services.devices import add_device, set_device_active
 from gatekeeper.services.enrol import enrol
@@ -264,10 +264,11 @@ def cmd_purge(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_audit(args: argparse.Namespace, ctx: Context) -> int:
-    broken = broken_audit_event(ctx=ctx)
-    if broken is not None:
-        raise GatekeeperError(f"audit chain broken at event {broken}")
-    print("audit chain intact")
+    result = check_audit(ctx=ctx)
+    if result.problem is not None:
+        raise GatekeeperError(result.problem)
+    count, head = anchor_audit_head(ctx=ctx)
+    print(f"audit chain intact: {count} events, head {head[:16]} (anchored)")
     return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+
 from gatekeeper.config import Settings
 from gatekeeper.services.context import Context
 from workers.queue import HueyJobQueue
@@ -9,5 +11,7 @@ from workers.tasks import make_huey
 
 
 def build_context(settings: Settings) -> Context:
-    """A Context whose follow-up work (scan, publish, enrol) goes to the configured queue."""
-    return Context(settings, jobs=HueyJobQueue(make_huey(settings)))
+    """A Context whose follow-up work (scan, publish, enrol) goes to the configured queue, and
+    whose audit events without a `--by` user name the operator running the command."""
+    operator = settings.operator or f"cli:{getpass.getuser()}"
+    return Context(settings, jobs=HueyJobQueue(make_huey(settings)), operator=operator)

@@ -8,6 +8,7 @@ import fcntl
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 from typing import IO
@@ -15,6 +16,7 @@ from typing import IO
 import uvicorn
 
 from gatekeeper.config import Settings
+from gatekeeper.errors import InvalidInput
 from gatekeeper.services.instance import ensure_initialised
 from web.app import create_app
 from workers.tasks import make_huey
@@ -28,13 +30,14 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None,
     """Run the web app; on the embedded default also a consumer process beside it, which is
     told to stop with the web app and dies with it if the web process is killed."""
     ensure_initialised(settings)
+    host, port = host or settings.host, port or settings.port
+    _check_port_free(host, port)
     worker = None
     if with_worker:
         env = {**os.environ, "GATEKEEPER_HOME": str(settings.home),
                "GATEKEEPER_PARENT_PID": str(os.getpid())}
         worker = subprocess.Popen([sys.executable, "-m", "gatekeeper", "worker"], env=env,
                                   preexec_fn=_die_with_parent)
-    host, port = host or settings.host, port or settings.port
     print(f"Gatekeeper is running on http://{host}:{port}/  (Ctrl+C stops it)", flush=True)
     try:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
@@ -46,6 +49,17 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None,
             except subprocess.TimeoutExpired:
                 worker.kill()
     return 0
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse before printing anything when another program already listens there."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise InvalidInput(f"cannot listen on {host}:{port}: {exc.strerror} "
+                               "(another program uses it; choose --port)") from None
 
 
 def _die_with_parent() -> None:

@@ -1,12 +1,65 @@
-"""Checking the audit log's hash chain."""
+"""Checking the audit log: every event's hash, and the head against the anchors written outside
+the database, so that deleting the newest events (which leaves a valid shorter chain) is found."""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
 from consent_db.audit import verify_chain
+from consent_db.models import AuditEvent, utcnow
 from gatekeeper.services.context import Context
 
 
-def broken_audit_event(*, ctx: Context) -> int | None:
-    """Id of the first audit event whose hash does not check out, or None when intact."""
+@dataclass(frozen=True)
+class AuditCheck:
+    events: int
+    head: str
+    problem: str | None  # None: intact
+
+
+def anchors_path(ctx: Context) -> Path:
+    return ctx.settings.home / "audit-anchors.log"
+
+
+def _head(ctx: Context) -> tuple[int, str]:
     with ctx.uow() as uow:
-        return verify_chain(uow.session)
+        count = uow.session.scalar(select(func.count(AuditEvent.id))) or 0
+        last = uow.session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+        return count, last or "0" * 64
+
+
+def anchor_audit_head(*, ctx: Context) -> tuple[int, str]:
+    """Append the chain's current length and head hash to the append-only anchors file."""
+    count, head = _head(ctx)
+    path = anchors_path(ctx)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, f"{count} {head} {utcnow().isoformat()}\n".encode())
+    finally:
+        os.close(fd)
+    return count, head
+
+
+def check_audit(*, ctx: Context) -> AuditCheck:
+    """Verify every hash, then that each anchored head is still in the chain at its place."""
+    with ctx.uow() as uow:
+        broken = verify_chain(uow.session)
+        if broken is not None:
+            count, head = _head(ctx)
+            return AuditCheck(count, head, f"audit chain broken at event {broken}")
+        hashes = list(uow.session.scalars(select(AuditEvent.hash).order_by(AuditEvent.id)))
+    path = anchors_path(ctx)
+    anchors = path.read_text().split("\n") if path.exists() else []
+    for line in filter(None, anchors):
+        count_text, head = line.split()[:2]
+        count = int(count_text)
+        if count > len(hashes):
+            return AuditCheck(len(hashes), hashes[-1] if hashes else "", (
+                f"audit log truncated: {count} events were anchored, {len(hashes)} remain"))
+        if count and hashes[count - 1] != head:
+            return AuditCheck(len(hashes), hashes[-1], f"audit chain rewritten before event {count}")
+    return AuditCheck(len(hashes), hashes[-1] if hashes else "0" * 64, None)

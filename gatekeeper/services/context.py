@@ -4,7 +4,8 @@ and the job queue that hands slow work to the workers."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Protocol
 
@@ -50,7 +51,7 @@ class Context:
 
     def __init__(self, settings: Settings, *, stores: Stores | None = None,
                  faces: FaceEngine | None = None, jobs: JobQueue | None = None,
-                 clock: Callable[[], date] = date.today) -> None:
+                 clock: Callable[[], date] = date.today, operator: str | None = None) -> None:
         self.settings = settings
         self.engine: Engine = make_engine(settings.resolved_database_url)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
@@ -58,9 +59,19 @@ class Context:
         self._faces = faces
         self.jobs: JobQueue = jobs or NoJobQueue()
         self._clock = clock
+        self.operator = operator  # named in audit events that have no signed-in user
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions)
+        return UnitOfWork(self.sessions, self.operator)
+
+    @contextmanager
+    def acting_as(self, operator: str) -> Iterator[Context]:
+        """Name `operator` ("system:daily") in the audit events of the work done inside."""
+        before, self.operator = self.operator, operator
+        try:
+            yield self
+        finally:
+            self.operator = before
 
     @property
     def stores(self) -> Stores:

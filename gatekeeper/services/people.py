@@ -21,6 +21,7 @@ from consent_db.mis_import import ConsentRow, ImportRejected, parse_consent, par
 from consent_db.models import ConsentRecord, FaceTemplate, Person
 from gatekeeper.errors import InvalidInput, NotFound, TooLarge
 from gatekeeper.services.context import Context
+from gatekeeper.services.safeguarding import block_flagged_photos
 
 
 @dataclass
@@ -29,11 +30,14 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     templates_deleted: int = 0
+    photos_blocked: int = 0
 
     def line(self, what: str) -> str:
         text = f"{what}: {self.created} created, {self.updated} updated, {self.unchanged} unchanged"
         if self.templates_deleted:
             text += f"; {self.templates_deleted} biometric templates deleted"
+        if self.photos_blocked:
+            text += f"; {self.photos_blocked} photo(s) blocked (safeguarding)"
         return text
 
 
@@ -47,6 +51,7 @@ def _people_into(session: Session, data: bytes, today: date, actor_id: int | Non
     rows = parse_people(data)
     report = ImportReport()
     existing = {p.external_id: p for p in session.scalars(select(Person))}
+    flagged = False
     for row in rows:
         person = existing.get(row.external_id)
         values = {f: getattr(row, f) for f in _PERSON_FIELDS}
@@ -63,21 +68,19 @@ def _people_into(session: Session, data: bytes, today: date, actor_id: int | Non
             continue
         for f in changed:
             setattr(person, f, values[f])
+        flagged |= "safeguarding_no_photo" in changed and row.safeguarding_no_photo
         audit.record(session, "person.updated", "person", person.id, actor_id, fields=changed)
         report.updated += 1
     report.templates_deleted = drop_unkeepable_templates(session, today=today, actor_id=actor_id)
+    if flagged:
+        report.photos_blocked = len(block_flagged_photos(session, actor_id))
     return report
 
 
 def _consent_into(session: Session, data: bytes, today: date,
                   actor_id: int | None) -> ImportReport:
-    rows = parse_consent(data)
     people = {p.external_id: p for p in session.scalars(select(Person))}
-    for row in rows:
-        if row.external_id not in people:
-            raise ImportRejected(
-                f"row {row.line}, column external_id: no such person (import people first); "
-                "nothing was imported")
+    rows = parse_consent(data, known_ids=people)
     report = ImportReport()
     current = {(c.person_id, c.academic_year, c.channel): c
                for c in session.scalars(select(ConsentRecord))}
@@ -175,6 +178,8 @@ def update_person(*, ctx: Context, external_id: str, actor_id: int | None,
             audit.record(uow.session, "person.updated", "person", person.id, actor_id,
                          fields=changed)
         drop_unkeepable_templates(uow.session, today=ctx.today(), actor_id=actor_id)
+        if "safeguarding_no_photo" in changed and safeguarding_no_photo:
+            block_flagged_photos(uow.session, actor_id)
         uow.commit()
         return changed
 
@@ -193,6 +198,14 @@ def drop_unkeepable_templates(session: Session, *, today: date,
                      template_id=template.id)
         session.delete(template)
     return len(doomed)
+
+
+def drop_leavers_templates(*, ctx: Context) -> int:
+    """The daily job: templates of people whose leaving date has arrived go (invariant 6)."""
+    with ctx.uow() as uow:
+        count = drop_unkeepable_templates(uow.session, today=ctx.today())
+        uow.commit()
+        return count
 
 
 def get_person(session: Session, external_id: str) -> Person:

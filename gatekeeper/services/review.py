@@ -142,10 +142,11 @@ def add_cover(*, ctx: Context, photo_id: int, box: tuple[int, int, int, int],
     require_role(user, *REVIEWERS)
     with ctx.uow() as uow:
         photo = get_photo(uow.session, photo_id)
-        x0, x1 = sorted((max(0, box[0]), min(photo.width, box[2])))
-        y0, y1 = sorted((max(0, box[1]), min(photo.height, box[3])))
+        x0, x1 = sorted(min(max(v, 0), photo.width) for v in (box[0], box[2]))
+        y0, y1 = sorted(min(max(v, 0), photo.height) for v in (box[1], box[3]))
         if x1 - x0 < 1 or y1 - y0 < 1:
-            raise InvalidInput("the cover rectangle lies outside the photo")
+            raise InvalidInput(f"the cover rectangle lies outside the photo "
+                               f"({photo.width}x{photo.height} pixels)")
         cover = ManualCover(photo_id=photo.id, x0=x0, y0=y0, x1=x1, y1=y1)
         photo.covers.append(cover)
         photo.approvals.clear()
