@@ -11,7 +11,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from gatekeeper.config import Settings
 from gatekeeper.services.context import Context
-from web import routes_admin, routes_api, routes_auth, routes_pages
+from web import routes_admin, routes_api, routes_auth, routes_dpo, routes_pages
 from web.errors import install_error_handlers
 from web.headers import SecurityHeaders
 from web.security import SignInThrottle, secret_key
@@ -43,6 +43,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(routes_auth.router)
     app.include_router(routes_admin.router)
+    app.include_router(routes_dpo.router)
     app.include_router(routes_pages.router)
     app.include_router(routes_api.router)
     return app

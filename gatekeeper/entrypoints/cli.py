@@ -79,6 +79,25 @@ def build_parser() -> argparse.ArgumentParser:
         g = _group(sub, name, f"import {what} from CSV")
         gi = g.add_parser("import", help=f"import {what} (all rows or none)")
         gi.add_argument("csv", type=Path)
+        gi.add_argument("--by", help="the user doing the import (named in the audit log)")
+        if name == "people":
+            gs = g.add_parser("show", help="a person's register: photos, publications, consent")
+            gs.add_argument("external_id")
+            gs.add_argument("--json", action="store_true")
+
+    sar = sub.add_parser("sar", help="subject access export of one person (ZIP)")
+    sar.add_argument("external_id")
+    sar.add_argument("--out", type=Path, required=True)
+    sar.add_argument("--by", required=True, help="the DPO answering the request")
+
+    er = sub.add_parser("erase", help="erase one person on request (photos covered or deleted)")
+    er.add_argument("external_id")
+    er.add_argument("--by", required=True, help="the DPO deciding the erasure")
+    er.add_argument("--dry-run", action="store_true", help="show what would happen")
+    er.add_argument("--json", action="store_true")
+
+    ce = sub.add_parser("certificates", help="deletion certificates of purge and erasure runs")
+    ce.add_argument("--json", action="store_true")
 
     dev = _group(sub, "devices", "registered school cameras")
     da = dev.add_parser("add", help="register a camera")

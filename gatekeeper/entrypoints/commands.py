@@ -14,8 +14,8 @@ from gatekeeper.entrypoints.compose import build_context
 from gatekeeper.entrypoints.output import emit, read_password
 from gatekeeper.entrypoints.serve import run_worker, serve
 from gatekeeper.errors import GatekeeperError, InvalidInput
-from gatekeeper.services import people, publish, purge, queries, review, scan
-from gatekeeper.services.auditing import anchor_audit_head, check_audit
+from gatekeeper.services import people, publish, purge, queries, register, review, scan
+from gatekeeper.services.auditing import anchor_audit_head, certificates, check_audit
 from gatekeeper.services.context import Context
 from gatekeeper.services.devices import add_device, set_device_active
 from gatekeeper.services.enrol import enrol
@@ -100,7 +100,13 @@ def cmd_users(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
-    report = people.import_csv(ctx=ctx, kind=args.command, data=_read(args.csv))
+    if args.action == "show":
+        reg = register.person_register(ctx=ctx, external_id=args.external_id)
+        emit(reg, args.json, _register_lines(reg))
+        return 0
+    actor = _actor(ctx, args.by, Role.OFFICE, Role.DPO) if args.by else None
+    report = people.import_csv(ctx=ctx, kind=args.command, data=_read(args.csv),
+                               actor_id=actor.id if actor else None)
     print(report.line("people" if args.command == "people" else "consent records"))
     return 0
 
@@ -263,6 +269,53 @@ def cmd_purge(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def _register_lines(reg: dict[str, Any]) -> list[str]:
+    lines = [f"{reg['external_id']}  {reg['given_name']} {reg['family_name']}  {reg['kind']}"
+             f"  {reg['year_group'] or ''}  left {reg['left_on'] or '-'}",
+             f"biometric consent {'yes' if reg['biometric_consent'] else 'no'}; "
+             f"{len(reg['face_templates'])} face template(s)"]
+    for c in reg["consent_history"]:
+        answer = "granted" if c["granted"] else ("withdrawn" if c["withdrawn_on"] else "refused")
+        lines.append(f"consent {c['academic_year']} {c['kind']}: {answer} (form {c['recorded_on']}"
+                     f"{', withdrawn ' + c['withdrawn_on'] if c['withdrawn_on'] else ''})")
+    for p in reg["photos"]:
+        chans = ", ".join(f"{k} {v}" for k, v in p["channels"].items())
+        lines.append(f"photo {p['photo_id']} {p['status']}: {chans}; "
+                     f"{len(p['publications'])} publication(s)")
+    lines.append(f"{len(reg['audit'])} audit event(s)")
+    return lines
+
+
+def cmd_sar(args: argparse.Namespace, ctx: Context) -> int:
+    export = register.subject_access_export(ctx=ctx, external_id=args.external_id,
+                                            user=_actor(ctx, args.by))
+    try:
+        args.out.write_bytes(export.data)
+    except OSError as exc:
+        raise InvalidInput(f"{args.out}: cannot write ({exc.strerror})") from None
+    print(f"{args.out}: {export.files} files, {export.photos} photo(s)")
+    return 0
+
+
+def cmd_erase(args: argparse.Namespace, ctx: Context) -> int:
+    user = _actor(ctx, args.by, Role.DPO)
+    plan = (purge.plan_erasure(ctx=ctx, external_id=args.external_id) if args.dry_run
+            else purge.erase_person(ctx=ctx, external_id=args.external_id, user=user))
+    verb = "would erase" if args.dry_run else "erased"
+    emit(plan.as_dict(), args.json, [
+        f"{verb} {args.external_id}: photos deleted {plan.photos_to_delete}, "
+        f"covered in place {sorted(plan.photos_to_cover)}"])
+    return 0
+
+
+def cmd_certificates(args: argparse.Namespace, ctx: Context) -> int:
+    certs = certificates(ctx=ctx)
+    emit(certs, args.json, [f"certificate {c['id']} {c['at']} {c['kind']}: "
+                            f"{c['deleted']} (hash {c['hash'][:16]})" for c in certs]
+         or ["no certificates yet"])
+    return 0
+
+
 def cmd_audit(args: argparse.Namespace, ctx: Context) -> int:
     result = check_audit(ctx=ctx)
     if result.problem is not None:
@@ -276,5 +329,6 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "users": cmd_users, "people": cmd_import, "consent": cmd_import, "devices": cmd_devices,
     "enrol": cmd_enrol, "ingest": cmd_ingest, "scan": cmd_scan, "photos": cmd_photos,
     "identify": cmd_identify, "approve": cmd_approve, "publish": cmd_publish,
-    "recheck": cmd_recheck, "purge": cmd_purge, "audit": cmd_audit,
+    "recheck": cmd_recheck, "purge": cmd_purge, "audit": cmd_audit, "sar": cmd_sar,
+    "erase": cmd_erase, "certificates": cmd_certificates,
 }

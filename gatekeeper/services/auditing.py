@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -63,3 +64,13 @@ def check_audit(*, ctx: Context) -> AuditCheck:
         if count and hashes[count - 1] != head:
             return AuditCheck(len(hashes), hashes[-1], f"audit chain rewritten before event {count}")
     return AuditCheck(len(hashes), hashes[-1] if hashes else "0" * 64, None)
+
+
+def certificates(*, ctx: Context) -> list[dict[str, Any]]:
+    """Every deletion certificate: what a purge or erasure deleted where, when and by whom, as
+    the audit event (and hash) that chains it; `gatekeeper audit` verifies them all."""
+    with ctx.uow() as uow:
+        events = uow.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "certificate.issued").order_by(AuditEvent.id))
+        return [{"id": e.id, "at": e.at.isoformat(), "by": e.actor_id or e.details.get("by"),
+                 "hash": e.hash, **e.details} for e in events]

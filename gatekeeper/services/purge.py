@@ -7,6 +7,7 @@ templates, consent records and person record go. The plan names ids and counts, 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -19,11 +20,13 @@ from gatekeeper.domain.images import decode
 from gatekeeper.domain.redact import cover, head_region
 from gatekeeper.domain.rendition import encode_jpeg  # originals covered in place are kept as JPEG
 from gatekeeper.domain.retention import retention_date
-from gatekeeper.domain.vocabulary import Channel, ConsentKind, CoverMode
+from gatekeeper.domain.vocabulary import Channel, ConsentKind, CoverMode, Role
 from gatekeeper.services.context import Context
+from gatekeeper.services.people import get_person
 from gatekeeper.services.pictures import review_key, review_rendition
 from gatekeeper.services.publish import take_down
 from gatekeeper.services.records import get_photo, original_key_of
+from gatekeeper.services.users import Actor, require_role
 
 
 @dataclass
@@ -58,13 +61,17 @@ def expired_people(session: Session, today: date, ctx: Context) -> list[int]:
 def plan_purge(*, ctx: Context, today: date) -> PurgePlan:
     """What a purge on `today` would do; changes nothing."""
     with ctx.uow() as uow:
-        plan = PurgePlan(today=today, people=expired_people(uow.session, today, ctx))
-        doomed = set(plan.people)
-        if not doomed:
-            return plan
+        return _plan_for(uow.session, PurgePlan(today=today,
+                                                people=expired_people(uow.session, today, ctx)))
+
+
+def _plan_for(session: Session, plan: PurgePlan) -> PurgePlan:
+    """Fill in the photos to cover in place (someone else stays) or delete, for plan.people."""
+    doomed = set(plan.people)
+    if doomed:
         touched = select(Face.photo_id).where(Face.person_id.in_(doomed)).scalar_subquery()
         identified: dict[int, set[int]] = {}
-        for photo_id, person_id in uow.session.execute(
+        for photo_id, person_id in session.execute(
                 select(Face.photo_id, Face.person_id).join(Photo)
                 .where(Face.photo_id.in_(touched), Face.person_id.is_not(None),
                        Photo.status != PhotoStatus.PURGED.value)):
@@ -76,38 +83,82 @@ def plan_purge(*, ctx: Context, today: date) -> PurgePlan:
                 plan.photos_to_cover[photo_id] = sorted(ids & doomed)
             else:
                 plan.photos_to_delete.append(photo_id)
-        return plan
-
-
-def apply_purge(*, ctx: Context, today: date, actor_id: int | None = None) -> PurgePlan:
-    """Carry out the plan for `today`, one photo per unit of work, then the people."""
-    plan = plan_purge(ctx=ctx, today=today)
-    for photo_id in plan.photos_to_delete:
-        _delete_photo(ctx, photo_id, actor_id)
-    for photo_id, person_ids in plan.photos_to_cover.items():
-        _cover_people(ctx, photo_id, set(person_ids), actor_id)
-    with ctx.uow() as uow:
-        for person_id in plan.people:
-            person = uow.session.get(Person, person_id)
-            if person is not None:
-                uow.session.delete(person)  # cascades to consent records and templates
-                audit.record(uow.session, "person.purged", "person", person_id, actor_id)
-        audit.record(uow.session, "purge.applied", "purge", None, actor_id, **plan.as_dict())
-        uow.commit()
     return plan
 
 
-def _delete_photo(ctx: Context, photo_id: int, actor_id: int | None) -> None:
+def apply_purge(*, ctx: Context, today: date, actor_id: int | None = None) -> PurgePlan:
+    """Carry out the plan for `today`, one photo per unit of work, then the people; the run's
+    deletion certificate goes into the audit chain."""
+    plan = plan_purge(ctx=ctx, today=today)
+    _carry_out(ctx, plan, actor_id, kind="purge")
+    return plan
+
+
+def plan_erasure(*, ctx: Context, external_id: str) -> PurgePlan:
+    """What erasing one person on request would do (the purge's rules); changes nothing."""
+    with ctx.uow() as uow:
+        person = get_person(uow.session, external_id)
+        return _plan_for(uow.session, PurgePlan(today=ctx.today(), people=[person.id]))
+
+
+def erase_person(*, ctx: Context, external_id: str, user: Actor) -> PurgePlan:
+    """Erasure or objection on request (DPO only): the person's photos covered in place where
+    others remain, deleted otherwise, publications taken down, then templates, consent and the
+    record; a deletion certificate goes into the audit chain."""
+    require_role(user, Role.DPO)
+    plan = plan_erasure(ctx=ctx, external_id=external_id)
+    _carry_out(ctx, plan, user.id, kind="erasure")
+    return plan
+
+
+def _carry_out(ctx: Context, plan: PurgePlan, actor_id: int | None, kind: str) -> None:
+    counts = Counter[str]()
+    for photo_id in plan.photos_to_delete:
+        counts.update(_delete_photo(ctx, photo_id, actor_id))
+    for photo_id, person_ids in plan.photos_to_cover.items():
+        counts.update(_cover_people(ctx, photo_id, set(person_ids), actor_id))
+    with ctx.uow() as uow:
+        doomed = set(plan.people)
+        for person_id in plan.people:
+            person = uow.session.get(Person, person_id)
+            if person is not None:
+                counts["consent_records"] += len(person.consents)
+                counts["face_templates"] += len(person.templates)
+                uow.session.delete(person)  # cascades to consent records and templates
+                counts["people"] += 1
+                audit.record(uow.session, f"person.{'erased' if kind == 'erasure' else 'purged'}",
+                             "person", person_id, actor_id)
+        faces = uow.session.scalars(select(Face)).all() if doomed else []
+        for face in faces:
+            near = [p for p in face.near_person_ids or [] if p not in doomed]
+            if near != (face.near_person_ids or []):
+                face.near_person_ids = near  # no id of theirs is left anywhere
+        audit.record(uow.session, f"{kind}.applied", "purge", None, actor_id, **plan.as_dict())
+        audit.record(uow.session, "certificate.issued", "certificate", None, actor_id,
+                     kind=kind, today=plan.today.isoformat(), people=plan.people,
+                     photos_deleted=plan.photos_to_delete,
+                     photos_covered=sorted(plan.photos_to_cover),
+                     deleted=dict(sorted(counts.items())))
+        uow.commit()
+
+
+def _delete_photo(ctx: Context, photo_id: int, actor_id: int | None) -> Counter[str]:
+    counts = Counter[str]()
     with ctx.uow() as uow:
         photo = get_photo(uow.session, photo_id)
         for pub in photo.publications:
             if pub.taken_down_at is None:
                 take_down(ctx=ctx, session=uow.session, publication=pub, reason="retention")
             else:
-                ctx.stores.public[Channel(pub.channel)].delete(pub.key)  # every version, to be sure
+                ctx.stores.public[Channel(pub.channel)].delete(pub.key)  # every version
+            counts["public_objects"] += 1
         if photo.original_key:
             ctx.stores.private.delete(photo.original_key)
+            counts["originals"] += 1
         ctx.stores.private.delete(review_key(photo.sha256))
+        counts["review_renditions"] += 1
+        counts["faces"] += len(photo.faces)
+        counts["photos_deleted"] += 1
         photo.faces.clear()
         photo.covers.clear()
         photo.approvals.clear()
@@ -117,13 +168,17 @@ def _delete_photo(ctx: Context, photo_id: int, actor_id: int | None) -> None:
         photo.status, photo.status_reason = PhotoStatus.PURGED.value, "retention"
         audit.record(uow.session, "photo.purged", "photo", photo.id, actor_id)
         uow.commit()
+    return counts
 
 
-def _cover_people(ctx: Context, photo_id: int, person_ids: set[int], actor_id: int | None) -> None:
+def _cover_people(ctx: Context, photo_id: int, person_ids: set[int],
+                  actor_id: int | None) -> Counter[str]:
     """Cover the expired people in the stored original itself, and drop copies that showed them."""
+    counts = Counter[str]({"photos_covered_in_place": 1, "originals_rewritten": 1})
     with ctx.uow() as uow:
         photo = get_photo(uow.session, photo_id)
-        img = decode(ctx.stores.private.get(original_key_of(photo)), ctx.settings.max_image_pixels).pixels
+        img = decode(ctx.stores.private.get(original_key_of(photo)),
+                     ctx.settings.max_image_pixels).pixels
         regions = [(head_region(f.top, f.right, f.bottom, f.left, img.width, img.height), True)
                    for f in photo.faces if f.person_id in person_ids]
         covered = cover(img, regions, CoverMode.SOLID)
@@ -134,6 +189,7 @@ def _cover_people(ctx: Context, photo_id: int, person_ids: set[int], actor_id: i
             if pub.taken_down_at is None and set(pub.shown_person_ids or []) & person_ids:
                 take_down(ctx=ctx, session=uow.session, publication=pub, reason="retention")
                 photo.approvals[:] = [a for a in photo.approvals if a.channel != pub.channel]
+                counts["public_objects"] += 1
         for face in photo.faces:
             if face.person_id in person_ids:
                 face.person_id, face.distance, face.margin = None, None, None
@@ -142,3 +198,4 @@ def _cover_people(ctx: Context, photo_id: int, person_ids: set[int], actor_id: i
         audit.record(uow.session, "photo.redacted", "photo", photo.id, actor_id,
                      person_ids=sorted(person_ids))
         uow.commit()
+    return counts

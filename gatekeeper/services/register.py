@@ -1,0 +1,172 @@
+"""The DPO's register of one person, and the subject access export built from it: every photo
+in which they are identified (rendered with every other face covered, by the publishing path's
+own covering), their consent history, publications and the audit events about them."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from consent_db.models import AuditEvent, Face, Person, Photo
+from gatekeeper.domain.names import names_found
+from gatekeeper.domain.policy import PhotoDecision, Verdict, decide
+from gatekeeper.domain.vocabulary import Channel, NameRule, Role
+from gatekeeper.services.context import Context
+from gatekeeper.services.facts import face_facts, person_facts
+from gatekeeper.services.people import get_person
+from gatekeeper.services.publish import render
+from gatekeeper.services.records import original_key_of
+from gatekeeper.services.users import Actor, require_role
+
+
+def _photos_of(session: Session, person: Person) -> list[Photo]:
+    ids = select(Face.photo_id).where(Face.person_id == person.id)
+    return list(session.scalars(select(Photo).where(Photo.id.in_(ids)).order_by(Photo.id)))
+
+
+def _events_about(session: Session, person: Person, photo_ids: list[int]) -> list[AuditEvent]:
+    consent_ids = [c.id for c in person.consents]
+    return list(session.scalars(select(AuditEvent).where(or_(
+        (AuditEvent.entity == "person") & (AuditEvent.entity_id == person.id),
+        (AuditEvent.entity == "consent") & AuditEvent.entity_id.in_(consent_ids or [0]),
+        (AuditEvent.entity == "photo") & AuditEvent.entity_id.in_(photo_ids or [0]),
+    )).order_by(AuditEvent.id)))
+
+
+def _own_ids_only(details: dict[str, Any], person_id: int) -> dict[str, Any]:
+    """Audit details with every other person's id removed."""
+    out: dict[str, Any] = {}
+    for key, value in details.items():
+        if key in ("person_id",) and value != person_id:
+            continue
+        if key in ("person_ids", "shown_person_ids", "people") and isinstance(value, list):
+            value = [v for v in value if v == person_id]
+        out[key] = value
+    return out
+
+
+def person_register(*, ctx: Context, external_id: str) -> dict[str, Any]:
+    """Everything Gatekeeper holds about one person, as ids, dates and decisions."""
+    with ctx.uow() as uow:
+        person = get_person(uow.session, external_id)
+        photos = _photos_of(uow.session, person)
+        on = ctx.today()
+        roll = [(g, f) for g, f, i in uow.session.execute(
+            select(Person.given_name, Person.family_name, Person.id)) if i != person.id]
+        photo_rows = []
+        for photo in photos:
+            facts, people = face_facts(photo), person_facts(uow.session, photo)
+            channels = {}
+            for channel in Channel:
+                d = decide(facts, people, channel, on, ctx.year_start)
+                mine = [f.id for f in photo.faces if f.person_id == person.id]
+                channels[channel.value] = ("blocked" if d.blocked else
+                                           "shown" if any(d.faces.get(i) is Verdict.SHOW
+                                                          for i in mine) else "covered")
+            photo_rows.append({
+                "photo_id": photo.id, "status": photo.status,
+                "event": (f"event {photo.event_id}" if names_found(
+                    photo.event.name, roll, NameRule.NO_FULL_NAME) else photo.event.name),
+                "taken_at": photo.taken_at.isoformat() if photo.taken_at else None,
+                "identified_by": sorted({f.decided_by for f in photo.faces
+                                         if f.person_id == person.id}),
+                "channels": channels,
+                "publications": [
+                    {"channel": p.channel, "published_at": p.published_at.isoformat(),
+                     "showed_them": person.id in (p.shown_person_ids or []),
+                     "taken_down_at": p.taken_down_at.isoformat() if p.taken_down_at else None,
+                     "taken_down_reason": p.taken_down_reason}
+                    for p in photo.publications],
+            })
+        events = _events_about(uow.session, person, [p.id for p in photos])
+        return {
+            "external_id": person.external_id, "given_name": person.given_name,
+            "family_name": person.family_name, "kind": person.kind,
+            "year_group": person.year_group,
+            "joined_on": person.joined_on.isoformat() if person.joined_on else None,
+            "left_on": person.left_on.isoformat() if person.left_on else None,
+            "biometric_consent": person.biometric_consent,
+            "safeguarding_no_photo": person.safeguarding_no_photo,
+            "consent_history": [
+                {"academic_year": c.academic_year, "kind": c.channel, "granted": c.granted,
+                 "recorded_on": c.recorded_on.isoformat(),
+                 "withdrawn_on": c.withdrawn_on.isoformat() if c.withdrawn_on else None,
+                 "evidence": c.evidence, "recorded_at": c.recorded_at.isoformat()}
+                for c in sorted(person.consents, key=lambda c: (c.academic_year, c.channel))],
+            "face_templates": [{"created_at": t.created_at.isoformat(), "quality": t.quality}
+                               for t in person.templates],
+            "photos": photo_rows,
+            "audit": [{"at": e.at.isoformat(), "action": e.action, "entity": e.entity,
+                       "record": e.entity_id, "details": _own_ids_only(e.details, person.id)}
+                      for e in events],
+        }
+
+
+@dataclass(frozen=True)
+class Export:
+    external_id: str
+    files: int
+    photos: int
+    data: bytes
+
+
+def subject_access_export(*, ctx: Context, external_id: str, user: Actor) -> Export:
+    """The ZIP a person (or their parent) receives: summary, photos with everyone else covered,
+    consent, publications, audit events, and a manifest with the SHA-256 of every file."""
+    require_role(user, Role.DPO)
+    register = person_register(ctx=ctx, external_id=external_id)
+    files: dict[str, bytes] = {}
+    with ctx.uow() as uow:
+        person = get_person(uow.session, external_id)
+        for photo in _photos_of(uow.session, person):
+            if photo.original_key is None:
+                continue
+            only_them = PhotoDecision(None, {f.id: Verdict.SHOW if f.person_id == person.id
+                                             else Verdict.COVER for f in photo.faces})
+            files[f"photos/photo-{photo.id:06d}.jpg"] = render(
+                ctx=ctx, photo=photo, decision=only_them, channel=Channel.ONLINE,
+                data=ctx.stores.private.get(original_key_of(photo)))
+    files["register.json"] = json.dumps(register, indent=2, sort_keys=True).encode()
+    files["summary.html"] = _summary_html(register, sorted(files)).encode()
+    manifest = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
+    files["manifest.json"] = json.dumps(manifest, indent=2).encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:  # JPEGs do not compress
+        for name, data in sorted(files.items()):
+            zf.writestr(name, data)
+    return Export(external_id, len(files), sum(n.startswith("photos/") for n in files),
+                  buf.getvalue())
+
+
+def _summary_html(register: dict[str, Any], names: list[str]) -> str:
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{e(c['academic_year'])}</td><td>{e(c['kind'])}</td>"
+        f"<td>{'granted' if c['granted'] else 'withdrawn' if c['withdrawn_on'] else 'refused'}"
+        f"</td><td>{e(c['recorded_on'])}</td><td>{e(c['evidence'])}</td></tr>"
+        for c in register["consent_history"])
+    photos = "".join(
+        f"<li>photo {p['photo_id']} ({e(p['event'])}): "
+        + ", ".join(f"{ch} {v}" for ch, v in p["channels"].items())
+        + f"; {len(p['publications'])} publication(s)</li>" for p in register["photos"])
+    return (
+        "<!doctype html><html lang='en-GB'><meta charset='utf-8'>"
+        f"<title>Subject access: {e(register['external_id'])}</title>"
+        f"<h1>What the school's Gatekeeper holds about {e(register['given_name'])} "
+        f"{e(register['family_name'])} ({e(register['external_id'])})</h1>"
+        f"<p>{len(register['photos'])} photo(s) in which they were identified (every other face "
+        f"covered in this export), {len(register['face_templates'])} face template(s) "
+        f"(biometric data, not exported), {len(register['audit'])} recorded event(s).</p>"
+        "<h2>Consent</h2><table border='1'><tr><th>Year</th><th>Use</th><th>Answer</th>"
+        f"<th>Form dated</th><th>Evidence</th></tr>{rows}</table>"
+        f"<h2>Photos</h2><ul>{photos}</ul>"
+        "<h2>Files in this export</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in names)
+        + "<li>manifest.json (SHA-256 of every file)</li></ul></html>")
