@@ -6,12 +6,13 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from gatekeeper.domain.vocabulary import Channel, Role
-from gatekeeper.errors import InvalidInput
-from gatekeeper.services import queries, review
+from gatekeeper.errors import InvalidInput, NotFound
+from gatekeeper.services import governors, queries, review
 from gatekeeper.services.ingest import ingest_bytes
 from gatekeeper.services.pictures import review_image
 from gatekeeper.services.publish import preview
 from gatekeeper.services.users import Actor
+from web.charts import CHARTS
 from web.deps import ContextDep, CurrentUser, roles
 from web.forms import RecordId, channels_from
 from web.offload import offload
@@ -145,6 +146,20 @@ def add_cover(request: Request, ctx: ContextDep, photo_id: RecordId, x0: int = F
 
 @router.get("/reports")
 def reports(request: Request, ctx: ContextDep, user: CurrentUser) -> Response:
-    """Counts only: a governor sees no photo and no name."""
+    """The governors' dashboard: aggregates only, never a photo, a name or a person's id."""
     return templates.TemplateResponse(request, "reports.html", {
-        "user": user, "by_status": queries.status_counts(ctx=ctx)})
+        "user": user, "board": governors.dashboard(ctx=ctx), "charts": list(CHARTS)})
+
+
+@router.get("/reports/charts/{name}.svg")
+def report_chart(ctx: ContextDep, name: str, user: CurrentUser) -> Response:
+    draw = CHARTS.get(name)
+    if draw is None:
+        raise NotFound(f"no chart {name}")
+    return Response(draw(governors.dashboard(ctx=ctx)), media_type="image/svg+xml")
+
+
+@router.get("/reports/governors.csv")
+def report_csv(ctx: ContextDep, user: CurrentUser) -> Response:
+    return Response(governors.dashboard_csv(governors.dashboard(ctx=ctx)), media_type="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="governors.csv"'})

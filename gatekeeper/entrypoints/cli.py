@@ -96,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     er.add_argument("--dry-run", action="store_true", help="show what would happen")
     er.add_argument("--json", action="store_true")
 
+    rp = _group(sub, "report", "reports")
+    rg = rp.add_parser("governors", help="the governors' figures (aggregates only) as CSV")
+    rg.add_argument("--out", type=Path, required=True)
+
     ce = sub.add_parser("certificates", help="deletion certificates of purge and erasure runs")
     ce.add_argument("--json", action="store_true")
 

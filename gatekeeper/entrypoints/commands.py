@@ -14,7 +14,7 @@ from gatekeeper.entrypoints.compose import build_context
 from gatekeeper.entrypoints.output import emit, read_password
 from gatekeeper.entrypoints.serve import run_worker, serve
 from gatekeeper.errors import GatekeeperError, InvalidInput
-from gatekeeper.services import people, publish, purge, queries, register, review, scan
+from gatekeeper.services import governors, people, publish, purge, queries, register, review, scan
 from gatekeeper.services.auditing import anchor_audit_head, certificates, check_audit
 from gatekeeper.services.context import Context
 from gatekeeper.services.devices import add_device, set_device_active
@@ -308,6 +308,16 @@ def cmd_erase(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace, ctx: Context) -> int:
+    board = governors.dashboard(ctx=ctx)
+    try:
+        args.out.write_text(governors.dashboard_csv(board))
+    except OSError as exc:
+        raise InvalidInput(f"{args.out}: cannot write ({exc.strerror})") from None
+    print(f"{args.out}: governors' figures for {board.academic_year}")
+    return 0
+
+
 def cmd_certificates(args: argparse.Namespace, ctx: Context) -> int:
     certs = certificates(ctx=ctx)
     emit(certs, args.json, [f"certificate {c['id']} {c['at']} {c['kind']}: "
@@ -330,5 +340,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "enrol": cmd_enrol, "ingest": cmd_ingest, "scan": cmd_scan, "photos": cmd_photos,
     "identify": cmd_identify, "approve": cmd_approve, "publish": cmd_publish,
     "recheck": cmd_recheck, "purge": cmd_purge, "audit": cmd_audit, "sar": cmd_sar,
-    "erase": cmd_erase, "certificates": cmd_certificates,
+    "erase": cmd_erase, "certificates": cmd_certificates, "report": cmd_report,
 }

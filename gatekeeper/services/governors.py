@@ -1,0 +1,107 @@
+"""What governors monitor: aggregates only, never a name, an id of a person or a photo."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+
+from consent_db.models import AuditEvent, ConsentRecord, Person, Photo, PhotoStatus, Publication
+from gatekeeper.domain.retention import academic_year
+from gatekeeper.domain.vocabulary import ConsentKind
+from gatekeeper.services.auditing import check_audit
+from gatekeeper.services.context import Context
+from gatekeeper.services.queries import status_counts
+
+
+@dataclass
+class Dashboard:
+    academic_year: str
+    consent: list[dict[str, Any]] = field(default_factory=list)  # year group x kind
+    stages: dict[str, int] = field(default_factory=dict)
+    per_month: list[dict[str, Any]] = field(default_factory=list)  # published / taken down
+    blocked_reasons: dict[str, int] = field(default_factory=dict)
+    takedown_hours: list[float] = field(default_factory=list)  # withdrawal -> takedown
+    purges: int = 0
+    erasures: int = 0
+    audit_intact: bool = True
+    audit_events: int = 0
+
+
+def _reason_kind(reason: str | None, status: str) -> str:
+    text = (reason or "").lower()
+    for key, label in (("safeguarding", "safeguarding flag"), ("scan failed", "scan error"),
+                       ("publishing failed", "publishing error"),
+                       ("unregistered", "unregistered camera"), ("no camera", "no camera data")):
+        if key in text:
+            return label
+    return "other" if status == PhotoStatus.BLOCKED.value else "held (other)"
+
+
+def dashboard(*, ctx: Context) -> Dashboard:
+    """Consent coverage, photo stages, publications per month, reasons, purges, audit status."""
+    year = academic_year(ctx.today(), *ctx.year_start)
+    out = Dashboard(academic_year=year)
+    with ctx.uow() as uow:
+        s = uow.session
+        on_roll = Counter(g or "(none)" for g in s.scalars(
+            select(Person.year_group).where(Person.kind == "pupil", Person.left_on.is_(None))))
+        answers = Counter[tuple[str, str, str]]()
+        for group, kind, granted, withdrawn in s.execute(
+                select(Person.year_group, ConsentRecord.channel, ConsentRecord.granted,
+                       ConsentRecord.withdrawn_on).join(Person)
+                .where(ConsentRecord.academic_year == year, Person.kind == "pupil",
+                       Person.left_on.is_(None))):
+            answer = "granted" if granted else ("withdrawn" if withdrawn else "refused")
+            answers[(group or "(none)", kind, answer)] += 1
+        for group in sorted(on_roll):
+            for kind in ConsentKind:
+                g, r, w = (answers[(group, kind.value, a)]
+                           for a in ("granted", "refused", "withdrawn"))
+                out.consent.append({"year_group": group, "kind": kind.value, "pupils": on_roll[group],
+                                    "granted": g, "refused": r, "withdrawn": w,
+                                    "missing": on_roll[group] - g - r - w})
+        months = Counter[tuple[str, str]]()
+        for published, taken_down in s.execute(
+                select(Publication.published_at, Publication.taken_down_at)):
+            months[(published.strftime("%Y-%m"), "published")] += 1
+            if taken_down is not None:
+                months[(taken_down.strftime("%Y-%m"), "taken down")] += 1
+        out.per_month = [{"month": m, "what": w, "count": n} for (m, w), n in sorted(months.items())]
+        for status, reason in s.execute(select(Photo.status, Photo.status_reason).where(
+                Photo.status.in_([PhotoStatus.BLOCKED.value, PhotoStatus.HELD.value]))):
+            kind = _reason_kind(reason, status)
+            out.blocked_reasons[kind] = out.blocked_reasons.get(kind, 0) + 1
+        withdrawals = {e.details.get("person_id"): e.at for e in s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "consent.withdrawn"))}
+        for pub in s.scalars(select(Publication).where(
+                Publication.taken_down_reason == "consent withdrawn or lapsed")):
+            starts = [withdrawals[p] for p in pub.shown_person_ids or [] if p in withdrawals]
+            if starts and pub.taken_down_at is not None:
+                hours = (pub.taken_down_at - max(starts)).total_seconds() / 3600
+                out.takedown_hours.append(round(max(hours, 0.0), 2))
+        out.purges = s.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "purge.applied")) or 0
+        out.erasures = s.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "erasure.applied")) or 0
+    out.stages = status_counts(ctx=ctx)
+    check = check_audit(ctx=ctx)
+    out.audit_intact, out.audit_events = check.problem is None, check.events
+    return out
+
+
+def dashboard_csv(board: Dashboard) -> str:
+    """The figures for a governors' meeting, as CSV (section, key, value)."""
+    rows = [("academic year", "", board.academic_year)]
+    rows += [(f"consent {c['kind']}", c["year_group"],
+              f"{c['granted']} granted, {c['refused']} refused, {c['withdrawn']} withdrawn, "
+              f"{c['missing']} missing of {c['pupils']}") for c in board.consent]
+    rows += [("photos", stage, str(n)) for stage, n in board.stages.items()]
+    rows += [(f"publications {m['what']}", m["month"], str(m["count"])) for m in board.per_month]
+    rows += [("blocked or held", k, str(n)) for k, n in board.blocked_reasons.items()]
+    rows += [("retention purges", "", str(board.purges)), ("erasures", "", str(board.erasures)),
+             ("audit chain", "", "intact" if board.audit_intact else "BROKEN")]
+    return "section,key,value\n" + "".join(
+        ",".join('"' + v.replace('"', '""') + '"' for v in row) + "\n" for row in rows)
