@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
         gi = g.add_parser("import", help=f"import {what} (all rows or none)")
         gi.add_argument("csv", type=Path)
         gi.add_argument("--by", help="the user doing the import (named in the audit log)")
+        if name == "consent":
+            gm = g.add_parser("missing", help="pupils with no decision yet this academic year")
+            gm.add_argument("--out", type=Path, help="write CSV here (default: print)")
         if name == "people":
             gs = g.add_parser("show", help="a person's register: photos, publications, consent")
             gs.add_argument("external_id")

@@ -100,6 +100,14 @@ def cmd_users(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
+    if args.action == "missing":
+        text = people.missing_decisions_csv(people.missing_decisions(ctx=ctx))
+        if args.out:
+            args.out.write_text(text)
+            print(f"{args.out}: {text.count(chr(10)) - 1} pupil(s) with decisions missing")
+        else:
+            print(text, end="")
+        return 0
     if args.action == "show":
         reg = register.person_register(ctx=ctx, external_id=args.external_id)
         emit(reg, args.json, _register_lines(reg))

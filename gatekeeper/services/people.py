@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from consent_db import audit
 from consent_db.mis_import import ConsentRow, ImportRejected, parse_consent, parse_people
 from consent_db.models import ConsentRecord, FaceTemplate, Person
+from gatekeeper.domain.retention import academic_year
+from gatekeeper.domain.vocabulary import ConsentKind
 from gatekeeper.errors import InvalidInput, NotFound, TooLarge
 from gatekeeper.services.context import Context
 from gatekeeper.services.safeguarding import block_flagged_photos
@@ -253,3 +255,43 @@ def confirm_import(*, ctx: Context, token: str, actor_id: int | None) -> StagedI
     report = import_csv(ctx=ctx, kind=kind.decode(), data=data, actor_id=actor_id)
     ctx.stores.private.delete(key)
     return StagedImport(token, kind.decode(), report)
+
+
+@dataclass(frozen=True)
+class MissingDecision:
+    external_id: str
+    given_name: str
+    family_name: str
+    year_group: str
+    kinds: tuple[str, ...]
+
+
+def missing_decisions(*, ctx: Context, year: str | None = None) -> list[MissingDecision]:
+    """Pupils on roll with no recorded answer for some use in the academic year (from
+    1 September the new year has no consent until it is recorded): the re-consent list."""
+    from_year = year or academic_year(ctx.today(), *ctx.year_start)
+    with ctx.uow() as uow:
+        answered: dict[int, set[str]] = {}
+        for person_id, kind in uow.session.execute(
+                select(ConsentRecord.person_id, ConsentRecord.channel)
+                .where(ConsentRecord.academic_year == from_year)):
+            answered.setdefault(person_id, set()).add(kind)
+        out = []
+        for p in uow.session.scalars(select(Person).where(
+                Person.kind == "pupil", Person.left_on.is_(None))
+                .order_by(Person.year_group, Person.family_name, Person.given_name)):
+            kinds = tuple(k.value for k in ConsentKind if k.value not in answered.get(p.id, set()))
+            if kinds:
+                out.append(MissingDecision(p.external_id, p.given_name, p.family_name,
+                                           p.year_group or "", kinds))
+        return out
+
+
+def missing_decisions_csv(rows: list[MissingDecision]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["external_id", "given_name", "family_name", "year_group", "missing"])
+    for r in rows:
+        writer.writerow([r.external_id, r.given_name, r.family_name, r.year_group,
+                         " ".join(r.kinds)])
+    return buf.getvalue()

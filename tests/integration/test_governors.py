@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from consent_db.models import ConsentRecord, Person, Photo
+from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.services.governors import dashboard, dashboard_csv
 from gatekeeper.services.publish import publish_approved, recheck_live
@@ -56,3 +57,14 @@ def test_dashboard_page_and_charts_for_a_governor(ctx, school):
             svg = client.get(f"/reports/charts/{name}.svg")
             assert svg.status_code == 200 and svg.text.lstrip().startswith("<svg")
         assert client.get("/reports/governors.csv").text.startswith("section,key,value")
+
+
+def test_the_re_consent_list_names_pupils_without_a_decision(ctx, school):
+    from gatekeeper.services.people import missing_decisions, missing_decisions_csv
+
+    rows = {r.external_id: r.kinds for r in missing_decisions(ctx=ctx)}
+    assert rows["TOM"] == ("display", "print", "retain")  # online was recorded
+    first = int(academic_year(ctx.today())[:4]) + 1  # next September: nothing recorded yet
+    next_year = f"{first}/{(first + 1) % 100:02d}"
+    assert {r.external_id for r in missing_decisions(ctx=ctx, year=next_year)} == {"TOM", "EIL"}
+    assert missing_decisions_csv(missing_decisions(ctx=ctx)).startswith("external_id,")
