@@ -261,7 +261,7 @@ def _people_query(q: str):  # type: ignore[no-untyped-def]
 
 
 @dataclass(frozen=True)
-class PersonRow:
+class PersonSummary:
     external_id: str
     given_name: str
     family_name: str
@@ -279,12 +279,12 @@ class PersonRow:
 
 
 def search_people(*, ctx: Context, q: str = "", limit: int = 200,
-                  offset: int = 0) -> tuple[list[PersonRow], int]:
+                  offset: int = 0) -> tuple[list[PersonSummary], int]:
     """People whose name, year group or id contains every word of `q`, and the total count."""
     with ctx.uow() as uow:
         query = _people_query(q)
         total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = [PersonRow(p.external_id, p.given_name, p.family_name, p.kind, p.year_group,
+        rows = [PersonSummary(p.external_id, p.given_name, p.family_name, p.kind, p.year_group,
                           p.joined_on, p.left_on, p.biometric_consent, p.safeguarding_no_photo)
                 for p in uow.session.scalars(query.offset(offset).limit(limit))]
         return rows, total
@@ -292,7 +292,7 @@ def search_people(*, ctx: Context, q: str = "", limit: int = 200,
 
 @dataclass(frozen=True)
 class PersonPage:
-    person: PersonRow
+    person: PersonSummary
     consents: list[dict[str, Any]]
     history: list[dict[str, Any]]
     templates_count: int
@@ -311,7 +311,7 @@ def person_page(*, ctx: Context, external_id: str) -> PersonPage:
             (AuditEvent.entity == "consent") & AuditEvent.entity_id.in_(ids or [0]),
         )).order_by(AuditEvent.id.desc()).limit(100)).all()
         return PersonPage(
-            PersonRow(p.external_id, p.given_name, p.family_name, p.kind, p.year_group,
+            PersonSummary(p.external_id, p.given_name, p.family_name, p.kind, p.year_group,
                       p.joined_on, p.left_on, p.biometric_consent, p.safeguarding_no_photo),
             [{"academic_year": c.academic_year, "channel": c.channel, "granted": c.granted,
               "recorded_on": c.recorded_on, "withdrawn_on": c.withdrawn_on,
