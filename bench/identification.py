@@ -44,7 +44,7 @@ def encode_probe(engine, img, where=None):
         faces = [f for f in faces if x0 - 10 <= (f.box.left + f.box.right) / 2 <= x1 + 10
                  and y0 - 10 <= (f.box.top + f.box.bottom) / 2 <= y1 + 10]
     face = main_face(faces)
-    return (None, 0) if face is None else (face.encoding, face.box.width)
+    return (None, 0, None) if face is None else (face.encoding, face.box.width, face.sface_encoding)
 
 
 def collect(engine):
@@ -64,7 +64,7 @@ def collect(engine):
             face = main_face(found)
             if face is None or face.encoding is None:
                 continue
-            sizes = {"native": (face.encoding, face.box.width)}
+            sizes = {"native": (face.encoding, face.box.width, face.sface_encoding)}
             for px in PASTE_SIZES:
                 canvas, where = pasted(img, face.box, px, rng)
                 sizes[px] = encode_probe(engine, canvas, where)

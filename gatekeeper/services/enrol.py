@@ -12,6 +12,7 @@ from consent_db.models import FaceTemplate
 
 from ..errors import EnrolmentRefused, InvalidImage
 from ..images import decode
+from .gallery import second_embedding_fields
 from .people import get_person
 
 
@@ -42,6 +43,7 @@ def enrol(*, ctx, external_id: str, photos: list[tuple[str, bytes]], today: date
             templates.append(FaceTemplate(
                 person_id=person.id, encoding=np.asarray(encoding, "<f8").tobytes(),
                 source_sha256=hashlib.sha256(data).hexdigest(), quality=face.score,
+                **second_embedding_fields(face),
             ))
         uow.session.add_all(templates)
         uow.flush()

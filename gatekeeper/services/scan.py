@@ -17,9 +17,9 @@ from consent_db.models import Face, FaceTemplate, Person, Photo, PhotoStatus, ut
 from ..config import CHANNELS
 from ..faces import FaceQuality
 from ..images import decode
-from ..matching import identify
 from ..policy import decide
 from .facts import face_facts, person_facts
+from .gallery import identify_faces, load_gallery
 
 log = logging.getLogger(__name__)
 
@@ -84,16 +84,13 @@ def _scan(ctx, photo_id: int) -> str:
     with ctx.uow() as uow:
         photo = uow.session.get(Photo, photo_id)
         data = ctx.stores.private.get(photo.original_key)
-        templates, template_ids = load_templates(uow.session)
+        gallery = load_gallery(uow.session)
     decoded = decode(data, ctx.settings.max_image_pixels)
     mode = ctx.settings.detect_rotations
     sideways = mode == "always" or (mode == "untagged" and decoded.orientation_tag is None)
     found = ctx.faces.find_faces(decoded.pixels, look_sideways=sideways)
     usable = [f for f in found if f.encoding is not None]
-    matches = identify(
-        np.stack([f.encoding for f in usable]) if usable else np.zeros((0, 128)),
-        templates, template_ids, ctx.settings.match_tolerance, ctx.settings.match_margin,
-    )
+    matches = identify_faces(usable, gallery, ctx.settings)
     by_face = {id(f): m for f, m in zip(usable, matches, strict=True)}
     with ctx.uow() as uow:
         photo = uow.session.get(Photo, photo_id)

@@ -14,7 +14,7 @@ def test_empty_to_head_matches_models(database_url):
     assert current_revision(engine) is None
     migrate(engine)
     migrate(engine)  # idempotent
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == "0003"
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
