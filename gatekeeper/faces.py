@@ -206,14 +206,21 @@ class FaceEngine:
         return FoundFace(box=box, score=det.score, rotation=rotation, quality=quality, landmarks=marks)
 
     def _encode(self, full: np.ndarray, faces: list[FoundFace]) -> None:
-        """Batch-encode the usable faces with both models, each in the turn where it stands
-        upright (SFace's crop is aligned on the landmarks, so any turn gives the same crop)."""
+        """Encode the usable faces with both models."""
+        self._encode_dlib(full, faces)
+        self._encode_sface(full, faces)
+
+    def _encode_sface(self, full: np.ndarray, faces: list[FoundFace]) -> None:
+        """SFace on the crop aligned by the five landmarks (upright whatever the photo's turn)."""
         usable = [f for f in faces if f.quality is FaceQuality.OK]
         if usable:
             img = Image.fromarray(full)
             crops = [aligned_crop(img, np.asarray(f.landmarks, dtype=np.float64)) for f in usable]
             for face, vector in zip(usable, self._sface.encode(crops), strict=True):
                 face.sface_encoding = vector
+
+    def _encode_dlib(self, full: np.ndarray, faces: list[FoundFace]) -> None:
+        """Batch-encode the usable faces with dlib, each in the turn where it stands upright."""
         h, w = full.shape[:2]
         for rotation in (0, 90, 270):
             todo = [f for f in faces if f.quality is FaceQuality.OK and f.rotation == rotation]
