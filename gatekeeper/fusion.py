@@ -1,19 +1,28 @@
 """Identification with two embeddings (dlib and SFace) that fails closed.
 
-A face is identified as person P only when BOTH models, each on its own, pick P with a margin:
-  dlib:  P's nearest template within `dlib_tolerance` (Euclidean), and every other person at
-         least `dlib_margin` farther;
-  SFace: P's most similar template at least `sface_threshold` (cosine), and every other person
-         at least `sface_margin` less similar.
-Two independently trained networks rarely make the same mistake, so each rule can be looser than
-either model would need alone; their agreement is what is trusted. Quality-aware: a face narrower
-than `small_face_px` must clear stricter margins (`small_face_factor` times larger), and faces the
-engine gated as too small, blurred or turned carry no encoding and are never identified.
-A person matched by two faces of the same photo is ambiguous: both are covered.
+Each model's score for a person is calibrated against unrelated faces: how many standard
+deviations of the impostor distribution (pairs of different people) the face is from that
+distribution's mean, dlib on its distance to the person's nearest template, SFace on its cosine
+similarity to the person's most similar template. The fused score is their mean:
 
-Templates enrolled before the second model existed (no SFace vector) still count for dlib's
-margin; a person with no SFace template at all can only be identified by dlib's rule at the
-legacy setting (`legacy_tolerance`, `legacy_margin`), exactly as before fusion.
+    fused(P) = ((dlib_mean - d(P)) / dlib_sd + (s(P) - sface_mean) / sface_sd) / 2
+
+A face is identified as person B only when
+  - both models, each on its own, rank B first (they agree on the person) and each is at least
+    `min_each` impostor SDs sure of B,
+  - fused(B) >= threshold, and
+  - every other person's fused score is at least `margin` lower (the margin rule, in fused units).
+Two independently trained networks rarely make the same mistake on the same face, so their
+impostor tails are weakly correlated and the fused score separates people better than either
+alone (bench/identification.py). Quality-aware: a face narrower than `small_face_px` must clear a
+margin `small_face_factor` times larger; faces the engine gated as too small, blurred or turned
+carry no encoding and are never identified. A person matched by two faces of one photo is
+ambiguous: both are covered.
+
+Templates enrolled before the second model existed (no SFace vector): a person with none at all
+is identified by dlib alone at the legacy setting (`legacy_tolerance`, `legacy_margin`), exactly
+as before fusion; as a rival of someone else they are assumed to look to SFace as much like the
+face as the most similar person does (the worst case), so only dlib can separate them.
 
 Pure functions on numpy arrays: no database, no model, nothing logged.
 """
@@ -29,14 +38,30 @@ from .matching import UNKNOWN, Match
 
 @dataclass(frozen=True)
 class FusionRule:
-    dlib_tolerance: float = 0.55
-    dlib_margin: float = 0.04
-    sface_threshold: float = 0.40
-    sface_margin: float = 0.08
+    # Impostor statistics (different-person pairs) measured on the shared photos, native size and
+    # pasted at 45-160 px, 30 000 pairs: `make bench` re-measures them (identification.json).
+    dlib_impostor_mean: float = 0.86
+    dlib_impostor_sd: float = 0.085
+    sface_impostor_mean: float = 0.105
+    sface_impostor_sd: float = 0.091
+    threshold: float = 4.25
+    margin: float = 1.0
+    # Each model on its own must also be this sure (in its impostor SDs): one very sure model
+    # cannot carry a face the other barely places (dlib <= 0.69, SFace >= 0.29 by default).
+    min_each: float = 2.0
     small_face_px: int = 60
     small_face_factor: float = 1.5
     legacy_tolerance: float = 0.5
     legacy_margin: float = 0.08
+
+    def dlib_z(self, dist):
+        return (self.dlib_impostor_mean - dist) / self.dlib_impostor_sd
+
+    def sface_z(self, sims):
+        return (sims - self.sface_impostor_mean) / self.sface_impostor_sd
+
+    def fused(self, dist, sims):
+        return (self.dlib_z(dist) + self.sface_z(sims)) / 2
 
 
 @dataclass(frozen=True)
@@ -88,21 +113,26 @@ def _best_two(row: np.ndarray, larger_is_better: bool) -> tuple[int, float, floa
 def decide_one(dist: np.ndarray, sims: np.ndarray | None, has_sface: np.ndarray, width: float,
                rule: FusionRule) -> tuple[int | None, float, float | None]:
     """Index of the identified person (or None), dlib's best distance and dlib's gap, for one
-    face given its per-person dlib distances and SFace similarities (None: no SFace vector)."""
+    face given its per-person dlib distances and SFace similarities (None: no SFace vector;
+    -inf for people without an SFace template)."""
     strict = rule.small_face_factor if width < rule.small_face_px else 1.0
     best, best_d, second_d = _best_two(dist, larger_is_better=False)
     gap = None if second_d is None else second_d - best_d
     if not has_sface[best]:
         ok = best_d <= rule.legacy_tolerance and (gap is None or gap >= rule.legacy_margin * strict)
         return (best if ok else None), best_d, gap
-    if sims is None or not np.isfinite(sims).any():
+    if sims is None:
         return None, best_d, gap
-    if best_d > rule.dlib_tolerance or (gap is not None and gap < rule.dlib_margin * strict):
+    s_best = int(np.argmax(sims))
+    if s_best != best:  # the two models disagree on who this is
         return None, best_d, gap
-    s_best, s_val, s_second = _best_two(sims, larger_is_better=True)
-    if s_best != best or s_val < rule.sface_threshold:
+    worst_case = np.where(has_sface, sims, sims[s_best])
+    fused = rule.fused(dist, worst_case)
+    f_best = float(fused[best])
+    rivals = np.delete(fused, best)
+    if f_best < rule.threshold or min(rule.dlib_z(best_d), rule.sface_z(sims[best])) < rule.min_each:
         return None, best_d, gap
-    if s_second is not None and s_val - s_second < rule.sface_margin * strict:
+    if len(rivals) and f_best - float(rivals.max()) < rule.margin * strict:
         return None, best_d, gap
     return best, best_d, gap
 
@@ -129,9 +159,11 @@ def identify_fused(
     for i in range(n):
         row_sims = None if np.isnan(sface[i]).any() else sims[i]
         chosen, best_d, gap = decide_one(dist[i], row_sims, has_sface, float(widths[i]), rule)
-        near = dist[i] <= max(rule.dlib_tolerance, rule.legacy_tolerance)
+        # Anyone either model alone (or the fused score) places near: safeguarding blocks on them.
+        near = dist[i] <= rule.legacy_tolerance
         if row_sims is not None:
-            near |= row_sims >= rule.sface_threshold
+            known = np.where(has_sface, row_sims, -np.inf)
+            near |= (rule.sface_z(known) >= rule.threshold) | (rule.fused(dist[i], known) >= rule.threshold)
         results.append(Match(None if chosen is None else int(people[chosen]), best_d, gap,
                              frozenset(int(p) for p in people[near])))
     seen: dict[int, int] = {}
