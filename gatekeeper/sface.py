@@ -61,6 +61,7 @@ def aligned_crop(img: Image.Image | np.ndarray, landmarks: np.ndarray) -> np.nda
 
 
 def _load_float32(path: Path) -> bytes:
+    """The vendored model with its float16 weights widened back to float32."""
     import onnx
     from onnx import numpy_helper
 
@@ -69,7 +70,30 @@ def _load_float32(path: Path) -> bytes:
         if init.data_type == onnx.TensorProto.FLOAT16:
             arr = numpy_helper.to_array(init).astype(np.float32)
             init.CopyFrom(numpy_helper.from_array(arr, init.name))
-    return model.SerializeToString()
+    return _prelu_as_max_min(model).SerializeToString()
+
+
+def _prelu_as_max_min(model):
+    """PRelu(x, a) rewritten as Max(x, 0) + a * Min(x, 0): the same numbers, but onnxruntime's
+    PRelu kernel took two thirds of the network's time on one thread."""
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    zero = "prelu_rewrite_zero"
+    graph.initializer.append(numpy_helper.from_array(np.zeros((1,), np.float32), zero))
+    nodes = []
+    for node in graph.node:
+        if node.op_type != "PRelu":
+            nodes.append(node)
+            continue
+        (x, slope), y, tag = node.input, node.output[0], node.output[0] + "_prelu"
+        nodes += [helper.make_node("Max", [x, zero], [tag + "_pos"]),
+                  helper.make_node("Min", [x, zero], [tag + "_neg"]),
+                  helper.make_node("Mul", [tag + "_neg", slope], [tag + "_scaled"]),
+                  helper.make_node("Add", [tag + "_pos", tag + "_scaled"], [y])]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    return model
 
 
 class SFaceEncoder:
