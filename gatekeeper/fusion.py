@@ -38,8 +38,9 @@ from .matching import UNKNOWN, Match
 
 @dataclass(frozen=True)
 class FusionRule:
-    # Impostor statistics (different-person pairs) measured on the shared photos, native size and
-    # pasted at 45-160 px, 30 000 pairs: `make bench` re-measures them (identification.json).
+    # Impostor statistics (different-person pairs) measured on the shared photos, probes at native
+    # size and pasted at 45-160 px against native photos, 42 000 pairs: `make bench` re-measures
+    # them (impostor_stats in bench/results/identification.json).
     dlib_impostor_mean: float = 0.86
     dlib_impostor_sd: float = 0.085
     sface_impostor_mean: float = 0.105
