@@ -9,6 +9,7 @@ The SFace vector lives in the same face_templates row as dlib's, so deleting a p
 this revision have no SFace vector (NULL) until the person is enrolled again.
 """
 
+import re
 from pathlib import Path
 
 from alembic import op
@@ -17,8 +18,12 @@ import sqlalchemy as sa
 
 revision = '0003'
 # 0002 (photos.revision, publications.revision) is being added on main at the same time; until
-# both branches meet, chain onto 0001 where 0002 is absent. After the merge this is simply '0002'.
-down_revision = '0002' if any(Path(__file__).parent.glob('0002_*.py')) else '0001'
+# both branches meet, chain onto 0001 where no revision '0002' exists. After the merge this is
+# simply '0002'.
+_REV_0002 = re.compile(r"""^revision(\s*:\s*str)?\s*=\s*['"]0002['"]""", re.MULTILINE)
+down_revision = '0002' if any(
+    _REV_0002.search(f.read_text()) for f in Path(__file__).parent.glob('*.py') if f.name != Path(__file__).name
+) else '0001'
 branch_labels = None
 depends_on = None
 
