@@ -59,3 +59,15 @@ def test_templates_hold_both_models_and_withdrawal_deletes_them(ctx):
         left = uow.session.scalars(select(FaceTemplate)).all()
         assert [t.person.external_id for t in left] == ["EIL"]
         assert len(load_gallery(uow.session)) == 1
+
+
+def test_template_from_before_the_second_model_loads_as_legacy(ctx):
+    people(ctx, person_row("OLD"))
+    with ctx.uow() as uow:
+        person = uow.session.scalar(select(Person).where(Person.external_id == "OLD"))
+        uow.session.add(FaceTemplate(person_id=person.id, encoding=np.zeros(128, "<f8").tobytes(),
+                                     source_sha256="0" * 64, quality=1.0))
+        uow.commit()
+    with ctx.uow() as uow:
+        gallery = load_gallery(uow.session)
+        assert len(gallery) == 1 and np.isnan(gallery.sface).all()
