@@ -173,7 +173,7 @@ class FaceEngine:
         keep = nms(boxes, ranks, 0.3, inside_limit=0.7)
         gray = np.asarray(rgb.convert("L"))
         faces = [self._gate(candidates[i], gray, w, h) for i in keep]
-        self._encode(full, faces)
+        self._encode(full, faces, rgb)
         return faces
 
     def _sideways_turns(self, rgb: Image.Image, probe_side: int = 800) -> list[int]:
@@ -205,16 +205,17 @@ class FaceEngine:
             quality = FaceQuality.TOO_BLURRED
         return FoundFace(box=box, score=det.score, rotation=rotation, quality=quality, landmarks=marks)
 
-    def _encode(self, full: np.ndarray, faces: list[FoundFace]) -> None:
-        """Encode the usable faces with both models."""
+    def _encode(self, full: np.ndarray, faces: list[FoundFace], rgb: Image.Image | None = None) -> None:
+        """Encode the usable faces with both models (`rgb`: the same pixels as a Pillow image)."""
         self._encode_dlib(full, faces)
-        self._encode_sface(full, faces)
+        self._encode_sface(full, faces, rgb)
 
-    def _encode_sface(self, full: np.ndarray, faces: list[FoundFace]) -> None:
+    def _encode_sface(self, full: np.ndarray, faces: list[FoundFace],
+                      rgb: Image.Image | None = None) -> None:
         """SFace on the crop aligned by the five landmarks (upright whatever the photo's turn)."""
         usable = [f for f in faces if f.quality is FaceQuality.OK]
         if usable:
-            img = Image.fromarray(full)
+            img = rgb if rgb is not None else Image.fromarray(full)
             crops = [aligned_crop(img, np.asarray(f.landmarks, dtype=np.float64)) for f in usable]
             for face, vector in zip(usable, self._sface.encode(crops), strict=True):
                 face.sface_encoding = vector
