@@ -29,6 +29,7 @@ def write_readme() -> str:
     if ident:
         c, b = ident["chosen"], ident["best_zero_false_shows"]
         lines += ["## Identification", "",
+                  "dlib alone, today's rule over a grid (two reference photos per person):", "",
                   "| setting | tolerance | margin | false shows | false covers (faces >= 60 px) | probes |",
                   "|---|---|---|---|---|---|",
                   f"| chosen default | {c['tolerance']} | {c['margin']} | {c['false_shows']} | "
@@ -37,6 +38,27 @@ def write_readme() -> str:
             lines.append(f"| best with 0 false shows | {b['tolerance']} | {b['margin']} | "
                          f"{b['false_shows']} | {b['false_cover_rate_60px']:.1%} | {b['probes']} |")
         lines.append("")
+        sbs = ident.get("side_by_side")
+        if sbs:
+            lines += ["dlib alone (tolerance 0.5, margin 0.08) vs fused dlib + SFace (gatekeeper/fusion.py "
+                      "defaults); wrong person and un-enrolled shown count every size (30-160 px and "
+                      "native), recognised is over faces >= 60 px:", "",
+                      "| reference photos | decision | recognised (>= 60 px) | wrong person | "
+                      "un-enrolled shown | of which >= 60 px | probes |",
+                      "|---|---|---|---|---|---|---|"]
+            for key, pair in sbs.items():
+                for name, r in pair.items():
+                    lines.append(f"| {key.split('_')[0]} | {name} | {r['recognised_60px']:.1%} | "
+                                 f"{r['wrong_person']} | {r['unenrolled_shown']} | "
+                                 f"{r['wrong_person_60px']} + {r['unenrolled_shown_60px']} | "
+                                 f"{r['probes']} (+{r['lookalike_probes']} look-alike) |")
+            lines.append("")
+        t = ident.get("encode_timing")
+        if t:
+            lines += [f"- encoding per face, one thread ({t['faces']} faces): "
+                      f"dlib {t['dlib_ms_per_face']} ms, "
+                      f"SFace {t['sface_ms_per_face']} ms (aligned crop + network): fused / dlib = "
+                      f"{t['fused_over_dlib']}x", ""]
     thr = _load("throughput")
     if thr:
         p = thr["photo_12mp_30_faces"]

@@ -112,7 +112,11 @@ class FaceTemplate(Base):
     __tablename__ = "face_templates"
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    encoding: Mapped[bytes] = mapped_column(LargeBinary)  # 128 float64, little-endian
+    encoding: Mapped[bytes] = mapped_column(LargeBinary)  # dlib: 128 float64, little-endian
+    # SFace: 128 float32, little-endian, unit length; NULL for templates enrolled before it (0003).
+    # Same row as dlib's, so deleting the template deletes every model's vector.
+    sface_encoding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    sface_model: Mapped[str | None] = mapped_column(String(32), nullable=True)
     source_sha256: Mapped[str] = mapped_column(String(64))
     quality: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,4 +1,5 @@
-"""The face engine: orient -> detect (CenterFace, plus 90/270 turns) -> quality gates -> encode (dlib).
+"""The face engine: orient -> detect (CenterFace, plus 90/270 turns) -> quality gates -> encode
+(dlib's 128-d vector and SFace's 128-d vector on the landmark-aligned crop, see gatekeeper.sface).
 
 face_recognition is imported only here, inside FaceEngine: at import it loads every dlib model and
 switches Pillow's LOAD_TRUNCATED_IMAGES on for the whole process, which is switched off again.
@@ -13,6 +14,7 @@ import numpy as np
 from PIL import Image, ImageFile
 
 from gatekeeper.adapters.detector import CenterFace, Detection, nms
+from gatekeeper.adapters.sface import SFaceEncoder, aligned_crop
 
 
 class FaceQuality(StrEnum):
@@ -48,7 +50,11 @@ class FoundFace:
     score: float
     rotation: int  # 0, 90 or 270: the turn in which the face stood upright
     quality: FaceQuality
-    encoding: np.ndarray | None = None
+    encoding: np.ndarray | None = None  # dlib, 128 float64
+    sface_encoding: np.ndarray | None = None  # SFace, 128 float32 of unit length
+    # CenterFace's five landmarks in upright image pixels: subject's right eye, left eye, nose,
+    # right and left mouth corners
+    landmarks: tuple[tuple[float, float], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -139,13 +145,14 @@ class FaceEngine:
         self._dlib = dlib
         self._shape = dlib.shape_predictor(frm.pose_predictor_five_point_model_location())
         self._encoder = dlib.face_recognition_model_v1(frm.face_recognition_model_location())
+        self._sface = SFaceEncoder(threads=threads)
 
     def find_faces(self, img: Image.Image, look_sideways: bool) -> list[FoundFace]:
         """Every face in an upright RGB image; encodings only for faces that pass the gates."""
         rgb = img.convert("RGB")
         full = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
         h, w = full.shape[:2]
-        candidates: list[tuple[tuple[float, float, float, float], Detection, int]] = []
+        candidates: list[tuple[tuple[float, float, float, float], Detection, int, tuple]] = []
         rotations = [0] + (self._sideways_turns(rgb) if look_sideways else [])
         for scale in self._scales(w, h):
             small = full if scale == 1.0 else np.asarray(
@@ -155,7 +162,9 @@ class FaceEngine:
                 turned = _rotate(small, rotation)
                 for det in self.detector.detect(turned, self.options.detect_threshold):
                     box = _map_box(det.x0, det.y0, det.x1, det.y1, _to_upright, rotation, sw, sh)
-                    candidates.append((tuple(v / scale for v in box), det, rotation))
+                    marks = tuple(tuple(v / scale for v in _to_upright(x, y, rotation, sw, sh))
+                                  for x, y in det.landmarks)
+                    candidates.append((tuple(v / scale for v in box), det, rotation, marks))
         if not candidates:
             return []
         boxes = np.array([c[0] for c in candidates], dtype=np.float32)
@@ -164,7 +173,7 @@ class FaceEngine:
         keep = nms(boxes, ranks, 0.3, inside_limit=0.7)
         gray = np.asarray(rgb.convert("L"))
         faces = [self._gate(candidates[i], gray, w, h) for i in keep]
-        self._encode(full, faces)
+        self._encode(full, faces, rgb)
         return faces
 
     def _sideways_turns(self, rgb: Image.Image, probe_side: int = 800) -> list[int]:
@@ -185,7 +194,7 @@ class FaceEngine:
         return [main, coarse] if coarse < 0.6 * main else [main]
 
     def _gate(self, cand, gray, w, h) -> FoundFace:
-        (x0, y0, x1, y1), det, rotation = cand
+        (x0, y0, x1, y1), det, rotation, marks = cand
         box = Box(max(0, int(y0)), min(w, int(round(x1))), min(h, int(round(y1))), max(0, int(x0)))
         quality = FaceQuality.OK
         if min(box.width, box.height) < self.options.min_face_px:
@@ -194,10 +203,25 @@ class FaceEngine:
             quality = FaceQuality.TOO_TURNED
         elif sharpness(gray[box.top : box.bottom, box.left : box.right]) < self.options.min_sharpness:
             quality = FaceQuality.TOO_BLURRED
-        return FoundFace(box=box, score=det.score, rotation=rotation, quality=quality)
+        return FoundFace(box=box, score=det.score, rotation=rotation, quality=quality, landmarks=marks)
 
-    def _encode(self, full: np.ndarray, faces: list[FoundFace]) -> None:
-        """Batch-encode the usable faces, each in the turn where it stands upright."""
+    def _encode(self, full: np.ndarray, faces: list[FoundFace], rgb: Image.Image | None = None) -> None:
+        """Encode the usable faces with both models (`rgb`: the same pixels as a Pillow image)."""
+        self._encode_dlib(full, faces)
+        self._encode_sface(full, faces, rgb)
+
+    def _encode_sface(self, full: np.ndarray, faces: list[FoundFace],
+                      rgb: Image.Image | None = None) -> None:
+        """SFace on the crop aligned by the five landmarks (upright whatever the photo's turn)."""
+        usable = [f for f in faces if f.quality is FaceQuality.OK]
+        if usable:
+            img = rgb if rgb is not None else Image.fromarray(full)
+            crops = [aligned_crop(img, np.asarray(f.landmarks, dtype=np.float64)) for f in usable]
+            for face, vector in zip(usable, self._sface.encode(crops), strict=True):
+                face.sface_encoding = vector
+
+    def _encode_dlib(self, full: np.ndarray, faces: list[FoundFace]) -> None:
+        """Batch-encode the usable faces with dlib, each in the turn where it stands upright."""
         h, w = full.shape[:2]
         for rotation in (0, 90, 270):
             todo = [f for f in faces if f.quality is FaceQuality.OK and f.rotation == rotation]

@@ -13,6 +13,7 @@ from consent_db.models import FaceTemplate, Person
 from gatekeeper.domain.images import decode
 from gatekeeper.errors import EnrolmentRefused, InvalidImage, NotFound
 from gatekeeper.services.context import Context
+from gatekeeper.services.gallery import second_embedding_fields
 from gatekeeper.services.people import get_person
 
 
@@ -43,6 +44,7 @@ def enrol(*, ctx: Context, external_id: str, photos: list[tuple[str, bytes]],
             templates.append(FaceTemplate(
                 person_id=person.id, encoding=np.asarray(encoding, "<f8").tobytes(),
                 source_sha256=hashlib.sha256(data).hexdigest(), quality=face.score,
+                **second_embedding_fields(face),
             ))
         uow.session.add_all(templates)
         uow.flush()

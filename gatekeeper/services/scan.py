@@ -11,35 +11,21 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 
-import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from consent_db import audit
-from consent_db.models import Face, FaceTemplate, Person, Photo, PhotoStatus, utcnow
+from consent_db.models import Face, Photo, PhotoStatus, utcnow
 from gatekeeper.config import Settings
 from gatekeeper.domain.images import decode
-from gatekeeper.domain.matching import identify
 from gatekeeper.domain.policy import blocked_reason
 from gatekeeper.domain.vocabulary import RotationMode
 from gatekeeper.services.context import Context
 from gatekeeper.services.facts import face_facts, person_facts
+from gatekeeper.services.gallery import identify_faces, load_gallery
 from gatekeeper.services.records import get_photo, original_key_of
 
 log = logging.getLogger(__name__)
-
-
-def load_templates(session: Session) -> tuple[np.ndarray, np.ndarray]:
-    """Every template of every person still allowed one (consent and on roll are kept in sync)."""
-    rows = session.execute(
-        select(FaceTemplate.person_id, FaceTemplate.encoding)
-        .join(Person).where(Person.biometric_consent.is_(True))
-    ).all()
-    if not rows:
-        return np.zeros((0, 128)), np.zeros((0,), dtype=np.int64)
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
-    encs = np.stack([np.frombuffer(r[1], dtype="<f8") for r in rows])
-    return encs, ids
 
 
 def pending_photo_ids(session: Session) -> list[int]:
@@ -89,18 +75,15 @@ def _scan(ctx: Context, photo_id: int) -> str:
     with ctx.uow() as uow:
         photo = get_photo(uow.session, photo_id)
         data = ctx.stores.private.get(original_key_of(photo))
-        templates, template_ids = load_templates(uow.session)
+        gallery = load_gallery(uow.session)
     decoded = decode(data, ctx.settings.max_image_pixels)
     mode = ctx.settings.detect_rotations
     sideways = mode is RotationMode.ALWAYS or (
         mode is RotationMode.UNTAGGED and decoded.orientation_tag is None)
     found = ctx.faces.find_faces(decoded.pixels, look_sideways=sideways)
-    usable = [(f, f.encoding) for f in found if f.encoding is not None]
-    matches = identify(
-        np.stack([enc for _, enc in usable]) if usable else np.zeros((0, 128)),
-        templates, template_ids, ctx.settings.match_tolerance, ctx.settings.match_margin,
-    )
-    by_face = {id(f): m for (f, _), m in zip(usable, matches, strict=True)}
+    usable = [f for f in found if f.encoding is not None]
+    matches = identify_faces(usable, gallery, ctx.settings)
+    by_face = {id(f): m for f, m in zip(usable, matches, strict=True)}
     with ctx.uow() as uow:
         photo = get_photo(uow.session, photo_id)
         photo.faces.clear()

@@ -1,0 +1,60 @@
+"""Face templates in and out of the database for the fused (dlib + SFace) identification.
+
+`load_gallery` reads every template of every person still allowed one; `identify_faces` runs the
+fused rule (gatekeeper.fusion) on the usable faces of a photo; `second_embedding_fields` gives the
+FaceTemplate columns for the SFace vector of an enrolled face. Vectors are never logged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import select
+
+from consent_db.models import FaceTemplate, Person
+from gatekeeper.adapters.sface import DIM, MODEL_NAME
+from gatekeeper.domain.fusion import FusionRule, Gallery, identify_fused
+from gatekeeper.domain.matching import Match
+
+
+def rule_from_settings(settings) -> FusionRule:
+    """The fused rule; the configured dlib-alone setting stays the rule for legacy templates."""
+    return FusionRule(legacy_tolerance=settings.match_tolerance, legacy_margin=settings.match_margin)
+
+
+def load_gallery(session) -> Gallery:
+    """Every template of every person with biometric consent (consent and roll kept in sync).
+    A template without an SFace vector of the current model gets a NaN row."""
+    rows = session.execute(
+        select(FaceTemplate.person_id, FaceTemplate.encoding, FaceTemplate.sface_encoding,
+               FaceTemplate.sface_model)
+        .join(Person).where(Person.biometric_consent.is_(True))
+    ).all()
+    if not rows:
+        return Gallery.empty()
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    dlib = np.stack([np.frombuffer(r[1], dtype="<f8") for r in rows])
+    nan = np.full(DIM, np.nan, dtype=np.float32)
+    sface = np.stack([np.frombuffer(r[2], dtype="<f4") if r[2] is not None and r[3] == MODEL_NAME
+                      else nan for r in rows])
+    return Gallery(dlib, sface, ids)
+
+
+def identify_faces(usable: list, gallery: Gallery, settings) -> list[Match]:
+    """One Match per usable FoundFace (each with a dlib encoding), by the fused rule."""
+    if not usable:
+        return []
+    nan = np.full(DIM, np.nan, dtype=np.float32)
+    return identify_fused(
+        np.stack([f.encoding for f in usable]),
+        np.stack([nan if f.sface_encoding is None else f.sface_encoding for f in usable]),
+        np.array([f.box.width for f in usable], dtype=np.float64),
+        gallery, rule_from_settings(settings),
+    )
+
+
+def second_embedding_fields(face) -> dict:
+    """FaceTemplate columns for the face's SFace vector (none if the engine gave none)."""
+    if face.sface_encoding is None:
+        return {}
+    return {"sface_encoding": np.asarray(face.sface_encoding, "<f4").tobytes(),
+            "sface_model": MODEL_NAME}
