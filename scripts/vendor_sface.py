@@ -19,7 +19,8 @@ import onnx
 from onnx import numpy_helper
 
 OPENCV_ZOO_SHA256 = "0ba9fbfa01b5270c96627c4ef784da859931e02f04419c829e83484087c34e79"
-OUT = Path(__file__).resolve().parent.parent / "gatekeeper" / "adapters" / "weights" / "sface_2021dec_fp16.onnx"
+OUT = (Path(__file__).resolve().parent.parent / "gatekeeper" / "adapters" / "weights"
+       / "sface_2021dec_fp16.onnx")
 
 
 def main(src: str) -> None:
