@@ -1,4 +1,5 @@
-"""The face engine: orient -> detect (CenterFace, plus 90/270 turns) -> quality gates -> encode (dlib).
+"""The face engine: orient -> detect (CenterFace, plus 90/270 turns, plus an enlarged second look
+where small faces may be: see smallfaces.py) -> quality gates -> encode (dlib).
 
 face_recognition is imported only here, inside FaceEngine: at import it loads every dlib model and
 switches Pillow's LOAD_TRUNCATED_IMAGES on for the whole process, which is switched off again.
@@ -13,6 +14,7 @@ import numpy as np
 from PIL import Image, ImageFile
 
 from .detector import CenterFace, Detection, nms
+from .smallfaces import look_closer, windows
 
 
 class FaceQuality(StrEnum):
@@ -54,7 +56,12 @@ class FoundFace:
 @dataclass(frozen=True)
 class EngineOptions:
     detect_threshold: float = 0.35
-    detect_max_side: int = 2048
+    detect_max_side: int = 2048  # the normal pass runs at least at this long side...
+    publish_max_side: int = 4096  # ...and at the largest published size (0: full size)
+    min_published_face_px: int = 10  # every face this large once published must be found
+    fine_face_px: int = 28  # the second look enlarges so that such a face is this large
+    fine_threshold: float = 0.25  # score accepted in the enlarged look
+    hint_threshold: float = 0.012  # heat-map peaks above this are worth the second look
     min_face_px: int = 40
     min_sharpness: float = 7.0
     max_yaw: float = 0.32  # nose offset from the eye midpoint, as a fraction of eye distance
@@ -147,15 +154,29 @@ class FaceEngine:
         h, w = full.shape[:2]
         candidates: list[tuple[tuple[float, float, float, float], Detection, int]] = []
         rotations = [0] + (self._sideways_turns(rgb) if look_sideways else [])
-        for scale in self._scales(w, h):
+        o = self.options
+        scales = self._scales(w, h)
+        smallest = self._smallest_face(w, h)
+        zoom = o.fine_face_px / smallest
+        for scale in scales:
             small = full if scale == 1.0 else np.asarray(
                 rgb.resize((round(w * scale), round(h * scale)), Image.Resampling.BOX))
             sh, sw = small.shape[:2]
             for rotation in rotations:
                 turned = _rotate(small, rotation)
-                for det in self.detector.detect(turned, self.options.detect_threshold):
+                hints = [] if scale == scales[0] and zoom > 1.25 * scale else None
+                for det in self.detector.detect(turned, o.detect_threshold, hints=hints,
+                                                hint_threshold=o.hint_threshold):
                     box = _map_box(det.x0, det.y0, det.x1, det.y1, _to_upright, rotation, sw, sh)
                     candidates.append((tuple(v / scale for v in box), det, rotation))
+                if hints:
+                    points = [_to_upright(x, y, rotation, sw, sh) for x, y, size, _ in hints
+                              if size / scale <= 4 * smallest]
+                    points = [(x / scale, y / scale) for x, y in points]
+                    for win in windows(points, w, h, cell=2 * smallest, margin=1.25 * smallest):
+                        for box, det in look_closer(self.detector, rgb, win, zoom,
+                                                    o.fine_threshold, rotation):
+                            candidates.append((box, det, rotation))
         if not candidates:
             return []
         boxes = np.array([c[0] for c in candidates], dtype=np.float32)
@@ -177,10 +198,20 @@ class FaceEngine:
         return [r for r in (90, 270)
                 if any(_upright(d) for d in self.detector.detect(_rotate(probe, r), sure))]
 
+    def _publish_scale(self, w: int, h: int) -> float:
+        side = self.options.publish_max_side
+        return 1.0 if side <= 0 else min(1.0, side / max(w, h))
+
+    def _smallest_face(self, w: int, h: int) -> float:
+        """The smallest face, in full-resolution pixels, that must be found: one that will be
+        min_published_face_px in the largest published file."""
+        return self.options.min_published_face_px / self._publish_scale(w, h)
+
     def _scales(self, w: int, h: int) -> list[float]:
-        """The working scale (long side at most detect_max_side) plus a coarse one for big faces:
-        CenterFace misses faces much larger than ~500 px."""
-        main = min(1.0, self.options.detect_max_side / max(w, h))
+        """The working scale (long side at least detect_max_side and the largest published
+        size, never enlarged) plus a coarse one for big faces: CenterFace misses faces much
+        larger than ~500 px."""
+        main = max(min(1.0, self.options.detect_max_side / max(w, h)), self._publish_scale(w, h))
         coarse = min(1.0, 640 / max(w, h))
         return [main, coarse] if coarse < 0.6 * main else [main]
 
