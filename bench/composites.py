@@ -2,10 +2,11 @@
 places into generated scenes, so the truth comes from construction, not from any detector.
 
 The crops come from the single-person photos in `people/`: a face is cut out with a margin of
-hair, neck and background around it (a face box is only the centre of a pasted crop), and its
-box inside the crop is taken from the largest, clearly sure detection on the full-size photo,
-where any detector is reliable. The pasted face size is the long side of that box (hairline to
-chin), the conservative measure: a "10 px" face here is no taller than 10 px.
+hair, neck and background around it (a face box is only the centre of a pasted crop); its box
+inside the crop was proposed by a sure detection of a large (>= 80 px) face, where any detector
+is reliable, and checked by eye (bench/labels/corrections.json). The pasted face size is the
+long side of that box (hairline to chin), the conservative measure: a "10 px" face here is no
+taller than 10 px.
 
 Scenes are textured noise, gradients and shapes, with the shared no-face photos (dogs, a
 cartoon) pasted as clutter, so false boxes are measured too. Everything is drawn from a
@@ -44,10 +45,11 @@ class Pasted:
     source: str
 
 
-def load_crops(faces_dir: Path, detector, limit: int | None = None) -> list[Crop]:
-    """One crop per usable people/ photo: exactly one sure face of at least 80 px, with room
-    around it for a margin of head and background."""
-    crops: list[Crop] = []
+def crop_boxes(faces_dir: Path, detector) -> list[dict]:
+    """Crop proposals, one per usable people/ photo: exactly one sure face of at least 80 px,
+    with room around it for a margin of head and background. A person checks each on the
+    contact sheet before it goes into the labels."""
+    out: list[dict] = []
     for path in sorted((faces_dir / "people").rglob("*")):
         if path.suffix.lower() not in SUFFIXES or "aligned" in path.name:
             continue
@@ -69,12 +71,22 @@ def load_crops(faces_dir: Path, detector, limit: int | None = None) -> list[Crop
         # tight face-only crops would paste as a bare oval, which no camera takes.
         if x0 < 0.25 * w or y0 < 0.3 * h or x1 + 0.25 * w > img.width or y1 + 0.25 * h > img.height:
             continue
-        cx0, cy0 = max(0, int(x0 - 0.45 * w)), max(0, int(y0 - 0.45 * h))
-        cx1, cy1 = min(img.width, int(x1 + 0.45 * w)), min(img.height, int(y1 + 0.6 * h))
-        crops.append(Crop(str(path.relative_to(faces_dir)), img.crop((cx0, cy0, cx1, cy1)),
+        crop = [max(0, int(x0 - 0.45 * w)), max(0, int(y0 - 0.45 * h)),
+                min(img.width, int(x1 + 0.45 * w)), min(img.height, int(y1 + 0.6 * h))]
+        out.append({"file": str(path.relative_to(faces_dir)), "crop": crop,
+                    "box": [round(v, 1) for v in (x0, y0, x1, y1)]})
+    return out
+
+
+def load_crops(faces_dir: Path, entries: list[dict]) -> list[Crop]:
+    """The labelled crops (file, crop rectangle, face box in the photo) as images."""
+    crops = []
+    for e in entries:
+        img = decode((faces_dir / e["file"]).read_bytes(), 80_000_000).pixels.convert("RGB")
+        cx0, cy0, cx1, cy1 = e["crop"]
+        x0, y0, x1, y1 = e["box"]
+        crops.append(Crop(e["file"], img.crop((cx0, cy0, cx1, cy1)),
                           (x0 - cx0, y0 - cy0, x1 - cx0, y1 - cy0)))
-        if limit and len(crops) >= limit:
-            break
     return crops
 
 

@@ -59,9 +59,11 @@ class EngineOptions:
     detect_max_side: int = 2048  # the normal pass runs at least at this long side...
     publish_max_side: int = 4096  # ...and at the largest published size (0: full size)
     min_published_face_px: int = 10  # every face this large once published must be found
-    fine_face_px: int = 28  # the second look enlarges so that such a face is this large
+    fine_face_px: int = 24  # the second look enlarges so that such a face is this large
     fine_threshold: float = 0.25  # score accepted in the enlarged look
-    hint_threshold: float = 0.012  # heat-map peaks above this are worth the second look
+    hint_threshold: float = 0.006  # heat-map peaks above this are worth the second look
+    small_box_growth: float = 1.3  # boxes of faces under min_face_px, grown to cover surely
+    max_enlarge: float = 2.0  # small photos are enlarged towards detect_max_side, up to this
     min_face_px: int = 40
     min_sharpness: float = 7.0
     max_yaw: float = 0.32  # nose offset from the eye midpoint, as a fraction of eye distance
@@ -127,6 +129,14 @@ def dlib_rect_for(box: tuple[float, float, float, float]) -> tuple[int, int, int
             int(round(cy + side / 2)), int(round(cx - side / 2)))
 
 
+def _grown(box: Box, factor: float, w: int, h: int) -> Box:
+    """A small face's box grown about its centre: at a few pixels CenterFace's box can fall
+    short of the face, and a face that is only covered is better covered generously."""
+    dx, dy = (factor - 1) * box.width / 2, (factor - 1) * box.height / 2
+    return Box(max(0, int(box.top - dy)), min(w, int(round(box.right + dx))),
+               min(h, int(round(box.bottom + dy))), max(0, int(box.left - dx)))
+
+
 class FaceEngine:
     """Loads the detector and dlib models once per process; `find_faces` runs the whole pipeline."""
 
@@ -159,8 +169,9 @@ class FaceEngine:
         smallest = self._smallest_face(w, h)
         zoom = o.fine_face_px / smallest
         for scale in scales:
-            small = full if scale == 1.0 else np.asarray(
-                rgb.resize((round(w * scale), round(h * scale)), Image.Resampling.BOX))
+            small = full if scale == 1.0 else np.asarray(rgb.resize(
+                (round(w * scale), round(h * scale)),
+                Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR))
             sh, sw = small.shape[:2]
             for rotation in rotations:
                 turned = _rotate(small, rotation)
@@ -208,10 +219,11 @@ class FaceEngine:
         return self.options.min_published_face_px / self._publish_scale(w, h)
 
     def _scales(self, w: int, h: int) -> list[float]:
-        """The working scale (long side at least detect_max_side and the largest published
-        size, never enlarged) plus a coarse one for big faces: CenterFace misses faces much
-        larger than ~500 px."""
-        main = max(min(1.0, self.options.detect_max_side / max(w, h)), self._publish_scale(w, h))
+        """The working scale (long side at least detect_max_side, small photos enlarged up to
+        max_enlarge, and at least the largest published size) plus a coarse one for big faces:
+        CenterFace misses faces much larger than ~500 px."""
+        main = max(min(self.options.max_enlarge, self.options.detect_max_side / max(w, h)),
+                   self._publish_scale(w, h))
         coarse = min(1.0, 640 / max(w, h))
         return [main, coarse] if coarse < 0.6 * main else [main]
 
@@ -221,6 +233,7 @@ class FaceEngine:
         quality = FaceQuality.OK
         if min(box.width, box.height) < self.options.min_face_px:
             quality = FaceQuality.TOO_SMALL
+            box = _grown(box, self.options.small_box_growth, w, h)
         elif yaw_of(det) > self.options.max_yaw:
             quality = FaceQuality.TOO_TURNED
         elif sharpness(gray[box.top : box.bottom, box.left : box.right]) < self.options.min_sharpness:
