@@ -71,11 +71,11 @@ def build(faces_dir: Path) -> dict:
     photos = {}
     for rel, faces in sorted(groups.items()):
         fix = fixes["photos"].get(rel, {})
-        removed = set(fix.get("remove", []))
-        boxes = [[round(v, 1) for v in f["box"]] for i, f in enumerate(faces) if i not in removed]
-        boxes += fix.get("add", [])
-        photos[rel] = {"faces": boxes, "ignore": fix.get("ignore", []),
-                       "checked": fix.get("checked", "")}
+        doubtful = set(fix.get("to_ignore", []))
+        boxes = [[round(v, 1) for v in f["box"]] for i, f in enumerate(faces) if i not in doubtful]
+        ignore = [[round(v, 1) for v in faces[i]["box"]] for i in sorted(doubtful)]
+        photos[rel] = {"faces": boxes + fix.get("add", []), "ignore": ignore + fix.get("ignore", []),
+                       "checked": fix.get("checked", "unmatched boxes looked at: none a face")}
     crops = [c for c in fixes["crops"] if c.get("ok", True)]
     return {
         "about": ("Hand-checked detection truth. Group photos: groups_truth.json corrected by "
@@ -120,6 +120,7 @@ def review(faces_dir: Path, truth: dict, out: Path) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     engine = FaceEngine()
+    extras = {}
     for rel, entry in truth["photos"].items():
         img = load_image(faces_dir, rel)
         found = engine.find_faces(img, look_sideways=False)
@@ -127,6 +128,7 @@ def review(faces_dir: Path, truth: dict, out: Path) -> None:
         extra = [d for d in dets if not any(covered_fraction(t, [d], img.size) > 0.3
                                             for t in entry["faces"])]
         stem = Path(rel).stem
+        extras[rel] = [[round(float(v), 1) for v in d] for d in extra]
         _sheet(img, entry["faces"], ["lime"] * len(entry["faces"]), out / f"{stem}_truth.png")
         _sheet(img, extra, ["red"] * len(extra), out / f"{stem}_extra.png")
         overlay = img.copy()
@@ -136,6 +138,7 @@ def review(faces_dir: Path, truth: dict, out: Path) -> None:
         for t, r, b, left in extra:
             draw.rectangle((left, t, r, b), outline="red")
         overlay.save(out / f"{stem}_overlay.jpg", quality=85)
+    (out / "extras.json").write_text(json.dumps(extras, indent=1))
     for i, c in enumerate(truth["crops"]):
         img = load_image(faces_dir, c["file"])
         x0, y0, x1, y1 = c["crop"]

@@ -89,7 +89,7 @@ class CenterFace:
         With `hints`, the heat-map peaks between `hint_threshold` and `threshold` are appended
         to it as (x, y, size, score): where a face too small to be sure may be."""
         h, w = rgb.shape[:2]
-        if h <= tile and w <= tile:
+        if h * w <= 1.5 * tile * tile and max(h, w) <= 2 * tile:  # tiles would only add overlap
             return self._detect_once(rgb, threshold, hints, hint_threshold)
         found: list[Detection] = []
         margin = 2  # a box touching an inner tile edge is a cut face: another tile sees it whole

@@ -1,8 +1,9 @@
 """The face engine: orient -> detect (CenterFace, plus 90/270 turns, plus an enlarged second look
 where small faces may be: see smallfaces.py) -> quality gates -> encode (dlib).
 
-face_recognition is imported only here, inside FaceEngine: at import it loads every dlib model and
-switches Pillow's LOAD_TRUNCATED_IMAGES on for the whole process, which is switched off again.
+Only the two dlib models used are loaded (5-point shapes, the encoder), from face_recognition_models;
+face_recognition itself is not imported: at import it loads every dlib model (1-2 s per worker,
+the CNN detector and 68-point model included) and switches Pillow's LOAD_TRUNCATED_IMAGES on.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 from PIL import Image, ImageFile
 
 from .detector import CenterFace, Detection, nms
-from .smallfaces import look_closer, windows
+from .smallfaces import second_look
 
 
 class FaceQuality(StrEnum):
@@ -56,14 +57,15 @@ class FoundFace:
 @dataclass(frozen=True)
 class EngineOptions:
     detect_threshold: float = 0.35
-    detect_max_side: int = 2048  # the normal pass runs at least at this long side...
-    publish_max_side: int = 4096  # ...and at the largest published size (0: full size)
+    detect_max_side: int = 2048  # the normal pass runs at least at this long side
+    publish_max_side: int = 4096  # the largest published side (0: published at full size)
     min_published_face_px: int = 10  # every face this large once published must be found
+    base_face_px: float = 13  # the normal pass runs at the scale that makes such a face this big
     fine_face_px: int = 24  # the second look enlarges so that such a face is this large
     fine_threshold: float = 0.25  # score accepted in the enlarged look
-    hint_threshold: float = 0.006  # heat-map peaks above this are worth the second look
+    hint_threshold: float = 0.01  # heat-map peaks above this are worth the second look
     small_box_growth: float = 1.3  # boxes of faces under min_face_px, grown to cover surely
-    max_enlarge: float = 2.0  # small photos are enlarged towards detect_max_side, up to this
+    max_enlarge: float = 2.0  # the normal pass never enlarges a photo more than this
     min_face_px: int = 40
     min_sharpness: float = 7.0
     max_yaw: float = 0.32  # nose offset from the eye midpoint, as a fraction of eye distance
@@ -147,10 +149,9 @@ class FaceEngine:
 
         with warnings.catch_warnings():  # face_recognition_models still imports pkg_resources
             warnings.simplefilter("ignore", UserWarning)
-            import face_recognition  # noqa: F401  (loads the dlib models)
             import face_recognition_models as frm
 
-        ImageFile.LOAD_TRUNCATED_IMAGES = False  # face_recognition turned it on; keep uploads strict
+        ImageFile.LOAD_TRUNCATED_IMAGES = False  # keep uploads strict, whoever imported what
         self.options = options or EngineOptions()
         self.detector = CenterFace(threads=threads)
         self._dlib = dlib
@@ -176,18 +177,17 @@ class FaceEngine:
             for rotation in rotations:
                 turned = _rotate(small, rotation)
                 hints = [] if scale == scales[0] and zoom > 1.25 * scale else None
+                mark = len(candidates)
                 for det in self.detector.detect(turned, o.detect_threshold, hints=hints,
                                                 hint_threshold=o.hint_threshold):
                     box = _map_box(det.x0, det.y0, det.x1, det.y1, _to_upright, rotation, sw, sh)
                     candidates.append((tuple(v / scale for v in box), det, rotation))
                 if hints:
-                    points = [_to_upright(x, y, rotation, sw, sh) for x, y, size, _ in hints
-                              if size / scale <= 4 * smallest]
-                    points = [(x / scale, y / scale) for x, y in points]
-                    for win in windows(points, w, h, cell=2 * smallest, margin=1.25 * smallest):
-                        for box, det in look_closer(self.detector, rgb, win, zoom,
-                                                    o.fine_threshold, rotation):
-                            candidates.append((box, det, rotation))
+                    points = [(*(v / scale for v in _to_upright(x, y, rotation, sw, sh)), size / scale)
+                              for x, y, size, _ in hints]
+                    sure = [c[0] for c in candidates[mark:]]
+                    candidates += [(box, det, rotation) for box, det in second_look(
+                        self.detector, rgb, points, sure, smallest, zoom, o.fine_threshold, rotation)]
         if not candidates:
             return []
         boxes = np.array([c[0] for c in candidates], dtype=np.float32)
@@ -219,11 +219,13 @@ class FaceEngine:
         return self.options.min_published_face_px / self._publish_scale(w, h)
 
     def _scales(self, w: int, h: int) -> list[float]:
-        """The working scale (long side at least detect_max_side, small photos enlarged up to
-        max_enlarge, and at least the largest published size) plus a coarse one for big faces:
-        CenterFace misses faces much larger than ~500 px."""
-        main = max(min(self.options.max_enlarge, self.options.detect_max_side / max(w, h)),
-                   self._publish_scale(w, h))
+        """The working scale plus a coarse one for big faces (CenterFace misses faces much
+        larger than ~500 px). The working scale makes the smallest face that must be found
+        base_face_px, where the heat map marks it for the second look (small photos are
+        enlarged, never more than max_enlarge), and a long side of at least detect_max_side."""
+        o = self.options
+        main = min(o.max_enlarge, max(min(1.0, o.detect_max_side / max(w, h)),
+                                      o.base_face_px / self._smallest_face(w, h)))
         coarse = min(1.0, 640 / max(w, h))
         return [main, coarse] if coarse < 0.6 * main else [main]
 

@@ -19,6 +19,8 @@ from PIL import Image
 
 from .detector import Detection
 
+SIZE_LIMIT = 2.5
+
 
 def windows(points: list[tuple[float, float]], w: int, h: int, cell: float,
             margin: float) -> list[tuple[int, int, int, int]]:
@@ -50,6 +52,21 @@ def windows(points: list[tuple[float, float]], w: int, h: int, cell: float,
                     min(w, int((max(xs) + 1) * cell + margin)),
                     min(h, int((max(ys) + 1) * cell + margin))))
     return out
+
+
+def second_look(detector, full: Image.Image, hints, sure, smallest: float, zoom: float,
+                threshold: float, rotation: int = 0) -> list[tuple[tuple, Detection]]:
+    """Look again, enlarged by `zoom`, around the hints (x, y, predicted size, in full-resolution
+    upright pixels) that could be a face of `smallest` px or a little larger and do not lie on
+    a face already found (`sure` boxes x0, y0, x1, y1): a found face's flanks are weak peaks."""
+    near = [(x0 - (x1 - x0) / 4, y0 - (y1 - y0) / 4, x1 + (x1 - x0) / 4, y1 + (y1 - y0) / 4)
+            for x0, y0, x1, y1 in sure]
+    points = [(x, y) for x, y, size in hints if 0.5 * smallest <= size <= SIZE_LIMIT * smallest
+              and not any(x0 <= x <= x1 and y0 <= y <= y1 for x0, y0, x1, y1 in near)]
+    found = []
+    for win in windows(points, full.width, full.height, cell=2 * smallest, margin=1.25 * smallest):
+        found += look_closer(detector, full, win, zoom, threshold, rotation)
+    return found
 
 
 def look_closer(detector, full: Image.Image, win: tuple[int, int, int, int], zoom: float,
