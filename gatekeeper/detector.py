@@ -92,7 +92,6 @@ class CenterFace:
         if h * w <= 1.5 * tile * tile and max(h, w) <= 2 * tile:  # tiles would only add overlap
             return self._detect_once(rgb, threshold, hints, hint_threshold)
         found: list[Detection] = []
-        margin = 2  # a box touching an inner tile edge is a cut face: another tile sees it whole
         rows, th = _spread(h, tile, overlap)
         cols, tw = _spread(w, tile, overlap)
         for y in rows:
@@ -100,6 +99,9 @@ class CenterFace:
                 mark = len(hints) if hints is not None else 0
                 for d in self._detect_once(rgb[y : y + th, x : x + tw], threshold, hints,
                                            hint_threshold):
+                    # A box at an inner tile edge may be a cut face, whose box stops short of
+                    # the edge: another tile, or the next smaller pass, sees the face whole.
+                    margin = 2 + 0.25 * max(d.x1 - d.x0, d.y1 - d.y0)
                     if ((x > 0 and d.x0 <= margin) or (y > 0 and d.y0 <= margin)
                             or (x + tw < w and d.x1 >= tw - margin)
                             or (y + th < h and d.y1 >= th - margin)):

@@ -17,6 +17,8 @@ from PIL import Image, ImageFile
 from .detector import CenterFace, Detection, nms
 from .smallfaces import second_look
 
+PYRAMID_STEP = 2.5  # between detection passes; CenterFace's sure range is wider than this
+
 
 class FaceQuality(StrEnum):
     """Why a face can or cannot be identified."""
@@ -57,6 +59,9 @@ class FoundFace:
 @dataclass(frozen=True)
 class EngineOptions:
     detect_threshold: float = 0.35
+    # A weaker score is enough when the landmarks stand as in a face (eyes, nose, mouth from top
+    # to bottom): masked, cut-off or turned faces often score 0.2-0.35.
+    upright_threshold: float = 0.25
     detect_max_side: int = 2048  # the normal pass runs at least at this long side
     publish_max_side: int = 4096  # the largest published side (0: published at full size)
     min_published_face_px: int = 10  # every face this large once published must be found
@@ -178,8 +183,16 @@ class FaceEngine:
                 turned = _rotate(small, rotation)
                 hints = [] if scale == scales[0] and zoom > 1.25 * scale else None
                 mark = len(candidates)
-                for det in self.detector.detect(turned, o.detect_threshold, hints=hints,
-                                                hint_threshold=o.hint_threshold):
+                # A smaller pass follows within PYRAMID_STEP: tiles need only hold whole faces
+                # up to ~100 px; larger ones are found there.
+                overlap = 128 if scale != scales[-1] else 192
+                for det in self.detector.detect(turned, o.upright_threshold, overlap=overlap,
+                                                hints=hints, hint_threshold=o.hint_threshold):
+                    if det.score < o.detect_threshold and not _upright(det):
+                        if hints is not None:  # not a face as it stands: worth a closer look
+                            hints.append(((det.x0 + det.x1) / 2, (det.y0 + det.y1) / 2,
+                                          max(det.x1 - det.x0, det.y1 - det.y0), det.score))
+                        continue
                     box = _map_box(det.x0, det.y0, det.x1, det.y1, _to_upright, rotation, sw, sh)
                     candidates.append((tuple(v / scale for v in box), det, rotation))
                 if hints:
@@ -219,15 +232,19 @@ class FaceEngine:
         return self.options.min_published_face_px / self._publish_scale(w, h)
 
     def _scales(self, w: int, h: int) -> list[float]:
-        """The working scale plus a coarse one for big faces (CenterFace misses faces much
-        larger than ~500 px). The working scale makes the smallest face that must be found
-        base_face_px, where the heat map marks it for the second look (small photos are
-        enlarged, never more than max_enlarge), and a long side of at least detect_max_side."""
+        """The working scale, then smaller ones down to a coarse one for big faces (CenterFace
+        finds faces of about 24 to 300 px; tiles would also cut large faces). The working scale
+        makes the smallest face that must be found base_face_px, where the heat map marks it
+        for the second look (small photos are enlarged, never more than max_enlarge), and a
+        long side of at least detect_max_side."""
         o = self.options
         main = min(o.max_enlarge, max(min(1.0, o.detect_max_side / max(w, h)),
                                       o.base_face_px / self._smallest_face(w, h)))
         coarse = min(1.0, 640 / max(w, h))
-        return [main, coarse] if coarse < 0.6 * main else [main]
+        scales = [main]
+        while scales[-1] / PYRAMID_STEP > coarse:  # no face size falls between two passes
+            scales.append(scales[-1] / PYRAMID_STEP)
+        return scales + [coarse] if coarse < 0.6 * scales[-1] else scales
 
     def _gate(self, cand, gray, w, h) -> FoundFace:
         (x0, y0, x1, y1), det, rotation = cand
