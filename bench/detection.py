@@ -12,7 +12,11 @@ a false box; covered area is the share of the photo the covers take.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -66,7 +70,8 @@ def score(faces, ignore, dets, size) -> tuple[list[bool], int, float]:
 def photo_set(faces_dir, truth):
     """(name, image, faces, ignore, kind) for every labelled photo, rescaled crowd and scene."""
     for rel, entry in truth["photos"].items():
-        yield rel, load_image(faces_dir, rel), entry["faces"], entry["ignore"], "group"
+        kind = "crowd" if len(entry["faces"]) >= 25 else "group"
+        yield rel, load_image(faces_dir, rel), entry["faces"], entry["ignore"], kind
     for r in truth["rescaled"]:
         entry = truth["photos"][r["file"]]
         k = r["scale"]
@@ -103,7 +108,7 @@ def run(engine_factory, with_hog: bool = True) -> dict:
         arr = np.asarray(img)
         runs = {}
         t0, c0 = time.perf_counter(), time.process_time()
-        found = engine.find_faces(img, look_sideways=False)
+        found = engine.find_faces(img, look_sideways=True)  # as for photos without EXIF turn
         runs["gatekeeper"] = ([(f.box.top, f.box.right, f.box.bottom, f.box.left) for f in found],
                               time.perf_counter() - t0, time.process_time() - c0)
         if with_hog:
@@ -160,6 +165,28 @@ def run(engine_factory, with_hog: bool = True) -> dict:
         gk["whole_scan_cpu_ratio"] = round((gk["cpu_seconds"] + load_cpu) / fr["cpu_seconds"], 3)
     s_per_mp = {k: round(v["seconds"] / v["megapixels"], 3) for k, v in by_kind.items()}
     result = {"summary": summary, "seconds_per_megapixel": s_per_mp, "missed_ge10": missed,
-              "publish_side": PUBLISH_SIDE, "photos": photos}
+              "publish_side": PUBLISH_SIDE, "photos": photos,
+              "peak_rss_mb_24mp": peak_memory_mb(faces_dir, truth)}
     write("detection", result)
     return result
+
+
+def peak_memory_mb(faces_dir, truth) -> float:
+    """Peak RSS of a fresh worker process that loads the engine and scans the 24 MP scene (a
+    JPEG with tiny faces, so the enlarged second look runs too)."""
+    spec = next(c for c in truth["composites"] if c["width"] * c["height"] >= 20e6)
+    crops = load_crops(faces_dir, truth["crops"])
+    img, _ = composite(spec["width"], spec["height"], crops, spec["sizes"], spec["seed"],
+                       clutter_images(faces_dir))
+    with tempfile.NamedTemporaryFile(suffix=".jpg", delete=False) as fh:
+        img.save(fh, "JPEG", quality=90)
+    del img
+    code = ("import re,sys;from gatekeeper.faces import FaceEngine;"
+            "from gatekeeper.images import decode;e=FaceEngine();"
+            "d=decode(open(sys.argv[1],'rb').read(),200_000_000);"
+            "e.find_faces(d.pixels, look_sideways=d.orientation_tag is None);"
+            "print(int(re.search(r'VmHWM:\\s+(\\d+)',open('/proc/self/status').read())[1])/1024)")
+    out = subprocess.run([sys.executable, "-c", code, fh.name], capture_output=True, text=True,
+                         check=True)
+    Path(fh.name).unlink()
+    return round(float(out.stdout.strip().splitlines()[-1]), 1)
