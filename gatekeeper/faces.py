@@ -169,19 +169,25 @@ class FaceEngine:
         full = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
         h, w = full.shape[:2]
         candidates: list[tuple[tuple[float, float, float, float], Detection, int]] = []
-        rotations = [0] + (self._sideways_turns(rgb) if look_sideways else [])
+        turns = self._sideways_turns(rgb) if look_sideways else []
         o = self.options
         scales = self._scales(w, h)
+        # A face lying sideways is searched for at the working size of the old engine (up to
+        # detect_max_side, no second look): turns are a guess from a quick look, and the
+        # enlarged search costs most.
+        sideways = [s for s in scales if s <= min(1.0, o.detect_max_side / max(w, h))]
+        sideways = sideways or [min(1.0, o.detect_max_side / max(w, h))]
         smallest = self._smallest_face(w, h)
         zoom = o.fine_face_px / smallest
-        for scale in scales:
+        for scale in sorted(set(scales + (sideways if turns else [])), reverse=True):
             small = full if scale == 1.0 else np.asarray(rgb.resize(
                 (round(w * scale), round(h * scale)),
                 Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR))
             sh, sw = small.shape[:2]
-            for rotation in rotations:
+            for rotation in ([0] if scale in scales else []) + (turns if scale in sideways else []):
                 turned = _rotate(small, rotation)
-                hints = [] if scale == scales[0] and zoom > 1.25 * scale else None
+                hints = ([] if scale == scales[0] and rotation == 0 and zoom > 1.25 * scale
+                         else None)
                 mark = len(candidates)
                 # A smaller pass follows within PYRAMID_STEP: tiles need only hold whole faces
                 # up to ~100 px; larger ones are found there.
