@@ -115,6 +115,27 @@ class CenterFace:
         boxes = np.array([(d.x0, d.y0, d.x1, d.y1) for d in found], dtype=np.float32)
         return [found[i] for i in nms(boxes, np.array([d.score for d in found]), 0.3)]
 
+    def detect_many(self, crops: list[np.ndarray], threshold: float,
+                    batch: int = 16) -> list[list[Detection]]:
+        """Faces in each of many small arrays (at most a tile each): arrays of one padded size
+        go through the network together, which saves the per-call cost of tiny inputs."""
+        out: list[list[Detection]] = [[] for _ in crops]
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, c in enumerate(crops):
+            groups.setdefault((-(-c.shape[0] // 32) * 32, -(-c.shape[1] // 32) * 32), []).append(i)
+        for (ph, pw), idx in groups.items():
+            for start in range(0, len(idx), batch):
+                part = idx[start : start + batch]
+                blob = np.zeros((len(part), 3, ph, pw), dtype=np.float32)
+                for k, i in enumerate(part):
+                    h, w = crops[i].shape[:2]
+                    blob[k, :, :h, :w] = crops[i].transpose(2, 0, 1)
+                heat, scale, offset, lms = self.session.run(_OUTPUTS, {_INPUT: blob})
+                for k, i in enumerate(part):
+                    h, w = crops[i].shape[:2]
+                    out[i] = _decode(heat[k, 0], scale[k], offset[k], lms[k], threshold, w, h)
+        return out
+
     def _detect_once(self, rgb: np.ndarray, threshold: float, hints: list | None = None,
                      hint_threshold: float = 0.01) -> list[Detection]:
         """One forward pass (the model wants sides that are multiples of 32)."""
