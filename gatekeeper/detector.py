@@ -187,13 +187,14 @@ def _spread(length: int, tile: int, overlap: int) -> tuple[list[int], int]:
 
 
 def heat_peaks(heat, scale, low: float, high: float, w: int, h: int) -> list[tuple]:
-    """Local maxima (3x3) of the heat map scoring in [low, high): (x, y, size, score) in pixels."""
-    padded = np.pad(heat, 1, constant_values=-1.0)
+    """Local maxima of the heat map scoring in [low, high): (x, y, size, score) in pixels. A peak
+    must top its 5x5 neighbourhood (20 px): one small face, one peak, and far fewer in texture."""
+    padded = np.pad(heat, 2, constant_values=-1.0)
     hh, ww = heat.shape
     peak = (heat >= low) & (heat < high)
-    for dy in (0, 1, 2):
-        for dx in (0, 1, 2):
-            if dy != 1 or dx != 1:
+    for dy in range(5):
+        for dx in range(5):
+            if dy != 2 or dx != 2:
                 peak &= heat >= padded[dy : dy + hh, dx : dx + ww]
     ys, xs = np.nonzero(peak)
     out = []

@@ -67,7 +67,7 @@ class EngineOptions:
     min_published_face_px: int = 10  # every face this large once published must be found
     base_face_px: float = 13  # the normal pass runs at the scale that makes such a face this big
     fine_face_px: int = 24  # the second look enlarges so that such a face is this large
-    fine_threshold: float = 0.2  # score accepted in the enlarged look
+    fine_threshold: float = 0.25  # score accepted in the enlarged look
     hint_threshold: float = 0.01  # heat-map peaks above this are worth the second look
     small_box_growth: float = 1.3  # boxes of faces under min_face_px, grown to cover surely
     max_enlarge: float = 2.0  # the normal pass never enlarges a photo more than this
