@@ -287,7 +287,10 @@ class FaceEngine:
         """The one usable face of a reference photo (EnrolmentRefused otherwise)."""
         from .errors import EnrolmentRefused
 
-        faces = self.find_faces(img, look_sideways=False)
+        # Only sure faces count: the weaker boxes kept to cover small or masked faces in
+        # published photos would otherwise refuse a portrait for a speck in its background.
+        faces = [f for f in self.find_faces(img, look_sideways=False)
+                 if f.score >= self.options.detect_threshold]
         if not faces:
             raise EnrolmentRefused("no face found in the reference photo")
         if len(faces) > 1:
