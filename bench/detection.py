@@ -55,15 +55,14 @@ def _inside(box, region) -> bool:
     return rl <= cx <= rr and rt <= cy <= rb
 
 
-def score(faces, ignore, dets, size) -> tuple[list[bool], int, float]:
+def score(faces, ignore, dets, size) -> tuple[list[bool], list, float]:
     """Which truth faces are hidden, how many boxes hide no face, and the covered share."""
     mask = _mask(dets, size)
     hit = [covered_fraction(f, dets, size, mask) >= 0.8 for f in faces]
     grown = [(t - 0.5 * (b - t), r + 0.5 * (r - left), b + 0.5 * (b - t), left - 0.5 * (r - left))
              for t, r, b, left in faces]
-    false = sum(1 for d in dets
-                if not any(_inside(d, g) for g in list(ignore) + grown)
-                and not any(_inside(f, d) for f in faces))
+    false = [d for d in dets if not any(_inside(d, g) for g in list(ignore) + grown)
+             and not any(_inside(f, d) for f in faces)]
     return hit, false, float(mask.mean())
 
 
@@ -99,7 +98,8 @@ def run(engine_factory, with_hog: bool = True) -> dict:
     load_s, load_cpu = time.perf_counter() - start, time.process_time() - cpu0
     systems = ["gatekeeper"] + (["face_recognition_default"] if with_hog else [])
     per_bucket = {k: {b[2]: [0, 0] for b in BUCKETS} for k in systems}
-    totals = {k: {"seconds": 0.0, "cpu_seconds": 0.0, "false": 0, "covered": 0.0} for k in systems}
+    totals = {k: {"seconds": 0.0, "cpu_seconds": 0.0, "false": 0, "covered": 0.0,
+                  "false_covered": 0.0} for k in systems}
     by_kind: dict[str, dict] = {}
     photos, missed = [], []
     for name, img, faces, ignore, kind in photo_set(faces_dir, truth):
@@ -120,12 +120,14 @@ def run(engine_factory, with_hog: bool = True) -> dict:
                                                 time.process_time() - c0)
         row = {"photo": name, "kind": kind, "faces": len(faces), "megapixels": round(mp, 2)}
         for system, (dets, secs, cpu) in runs.items():
-            hit, false, covered = score(faces, ignore, dets, img.size)
+            hit, false_dets, covered = score(faces, ignore, dets, img.size)
+            false = len(false_dets)
             tot = totals[system]
             tot["seconds"] += secs
             tot["cpu_seconds"] += cpu
             tot["false"] += false
             tot["covered"] += covered
+            tot["false_covered"] += float(_mask(false_dets, img.size).mean()) if false else 0.0
             for f, h in zip(faces, hit, strict=True):
                 b = per_bucket[system][_bucket(size_of(f) * pub)]
                 b[0] += h
@@ -154,6 +156,7 @@ def run(engine_factory, with_hog: bool = True) -> dict:
             "recall_by_size": {k: (round(v[0] / v[1], 4) if v[1] else None, v[1]) for k, v in b.items()},
             "false_boxes_per_photo": round(totals[system]["false"] / len(photos), 2),
             "covered_share_per_photo": round(totals[system]["covered"] / len(photos), 4),
+            "false_covered_share_per_photo": round(totals[system]["false_covered"] / len(photos), 5),
             "seconds": round(totals[system]["seconds"], 2),
             "cpu_seconds": round(totals[system]["cpu_seconds"], 2),
         }
