@@ -94,7 +94,7 @@ def _gallery(rows: list[tuple[int, tuple]]) -> Gallery:
 
 
 def dlib_decider(tolerance: float, margin: float):
-    """dlib alone, today's rule (gatekeeper.matching.identify)."""
+    """dlib alone, today's rule (gatekeeper.domain.matching.identify)."""
     def decide(g: Gallery, probe) -> int | None:
         return identify(probe[0][None], g.dlib, g.person_ids, tolerance, margin)[0].person_id
     decide.setting = {"model": "dlib", "tolerance": tolerance, "margin": margin}
@@ -102,7 +102,7 @@ def dlib_decider(tolerance: float, margin: float):
 
 
 def fused_decider(rule: FusionRule):
-    """dlib and SFace fused (gatekeeper.fusion.identify_fused)."""
+    """dlib and SFace fused (gatekeeper.domain.fusion.identify_fused)."""
     def decide(g: Gallery, probe) -> int | None:
         nan = np.full(128, np.nan, dtype=np.float32)
         sf = nan if probe[2] is None else probe[2]
@@ -223,7 +223,7 @@ def encode_timing(engine, n_faces: int = 40) -> dict:
 
 def impostor_stats(by_identity) -> dict:
     """Mean and standard deviation of each model's score over different-person pairs (probes at
-    every size against native-size photos): the calibration of gatekeeper.fusion.FusionRule."""
+    every size against native-size photos): the calibration of gatekeeper.domain.fusion.FusionRule."""
     recs = [(name, rec) for name, photos in by_identity.items() for p in photos
             for rec in p["sizes"].values() if rec[0] is not None and rec[2] is not None]
     natives = [(name, p["sizes"]["native"]) for name, photos in by_identity.items() for p in photos
@@ -241,7 +241,7 @@ def impostor_stats(by_identity) -> dict:
 
 
 def run(engine_factory, chosen: tuple[float, float]) -> dict:
-    """dlib alone (today's rule, grid) vs the fused rule (gatekeeper.fusion, grid), enrolling two
+    """dlib alone (today's rule, grid) vs the fused rule (gatekeeper.domain.fusion, grid), enrolling two
     reference photos per person and, harder and closer to a school's one photo per pupil, one."""
     engine = engine_factory()
     by_identity = collect(engine)

@@ -1,8 +1,10 @@
-"""The face engine: orient -> detect (CenterFace, plus 90/270 turns) -> quality gates -> encode
-(dlib's 128-d vector and SFace's 128-d vector on the landmark-aligned crop, see gatekeeper.sface).
+"""The face engine: orient -> detect (CenterFace, plus 90/270 turns, plus an enlarged second look
+where small faces may be: see smallfaces.py) -> quality gates -> encode (dlib's 128-d vector and
+SFace's 128-d vector on the landmark-aligned crop, see adapters/sface.py).
 
-face_recognition is imported only here, inside FaceEngine: at import it loads every dlib model and
-switches Pillow's LOAD_TRUNCATED_IMAGES on for the whole process, which is switched off again.
+Only the two dlib models used are loaded (5-point shapes, the encoder), from face_recognition_models;
+face_recognition itself is not imported: at import it loads every dlib model (1-2 s per worker,
+the CNN detector and 68-point model included) and switches Pillow's LOAD_TRUNCATED_IMAGES on.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from PIL import Image, ImageFile
 
 from gatekeeper.adapters.detector import CenterFace, Detection, nms
 from gatekeeper.adapters.sface import SFaceEncoder, aligned_crop
+from gatekeeper.adapters.smallfaces import second_look
+
+PYRAMID_STEP = 2.5  # between detection passes; CenterFace's sure range is wider than this
 
 
 class FaceQuality(StrEnum):
@@ -60,7 +65,18 @@ class FoundFace:
 @dataclass(frozen=True)
 class EngineOptions:
     detect_threshold: float = 0.35
-    detect_max_side: int = 2048
+    # A weaker score is enough when the landmarks stand as in a face (eyes, nose, mouth from top
+    # to bottom): masked, cut-off or turned faces often score 0.2-0.35.
+    upright_threshold: float = 0.25
+    detect_max_side: int = 2048  # the normal pass runs at least at this long side
+    publish_max_side: int = 4096  # the largest published side (0: published at full size)
+    min_published_face_px: int = 10  # every face this large once published must be found
+    base_face_px: float = 13  # the normal pass runs at the scale that makes such a face this big
+    fine_face_px: int = 24  # the second look enlarges so that such a face is this large
+    fine_threshold: float = 0.25  # score accepted in the enlarged look
+    hint_threshold: float = 0.01  # heat-map peaks above this are worth the second look
+    small_box_growth: float = 1.3  # boxes of faces under min_face_px, grown to cover surely
+    max_enlarge: float = 2.0  # the normal pass never enlarges a photo more than this
     min_face_px: int = 40
     min_sharpness: float = 7.0
     max_yaw: float = 0.32  # nose offset from the eye midpoint, as a fraction of eye distance
@@ -126,6 +142,14 @@ def dlib_rect_for(box: tuple[float, float, float, float]) -> tuple[int, int, int
             int(round(cy + side / 2)), int(round(cx - side / 2)))
 
 
+def _grown(box: Box, factor: float, w: int, h: int) -> Box:
+    """A small face's box grown about its centre: at a few pixels CenterFace's box can fall
+    short of the face, and a face that is only covered is better covered generously."""
+    dx, dy = (factor - 1) * box.width / 2, (factor - 1) * box.height / 2
+    return Box(max(0, int(box.top - dy)), min(w, int(round(box.right + dx))),
+               min(h, int(round(box.bottom + dy))), max(0, int(box.left - dx)))
+
+
 class FaceEngine:
     """Loads the detector and dlib models once per process; `find_faces` runs the whole pipeline."""
 
@@ -136,10 +160,9 @@ class FaceEngine:
 
         with warnings.catch_warnings():  # face_recognition_models still imports pkg_resources
             warnings.simplefilter("ignore", UserWarning)
-            import face_recognition  # noqa: F401  (loads the dlib models)
             import face_recognition_models as frm
 
-        ImageFile.LOAD_TRUNCATED_IMAGES = False  # face_recognition turned it on; keep uploads strict
+        ImageFile.LOAD_TRUNCATED_IMAGES = False  # keep uploads strict, whoever imported what
         self.options = options or EngineOptions()
         self.detector = CenterFace(threads=threads)
         self._dlib = dlib
@@ -152,19 +175,48 @@ class FaceEngine:
         rgb = img.convert("RGB")
         full = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
         h, w = full.shape[:2]
-        candidates: list[tuple[tuple[float, float, float, float], Detection, int, tuple]] = []
-        rotations = [0] + (self._sideways_turns(rgb) if look_sideways else [])
-        for scale in self._scales(w, h):
-            small = full if scale == 1.0 else np.asarray(
-                rgb.resize((round(w * scale), round(h * scale)), Image.Resampling.BOX))
+        candidates: list[tuple[tuple[float, ...], Detection, int, tuple[tuple[float, ...], ...]]] = []
+        turns = self._sideways_turns(rgb) if look_sideways else []
+        o = self.options
+        scales = self._scales(w, h)
+        # A face lying sideways is searched for at the working size of the old engine (up to
+        # detect_max_side, no second look): turns are a guess from a quick look, and the
+        # enlarged search costs most.
+        sideways = [s for s in scales if s <= min(1.0, o.detect_max_side / max(w, h))]
+        sideways = sideways or [min(1.0, o.detect_max_side / max(w, h))]
+        smallest = self._smallest_face(w, h)
+        zoom = o.fine_face_px / smallest
+        for scale in sorted(set(scales + (sideways if turns else [])), reverse=True):
+            small = full if scale == 1.0 else np.asarray(rgb.resize(
+                (round(w * scale), round(h * scale)),
+                Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR))
             sh, sw = small.shape[:2]
-            for rotation in rotations:
+            for rotation in ([0] if scale in scales else []) + (turns if scale in sideways else []):
                 turned = _rotate(small, rotation)
-                for det in self.detector.detect(turned, self.options.detect_threshold):
+                hints = ([] if scale == scales[0] and rotation == 0 and zoom > 1.25 * scale
+                         else None)
+                mark = len(candidates)
+                # A smaller pass follows within PYRAMID_STEP: tiles need only hold whole faces
+                # up to ~100 px; larger ones are found there.
+                overlap = 128 if scale != scales[-1] else 192
+                for det in self.detector.detect(turned, o.upright_threshold, overlap=overlap,
+                                                hints=hints, hint_threshold=o.hint_threshold):
+                    if det.score < o.detect_threshold and not _upright(det):
+                        if hints is not None:  # not a face as it stands: worth a closer look
+                            hints.append(((det.x0 + det.x1) / 2, (det.y0 + det.y1) / 2,
+                                          max(det.x1 - det.x0, det.y1 - det.y0), det.score))
+                        continue
                     box = _map_box(det.x0, det.y0, det.x1, det.y1, _to_upright, rotation, sw, sh)
                     marks = tuple(tuple(v / scale for v in _to_upright(x, y, rotation, sw, sh))
                                   for x, y in det.landmarks)
                     candidates.append((tuple(v / scale for v in box), det, rotation, marks))
+                if hints:
+                    points = [(*(v / scale for v in _to_upright(x, y, rotation, sw, sh)),
+                               size / scale) for x, y, size, _ in hints]
+                    sure = [c[0] for c in candidates[mark:]]
+                    candidates += [(box, det, rotation, ()) for box, det in second_look(
+                        self.detector, rgb, points, sure, smallest, zoom, o.fine_threshold,
+                        rotation)]
         if not candidates:
             return []
         boxes = np.array([c[0] for c in candidates], dtype=np.float32)
@@ -186,12 +238,29 @@ class FaceEngine:
         return [r for r in (90, 270)
                 if any(_upright(d) for d in self.detector.detect(_rotate(probe, r), sure))]
 
+    def _publish_scale(self, w: int, h: int) -> float:
+        side = self.options.publish_max_side
+        return 1.0 if side <= 0 else min(1.0, side / max(w, h))
+
+    def _smallest_face(self, w: int, h: int) -> float:
+        """The smallest face, in full-resolution pixels, that must be found: one that will be
+        min_published_face_px in the largest published file."""
+        return self.options.min_published_face_px / self._publish_scale(w, h)
+
     def _scales(self, w: int, h: int) -> list[float]:
-        """The working scale (long side at most detect_max_side) plus a coarse one for big faces:
-        CenterFace misses faces much larger than ~500 px."""
-        main = min(1.0, self.options.detect_max_side / max(w, h))
+        """The working scale, then smaller ones down to a coarse one for big faces (CenterFace
+        finds faces of about 24 to 300 px; tiles would also cut large faces). The working scale
+        makes the smallest face that must be found base_face_px, where the heat map marks it
+        for the second look (small photos are enlarged, never more than max_enlarge), and a
+        long side of at least detect_max_side."""
+        o = self.options
+        main = min(o.max_enlarge, max(min(1.0, o.detect_max_side / max(w, h)),
+                                      o.base_face_px / self._smallest_face(w, h)))
         coarse = min(1.0, 640 / max(w, h))
-        return [main, coarse] if coarse < 0.6 * main else [main]
+        scales = [main]
+        while scales[-1] / PYRAMID_STEP > coarse:  # no face size falls between two passes
+            scales.append(scales[-1] / PYRAMID_STEP)
+        return scales + [coarse] if coarse < 0.6 * scales[-1] else scales
 
     def _gate(self, cand, gray, w, h) -> FoundFace:
         (x0, y0, x1, y1), det, rotation, marks = cand
@@ -199,6 +268,7 @@ class FaceEngine:
         quality = FaceQuality.OK
         if min(box.width, box.height) < self.options.min_face_px:
             quality = FaceQuality.TOO_SMALL
+            box = _grown(box, self.options.small_box_growth, w, h)
         elif yaw_of(det) > self.options.max_yaw:
             quality = FaceQuality.TOO_TURNED
         elif sharpness(gray[box.top : box.bottom, box.left : box.right]) < self.options.min_sharpness:
@@ -213,7 +283,8 @@ class FaceEngine:
     def _encode_sface(self, full: np.ndarray, faces: list[FoundFace],
                       rgb: Image.Image | None = None) -> None:
         """SFace on the crop aligned by the five landmarks (upright whatever the photo's turn)."""
-        usable = [f for f in faces if f.quality is FaceQuality.OK]
+        # A face found only by the enlarged second look has no full-frame landmarks: dlib alone.
+        usable = [f for f in faces if f.quality is FaceQuality.OK and f.landmarks]
         if usable:
             img = rgb if rgb is not None else Image.fromarray(full)
             crops = [aligned_crop(img, np.asarray(f.landmarks, dtype=np.float64)) for f in usable]
@@ -242,7 +313,10 @@ class FaceEngine:
         """The one usable face of a reference photo (EnrolmentRefused otherwise)."""
         from gatekeeper.errors import EnrolmentRefused
 
-        faces = self.find_faces(img, look_sideways=False)
+        # Only sure faces count: the weaker boxes kept to cover small or masked faces in
+        # published photos would otherwise refuse a portrait for a speck in its background.
+        faces = [f for f in self.find_faces(img, look_sideways=False)
+                 if f.score >= self.options.detect_threshold]
         if not faces:
             raise EnrolmentRefused("no face found in the reference photo")
         if len(faces) > 1:

@@ -1,7 +1,7 @@
 """Face templates in and out of the database for the fused (dlib + SFace) identification.
 
 `load_gallery` reads every template of every person still allowed one; `identify_faces` runs the
-fused rule (gatekeeper.fusion) on the usable faces of a photo; `second_embedding_fields` gives the
+fused rule (gatekeeper.domain.fusion) on the usable faces of a photo; `second_embedding_fields` gives the
 FaceTemplate columns for the SFace vector of an enrolled face. Vectors are never logged.
 """
 

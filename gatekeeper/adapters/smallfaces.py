@@ -1,0 +1,94 @@
+"""A second, enlarged look where small faces may be.
+
+CenterFace works at stride 4 and is only sure of faces of about 24 px or more; a face that will
+be 10 px in a published file can be 10 px for it. Running the whole photo enlarged 3x costs 9x
+the pixels. So the normal pass runs at a scale where such a face is about 13 px and leaves
+hints (heat-map peaks too weak to be a face, away from the faces found), and only the
+neighbourhood of those hints is cut from the full-resolution photo, enlarged so the smallest
+face that must be found becomes `fine_face_px`, and searched again, many windows per network
+call. Where hints crowd, neighbouring windows join along grid rows.
+
+Fail closed: in an enlarged window a weaker score is accepted than in the normal pass, since
+the window was chosen because something face-like was there, and a false box only costs a
+covered patch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from gatekeeper.adapters.detector import Detection
+
+
+def windows(points: list[tuple[float, float]], w: int, h: int, cell: float,
+            margin: float) -> list[tuple[int, int, int, int]]:
+    """Group points on a grid of `cell` px; each run of occupied cells along a grid row becomes
+    one window (x0, y0, x1, y1), grown by `margin` px and clipped to the image. Runs, not
+    blobs: the bounding box of a ragged blob of cells is mostly empty, and costs as much."""
+    if not points:
+        return []
+    gw, gh = int(w // cell) + 1, int(h // cell) + 1
+    occupied = np.zeros((gh, gw + 1), dtype=bool)  # a spare empty column ends every run
+    for x, y in points:
+        occupied[min(gh - 1, int(y // cell)), min(gw - 1, int(x // cell))] = True
+    out = []
+    for gy in range(gh):
+        row = occupied[gy]
+        starts = np.nonzero(row[1:] & ~row[:-1])[0] + 1
+        starts = np.concatenate([[0], starts]) if row[0] else starts
+        ends = np.nonzero(row[:-1] & ~row[1:])[0] + 1
+        for gx0, gx1 in zip(starts, ends, strict=True):
+            out.append((max(0, int(gx0 * cell - margin)), max(0, int(gy * cell - margin)),
+                        min(w, int(gx1 * cell + margin)), min(h, int((gy + 1) * cell + margin))))
+    return out
+
+
+def second_look(detector, full: Image.Image, hints, sure, smallest: float, zoom: float,
+                threshold: float, rotation: int = 0,
+                tile: int = 1024) -> list[tuple[tuple, Detection]]:
+    """Look again, enlarged by `zoom`, around the hints (x, y, predicted size, in full-resolution
+    upright pixels) that do not lie on a face already found (`sure` boxes x0, y0, x1, y1): a
+    found face's flanks are weak peaks. The size a weak peak predicts is no guide: kept all."""
+    near = [(x0 - (x1 - x0) / 4, y0 - (y1 - y0) / 4, x1 + (x1 - x0) / 4, y1 + (y1 - y0) / 4)
+            for x0, y0, x1, y1 in sure]
+    points = [(x, y) for x, y, _ in hints
+              if not any(x0 <= x <= x1 and y0 <= y <= y1 for x0, y0, x1, y1 in near)]
+    wins = windows(points, full.width, full.height, cell=2 * smallest, margin=smallest)
+    crops = [_enlarged(full, win, zoom, rotation) for win in wins]
+    small = [i for i, c in enumerate(crops) if max(c.shape[:2]) <= tile]
+    found = dict(zip(small, detector.detect_many([crops[i] for i in small], threshold),
+                     strict=True))
+    out = []
+    for i, (win, crop) in enumerate(zip(wins, crops, strict=True)):
+        dets = found[i] if i in found else detector.detect(crop, threshold)
+        out += [(_to_full(d, win, crop, rotation), d) for d in dets]
+    return out
+
+
+def _enlarged(full: Image.Image, win, zoom: float, rotation: int) -> np.ndarray:
+    """The window of the upright image, enlarged by `zoom`, turned counter-clockwise."""
+    x0, y0, x1, y1 = win
+    size = (max(1, round((x1 - x0) * zoom)), max(1, round((y1 - y0) * zoom)))
+    crop = np.asarray(full.resize(size, Image.Resampling.BICUBIC, box=(x0, y0, x1, y1)))
+    return np.ascontiguousarray(np.rot90(crop, k=rotation // 90))
+
+
+def _to_full(d: Detection, win, crop: np.ndarray, rotation: int) -> tuple[float, ...]:
+    """A box found in an enlarged, turned window, in upright full-resolution pixels."""
+    x0, y0, x1, y1 = win
+    h, w = crop.shape[:2]
+    if rotation in (90, 270):
+        h, w = w, h
+    bx0, by0, bx1, by1 = _upright_box(d, rotation, w, h)
+    kx, ky = (x1 - x0) / w, (y1 - y0) / h
+    return (x0 + bx0 * kx, y0 + by0 * ky, x0 + bx1 * kx, y0 + by1 * ky)
+
+
+def _upright_box(d: Detection, rotation: int, w: int, h: int) -> tuple[float, ...]:
+    """A box found in an image turned counter-clockwise by `rotation`, in the upright w x h one."""
+    if rotation == 90:
+        return w - d.y1, d.x0, w - d.y0, d.x1
+    if rotation == 270:
+        return d.y0, h - d.x1, d.y1, h - d.x0
+    return d.x0, d.y0, d.x1, d.y1

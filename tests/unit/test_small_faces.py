@@ -1,0 +1,68 @@
+"""Small faces are found and covered: real faces pasted at 10-40 px into a large generated scene,
+and a real crowd photo scaled down so its faces are 10-14 px, go through the scan
+(FaceEngine.find_faces) and the publisher's covering (redact.cover); every face must end up
+hidden. The old engine, which shrank large photos to 2048 px and never enlarged small ones,
+missed most of them."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bench.composites import composite, load_crops
+from bench.label_detection import TRUTH, size_of
+from gatekeeper.domain.redact import cover, head_region
+from gatekeeper.domain.vocabulary import CoverMode
+
+pytestmark = pytest.mark.slow
+
+
+def _truth() -> dict:
+    return json.loads(TRUTH.read_text())
+
+
+def _published(img: Image.Image, found) -> np.ndarray:
+    regions = [(head_region(f.box.top, f.box.right, f.box.bottom, f.box.left, img.width,
+                            img.height), True) for f in found]
+    return np.asarray(cover(img, regions, CoverMode.SOLID), dtype=np.int16)
+
+
+def _uncovered(img: Image.Image, published: np.ndarray, faces) -> list:
+    """Faces of which less than 80% of the box pixels were changed by the covering."""
+    before = np.asarray(img, dtype=np.int16)
+    out = []
+    for face in faces:
+        t, r, b, left = (int(round(v)) for v in face)
+        changed = np.abs(published[t:b, left:r] - before[t:b, left:r]).sum(axis=2) > 0
+        if changed.mean() < 0.8:
+            out.append([round(v) for v in face])
+    return out
+
+
+def test_faces_of_10_to_40_px_in_a_large_photo_are_covered(face_engine, faces_dir):
+    """A 3600x2400 event photo: the size where faces of 30-40 px used to be missed."""
+    crops = load_crops(faces_dir, _truth()["crops"][::3])
+    sizes = [10, 11, 12, 13, 14, 16, 18, 20, 24, 28, 32, 36, 40] * 2
+    img, pasted = composite(3600, 2400, crops, sizes, seed=7)
+    found = face_engine.find_faces(img, look_sideways=False)
+    faces = [p.box for p in pasted]
+    assert len(faces) == len(sizes)
+    assert _uncovered(img, _published(img, found), faces) == []
+
+
+def test_crowd_scaled_so_faces_are_10_to_14_px_is_covered(face_engine, faces_dir):
+    """A real crowd photo (faces checked by hand in the bench labels) shrunk so that its faces
+    are 10-14 px: small photos are enlarged for detection."""
+    rel = "groups/ultra-light-face-detector__imgs_img5.jpeg"
+    entry = _truth()["photos"][rel]
+    median = float(np.median([size_of(f) for f in entry["faces"]]))
+    k = 12 / median
+    src = Image.open(faces_dir / rel).convert("RGB")
+    img = src.resize((round(src.width * k), round(src.height * k)), Image.Resampling.LANCZOS)
+    faces = [[v * k for v in f] for f in entry["faces"] if size_of(f) * k >= 10]
+    assert len(faces) >= 10 and max(size_of(f) for f in faces) <= 20
+    found = face_engine.find_faces(img, look_sideways=True)
+    assert _uncovered(img, _published(img, found), faces) == []
