@@ -42,7 +42,7 @@ def model_path() -> Path:
 
 
 def _dynamic_model_bytes(path: Path) -> bytes:
-    import onnx
+    import onnx  # deferred: the model tools load only where a model is prepared
 
     model = onnx.load(str(path))
     dims = {_INPUT: ["B", 3, "H", "W"], "537": ["B", 1, "h", "w"], "538": ["B", 2, "h", "w"],
@@ -71,7 +71,7 @@ class CenterFace:
     """Loads the model once; `detect(rgb)` returns boxes in the coordinates of `rgb`."""
 
     def __init__(self, threads: int = 1) -> None:
-        import onnxruntime
+        import onnxruntime  # deferred: the runtime loads only in processes that scan
 
         onnxruntime.set_default_logger_severity(3)
         options = onnxruntime.SessionOptions()

@@ -9,6 +9,7 @@ the CNN detector and 68-point model included) and switches Pillow's LOAD_TRUNCAT
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -18,6 +19,7 @@ from PIL import Image, ImageFile
 from gatekeeper.adapters.detector import CenterFace, Detection, nms
 from gatekeeper.adapters.sface import SFaceEncoder, aligned_crop
 from gatekeeper.adapters.smallfaces import second_look
+from gatekeeper.errors import EnrolmentRefused
 
 PYRAMID_STEP = 2.5  # between detection passes; CenterFace's sure range is wider than this
 
@@ -154,13 +156,11 @@ class FaceEngine:
     """Loads the detector and dlib models once per process; `find_faces` runs the whole pipeline."""
 
     def __init__(self, options: EngineOptions | None = None, threads: int = 1) -> None:
-        import warnings
-
-        import dlib
+        import dlib  # deferred: loading the models is the expensive part, once per process
 
         with warnings.catch_warnings():  # face_recognition_models still imports pkg_resources
             warnings.simplefilter("ignore", UserWarning)
-            import face_recognition_models as frm
+            import face_recognition_models as frm  # deferred: with dlib, above
 
         ImageFile.LOAD_TRUNCATED_IMAGES = False  # keep uploads strict, whoever imported what
         self.options = options or EngineOptions()
@@ -193,8 +193,8 @@ class FaceEngine:
             sh, sw = small.shape[:2]
             for rotation in ([0] if scale in scales else []) + (turns if scale in sideways else []):
                 turned = _rotate(small, rotation)
-                hints = ([] if scale == scales[0] and rotation == 0 and zoom > 1.25 * scale
-                         else None)
+                hints: list[tuple[float, float, float, float]] | None = (
+                    [] if scale == scales[0] and rotation == 0 and zoom > 1.25 * scale else None)
                 mark = len(candidates)
                 # A smaller pass follows within PYRAMID_STEP: tiles need only hold whole faces
                 # up to ~100 px; larger ones are found there.
@@ -311,8 +311,6 @@ class FaceEngine:
 
     def encode_single(self, img: Image.Image) -> tuple[np.ndarray, FoundFace]:
         """The one usable face of a reference photo (EnrolmentRefused otherwise)."""
-        from gatekeeper.errors import EnrolmentRefused
-
         # Only sure faces count: the weaker boxes kept to cover small or masked faces in
         # published photos would otherwise refuse a portrait for a speck in its background.
         faces = [f for f in self.find_faces(img, look_sideways=False)

@@ -64,8 +64,8 @@ def aligned_crop(img: Image.Image | np.ndarray, landmarks: np.ndarray) -> np.nda
 
 def _load_float32(path: Path) -> bytes:
     """The vendored model with its float16 weights widened back to float32."""
-    import onnx
-    from onnx import numpy_helper
+    import onnx  # deferred: the model tools load only where a model is prepared
+    from onnx import numpy_helper  # deferred: as above
 
     model = onnx.load(path)
     for init in model.graph.initializer:
@@ -78,7 +78,7 @@ def _load_float32(path: Path) -> bytes:
 def _prelu_as_max_min(model):
     """PRelu(x, a) rewritten as Max(x, 0) + a * Min(x, 0): the same numbers, but onnxruntime's
     PRelu kernel took two thirds of the network's time on one thread."""
-    from onnx import helper, numpy_helper
+    from onnx import helper, numpy_helper  # deferred: model tools, as above
 
     graph = model.graph
     zero = "prelu_rewrite_zero"
@@ -106,7 +106,7 @@ class SFaceEncoder:
     CHUNK = 2
 
     def __init__(self, threads: int = 1) -> None:
-        import onnxruntime
+        import onnxruntime  # deferred: the runtime loads only in processes that scan
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
@@ -119,11 +119,11 @@ class SFaceEncoder:
         """(n, 128) float32, each row of unit length; `crops` are 112x112x3 RGB uint8."""
         if not crops:
             return np.zeros((0, DIM), dtype=np.float32)
-        out = []
+        parts = []
         for start in range(0, len(crops), self.CHUNK):
             batch = np.stack(crops[start:start + self.CHUNK]).astype(np.float32).transpose(0, 3, 1, 2)
-            out.append(self.session.run(None, {self.input_name: np.ascontiguousarray(batch)})[0])
-        out = np.concatenate(out).reshape(len(crops), -1).astype(np.float32)
+            parts.append(self.session.run(None, {self.input_name: np.ascontiguousarray(batch)})[0])
+        out = np.concatenate(parts).reshape(len(crops), -1).astype(np.float32)
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
 
     def encode_face(self, img: Image.Image | np.ndarray, landmarks: np.ndarray) -> np.ndarray:

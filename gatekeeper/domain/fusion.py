@@ -30,6 +30,7 @@ Pure functions on numpy arrays: no database, no model, nothing logged.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -55,13 +56,14 @@ class FusionRule:
     legacy_tolerance: float = 0.5
     legacy_margin: float = 0.08
 
-    def dlib_z(self, dist):
+    def dlib_z(self, dist: Any) -> Any:
         return (self.dlib_impostor_mean - dist) / self.dlib_impostor_sd
 
-    def sface_z(self, sims):
+    def sface_z(self, sims: Any) -> Any:
         return (sims - self.sface_impostor_mean) / self.sface_impostor_sd
 
-    def fused(self, dist, sims):
+    def fused(self, dist: Any, sims: Any) -> Any:
+        """Mean of the two models' certainty, in impostor standard deviations (arrays or floats)."""
         return (self.dlib_z(dist) + self.sface_z(sims)) / 2
 
 
@@ -82,7 +84,8 @@ class Gallery:
         return len(self.person_ids)
 
 
-def _per_person(scores: np.ndarray, ids: np.ndarray, reduce) -> tuple[np.ndarray, np.ndarray]:
+def _per_person(scores: np.ndarray, ids: np.ndarray,
+                reduce: np.ufunc) -> tuple[np.ndarray, np.ndarray]:
     """The people (sorted ids) and (faces, people) each person's best template score."""
     order = np.argsort(ids, kind="stable")
     people, starts = np.unique(ids[order], return_index=True)
