@@ -4,8 +4,6 @@ every template of every model."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 from sqlalchemy import select
 
@@ -17,10 +15,7 @@ from gatekeeper.services.gallery import load_gallery
 from gatekeeper.services.ingest import ingest_bytes
 from gatekeeper.services.scan import scan_photo
 from tests import imagegen
-from tests.integration.helpers import consent, people, person_row, users
-
-TOM = imagegen.FIXTURES / "tom_cruise.jpg"
-EILEEN = imagegen.FIXTURES / "eileen_collins.png"
+from tests.integration.helpers import EILEEN, TOM, consent, people, person_row, users
 
 
 def test_templates_hold_both_models_and_withdrawal_deletes_them(ctx):
@@ -28,8 +23,8 @@ def test_templates_hold_both_models_and_withdrawal_deletes_them(ctx):
     people(ctx, person_row("TOM"), person_row("EIL"))
     for ext in ("TOM", "EIL"):
         consent(ctx, ext)
-    enrol(ctx=ctx, external_id="TOM", photos=[("tom.jpg", TOM.read_bytes())], today=date.today())
-    enrol(ctx=ctx, external_id="EIL", photos=[("eil.png", EILEEN.read_bytes())], today=date.today())
+    enrol(ctx=ctx, external_id="TOM", photos=[("tom.jpg", TOM.read_bytes())])
+    enrol(ctx=ctx, external_id="EIL", photos=[("eil.png", EILEEN.read_bytes())])
     with ctx.uow() as uow:
         rows = uow.session.scalars(select(FaceTemplate)).all()
         assert len(rows) == 2
@@ -41,8 +36,7 @@ def test_templates_hold_both_models_and_withdrawal_deletes_them(ctx):
         gallery = load_gallery(uow.session)
         assert len(gallery) == 2 and not np.isnan(gallery.sface).any()
 
-    with ctx.uow() as uow:
-        add_device(uow=uow, make="Canon", model="EOS 250D", serial="0123456789")
+    add_device(ctx=ctx, make="Canon", model="EOS 250D", serial="0123456789")
     faces = [imagegen.load(TOM), imagegen.load(EILEEN).crop((120, 20, 330, 230))]
     canvas, _ = imagegen.row_of_faces(faces, height=380)
     photo_id = ingest_bytes(ctx=ctx, data=imagegen.jpeg(canvas, imagegen.exif_bytes()), name="x.jpg",
