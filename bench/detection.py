@@ -56,7 +56,7 @@ def _inside(box, region) -> bool:
 
 
 def score(faces, ignore, dets, size) -> tuple[list[bool], list, float]:
-    """Which truth faces are hidden, how many boxes hide no face, and the covered share."""
+    """Which truth faces are hidden, the boxes that hide no face, and the covered share."""
     mask = _mask(dets, size)
     hit = [covered_fraction(f, dets, size, mask) >= 0.8 for f in faces]
     grown = [(t - 0.5 * (b - t), r + 0.5 * (r - left), b + 0.5 * (b - t), left - 0.5 * (r - left))

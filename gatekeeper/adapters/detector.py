@@ -197,13 +197,11 @@ def heat_peaks(heat, scale, low: float, high: float, w: int, h: int) -> list[tup
             if dy != 2 or dx != 2:
                 peak &= heat >= padded[dy : dy + hh, dx : dx + ww]
     ys, xs = np.nonzero(peak)
-    out = []
-    for y, x in zip(ys, xs, strict=True):
-        cx, cy = (x + 0.5) * STRIDE, (y + 0.5) * STRIDE
-        if cx < w and cy < h:
-            size = float(np.exp(scale[:, y, x]).max() * STRIDE)
-            out.append((float(cx), float(cy), size, float(heat[y, x])))
-    return out
+    cx, cy = (xs + 0.5) * STRIDE, (ys + 0.5) * STRIDE
+    size = np.exp(scale[:, ys, xs]).max(axis=0) * STRIDE
+    inside = (cx < w) & (cy < h)
+    return list(zip(cx[inside].tolist(), cy[inside].tolist(), size[inside].tolist(),
+                    heat[ys, xs][inside].tolist(), strict=True))
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou_limit: float,

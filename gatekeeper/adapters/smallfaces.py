@@ -50,11 +50,18 @@ def second_look(detector, full: Image.Image, hints, sure, smallest: float, zoom:
     """Look again, enlarged by `zoom`, around the hints (x, y, predicted size, in full-resolution
     upright pixels) that do not lie on a face already found (`sure` boxes x0, y0, x1, y1): a
     found face's flanks are weak peaks. The size a weak peak predicts is no guide: kept all."""
-    near = [(x0 - (x1 - x0) / 4, y0 - (y1 - y0) / 4, x1 + (x1 - x0) / 4, y1 + (y1 - y0) / 4)
-            for x0, y0, x1, y1 in sure]
-    points = [(x, y) for x, y, _ in hints
-              if not any(x0 <= x <= x1 and y0 <= y <= y1 for x0, y0, x1, y1 in near)]
-    wins = windows(points, full.width, full.height, cell=2 * smallest, margin=smallest)
+    points = np.array([(x, y) for x, y, _ in hints], dtype=np.float32).reshape(-1, 2)
+    if sure and len(points):
+        b = np.array(sure, dtype=np.float32)
+        dw, dh = (b[:, 2] - b[:, 0]) / 4, (b[:, 3] - b[:, 1]) / 4
+        on_face = np.zeros(len(points), dtype=bool)
+        for start in range(0, len(points), 4096):  # bounded memory in dense crowds
+            x, y = points[start : start + 4096, :1], points[start : start + 4096, 1:]
+            on_face[start : start + 4096] = ((x >= b[:, 0] - dw) & (x <= b[:, 2] + dw)
+                                             & (y >= b[:, 1] - dh) & (y <= b[:, 3] + dh)).any(1)
+        points = points[~on_face]
+    wins = windows([tuple(p) for p in points], full.width, full.height, cell=2 * smallest,
+                   margin=smallest)
     crops = [_enlarged(full, win, zoom, rotation) for win in wins]
     small = [i for i, c in enumerate(crops) if max(c.shape[:2]) <= tile]
     found = dict(zip(small, detector.detect_many([crops[i] for i in small], threshold),
