@@ -58,6 +58,16 @@ async def upload(request: Request, ctx: ContextDep, files: list[UploadFile] | No
         "user": user, "events": queries.event_names(ctx=ctx), "results": results})
 
 
+@router.get("/uploads")
+def my_uploads(request: Request, ctx: ContextDep, page: int = 1,
+               user: Actor = roles(*UPLOADERS)) -> Response:
+    """The signed-in user's own uploads and the stage of each: no faces, no names."""
+    q = queries.my_uploads(ctx=ctx, viewer=user, page=page)
+    return templates.TemplateResponse(request, "uploads.html", {
+        "user": user, "rows": q.rows, "counts": q.counts, "total": q.total, "page": q.page,
+        "pages": q.pages}, headers=NO_STORE)
+
+
 @router.get("/review")
 def review_queue(request: Request, ctx: ContextDep, status: str = "awaiting_review",
                  event: int | None = None, page: int = 1, user: Actor = roles(*REVIEWERS)) -> Response:
@@ -141,6 +151,12 @@ def add_cover(request: Request, ctx: ContextDep, photo_id: RecordId, x0: int = F
     check_csrf(request, csrf)
     review.add_cover(ctx=ctx, photo_id=photo_id, box=(x0, y0, x1, y1), user=user)
     return RedirectResponse(f"/photos/{photo_id}", status_code=303)
+
+
+@router.get("/help")
+def help_page(request: Request, user: CurrentUser) -> Response:
+    """Stages, held photos, CSV formats and who may see what, in the app."""
+    return templates.TemplateResponse(request, "help.html", {"user": user})
 
 
 @router.get("/reports")

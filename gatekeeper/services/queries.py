@@ -26,7 +26,7 @@ from gatekeeper.domain.policy import Verdict, decide
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.vocabulary import Channel, Role
 from gatekeeper.errors import NotFound, PermissionDenied
-from gatekeeper.services.access import PhotoView, photo_view_for
+from gatekeeper.services.access import MASKED_SAFEGUARDING, PhotoView, mask, photo_view_for
 from gatekeeper.services.context import Context
 from gatekeeper.services.devices import DeviceRow, row_of
 from gatekeeper.services.facts import face_facts, person_facts
@@ -362,3 +362,63 @@ def status_counts(*, ctx: Context) -> dict[str, int]:
         counts = {stage: uow.session.scalar(
             select(func.count(Photo.id)).where(_stage_filter(stage))) or 0 for stage in STATUSES}
     return {stage: n for stage, n in counts.items() if n}
+
+
+NEXT_STEP = {
+    PhotoStatus.RECEIVED.value: "waiting to be scanned (within a minute)",
+    PhotoStatus.SCANNING.value: "faces are being found",
+    PhotoStatus.HELD.value: "ask the DPO to release it from Held photos",
+    PhotoStatus.AWAITING_REVIEW.value: "an editor will review it",
+    APPROVED: "being published now",
+    PUBLISHED: "live; taken down at once if consent is withdrawn",
+    PhotoStatus.BLOCKED.value: "not publishable: ask the DPO",
+    PhotoStatus.REJECTED.value: "an editor decided not to publish it",
+    PhotoStatus.PURGED.value: "deleted under the retention rules",
+}
+
+
+@dataclass(frozen=True)
+class UploadRow:
+    id: int
+    event: str
+    file_name: str | None
+    uploaded_at: str
+    stage: str
+    reason: str | None  # safeguarding reasons masked
+    next_step: str
+    faces: int  # a count only: never the faces or who they are
+
+
+@dataclass(frozen=True)
+class UploadsPage:
+    rows: list[UploadRow]
+    counts: dict[str, int]  # stage -> how many of the viewer's photos
+    total: int
+    page: int
+    pages: int
+
+
+def my_uploads(*, ctx: Context, viewer: Actor, page: int = 1) -> UploadsPage:
+    """The viewer's own uploads, newest first, with the stage and the next step of each."""
+    page = max(1, page)
+    with ctx.uow() as uow:
+        mine = Photo.uploaded_by_id == viewer.id
+        total = uow.session.scalar(select(func.count(Photo.id)).where(mine)) or 0
+        counts = {stage: uow.session.scalar(select(func.count(Photo.id)).where(
+            mine, _stage_filter(stage))) or 0 for stage in STATUSES}
+        photos = uow.session.scalars(
+            select(Photo).where(mine).options(
+                selectinload(Photo.event), selectinload(Photo.faces),
+                selectinload(Photo.approvals), selectinload(Photo.publications))
+            .order_by(Photo.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+        rows = []
+        for p in photos:
+            stage = stage_of(p)
+            reason = mask(p.status_reason) if not viewer.has(Role.DPO) else p.status_reason
+            if reason and reason.startswith(f"{p.status}: ") and reason != MASKED_SAFEGUARDING:
+                reason = reason[len(p.status) + 2:]  # "held: no camera data" under "held"
+            rows.append(UploadRow(p.id, p.event.name, p.original_filename,
+                                  p.created_at.isoformat(timespec="minutes"), stage, reason,
+                                  NEXT_STEP.get(stage, ""), len(p.faces)))
+    return UploadsPage(rows, {s: n for s, n in counts.items() if n}, total, page,
+                       max(1, -(-total // PAGE_SIZE)))

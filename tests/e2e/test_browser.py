@@ -226,3 +226,111 @@ def test_office_uploads_a_whole_folder(ctx, live, browser, tmp_path):
     page.wait_for_selector("text=2 of 2 done")
     text = page.inner_text("#progress")
     assert sorted(re.findall(r"(p\d\.jpg) held \(photo \d\)", text)) == ["p0.jpg", "p1.jpg"]
+
+
+SERIOUS = {"serious", "critical"}
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core (vendored by axe-playwright-python, no network) on the page as it stands:
+    the serious and critical violations, one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page).response["violations"]
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+            for v in found if v.get("impact") in SERIOUS]
+
+
+def check_page(page, name: str, width: int) -> None:
+    """Zero serious/critical axe violations, no sideways scrolling, and a screenshot."""
+    assert axe_violations(page) == [], (name, width)
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    wide = page.evaluate("""w => Array.from(document.querySelectorAll('body *'))
+        .filter(e => e.getBoundingClientRect().right > w + 1)
+        .slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id)""", width)
+    assert scroll <= width, f"{name} scrolls sideways at {width}px ({scroll}px wide): {wide}"
+    page.screenshot(path=str(SHOTS / f"a11y-{name}-{width}.png"), full_page=True)
+
+
+def test_every_page_passes_axe_at_desktop_and_phone_width(ctx, live, browser):
+    """Every page at 1280 and 390 px: axe clean, no horizontal scroll, the menu and Sign out
+    visible on a phone, a skip link first in the tab order, labelled file inputs."""
+    u = users(ctx)
+    people(ctx, person_row("TOM"), person_row("EIL"))
+    consent(ctx, "TOM")
+    enrol(ctx=ctx, external_id="TOM", photos=[("t.jpg", (imagegen.FIXTURES / "tom_cruise.jpg")
+                                                .read_bytes())])
+    add_device(ctx=ctx, make="Canon", model="EOS 250D", serial="0123456789")
+    img = imagegen.row_of_faces([imagegen.load(imagegen.FIXTURES / "tom_cruise.jpg")])[0]
+    shot = ingest_bytes(ctx=ctx, data=imagegen.jpeg(img, imagegen.exif_bytes()), name="a.jpg",
+                        event_name="Trip", actor_id=u["office1"].id)
+    scan_pending(ctx=ctx)
+    pid = shot.photo_id
+    pages = {"upload": "/upload", "queue": "/review", "photo": f"/photos/{pid}",
+             "people": "/people", "person": "/people/TOM", "devices": "/devices",
+             "users": "/users", "audit": "/audit", "events": "/events", "reports": "/reports",
+             "account": "/account", "help": "/help", "error": "/photos/999999"}
+    for width in (1280, 390):
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(f"{live}/signin")
+        check_page(page, "signin", width)
+        sign_in(page, live, "dpo1")
+        page.wait_for_url(f"{live}/review")
+        for name, url in pages.items():
+            page.goto(f"{live}{url}")
+            check_page(page, name, width)
+            assert page.locator("button:has-text('Sign out')").is_visible(), (name, width)
+            box = page.locator("button:has-text('Sign out')").bounding_box()
+            assert box["x"] + box["width"] <= width, (name, width)
+        page.goto(f"{live}/upload")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Skip to the content"
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main"
+        assert page.get_by_label("Photos").count() == 1  # the file input has a label
+        page.close()
+
+
+def test_editor_covers_and_approves_from_the_keyboard(ctx, live, browser):
+    """Covering a face without a mouse, labels of faces at the top edge inside the photo,
+    and "a" asks before approving."""
+    u = users(ctx)
+    people(ctx, person_row("TOM"))
+    consent(ctx, "TOM")
+    enrol(ctx=ctx, external_id="TOM", photos=[("t.jpg", (imagegen.FIXTURES / "tom_cruise.jpg")
+                                                .read_bytes())])
+    add_device(ctx=ctx, make="Canon", model="EOS 250D", serial="0123456789")
+    tom = imagegen.load(imagegen.FIXTURES / "tom_cruise.jpg")
+    canvas = imagegen.row_of_faces([tom], height=300)[0]  # the face touches the top edge
+    shot = ingest_bytes(ctx=ctx, data=imagegen.jpeg(canvas, imagegen.exif_bytes()), name="a.jpg",
+                        event_name="Trip", actor_id=u["office1"].id)
+    scan_pending(ctx=ctx)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, live, "editor1")
+    page.goto(f"{live}/photos/{shot.photo_id}")
+    for label in page.locator("#overlay text.label").all():
+        assert float(label.get_attribute("y")) > 0  # drawn inside the photo, never cut off
+    # "a" without confirming approves nothing
+    page.once("dialog", lambda d: d.dismiss())
+    page.keyboard.press("a")
+    page.wait_for_timeout(300)
+    assert page.locator("#publishing").count() == 0
+    # cover the face from the keyboard: Tab to the button, Enter
+    button = page.locator("form.cover-face button").first
+    button.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#overlay rect.manual:not(#drag)")
+    # and the coordinates form covers any area
+    page.locator("#cover-area summary").focus()
+    page.keyboard.press("Enter")
+    for field, value in zip(("Left", "Top", "Right", "Bottom"), (1, 1, 40, 40), strict=True):
+        page.get_by_label(field, exact=True).fill(str(value))
+    page.get_by_label("Bottom", exact=True).press("Enter")
+    page.wait_for_function("document.querySelectorAll('#overlay rect.manual:not(#drag)').length == 2")
+    # "a" with confirmation approves
+    page.once("dialog", lambda d: d.accept())
+    page.locator("body").focus()
+    page.keyboard.press("a")
+    page.wait_for_load_state()
+    page.wait_for_selector("text=Approved")
+    page.screenshot(path=str(SHOTS / "keyboard-approved.png"), full_page=True)
