@@ -226,6 +226,22 @@ def test_office_uploads_a_whole_folder(ctx, live, browser, tmp_path):
     page.wait_for_selector("text=2 of 2 done")
     text = page.inner_text("#progress")
     assert sorted(re.findall(r"(p\d\.jpg) held \(photo \d\)", text)) == ["p0.jpg", "p1.jpg"]
+    # the held message says it once, with the next step, and links to My uploads
+    assert "held: held" not in text
+    assert text.count("Next: ask the DPO to release it from Held photos") == 2
+    theirs = ingest_bytes(ctx=ctx, data=imagegen.jpeg(imagegen.row_of_faces([tom])[0],
+                                                      imagegen.exif_bytes(serial="OTHER")),
+                          name="theirs.jpg", event_name="Trip", actor_id=None)
+    page.locator("#progress a", has_text="photo").first.click()
+    page.wait_for_url(re.compile(r"/uploads#photo-\d+$"))
+    rows = page.locator("#uploads tr[id^=photo-]")
+    assert rows.count() == 2  # only mine
+    assert page.locator(f"#photo-{theirs.photo_id}").count() == 0
+    table = page.inner_text("#uploads")
+    assert table.count("ask the DPO to release it from Held photos") == 2
+    assert "held: " not in table and table.count("held") >= 2
+    assert "Tom" not in table  # no names (nor faces) for the office
+    page.screenshot(path=str(SHOTS / "my-uploads.png"), full_page=True)
 
 
 SERIOUS = {"serious", "critical"}
@@ -266,7 +282,7 @@ def test_every_page_passes_axe_at_desktop_and_phone_width(ctx, live, browser):
                         event_name="Trip", actor_id=u["office1"].id)
     scan_pending(ctx=ctx)
     pid = shot.photo_id
-    pages = {"upload": "/upload", "queue": "/review", "photo": f"/photos/{pid}",
+    pages = {"upload": "/upload", "uploads": "/uploads", "queue": "/review", "photo": f"/photos/{pid}",
              "people": "/people", "person": "/people/TOM", "devices": "/devices",
              "users": "/users", "audit": "/audit", "events": "/events", "reports": "/reports",
              "account": "/account", "help": "/help", "error": "/photos/999999"}
