@@ -120,6 +120,8 @@ def _detail(session: Session, photo: Photo, on: date, year_start: tuple[int, int
             for f in photo.faces
         ],
         "manual_covers": [[c.x0, c.y0, c.x1, c.y1] for c in photo.covers],
+        "covers": [{"id": c.id, "box": [c.x0, c.y0, c.x1, c.y1]}
+                   for c in sorted(photo.covers, key=lambda c: c.id)],
         "publishing": sorted(a.channel for a in photo.approvals
                              if not any(p.channel == a.channel and p.taken_down_at is None
                                         and p.revision == photo.revision
@@ -186,6 +188,15 @@ def photo_page(*, ctx: Context, photo_id: int, viewer: Actor) -> PhotoPage:
         return PhotoPage(detail, photo.uploaded_by_id == viewer.id,
                          prev_id if view.reviews else None, next_id if view.reviews else None,
                          names)
+
+
+def next_to_review(*, ctx: Context, after: int) -> int | None:
+    """The photo to open after `after` was decided: the next one awaiting review, wrapping
+    round to the first; None when the queue is empty."""
+    with ctx.uow() as uow:
+        waiting = _stage_filter(PhotoStatus.AWAITING_REVIEW.value) & (Photo.id != after)
+        later = uow.session.scalar(select(func.min(Photo.id)).where(waiting, Photo.id > after))
+        return later or uow.session.scalar(select(func.min(Photo.id)).where(waiting))
 
 
 def identify_candidates(*, ctx: Context, q: str, viewer: Actor, limit: int = 10) -> list[dict[str, str]]:

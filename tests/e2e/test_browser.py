@@ -122,6 +122,10 @@ def test_office_uploads_and_editor_publishes(ctx, live, browser, tmp_path):
     unknown.locator("button", has_text="Identify").click()
     editor.wait_for_selector("ol.faces li:has-text('EIL')")
     editor.click("#approve")
+    # the next photo awaiting review opens, saying what happened to this one
+    editor.wait_for_selector("#approved-notice")
+    assert f"Photo {first_id} approved" in editor.inner_text("#approved-notice")
+    editor.click("#approved-notice a")
     editor.wait_for_selector("#publishing")  # approved: the worker publishes it
     [result] = publish_approved(ctx=ctx)  # the worker's job
     editor.reload()
@@ -311,7 +315,7 @@ def test_editor_covers_and_approves_from_the_keyboard(ctx, live, browser):
     """Covering a face without a mouse, labels of faces at the top edge inside the photo,
     and "a" asks before approving."""
     u = users(ctx)
-    people(ctx, person_row("TOM"))
+    people(ctx, person_row("TOM"), person_row("SAFE", flag="yes"))
     consent(ctx, "TOM")
     enrol(ctx=ctx, external_id="TOM", photos=[("t.jpg", (imagegen.FIXTURES / "tom_cruise.jpg")
                                                 .read_bytes())])
@@ -320,6 +324,9 @@ def test_editor_covers_and_approves_from_the_keyboard(ctx, live, browser):
     canvas = imagegen.row_of_faces([tom], height=300)[0]  # the face touches the top edge
     shot = ingest_bytes(ctx=ctx, data=imagegen.jpeg(canvas, imagegen.exif_bytes()), name="a.jpg",
                         event_name="Trip", actor_id=u["office1"].id)
+    other = ingest_bytes(ctx=ctx, data=imagegen.jpeg(imagegen.row_of_faces([tom])[0],
+                                                     imagegen.exif_bytes()), name="b.jpg",
+                         event_name="Trip", actor_id=u["office1"].id)
     scan_pending(ctx=ctx)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     sign_in(page, live, "editor1")
@@ -343,10 +350,26 @@ def test_editor_covers_and_approves_from_the_keyboard(ctx, live, browser):
         page.get_by_label(field, exact=True).fill(str(value))
     page.get_by_label("Bottom", exact=True).press("Enter")
     page.wait_for_function("document.querySelectorAll('#overlay rect.manual:not(#drag)').length == 2")
-    # "a" with confirmation approves
+    # hand-drawn covers are listed and one can be taken back (audited, revision bumped)
+    assert page.locator("#covers li").count() == 2
+    assert "(1, 1) to (40, 40)" in page.inner_text("#covers")
+    page.locator("#covers li", has_text="(1, 1) to (40, 40)").locator("button").click()
+    page.wait_for_function("document.querySelectorAll('#covers li').length == 1")
+    # the match distances are behind a disclosure, plain words in the main view
+    assert not page.locator("details.more p", has_text="Distance").first.is_visible()
+    assert "distance" not in page.inner_text("ol.faces").lower()
+    page.screenshot(path=str(SHOTS / "editor-tools.png"), full_page=True)
+    # "a" with confirmation approves, and the next photo awaiting review opens
     page.once("dialog", lambda d: d.accept())
     page.locator("body").focus()
     page.keyboard.press("a")
-    page.wait_for_load_state()
-    page.wait_for_selector("text=Approved")
-    page.screenshot(path=str(SHOTS / "keyboard-approved.png"), full_page=True)
+    page.wait_for_url(re.compile(rf"/photos/{other.photo_id}\?approved={shot.photo_id}$"))
+    assert f"Photo {shot.photo_id} approved" in page.inner_text("#approved-notice")
+    # a blocked photo can be rejected
+    face = page.locator("ol.faces li").first
+    face.locator("input[name=external_id]").fill("SAFE")
+    face.locator("button", has_text="Identify").click()
+    page.wait_for_selector(".badge.status-blocked")
+    page.fill("#reject-reason", "shows a pupil who must not be photographed")
+    page.click("#reject")
+    page.wait_for_selector(".badge.status-rejected")
