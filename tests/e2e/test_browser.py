@@ -13,12 +13,19 @@ import httpx
 import pytest
 
 from gatekeeper.services.devices import add_device
-from gatekeeper.services.enrol import enrol
+from gatekeeper.services.enrol import enrol, enrol_staged, stage_reference
 from gatekeeper.services.ingest import ingest_bytes
 from gatekeeper.services.publish import publish_approved
 from gatekeeper.services.scan import scan_pending
 from tests import imagegen
-from tests.integration.helpers import consent, make_user, people, person_row, users
+from tests.integration.helpers import (
+    PEOPLE_HEADER,
+    consent,
+    make_user,
+    people,
+    person_row,
+    users,
+)
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -170,7 +177,7 @@ def test_governor_gets_403_and_forms_need_csrf(ctx, live):
     assert page.status_code == 303 and page.headers["location"].startswith("/signin")
 
 
-def test_dpo_records_a_withdrawal_in_the_browser(ctx, live, browser):
+def test_dpo_records_a_withdrawal_in_the_browser(ctx, live, browser, tmp_path):
     users(ctx)
     people(ctx, person_row("P1"), person_row("P2", flag="yes"))
     consent(ctx, "P1")
@@ -186,7 +193,52 @@ def test_dpo_records_a_withdrawal_in_the_browser(ctx, live, browser):
     page.click("#consent-form button[type=submit]")
     page.wait_for_selector("text=consent.withdrawn")
     assert "withdrawn" in page.inner_text("table.table")
+    # a success message; the grant's evidence stays, the withdrawal's is a record of its own
+    assert page.inner_text("#saved") == "Consent form recorded."
+    assert page.locator("table.table td", has_text="form").last.inner_text() == "form"
+    assert "consent.withdrawn · online" in page.inner_text("#history")
+    assert "evidence: letter from parent" in page.inner_text("#history")
     page.screenshot(path=str(SHOTS / "person.png"), full_page=True)
+    # a refused reference photo says why on the person page
+    from PIL import Image
+    blank = imagegen.jpeg(Image.new("RGB", (400, 400), (120, 130, 140)), None)
+    key = stage_reference(ctx=ctx, external_id="P1", data=blank, actor_id=None)
+    assert enrol_staged(ctx=ctx, external_id="P1", key=key, actor_id=None) == "refused"
+    enrol(ctx=ctx, external_id="P1", photos=[("t.jpg", (imagegen.FIXTURES / "tom_cruise.jpg")
+                                               .read_bytes())])
+    page.reload()
+    assert re.search(r"reference\.refused · refused: \w+", page.inner_text("#history"))
+    # "Remove all templates" asks first: without the box ticked nothing happens
+    page.click("#remove-templates button")
+    assert "· 1 face template" in page.inner_text("main")
+    page.check("#remove-templates input[name=confirm]")
+    page.click("#remove-templates button")
+    page.wait_for_selector("#saved")
+    assert "deleted" in page.inner_text("#saved") and "0 face templates" in page.inner_text("main")
+    # a leaving date set here is flagged by an import that would clear it, and kept if chosen
+    page.fill("#person-form input[name=left_on]", "2027-07-20")
+    page.click("#person-form button[type=submit]")
+    page.wait_for_selector("text=Leaving date and flags saved.")
+    csv_path = tmp_path / "mis.csv"
+    csv_path.write_text(PEOPLE_HEADER + person_row("P1").replace("Year 5", "Year 6")
+                        + person_row("P2", flag="yes") + person_row("P3"))
+    page.goto(f"{live}/people")
+    page.set_input_files("input[name=file]", str(csv_path))
+    page.click("form[action='/people/import'] button[type=submit]")
+    page.wait_for_selector("#import-changes")
+    changes = page.inner_text("#import-changes")
+    assert re.search(r"GivenP1 FamilyP1 \(P1\)\s+year group\s+Year 5\s+Year 6", changes)
+    assert re.search(r"\(P1\)\s+left on\s+2027-07-20\s+\(empty\)\s+set in the web app by dpo1",
+                     changes)
+    assert re.search(r"\(P3\)\s+new person", changes)
+    assert "1 change would replace what was set in the web app" in page.inner_text(
+        "#import-overrides")
+    page.screenshot(path=str(SHOTS / "import-preview.png"), full_page=True)
+    assert page.is_checked("#keep-app")
+    page.click("#confirm-import")
+    page.wait_for_selector("#import-done")
+    page.goto(f"{live}/people/P1")
+    assert "left 2027-07-20" in page.inner_text("main") and "Year 6" in page.inner_text("main")
     page.goto(f"{live}/audit")
     assert page.locator("table.table tr").count() > 3
     page.screenshot(path=str(SHOTS / "audit.png"), full_page=True)
@@ -198,6 +250,18 @@ def test_dpo_records_a_withdrawal_in_the_browser(ctx, live, browser):
     page.fill("input[name=label]", "Office camera")
     page.click("form[action='/devices'] button[type=submit]")
     page.wait_for_selector("td:has-text('Office camera')")
+    assert page.locator("td", has_text="0123456789").count() == 1  # the serial as entered
+    assert "Camera registered" in page.inner_text("#device-saved")
+    # the same camera again (serials compare without leading zeros): a clear message here
+    page.fill("input[name=make]", "Canon")
+    page.fill("input[name=model]", "EOS 250D")
+    page.fill("input[name=serial]", "123456789")
+    page.click("form[action='/devices'] button[type=submit]")
+    page.wait_for_selector("#device-error")
+    assert "already registered: serial 0123456789 is camera #1 (Office camera)" in page.inner_text(
+        "#device-error")
+    assert page.input_value("input[name=serial]") == "123456789"  # what was typed is kept
+    assert page.locator("nav a", has_text="Cameras").count() == 1  # the page, with the menu
     page.screenshot(path=str(SHOTS / "devices.png"), full_page=True)
     # a held photo (phone camera) is released by the DPO from the held list
     img = imagegen.row_of_faces([imagegen.load(imagegen.FIXTURES / "tom_cruise.jpg")])[0]
