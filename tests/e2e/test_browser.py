@@ -310,6 +310,14 @@ def test_office_uploads_a_whole_folder(ctx, live, browser, tmp_path):
     assert "held: " not in table and table.count("held") >= 2
     assert "Tom" not in table  # no names (nor faces) for the office
     page.screenshot(path=str(SHOTS / "my-uploads.png"), full_page=True)
+    # help is one click away from the menu: stages, held photos, CSV formats, who sees what
+    page.click("nav a:has-text('Help')")
+    page.wait_for_url(f"{live}/help")
+    for heading in ("What each stage of a photo means", "What to do with a held photo",
+                    "CSV formats for people and consent", "Who may see what"):
+        assert page.locator("h2", has_text=heading).count() == 1, heading
+    assert "safeguarding_no_photo" in page.inner_text("#csv ~ table")
+    assert "Release for scanning" in page.inner_text("main")
 
 
 SERIOUS = {"serious", "critical"}
