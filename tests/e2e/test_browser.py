@@ -107,8 +107,9 @@ def test_office_uploads_and_editor_publishes(ctx, live, browser, tmp_path):
     results = page.inner_text("#progress")
     assert results.count("accepted") == 3
     first_id = int(re.search(r"photo0\.jpg\s+accepted \(photo (\d+)\)", results).group(1))
-    assert re.search(rf"copy-of-photo0\.jpg\s+duplicate.*already ingested as photo {first_id}",
-                     results)
+    assert re.search(rf"copy-of-photo0\.jpg\s+duplicate: already uploaded as photo {first_id}\. "
+                     r"Next: nothing to do\.", results)
+    assert results.count(f"photo {first_id}") == 2  # its own line and the duplicate's, once each
     assert re.search(r"broken\.jpg\s+rejected: corrupt or truncated", results)
 
     assert scan_pending(ctx=ctx)  # the worker's job

@@ -35,11 +35,16 @@
   });
 
   // "held (photo 3): no camera data. Next: ask the DPO ..." with the photo linking to My uploads.
-  const NEXT = {held: "ask the DPO to release it from Held photos", duplicate: "nothing to do: the photo is already here",
+  const NEXT = {held: "ask the DPO to release it from Held photos", duplicate: "nothing to do",
                 accepted: "it is scanned within a minute, then an editor reviews it"};
   function show(cell, r) {
     cell.replaceChildren();
     const strong = document.createElement("strong"); strong.textContent = r.outcome; cell.append(strong);
+    if (r.outcome === "duplicate" && r.photo_id) {  // said once: "duplicate: already uploaded as photo 3"
+      const a = document.createElement("a"); a.href = "/uploads#photo-" + r.photo_id; a.textContent = "photo " + r.photo_id;
+      cell.append(": already uploaded as ", a, ". Next: " + NEXT.duplicate + ".");
+      return;
+    }
     if (r.photo_id) {
       const a = document.createElement("a"); a.href = "/uploads#photo-" + r.photo_id; a.textContent = "photo " + r.photo_id;
       cell.append(" (", a, ")");
