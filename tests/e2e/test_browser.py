@@ -382,6 +382,13 @@ def test_every_page_passes_axe_at_desktop_and_phone_width(ctx, live, browser):
         assert page.evaluate("document.activeElement.id") == "main"
         assert page.get_by_label("Photos").count() == 1  # the file input has a label
         page.close()
+    # the office's own views: My uploads and the photo page without faces
+    office = browser.new_page(viewport={"width": 390, "height": 900})
+    sign_in(office, live, "office1")
+    office.wait_for_url(f"{live}/upload")
+    for name, url in (("office-uploads", "/uploads"), ("office-photo", f"/photos/{pid}")):
+        office.goto(f"{live}{url}")
+        check_page(office, name, 390)
 
 
 def test_editor_covers_and_approves_from_the_keyboard(ctx, live, browser):
