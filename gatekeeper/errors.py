@@ -64,6 +64,10 @@ class InvalidState(GatekeeperError):
     http_status = 409
 
 
+class DuplicateDevice(InvalidState):
+    """A camera whose serial (compared normalised) is already registered."""
+
+
 class UnsafeOutput(GatekeeperError):
     """A rendition failed verification and must not be published."""
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from gatekeeper.domain.vocabulary import ConsentKind, Role
-from gatekeeper.errors import GatekeeperError, InvalidInput
+from gatekeeper.errors import GatekeeperError, InvalidInput, InvalidState
 from gatekeeper.services import people, queries, users
 from gatekeeper.services.devices import add_device, set_device_active
 from gatekeeper.services.enrol import remove_templates, stage_reference
@@ -62,22 +62,30 @@ async def people_import(request: Request, ctx: ContextDep, file: UploadFile | No
 
 @router.post("/people/import/confirm")
 async def people_import_confirm(request: Request, ctx: ContextDep, token: str = Form(""),
-                                csrf: str = Form(""), user: Actor = roles(Role.DPO)) -> Response:
+                                keep: str = Form(""), csrf: str = Form(""),
+                                user: Actor = roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
-    done = await offload(people.confirm_import, ctx=ctx, token=token, actor_id=user.id)
+    done = await offload(people.confirm_import, ctx=ctx, token=token, actor_id=user.id,
+                         keep_app_values=keep == "yes")
     preview = {"kind": done.kind, "error": None, "report": done.report, "done": True,
                "name": ""}
     return _people(request, ctx, user, "", 1, preview)
 
 
+SAVED = {"consent": "Consent form recorded.", "person": "Leaving date and flags saved.",
+         "references": "Reference photos received: each is turned into a template or refused "
+                       "within a minute (see History).",
+         "templates": "All face templates of this person were deleted."}
+
+
 @router.get("/people/{external_id}")
-def person_page(request: Request, ctx: ContextDep, external_id: str,
+def person_page(request: Request, ctx: ContextDep, external_id: str, saved: str = "",
                 user: Actor = roles(Role.DPO)) -> Response:
     page = queries.person_page(ctx=ctx, external_id=external_id)
     return templates.TemplateResponse(request, "person.html", {
         "user": user, "person": page.person, "consents": page.consents, "history": page.history,
         "templates_count": page.templates_count, "channels": [k.value for k in ConsentKind],
-        "year": page.year, "today": ctx.today().isoformat()})
+        "year": page.year, "today": ctx.today().isoformat(), "saved": SAVED.get(saved)})
 
 
 @router.post("/people/{external_id}/consent")
@@ -93,7 +101,7 @@ def person_consent(request: Request, ctx: ContextDep, external_id: str,
     people.record_consent(ctx=ctx, external_id=external_id, academic_year=academic_year_,
                           channel=channel, granted=granted == "yes", recorded_on=day,
                           evidence=evidence, actor_id=user.id)
-    return RedirectResponse(f"/people/{external_id}", status_code=303)
+    return RedirectResponse(f"/people/{external_id}?saved=consent", status_code=303)
 
 
 @router.post("/people/{external_id}/update")
@@ -105,7 +113,7 @@ def person_update(request: Request, ctx: ContextDep, external_id: str, left_on: 
                          left_on=day_from(left_on, "2026-07-20"),
                          biometric_consent=biometric_consent == "yes",
                          safeguarding_no_photo=safeguarding_no_photo == "yes")
-    return RedirectResponse(f"/people/{external_id}", status_code=303)
+    return RedirectResponse(f"/people/{external_id}?saved=person", status_code=303)
 
 
 @router.post("/people/{external_id}/references")
@@ -121,15 +129,19 @@ async def person_reference(request: Request, ctx: ContextDep, external_id: str,
         data = await read_upload(f, ctx.settings.max_upload_bytes)
         await offload(stage_reference, ctx=ctx, external_id=external_id, data=data,
                       actor_id=user.id)
-    return RedirectResponse(f"/people/{external_id}", status_code=303)
+    return RedirectResponse(f"/people/{external_id}?saved=references", status_code=303)
 
 
 @router.post("/people/{external_id}/references/remove")
 def person_reference_remove(request: Request, ctx: ContextDep, external_id: str,
-                            csrf: str = Form(""), user: Actor = roles(Role.DPO)) -> Response:
+                            confirm: str = Form(""), csrf: str = Form(""),
+                            user: Actor = roles(Role.DPO)) -> Response:
+    """Deleting every template needs the confirmation box ticked (a destructive action)."""
     check_csrf(request, csrf)
+    if confirm != "yes":
+        raise InvalidInput("tick the box to confirm that all face templates are to be deleted")
     remove_templates(ctx=ctx, external_id=external_id, actor_id=user.id)
-    return RedirectResponse(f"/people/{external_id}", status_code=303)
+    return RedirectResponse(f"/people/{external_id}?saved=templates", status_code=303)
 
 
 @router.get("/events")
@@ -139,19 +151,32 @@ def events_page(request: Request, ctx: ContextDep,
         "user": user, "events": queries.events(ctx=ctx)})
 
 
-@router.get("/devices")
-def devices_page(request: Request, ctx: ContextDep, user: Actor = roles(Role.DPO)) -> Response:
+def _devices(request: Request, ctx: Any, user: Any, error: str | None = None,
+             typed: dict[str, str] | None = None, saved: str = "", status: int = 200) -> Response:
     return templates.TemplateResponse(request, "devices.html", {
-        "user": user, "devices": queries.devices(ctx=ctx)})
+        "user": user, "devices": queries.devices(ctx=ctx), "error": error,
+        "typed": typed or {}, "saved": saved}, status_code=status)
+
+
+@router.get("/devices")
+def devices_page(request: Request, ctx: ContextDep, saved: str = "",
+                 user: Actor = roles(Role.DPO)) -> Response:
+    return _devices(request, ctx, user, saved=saved)
 
 
 @router.post("/devices")
 def devices_add(request: Request, ctx: ContextDep, make: str = Form(...), model: str = Form(...),
                 serial: str = Form(...), label: str = Form(""), csrf: str = Form(""),
                 user: Actor = roles(Role.DPO)) -> Response:
+    """A refused registration (a duplicate, a blank serial) is told on the page, keeping what
+    was typed."""
     check_csrf(request, csrf)
-    add_device(ctx=ctx, make=make, model=model, serial=serial, label=label, actor_id=user.id)
-    return RedirectResponse("/devices", status_code=303)
+    try:
+        add_device(ctx=ctx, make=make, model=model, serial=serial, label=label, actor_id=user.id)
+    except (InvalidInput, InvalidState) as exc:
+        typed = {"make": make, "model": model, "serial": serial, "label": label}
+        return _devices(request, ctx, user, str(exc), typed, status=exc.http_status)
+    return RedirectResponse("/devices?saved=added", status_code=303)
 
 
 @router.post("/devices/{device_id}/active")

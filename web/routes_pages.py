@@ -59,6 +59,16 @@ async def upload(request: Request, ctx: ContextDep, files: list[UploadFile] | No
         "user": user, "events": queries.event_names(ctx=ctx), "results": results})
 
 
+@router.get("/uploads")
+def my_uploads(request: Request, ctx: ContextDep, page: int = 1,
+               user: Actor = roles(*UPLOADERS)) -> Response:
+    """The signed-in user's own uploads and the stage of each: no faces, no names."""
+    q = queries.my_uploads(ctx=ctx, viewer=user, page=page)
+    return templates.TemplateResponse(request, "uploads.html", {
+        "user": user, "rows": q.rows, "counts": q.counts, "total": q.total, "page": q.page,
+        "pages": q.pages}, headers=NO_STORE)
+
+
 @router.get("/review")
 def review_queue(request: Request, ctx: ContextDep, status: str = "awaiting_review",
                  event: int | None = None, page: int = 1, user: Actor = roles(*REVIEWERS)) -> Response:
@@ -70,7 +80,7 @@ def review_queue(request: Request, ctx: ContextDep, status: str = "awaiting_revi
 
 
 @router.get("/photos/{photo_id}")
-def photo_page(request: Request, ctx: ContextDep, photo_id: RecordId,
+def photo_page(request: Request, ctx: ContextDep, photo_id: RecordId, approved: int | None = None,
                user: Actor = roles(*SEE_PHOTOS)) -> Response:
     page = queries.photo_page(ctx=ctx, photo_id=photo_id, viewer=user)
     shown_on: dict[int, set[str]] = {}
@@ -81,6 +91,7 @@ def photo_page(request: Request, ctx: ContextDep, photo_id: RecordId,
         "user": user, "p": page.detail, "channels": [c.value for c in Channel],
         "uploader_is_me": page.uploader_is_me, "shown_on": shown_on, "prev_id": page.prev_id,
         "next_id": page.next_id, "names": page.names, "can_review": user.has(*REVIEWERS),
+        "approved": approved,
     }, headers=NO_STORE)
 
 
@@ -106,7 +117,15 @@ def approve(request: Request, ctx: ContextDep, photo_id: RecordId,
     check_csrf(request, csrf)
     review.approve(ctx=ctx, photo_id=photo_id, channels=channels_from(channel), user=user,
                    caption=caption)
-    return RedirectResponse(f"/photos/{photo_id}", status_code=303)
+    return RedirectResponse(f"/photos/{photo_id}/next", status_code=303)
+
+
+@router.get("/photos/{photo_id}/next")
+def next_photo(ctx: ContextDep, photo_id: RecordId, user: Actor = roles(*REVIEWERS)) -> Response:
+    """After a decision: the next photo awaiting review, saying what happened to this one."""
+    after = queries.next_to_review(ctx=ctx, after=photo_id)
+    target = f"/photos/{after}?approved={photo_id}" if after else f"/photos/{photo_id}"
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/photos/{photo_id}/reject")
@@ -141,6 +160,20 @@ def add_cover(request: Request, ctx: ContextDep, photo_id: RecordId, x0: int = F
               csrf: str = Form(""), user: Actor = roles(*REVIEWERS)) -> Response:
     check_csrf(request, csrf)
     review.add_cover(ctx=ctx, photo_id=photo_id, box=(x0, y0, x1, y1), user=user)
+    return RedirectResponse(f"/photos/{photo_id}", status_code=303)
+
+
+@router.get("/help")
+def help_page(request: Request, user: CurrentUser) -> Response:
+    """Stages, held photos, CSV formats and who may see what, in the app."""
+    return templates.TemplateResponse(request, "help.html", {"user": user})
+
+
+@router.post("/photos/{photo_id}/covers/{cover_id}/remove")
+def remove_cover(request: Request, ctx: ContextDep, photo_id: RecordId, cover_id: RecordId,
+                 csrf: str = Form(""), user: Actor = roles(*REVIEWERS)) -> Response:
+    check_csrf(request, csrf)
+    review.remove_cover(ctx=ctx, photo_id=photo_id, cover_id=cover_id, user=user)
     return RedirectResponse(f"/photos/{photo_id}", status_code=303)
 
 

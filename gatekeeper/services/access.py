@@ -44,6 +44,7 @@ class PhotoView(StrEnum):
             out["faces_count"] = len(detail.get("faces", []))
             out["faces"] = []
             out["manual_covers"] = []
+            out["covers"] = []
             out["channels"] = {}
             return out
         out["channels"] = {ch: {**c, "reason": mask(c.get("reason"))}

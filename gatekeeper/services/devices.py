@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from consent_db import audit
 from consent_db.models import Device
 from gatekeeper.domain.camera import normalise_serial
-from gatekeeper.errors import InvalidInput, NotFound
+from gatekeeper.errors import DuplicateDevice, InvalidInput, NotFound
 from gatekeeper.services.context import Context
 
 
@@ -31,14 +31,20 @@ def row_of(device: Device) -> DeviceRow:
 
 def add_device(*, ctx: Context, make: str, model: str, serial: str, label: str = "",
                actor_id: int | None = None) -> DeviceRow:
-    """Register a camera by body serial (compared normalised: case, spaces, leading zeros)."""
+    """Register a camera by body serial, kept as entered and compared normalised (case,
+    spaces, leading zeros), so "0123456789" shows as typed and still matches "123456789"."""
     if not serial.strip():
         raise InvalidInput("a device needs its serial number")
     norm = normalise_serial(serial)
     with ctx.uow() as uow:
-        if uow.session.scalar(select(Device).where(Device.serial == norm)):
-            raise InvalidInput(f"a device with serial {serial} is already registered")
-        device = Device(make=make.strip(), model=model.strip(), serial=norm, label=label.strip())
+        for other in uow.session.scalars(select(Device)):
+            if normalise_serial(other.serial) == norm:
+                raise DuplicateDevice(
+                    f"this camera is already registered: serial {other.serial} is camera "
+                    f"#{other.id}{' (' + other.label + ')' if other.label else ''}"
+                    f"{'' if other.active else ', deactivated: reactivate it instead'}")
+        device = Device(make=make.strip(), model=model.strip(), serial=serial.strip(),
+                        label=label.strip())
         uow.session.add(device)
         uow.flush()
         audit.record(uow.session, "device.added", "device", device.id, actor_id)
@@ -62,4 +68,5 @@ def set_device_active(*, ctx: Context, device_id: int, active: bool,
 
 def registered_serials(session: Session) -> set[str]:
     """Serials of the active registered cameras."""
-    return set(session.scalars(select(Device.serial).where(Device.active.is_(True))))
+    return {normalise_serial(s) for s in
+            session.scalars(select(Device.serial).where(Device.active.is_(True)))}

@@ -10,7 +10,7 @@ import csv
 import io
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
@@ -18,12 +18,25 @@ from sqlalchemy.orm import Session
 
 from consent_db import audit
 from consent_db.mis_import import ConsentRow, ImportRejected, parse_consent, parse_people
-from consent_db.models import ConsentRecord, FaceTemplate, Person
+from consent_db.models import AuditEvent, ConsentRecord, FaceTemplate, Person, User
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.vocabulary import ConsentKind
 from gatekeeper.errors import InvalidInput, NotFound, TooLarge
 from gatekeeper.services.context import Context
 from gatekeeper.services.safeguarding import block_flagged_photos
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field of one person (or one consent answer) that an import changes."""
+
+    external_id: str
+    name: str
+    field: str
+    old: str
+    new: str
+    set_in_app: str | None = None  # "by dpo1 on 2026-11-20": the web app set the value replaced
+    kept: bool = False  # left as the web app set it (the DPO chose to keep such values)
 
 
 @dataclass
@@ -33,6 +46,12 @@ class ImportReport:
     unchanged: int = 0
     templates_deleted: int = 0
     photos_blocked: int = 0
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def overrides(self) -> list[Change]:
+        """Changes that would replace what the DPO set in the web app."""
+        return [c for c in self.changes if c.set_in_app]
 
     def line(self, what: str) -> str:
         text = f"{what}: {self.created} created, {self.updated} updated, {self.unchanged} unchanged"
@@ -46,13 +65,44 @@ class ImportReport:
 _PERSON_FIELDS = ("given_name", "family_name", "kind", "year_group", "joined_on", "left_on",
                   "biometric_consent", "safeguarding_no_photo")
 
-Importer = Callable[[Session, bytes, date, int | None], ImportReport]
+Importer = Callable[[Session, bytes, date, int | None, bool], ImportReport]
+# The fields the DPO can also set on a person's page ("person.updated" with via="page").
+_APP_FIELDS = ("left_on", "biometric_consent", "safeguarding_no_photo")
 
 
-def _people_into(session: Session, data: bytes, today: date, actor_id: int | None) -> ImportReport:
+def _shown(value: object) -> str:
+    if value is None or value == "":
+        return "(empty)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _set_in_app(session: Session, person_ids: list[int]) -> dict[tuple[int, str], str]:
+    """(person id, field) -> who set it on the person page and when, where the page was the
+    last to set that field."""
+    last: dict[tuple[int, str], str | None] = {}
+    names = dict(session.execute(select(User.id, User.username)).all())
+    events = session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "person.updated", AuditEvent.entity == "person",
+        AuditEvent.entity_id.in_(person_ids or [0])).order_by(AuditEvent.id))
+    for e in events:
+        details = e.details or {}
+        for f in details.get("fields", []):
+            last[(e.entity_id or 0, f)] = (
+                f"by {names.get(e.actor_id or 0, 'someone')} on {e.at.date().isoformat()}"
+                if details.get("via") == "page" else None)
+    return {k: v for k, v in last.items() if v}
+
+
+def _people_into(session: Session, data: bytes, today: date, actor_id: int | None,
+                 keep_app_values: bool = False) -> ImportReport:
     rows = parse_people(data)
     report = ImportReport()
     existing = {p.external_id: p for p in session.scalars(select(Person))}
+    pending = [(existing[r.external_id], r) for r in rows if r.external_id in existing]
+    from_app = _set_in_app(session, [p.id for p, r in pending if any(
+        getattr(p, f) != getattr(r, f) for f in _APP_FIELDS)])
     flagged = False
     for row in rows:
         person = existing.get(row.external_id)
@@ -63,8 +113,19 @@ def _people_into(session: Session, data: bytes, today: date, actor_id: int | Non
             session.flush()
             audit.record(session, "person.created", "person", person.id, actor_id)
             report.created += 1
+            report.changes.append(Change(row.external_id, f"{row.given_name} {row.family_name}",
+                                         "new person", "", f"{row.kind}"
+                                         f"{', ' + row.year_group if row.year_group else ''}"))
             continue
         changed = sorted(f for f, v in values.items() if getattr(person, f) != v)
+        name = f"{person.given_name} {person.family_name}"
+        for f in list(changed):
+            by = from_app.get((person.id, f))
+            keep = bool(by) and keep_app_values
+            report.changes.append(Change(person.external_id, name, f, _shown(getattr(person, f)),
+                                         _shown(values[f]), by, keep))
+            if keep:
+                changed.remove(f)
         if not changed:
             report.unchanged += 1
             continue
@@ -80,7 +141,7 @@ def _people_into(session: Session, data: bytes, today: date, actor_id: int | Non
 
 
 def _consent_into(session: Session, data: bytes, today: date,
-                  actor_id: int | None) -> ImportReport:
+                  actor_id: int | None, keep_app_values: bool = False) -> ImportReport:
     people = {p.external_id: p for p in session.scalars(select(Person))}
     rows = parse_consent(data, known_ids=people)
     report = ImportReport()
@@ -97,13 +158,14 @@ def _consent_into(session: Session, data: bytes, today: date,
 IMPORTERS: dict[str, Importer] = {"people": _people_into, "consent": _consent_into}
 
 
-def _run(ctx: Context, kind: str, data: bytes, actor_id: int | None, commit: bool) -> ImportReport:
+def _run(ctx: Context, kind: str, data: bytes, actor_id: int | None, commit: bool,
+         keep_app_values: bool = False) -> ImportReport:
     importer = IMPORTERS.get(kind)
     if importer is None:
         raise InvalidInput(f"unknown import {kind!r} (people or consent)")
     with ctx.uow() as uow:
         try:
-            report = importer(uow.session, data, ctx.today(), actor_id)
+            report = importer(uow.session, data, ctx.today(), actor_id, keep_app_values)
         except ImportRejected as exc:
             raise InvalidInput(str(exc)) from None
         if commit:
@@ -111,9 +173,11 @@ def _run(ctx: Context, kind: str, data: bytes, actor_id: int | None, commit: boo
         return report
 
 
-def import_csv(*, ctx: Context, kind: str, data: bytes, actor_id: int | None = None) -> ImportReport:
-    """Import a people or consent CSV: every row or none."""
-    return _run(ctx, kind, data, actor_id, commit=True)
+def import_csv(*, ctx: Context, kind: str, data: bytes, actor_id: int | None = None,
+               keep_app_values: bool = False) -> ImportReport:
+    """Import a people or consent CSV: every row or none. keep_app_values: leave a leaving
+    date or flag last set on the person's page as it is."""
+    return _run(ctx, kind, data, actor_id, commit=True, keep_app_values=keep_app_values)
 
 
 def preview_csv(*, ctx: Context, kind: str, data: bytes,
@@ -135,21 +199,31 @@ def _apply_consent(session: Session, *, person: Person, row: ConsentRow,
         session.flush()
         action = "consent.granted" if row.granted else "consent.refused"
         report.created += 1
+        report.changes.append(Change(person.external_id, f"{person.given_name} {person.family_name}",
+                                     f"consent {row.channel} {row.academic_year}", "(none)",
+                                     "granted" if row.granted else "refused"))
     elif row.granted == record.granted:
         report.unchanged += 1  # the same answer again (or a repeated withdrawal)
         return record
     elif row.granted:  # granted again after a refusal or withdrawal
+        old = "withdrawn" if record.withdrawn_on else "refused"
         record.granted, record.withdrawn_on = True, None
-        record.recorded_on, record.evidence = row.recorded_on, row.evidence
+        record.recorded_on = row.recorded_on
+        record.evidence = record.evidence or row.evidence  # the first form's stays
         action = "consent.granted"
         report.updated += 1
+        report.changes.append(Change(person.external_id, f"{person.given_name} {person.family_name}",
+                                     f"consent {row.channel} {row.academic_year}", old, "granted"))
     else:  # a withdrawal of an earlier grant, effective from the row's date
         record.granted, record.withdrawn_on = False, row.recorded_on
-        record.evidence = row.evidence or record.evidence
-        action = "consent.withdrawn"
+        action = "consent.withdrawn"  # the grant's evidence stays; the withdrawal's is audited
         report.updated += 1
+        report.changes.append(Change(person.external_id, f"{person.given_name} {person.family_name}",
+                                     f"consent {row.channel} {row.academic_year}", "granted",
+                                     "withdrawn"))
     audit.record(session, action, "consent", record.id, actor_id, person_id=person.id,
-                 channel=row.channel, academic_year=row.academic_year)
+                 channel=row.channel, academic_year=row.academic_year,
+                 recorded_on=row.recorded_on.isoformat(), evidence=row.evidence or "")
     return record
 
 
@@ -178,7 +252,7 @@ def update_person(*, ctx: Context, external_id: str, actor_id: int | None,
             setattr(person, k, values[k])
         if changed:
             audit.record(uow.session, "person.updated", "person", person.id, actor_id,
-                         fields=changed)
+                         fields=changed, via="page")
         drop_unkeepable_templates(uow.session, today=ctx.today(), actor_id=actor_id)
         if "safeguarding_no_photo" in changed and safeguarding_no_photo:
             block_flagged_photos(uow.session, actor_id)
@@ -244,15 +318,18 @@ def stage_import(*, ctx: Context, kind: str, data: bytes, actor_id: int | None) 
     return StagedImport(token, kind, report)
 
 
-def confirm_import(*, ctx: Context, token: str, actor_id: int | None) -> StagedImport:
-    """Import a staged file whole (or refuse it whole), then forget it."""
+def confirm_import(*, ctx: Context, token: str, actor_id: int | None,
+                   keep_app_values: bool = False) -> StagedImport:
+    """Import a staged file whole (or refuse it whole), then forget it; keep_app_values
+    leaves the leaving dates and flags last set on a person's page as they are."""
     key = _staged_key(token)
     try:
         blob = ctx.stores.private.get(key)
     except NotFound:
         raise InvalidInput("that import is unknown or was already done: upload the file again") from None
     kind, _, data = blob.partition(b"\n")
-    report = import_csv(ctx=ctx, kind=kind.decode(), data=data, actor_id=actor_id)
+    report = import_csv(ctx=ctx, kind=kind.decode(), data=data, actor_id=actor_id,
+                        keep_app_values=keep_app_values)
     ctx.stores.private.delete(key)
     return StagedImport(token, kind.decode(), report)
 

@@ -26,7 +26,7 @@ from gatekeeper.domain.policy import Verdict, decide
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.vocabulary import Channel, Role
 from gatekeeper.errors import NotFound, PermissionDenied
-from gatekeeper.services.access import PhotoView, photo_view_for
+from gatekeeper.services.access import MASKED_SAFEGUARDING, PhotoView, mask, photo_view_for
 from gatekeeper.services.context import Context
 from gatekeeper.services.devices import DeviceRow, row_of
 from gatekeeper.services.facts import face_facts, person_facts
@@ -120,6 +120,8 @@ def _detail(session: Session, photo: Photo, on: date, year_start: tuple[int, int
             for f in photo.faces
         ],
         "manual_covers": [[c.x0, c.y0, c.x1, c.y1] for c in photo.covers],
+        "covers": [{"id": c.id, "box": [c.x0, c.y0, c.x1, c.y1]}
+                   for c in sorted(photo.covers, key=lambda c: c.id)],
         "publishing": sorted(a.channel for a in photo.approvals
                              if not any(p.channel == a.channel and p.taken_down_at is None
                                         and p.revision == photo.revision
@@ -186,6 +188,15 @@ def photo_page(*, ctx: Context, photo_id: int, viewer: Actor) -> PhotoPage:
         return PhotoPage(detail, photo.uploaded_by_id == viewer.id,
                          prev_id if view.reviews else None, next_id if view.reviews else None,
                          names)
+
+
+def next_to_review(*, ctx: Context, after: int) -> int | None:
+    """The photo to open after `after` was decided: the next one awaiting review, wrapping
+    round to the first; None when the queue is empty."""
+    with ctx.uow() as uow:
+        waiting = _stage_filter(PhotoStatus.AWAITING_REVIEW.value) & (Photo.id != after)
+        later = uow.session.scalar(select(func.min(Photo.id)).where(waiting, Photo.id > after))
+        return later or uow.session.scalar(select(func.min(Photo.id)).where(waiting))
 
 
 def identify_candidates(*, ctx: Context, q: str, viewer: Actor, limit: int = 10) -> list[dict[str, str]]:
@@ -362,3 +373,63 @@ def status_counts(*, ctx: Context) -> dict[str, int]:
         counts = {stage: uow.session.scalar(
             select(func.count(Photo.id)).where(_stage_filter(stage))) or 0 for stage in STATUSES}
     return {stage: n for stage, n in counts.items() if n}
+
+
+NEXT_STEP = {
+    PhotoStatus.RECEIVED.value: "waiting to be scanned (within a minute)",
+    PhotoStatus.SCANNING.value: "faces are being found",
+    PhotoStatus.HELD.value: "ask the DPO to release it from Held photos",
+    PhotoStatus.AWAITING_REVIEW.value: "an editor will review it",
+    APPROVED: "being published now",
+    PUBLISHED: "live; taken down at once if consent is withdrawn",
+    PhotoStatus.BLOCKED.value: "not publishable: ask the DPO",
+    PhotoStatus.REJECTED.value: "an editor decided not to publish it",
+    PhotoStatus.PURGED.value: "deleted under the retention rules",
+}
+
+
+@dataclass(frozen=True)
+class UploadRow:
+    id: int
+    event: str
+    file_name: str | None
+    uploaded_at: str
+    stage: str
+    reason: str | None  # safeguarding reasons masked
+    next_step: str
+    faces: int  # a count only: never the faces or who they are
+
+
+@dataclass(frozen=True)
+class UploadsPage:
+    rows: list[UploadRow]
+    counts: dict[str, int]  # stage -> how many of the viewer's photos
+    total: int
+    page: int
+    pages: int
+
+
+def my_uploads(*, ctx: Context, viewer: Actor, page: int = 1) -> UploadsPage:
+    """The viewer's own uploads, newest first, with the stage and the next step of each."""
+    page = max(1, page)
+    with ctx.uow() as uow:
+        mine = Photo.uploaded_by_id == viewer.id
+        total = uow.session.scalar(select(func.count(Photo.id)).where(mine)) or 0
+        counts = {stage: uow.session.scalar(select(func.count(Photo.id)).where(
+            mine, _stage_filter(stage))) or 0 for stage in STATUSES}
+        photos = uow.session.scalars(
+            select(Photo).where(mine).options(
+                selectinload(Photo.event), selectinload(Photo.faces),
+                selectinload(Photo.approvals), selectinload(Photo.publications))
+            .order_by(Photo.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+        rows = []
+        for p in photos:
+            stage = stage_of(p)
+            reason = mask(p.status_reason) if not viewer.has(Role.DPO) else p.status_reason
+            if reason and reason.startswith(f"{p.status}: ") and reason != MASKED_SAFEGUARDING:
+                reason = reason[len(p.status) + 2:]  # "held: no camera data" under "held"
+            rows.append(UploadRow(p.id, p.event.name, p.original_filename,
+                                  p.created_at.isoformat(timespec="minutes"), stage, reason,
+                                  NEXT_STEP.get(stage, ""), len(p.faces)))
+    return UploadsPage(rows, {s: n for s, n in counts.items() if n}, total, page,
+                       max(1, -(-total // PAGE_SIZE)))

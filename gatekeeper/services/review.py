@@ -155,3 +155,25 @@ def add_cover(*, ctx: Context, photo_id: int, box: tuple[int, int, int, int],
         audit.record(uow.session, "photo.cover_added", "photo", photo.id, user.id, cover=cover.id)
         uow.commit()
         return (x0, y0, x1, y1)
+
+
+def remove_cover(*, ctx: Context, photo_id: int, cover_id: int, user: Actor) -> None:
+    """Take back a hand-drawn cover (drawn by mistake). Approvals reset, as with add_cover;
+    refused while a copy is live, since the live copy would then show more."""
+    require_role(user, *REVIEWERS)
+    with ctx.uow() as uow:
+        photo = get_photo(uow.session, photo_id)
+        cover = next((c for c in photo.covers if c.id == cover_id), None)
+        if cover is None:
+            raise NotFound(f"photo {photo_id} has no cover {cover_id}")
+        if any(p.taken_down_at is None for p in photo.publications):
+            raise InvalidState(f"photo {photo_id} is published: a cover cannot be removed from "
+                               "a live copy (it would show more)")
+        box = [cover.x0, cover.y0, cover.x1, cover.y1]
+        photo.covers.remove(cover)
+        photo.approvals.clear()
+        photo.revision += 1
+        uow.flush()
+        audit.record(uow.session, "photo.cover_removed", "photo", photo.id, user.id,
+                     cover=cover_id, box=box)
+        uow.commit()

@@ -58,3 +58,36 @@ def test_an_identity_cleared_after_publishing_covers_the_face_in_the_live_copy(c
     after_pub, after_path = _published(ctx, photo_id)
     assert after_pub.shown_person_ids == [] and not before_path.exists()
     assert publish_approved(ctx=ctx) == []  # the correction needs no new approval to cover more
+
+
+def test_a_cover_is_removed_before_publishing_but_never_from_a_live_copy(ctx, school):
+    """remove_cover: bumps the revision, resets approvals, is audited; refused once live."""
+    import pytest
+
+    from consent_db.models import AuditEvent, Photo
+    from gatekeeper.errors import InvalidState, NotFound
+    from gatekeeper.services.review import remove_cover
+
+    photo_id = ingest(ctx, school["office1"], event_photo(("tom",))).photo_id
+    scan_photo(ctx=ctx, photo_id=photo_id)
+    add_cover(ctx=ctx, photo_id=photo_id, box=(1, 1, 30, 30), user=school["editor1"])
+    add_cover(ctx=ctx, photo_id=photo_id, box=(40, 40, 60, 60), user=school["editor1"])
+    approve(ctx=ctx, photo_id=photo_id, channels=[Channel.PRINT], user=school["editor1"])
+    with ctx.uow() as uow:
+        photo = uow.session.get(Photo, photo_id)
+        first, second = sorted(c.id for c in photo.covers)
+        revision = photo.revision
+    remove_cover(ctx=ctx, photo_id=photo_id, cover_id=first, user=school["editor1"])
+    with pytest.raises(NotFound):
+        remove_cover(ctx=ctx, photo_id=photo_id, cover_id=first, user=school["editor1"])
+    with ctx.uow() as uow:
+        photo = uow.session.get(Photo, photo_id)
+        assert [c.id for c in photo.covers] == [second]
+        assert photo.revision == revision + 1 and photo.approvals == []
+        event = uow.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "photo.cover_removed")).one()
+        assert event.details["box"] == [1, 1, 30, 30] and event.actor_id == school["editor1"].id
+    approve(ctx=ctx, photo_id=photo_id, channels=[Channel.ONLINE], user=school["editor1"])
+    publish_approved(ctx=ctx)
+    with pytest.raises(InvalidState, match="published"):
+        remove_cover(ctx=ctx, photo_id=photo_id, cover_id=second, user=school["editor1"])

@@ -54,6 +54,10 @@ ROUTES = [
     ("POST", "/api/photos/1/approve", {"editor", "dpo"}, 409),
     ("POST", "/api/photos/1/reject", {"editor", "dpo"}, 200),
     ("POST", "/users/gov1/active", {"dpo"}, 303),
+    ("GET", "/uploads", {"office", "dpo"}, 200),
+    ("GET", "/help", set(ROLES), 200),
+    ("GET", "/photos/1/next", {"editor", "dpo"}, 303),
+    ("POST", "/photos/1/covers/999/remove", {"editor", "dpo"}, 404),
 ]
 FORMS = {
     "/photos/1/approve": {"channel": "online"},
@@ -63,6 +67,7 @@ FORMS = {
                            "recorded_on": "2026-10-01"},
     "/people/P1/update": {"left_on": ""},
     "/devices": {"make": "Canon", "model": "R", "serial": "XYZ1"},
+    "/people/P1/references/remove": {"confirm": "yes"},
     "/api/photos/1/covers": {"x0": "1", "y0": "1", "x1": "20", "y1": "20"},
     "/api/photos/1/approve": {"channel": "online"},
     "/api/photos/1/reject": {"reason": "blurred"},

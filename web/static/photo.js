@@ -5,7 +5,13 @@
     const go = id => { const a = document.getElementById(id); if (a) { window.location = a.href; } };
     if (e.key === "j") { go("next"); }
     if (e.key === "k") { go("prev"); }
-    if (e.key === "a") { const b = document.getElementById("approve"); if (b) { b.click(); } }
+    if (e.key === "a") {
+      const b = document.getElementById("approve");
+      if (!b) { return; }
+      const f = document.getElementById("approve-form");
+      const chosen = Array.from(f.querySelectorAll("input[name=channel]:checked")).map(c => c.value);
+      if (confirm("Approve and publish this photo on " + (chosen.join(", ") || "no channel") + "?")) { b.click(); }
+    }
     if (e.key === "r") { const r = document.getElementById("reject-reason"); if (r) { r.focus(); e.preventDefault(); } }
   });
   const svg = document.getElementById("overlay");

@@ -34,6 +34,27 @@
     const out = []; Promise.all(entries.map(en => walk(en, out))).then(() => addFiles(out));
   });
 
+  // "held (photo 3): no camera data. Next: ask the DPO ..." with the photo linking to My uploads.
+  const NEXT = {held: "ask the DPO to release it from Held photos", duplicate: "nothing to do",
+                accepted: "it is scanned within a minute, then an editor reviews it"};
+  function show(cell, r) {
+    cell.replaceChildren();
+    const strong = document.createElement("strong"); strong.textContent = r.outcome; cell.append(strong);
+    if (r.outcome === "duplicate" && r.photo_id) {  // said once: "duplicate: already uploaded as photo 3"
+      const a = document.createElement("a"); a.href = "/uploads#photo-" + r.photo_id; a.textContent = "photo " + r.photo_id;
+      cell.append(": already uploaded as ", a, ". Next: " + NEXT.duplicate + ".");
+      return;
+    }
+    if (r.photo_id) {
+      const a = document.createElement("a"); a.href = "/uploads#photo-" + r.photo_id; a.textContent = "photo " + r.photo_id;
+      cell.append(" (", a, ")");
+    }
+    let reason = r.reason || "";
+    if (reason.startsWith(r.outcome + ": ")) { reason = reason.slice(r.outcome.length + 2); }
+    if (reason) { cell.append(": " + reason); }
+    if (NEXT[r.outcome]) { cell.append(". Next: " + NEXT[r.outcome] + "."); }
+  }
+
   function send(file, row, done) {
     const body = new FormData();
     body.append("file", file, file.name);
@@ -47,7 +68,7 @@
       if (xhr.status >= 400) { r = { outcome: "rejected", reason: r.detail || ("server error " + xhr.status) }; }
       bar.value = 100;
       row.className = "outcome-" + r.outcome;
-      row.querySelector(".result").innerHTML = "<strong>" + r.outcome + "</strong>" + (r.photo_id ? " (photo " + r.photo_id + ")" : "") + (r.reason ? ": " + r.reason.replace(/</g, "&lt;") : "");
+      show(row.querySelector(".result"), r);
       done();
     };
     xhr.onerror = () => { row.className = "outcome-rejected"; row.querySelector(".result").textContent = "network error: try again"; done(); };
