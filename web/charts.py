@@ -21,7 +21,7 @@ def consent_chart(board: Dashboard) -> str:
         {"year group": c["year_group"], "use": c["kind"], "answer": answer, "pupils": c[answer]}
         for c in board.consent for answer in ("granted", "refused", "withdrawn", "missing")]
     return _svg(alt.Chart(alt.Data(values=rows)).mark_bar().encode(
-        x=alt.X("pupils:Q", stack="zero"), y=alt.Y("year group:N"),
+        x=alt.X("pupils:Q", stack="zero"), y=alt.Y("year group:N", title=None),
         color=alt.Color("answer:N", scale=alt.Scale(
             domain=["granted", "refused", "withdrawn", "missing"],
             range=["#2b7a3d", "#8a5a00", "#a4161a", "#9aa0a6"])),

@@ -84,6 +84,7 @@ def person_page(request: Request, ctx: ContextDep, external_id: str, saved: str 
     page = queries.person_page(ctx=ctx, external_id=external_id)
     return templates.TemplateResponse(request, "person.html", {
         "user": user, "person": page.person, "consents": page.consents, "history": page.history,
+        "photos": page.photos,
         "templates_count": page.templates_count, "channels": [k.value for k in ConsentKind],
         "year": page.year, "today": ctx.today().isoformat(), "saved": SAVED.get(saved)})
 

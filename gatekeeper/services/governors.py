@@ -13,6 +13,7 @@ from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.vocabulary import ConsentKind
 from gatekeeper.services.auditing import check_audit
 from gatekeeper.services.context import Context
+from gatekeeper.services.publish import CONSENT_LOST
 from gatekeeper.services.queries import status_counts
 
 
@@ -77,7 +78,7 @@ def dashboard(*, ctx: Context) -> Dashboard:
         withdrawals = {e.details.get("person_id"): e.at for e in s.scalars(
             select(AuditEvent).where(AuditEvent.action == "consent.withdrawn"))}
         for pub in s.scalars(select(Publication).where(
-                Publication.taken_down_reason == "consent withdrawn or lapsed")):
+                Publication.taken_down_reason.startswith(CONSENT_LOST))):
             starts = [withdrawals[p] for p in pub.shown_person_ids or [] if p in withdrawals]
             if starts and pub.taken_down_at is not None:
                 hours = (pub.taken_down_at - max(starts)).total_seconds() / 3600

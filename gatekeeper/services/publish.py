@@ -29,6 +29,7 @@ from gatekeeper.services.context import Context
 from gatekeeper.services.facts import face_facts, person_facts
 
 log = logging.getLogger(__name__)
+CONSENT_LOST = "consent withdrawn or lapsed"  # + whose: the photo returns to review, them covered
 
 
 @dataclass(frozen=True)
@@ -220,8 +221,10 @@ def recheck_live(*, ctx: Context, on: date | None = None) -> list[int]:
                 _refresh(ctx, uow.session, photo, channel, decision, pub)
                 continue
             elif not set(pub.shown_person_ids or []) <= shown_now:
+                lost = sorted(uow.session.scalars(select(Person.external_id).where(
+                    Person.id.in_(set(pub.shown_person_ids or []) - shown_now))))
                 take_down(ctx=ctx, session=uow.session, publication=pub,
-                          reason="consent withdrawn or lapsed")
+                          reason=f"{CONSENT_LOST}: {', '.join(lost)}")
             else:
                 continue
             photo.approvals[:] = [a for a in photo.approvals if a.channel != pub.channel]

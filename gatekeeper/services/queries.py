@@ -22,6 +22,7 @@ from consent_db.models import (
     Publication,
     User,
 )
+from gatekeeper.domain.names import slug_names_someone
 from gatekeeper.domain.policy import Verdict, decide
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.vocabulary import Channel, Role
@@ -31,6 +32,7 @@ from gatekeeper.services.context import Context
 from gatekeeper.services.devices import DeviceRow, row_of
 from gatekeeper.services.facts import face_facts, person_facts
 from gatekeeper.services.people import get_person
+from gatekeeper.services.register import person_register
 from gatekeeper.services.users import Actor
 
 PAGE_SIZE = 48
@@ -246,15 +248,18 @@ def event_names(*, ctx: Context) -> list[str]:
 
 
 def events(*, ctx: Context) -> list[tuple[Any, ...]]:
-    """Each event with its photo count and how many await review."""
+    """Each event with the start of its published file names (as publishing will really name
+    them), its photo count and how many await review."""
     with ctx.uow() as uow:
-        return [tuple(r) for r in uow.session.execute(
+        roll = uow.session.execute(select(Person.given_name, Person.family_name)).all()
+        rows = uow.session.execute(
             select(Event.id, Event.name, Event.slug, Event.created_at,
                    func.count(Photo.id),
-                   func.sum(case((Photo.status == PhotoStatus.AWAITING_REVIEW.value, 1),
-                                 else_=0)))
+                   func.sum(case((_stage_filter(PhotoStatus.AWAITING_REVIEW.value), 1), else_=0)))
             .outerjoin(Photo, Photo.event_id == Event.id).group_by(Event.id)
-            .order_by(Event.created_at.desc()))]
+            .order_by(Event.created_at.desc())).all()
+        return [(i, name, "event" if slug_names_someone(slug, roll) else slug, created, n, waiting)
+                for i, name, slug, created, n, waiting in rows]
 
 
 def devices(*, ctx: Context) -> list[DeviceRow]:
@@ -303,6 +308,7 @@ def search_people(*, ctx: Context, q: str = "", limit: int = 200,
 
 @dataclass(frozen=True)
 class PersonPage:
+    photos: list[dict[str, Any]]  # every photo they are identified in, shown/covered per channel
     person: PersonSummary
     consents: list[dict[str, Any]]
     history: list[dict[str, Any]]
@@ -322,6 +328,7 @@ def person_page(*, ctx: Context, external_id: str) -> PersonPage:
             (AuditEvent.entity == "consent") & AuditEvent.entity_id.in_(ids or [0]),
         )).order_by(AuditEvent.id.desc()).limit(100)).all()
         return PersonPage(
+            person_register(ctx=ctx, external_id=external_id)["photos"],
             PersonSummary(p.external_id, p.given_name, p.family_name, p.kind, p.year_group,
                       p.joined_on, p.left_on, p.biometric_consent, p.safeguarding_no_photo),
             [{"academic_year": c.academic_year, "channel": c.channel, "granted": c.granted,

@@ -13,12 +13,13 @@ from PIL import Image
 from sqlalchemy import select
 
 from consent_db.audit import verify_chain
-from consent_db.models import AuditEvent, FaceTemplate, Photo, PhotoStatus, Publication
+from consent_db.models import AuditEvent, FaceTemplate, Person, Photo, PhotoStatus, Publication
 from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.errors import InvalidState, PermissionDenied
 from gatekeeper.services.enrol import enrol
 from gatekeeper.services.ingest import IngestOutcome
 from gatekeeper.services.publish import publish_approved, recheck_live
+from gatekeeper.services.queries import list_photos
 from gatekeeper.services.review import approve, release
 from gatekeeper.services.scan import scan_pending, scan_photo
 from tests import imagegen
@@ -138,8 +139,9 @@ def test_withdrawal_takes_down_and_leaving_drops_templates(ctx, school):
     assert len(downed) == 1
     with ctx.uow() as uow:
         pub = uow.session.get(Publication, downed[0])
-        assert pub.taken_down_reason == "consent withdrawn or lapsed"
+        assert pub.taken_down_reason == "consent withdrawn or lapsed: TOM"  # whose, for the editor
         assert not ctx.stores.public["online"].exists(pub.key)
+
     # a later academic year: consent lapses for everybody
     assert recheck_live(ctx=ctx, on=date.today() + timedelta(days=400)) == []
     people(ctx, person_row("TOM", left=date.today().isoformat()), person_row("EIL", bio="no"))
@@ -292,3 +294,20 @@ def test_consent_is_checked_again_on_the_publication_date(ctx, school):
 
     published = PILImage.open(res.location).convert("RGB")
     assert [f for f in ctx.faces.find_faces(published, False) if f.box.width > 60] == []
+
+
+def test_after_a_withdrawal_the_photo_returns_to_review_with_them_covered(ctx, school):
+    photo_id = ingest(ctx, school["office1"], event_photo()).photo_id
+    scan_photo(ctx=ctx, photo_id=photo_id)
+    approve(ctx=ctx, photo_id=photo_id, channels=[Channel.ONLINE], user=school["editor1"])
+    publish_approved(ctx=ctx)
+    consent(ctx, "TOM", granted="no", on=date.today())
+    assert len(recheck_live(ctx=ctx)) == 1
+    assert [p["id"] for p in list_photos(ctx=ctx, status="awaiting_review")] == [photo_id]
+    approve(ctx=ctx, photo_id=photo_id, channels=[Channel.ONLINE], user=school["editor1"])
+    [again] = publish_approved(ctx=ctx)
+    with ctx.uow() as uow:
+        live = uow.session.scalar(select(Publication).where(
+            Publication.photo_id == photo_id, Publication.taken_down_at.is_(None)))
+        tom = uow.session.scalar(select(Person.id).where(Person.external_id == "TOM"))
+    assert again.location and live.shown_person_ids and tom not in live.shown_person_ids
