@@ -246,6 +246,7 @@ class Publication(Base):
     caption: Mapped[str | None] = mapped_column(Text, nullable=True)
     shown_person_ids: Mapped[list] = mapped_column(JSON, default=list)
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # of the photo
+    cover_mode: Mapped[str | None] = mapped_column(String(16), nullable=True)  # rendered with
     published_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     taken_down_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     taken_down_reason: Mapped[str | None] = mapped_column(String(255), nullable=True)

@@ -23,7 +23,7 @@ from gatekeeper.domain.names import slug_names_someone
 from gatekeeper.domain.policy import PhotoDecision, Verdict, decide
 from gatekeeper.domain.redact import Region, cover, head_region
 from gatekeeper.domain.rendition import EXTENSIONS, MEDIA_TYPES, encode
-from gatekeeper.domain.vocabulary import Channel
+from gatekeeper.domain.vocabulary import Channel, CoverMode
 from gatekeeper.errors import GatekeeperError, InvalidState
 from gatekeeper.services.context import Context
 from gatekeeper.services.facts import face_facts, person_facts
@@ -110,7 +110,7 @@ def _write(ctx: Context, session: Session, photo: Photo, channel: Channel,
                     if decision.faces.get(f.id) is Verdict.SHOW and f.person_id})
     pub = Publication(photo_id=photo.id, channel=channel.value, key=key,
                       location=store.locate(key), shown_person_ids=shown, caption=caption,
-                      revision=photo.revision)
+                      revision=photo.revision, cover_mode=ctx.settings.cover_mode.value)
     session.add(pub)
     try:
         session.flush()
@@ -131,7 +131,7 @@ def publish_one(*, ctx: Context, photo_id: int, channel: Channel, on: date) -> P
         if photo is None or photo.original_key is None:
             return PublishResult(photo_id, channel, None, "no such photo")
         live = _live(photo, channel)
-        if live is not None and live.revision == photo.revision:
+        if live is not None and not _stale(ctx, photo, live):
             return PublishResult(photo_id, channel, live.location)
         approval = next((a for a in photo.approvals if a.channel == channel), None)
         if approval is None or photo.status != PhotoStatus.AWAITING_REVIEW:
@@ -217,7 +217,7 @@ def recheck_live(*, ctx: Context, on: date | None = None) -> list[int]:
                          if decision.faces.get(f.id) is Verdict.SHOW}
             if decision.blocked:
                 take_down(ctx=ctx, session=uow.session, publication=pub, reason="blocked")
-            elif pub.revision != photo.revision:  # a correction: re-render, covering more
+            elif _stale(ctx, photo, pub):  # a correction or a new cover mode: re-render
                 _refresh(ctx, uow.session, photo, channel, decision, pub)
                 continue
             elif not set(pub.shown_person_ids or []) <= shown_now:
@@ -231,6 +231,12 @@ def recheck_live(*, ctx: Context, on: date | None = None) -> list[int]:
             downed.append(pub.id)
         uow.commit()
     return downed
+
+
+def _stale(ctx: Context, photo: Photo, pub: Publication) -> bool:
+    """Made from an older revision of the photo, or with another cover mode than today's."""
+    return pub.revision != photo.revision or (pub.cover_mode or CoverMode.SOLID.value) != \
+        ctx.settings.cover_mode.value
 
 
 def _refresh(ctx: Context, session: Session, photo: Photo, channel: Channel,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,11 +20,30 @@ from gatekeeper.domain.vocabulary import Channel, NameRule, Role
 from gatekeeper.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
 from gatekeeper.services.context import Context
 from gatekeeper.services.facts import face_facts, person_facts
-from gatekeeper.services.people import get_person
 from gatekeeper.services.records import get_photo
 from gatekeeper.services.users import Actor, require_role
 
 REVIEWERS = (Role.EDITOR, Role.DPO)
+
+
+def find_person(session: Session, text: str) -> Person:
+    """The person with this external id, or the one person on roll whose name matches every word
+    typed ("Rosie", "Rosie Bell"); otherwise a message saying how to be precise."""
+    text = text.strip()
+    person = session.scalar(select(Person).where(Person.external_id == text))
+    if person is not None:
+        return person
+    query = select(Person).where(Person.left_on.is_(None))
+    for word in text.split():
+        like = f"%{word}%"
+        query = query.where(or_(Person.given_name.ilike(like), Person.family_name.ilike(like)))
+    matches = session.scalars(query.limit(2)).all()
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise InvalidInput(f"more than one person matches {text!r}: type more of the name or "
+                           "pick them from the list (it shows their UPN)")
+    raise NotFound(f"no one on roll called {text!r} and no UPN {text!r}")
 
 
 def check_caption(session: Session, caption: str | None, channel: Channel,
@@ -120,7 +139,7 @@ def identify_face(*, ctx: Context, face_id: int, external_id: str | None, user: 
         face = uow.session.get(Face, face_id)
         if face is None:
             raise NotFound(f"no face {face_id}")
-        person = get_person(uow.session, external_id) if external_id else None
+        person = find_person(uow.session, external_id) if external_id else None
         face.person_id = person.id if person else None
         face.decided_by = "editor"
         photo = face.photo
