@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from gatekeeper.domain.matching import UNKNOWN, Match
+from gatekeeper.domain.matching import UNKNOWN, Match, one_face_each
 
 
 @dataclass(frozen=True)
@@ -170,12 +170,4 @@ def identify_fused(
             near |= (rule.sface_z(known) >= rule.threshold) | (rule.fused(dist[i], known) >= rule.threshold)
         results.append(Match(None if chosen is None else int(people[chosen]), best_d, gap,
                              frozenset(int(p) for p in people[near])))
-    seen: dict[int, int] = {}
-    for m in results:
-        if m.person_id is not None:
-            seen[m.person_id] = seen.get(m.person_id, 0) + 1
-    return [
-        Match(None, m.distance, m.margin, m.near_person_ids)
-        if m.person_id is not None and seen[m.person_id] > 1 else m
-        for m in results
-    ]
+    return one_face_each(results)

@@ -47,6 +47,11 @@ def identify(
         near = frozenset(int(p) for p in people[per_person[i] <= tolerance])
         ok = best_d <= tolerance and (gap is None or gap >= margin)
         results.append(Match(int(people[best]) if ok else None, best_d, gap, near))
+    return one_face_each(results)
+
+
+def one_face_each(results: list[Match]) -> list[Match]:
+    """A person matched to two faces of one photo is ambiguous for both (fail closed)."""
     seen: dict[int, int] = {}
     for m in results:
         if m.person_id is not None:
