@@ -266,3 +266,15 @@ class AuditEvent(Base):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class InstanceOption(Base):
+    """A choice the DPO makes in the web app (pupils' own voice from a year group, whether
+    editors' confirmations become templates, the lawful basis per channel): one JSON value per
+    key, each change audited. Settings (environment) hold what the operator deploys with."""
+
+    __tablename__ = "instance_options"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSON, default=dict)  # {"value": ...}
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    set_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
