@@ -14,16 +14,21 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal, overload
 
+from email_validator import EmailNotValidError, validate_email
+
 PEOPLE_COLUMNS = ("external_id", "given_name", "family_name", "kind", "year_group", "joined_on",
-                  "left_on", "biometric_consent", "safeguarding_no_photo")
-PEOPLE_OPTIONAL = {"year_group", "joined_on", "left_on"}
+                  "left_on", "biometric_consent", "safeguarding_no_photo", "email")
+PEOPLE_OPTIONAL = {"year_group", "joined_on", "left_on", "email"}
 CONSENT_COLUMNS = ("external_id", "academic_year", "channel", "granted", "recorded_on", "evidence")
 CONSENT_OPTIONAL = {"evidence"}
 CONSENT_KINDS = ("display", "print", "online", "retain")
+CONTACT_COLUMNS = ("contact_id", "external_id", "given_name", "family_name", "email",
+                   "parental_responsibility", "no_contact")
 _YEAR = re.compile(r"^(\d{4})/(\d{2})$")
 
 
-MAX_LENGTH = {"external_id": 64, "year_group": 32, "evidence": 255}  # the columns' sizes
+MAX_LENGTH = {"external_id": 64, "contact_id": 64, "year_group": 32, "evidence": 255,
+              "email": 254}  # the columns' sizes
 
 
 class ImportRejected(ValueError):
@@ -50,6 +55,19 @@ class PersonRow:
     left_on: date | None
     biometric_consent: bool
     safeguarding_no_photo: bool
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    line: int
+    contact_id: str
+    external_id: str
+    given_name: str
+    family_name: str
+    email: str
+    parental_responsibility: bool
+    no_contact: bool
 
 
 @dataclass(frozen=True)
@@ -90,6 +108,15 @@ class _Row:
         if any(ord(ch) < 32 for ch in value):
             raise self.fail(column, "value contains control characters")
         return value
+
+    def email(self, column: str, required: bool = True) -> str | None:
+        value = self.text(column, required)
+        if value is None:
+            return None
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise self.fail(column, f"not a valid e-mail address ({exc})") from None
 
     def choice(self, column: str, options: tuple[str, ...]) -> str:
         value = self.text(column).lower()
@@ -170,6 +197,7 @@ def parse_people(data: bytes) -> list[PersonRow]:
             year_group=r.text("year_group", required=False), joined_on=r.day("joined_on", False),
             left_on=r.day("left_on", False), biometric_consent=r.yes_no("biometric_consent"),
             safeguarding_no_photo=r.yes_no("safeguarding_no_photo"),
+            email=r.email("email", required=False),
         )
         if row.joined_on and row.left_on and row.left_on < row.joined_on:
             raise r.fail("left_on", "leaving date is before the joining date")
@@ -198,5 +226,32 @@ def parse_consent(data: bytes, known_ids: Container[str] | None = None) -> list[
         if key in seen:
             raise r.fail("channel", f"same person, year and channel as row {seen[key]}")
         seen[key] = r.line
+        out.append(row)
+    return out
+
+
+def parse_contacts(data: bytes, known_ids: Container[str]) -> list[ContactRow]:
+    """Validated parent contacts (one row per contact and child), or ImportRejected for the first
+    bad row: an unknown child, a malformed address, the same contact named two ways."""
+    out: list[ContactRow] = []
+    seen: dict[tuple[str, str], int] = {}
+    who: dict[str, tuple[str, str, str, int]] = {}
+    for r in _read(data, CONTACT_COLUMNS, set(), "contacts"):
+        row = ContactRow(
+            line=r.line, contact_id=r.text("contact_id"), external_id=r.text("external_id"),
+            given_name=r.text("given_name"), family_name=r.text("family_name"),
+            email=r.email("email") or "", parental_responsibility=r.yes_no(
+                "parental_responsibility"), no_contact=r.yes_no("no_contact"))
+        if row.external_id not in known_ids:
+            raise r.fail("external_id", "no such child (import people first)")
+        key = (row.contact_id, row.external_id)
+        if key in seen:
+            raise r.fail("external_id", f"same contact and child as row {seen[key]}")
+        seen[key] = r.line
+        same = (row.given_name, row.family_name, row.email.lower())
+        earlier = who.setdefault(row.contact_id, (*same, r.line))
+        if earlier[:3] != same:
+            raise r.fail("contact_id", f"same contact as row {earlier[3]} with a different name "
+                         "or e-mail address")
         out.append(row)
     return out

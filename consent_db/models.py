@@ -82,6 +82,8 @@ class Person(Base):
     left_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     biometric_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     safeguarding_no_photo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The pupil's own address, for their own invitation once old enough (people.csv `email`).
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     consents: Mapped[list[ConsentRecord]] = relationship(
         back_populates="person", cascade="all, delete-orphan"
     )
@@ -278,3 +280,85 @@ class InstanceOption(Base):
     value: Mapped[dict] = mapped_column(JSON, default=dict)  # {"value": ...}
     set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     set_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Contact(Base):
+    """A parent or carer from the MIS (contacts.csv): reaches the portal only for the children
+    they have parental responsibility for and may be contacted about."""
+
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)  # the MIS contact_id
+    given_name: Mapped[str] = mapped_column(String(128))
+    family_name: Mapped[str] = mapped_column(String(128))
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    children: Mapped[list[ContactChild]] = relationship(
+        back_populates="contact", cascade="all, delete-orphan")
+
+
+class ContactChild(Base):
+    """One contact for one child, with what the MIS says about their rights."""
+
+    __tablename__ = "contact_children"
+    __table_args__ = (UniqueConstraint("contact_id", "person_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"),
+                                            index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           index=True)
+    parental_responsibility: Mapped[bool] = mapped_column(Boolean)
+    no_contact: Mapped[bool] = mapped_column(Boolean)  # a court order or safeguarding reason
+    contact: Mapped[Contact] = relationship(back_populates="children")
+
+
+class PortalInvitation(Base):
+    """A single-use sign-in link for one contact (or one pupil): only its hash is kept."""
+
+    __tablename__ = "portal_invitations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), nullable=True, index=True)
+    pupil_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), nullable=True, index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # invitation | reminder
+    delivered_via: Mapped[str] = mapped_column(String(16))  # smtp | outbox
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class PortalSession(Base):
+    """A portal visit opened by a used invitation; the cookie carries only its id."""
+
+    __tablename__ = "portal_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), nullable=True, index=True)
+    pupil_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ConsentDecision(Base):
+    """One answer given in the portal, with its evidence; added, never changed. The consent
+    record for the person, year and channel is resolved from the latest answer of each decider."""
+
+    __tablename__ = "consent_decisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           index=True)
+    academic_year: Mapped[str] = mapped_column(String(7))
+    channel: Mapped[str] = mapped_column(String(16))  # display|print|online|retain|biometric
+    granted: Mapped[bool] = mapped_column(Boolean)
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True, index=True)
+    by_pupil: Mapped[bool] = mapped_column(Boolean, default=False)
+    signed_name: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    client_address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    form_text: Mapped[str] = mapped_column(Text)  # exactly what the decider was shown

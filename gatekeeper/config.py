@@ -66,6 +66,14 @@ class Settings(BaseSettings):
 
     operator: str | None = None  # named in the audit of CLI commands run without --by
 
+    # The consent portal: links in invitations point here; mail goes by SMTP when set,
+    # otherwise to <home>/outbox/ as .eml files.
+    public_url: str = "http://127.0.0.1:8000"
+    smtp_url: str | None = None
+    mail_from: str = "Gatekeeper <gatekeeper@localhost>"
+    invitation_days: int = 7  # a portal link expires after this many days (and after one use)
+    portal_session_max_age_s: int = 3600
+
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str | None = None

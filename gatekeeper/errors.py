@@ -79,3 +79,10 @@ class NotInitialised(GatekeeperError):
     """The instance home has no database at Alembic head."""
 
     exit_code = 3
+
+
+class DeliveryFailed(GatekeeperError):
+    """The mail server did not take the messages: nothing was sent and nothing was kept."""
+
+    http_status = 502
+    exit_code = 4

@@ -11,7 +11,15 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from gatekeeper.config import Settings
 from gatekeeper.services.context import Context
-from web import routes_admin, routes_api, routes_auth, routes_dpo, routes_pages
+from web import (
+    routes_admin,
+    routes_api,
+    routes_auth,
+    routes_dpo,
+    routes_pages,
+    routes_parents,
+    routes_portal,
+)
 from web.errors import install_error_handlers
 from web.headers import SecurityHeaders
 from web.security import SignInThrottle, secret_key
@@ -34,6 +42,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> FastAPI:
     app = FastAPI(title="Gatekeeper", lifespan=lifespan, docs_url=None, openapi_url=None,
                   redoc_url=None)  # API docs: signed-in DPOs only, served locally (routes_api)
     app.state.throttle = SignInThrottle()
+    app.state.portal_throttle = SignInThrottle()  # using portal links, per client address
     app.add_middleware(
         SessionMiddleware, secret_key=secret_key(settings), session_cookie="gatekeeper_session",
         max_age=settings.session_max_age_s, same_site="lax", https_only=settings.https_only,
@@ -46,4 +55,6 @@ def create_app(settings: Settings, ctx: Context | None = None) -> FastAPI:
     app.include_router(routes_dpo.router)
     app.include_router(routes_pages.router)
     app.include_router(routes_api.router)
+    app.include_router(routes_portal.router)
+    app.include_router(routes_parents.router)
     return app

@@ -15,7 +15,7 @@ from gatekeeper.errors import GatekeeperError, SignInRequired
 from gatekeeper.services.users import Actor, session_actor
 from web.templating import templates
 
-_TITLES = {400: "That did not work", 401: "Sign in first", 403: "Not allowed",
+_TITLES = {400: "That did not work", 401: "Sign in first", 502: "Not sent", 403: "Not allowed",
            404: "Not found", 405: "Not possible", 409: "Changed meanwhile",
            413: "Too large", 422: "Something is missing", 429: "Too many attempts"}
 
@@ -25,7 +25,17 @@ def wants_html(request: Request) -> bool:
         "accept", "text/html")
 
 
+def _portal(request: Request) -> bool:
+    return request.url.path == "/portal" or request.url.path.startswith("/portal/")
+
+
 def _answer(request: Request, status: int, message: str) -> Response:
+    if wants_html(request) and _portal(request):  # parents never see the staff pages' menu
+        return templates.TemplateResponse(
+            request, "portal/error.html", {
+                "message": message, "status": status,
+                "visitor": getattr(request.state, "visitor", None),
+                "title": _TITLES.get(status, "That did not work")}, status_code=status)
     if wants_html(request):
         user = getattr(request.state, "actor", None) or _signed_in(request)
         return templates.TemplateResponse(
@@ -56,6 +66,8 @@ def _validation_message(errors: list[Any]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
+        if _portal(request):
+            return _answer(request, 401, str(exc))
         if wants_html(request):
             return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
         return JSONResponse({"detail": "sign in first"}, status_code=401)

@@ -21,3 +21,6 @@ class HueyJobQueue:
 
     def enrol_reference(self, external_id: str, key: str, actor_id: int | None) -> None:
         self._tasks.enrol_reference(external_id, key, actor_id)
+
+    def recheck(self, person_id: int) -> None:
+        self._tasks.recheck_person(person_id)

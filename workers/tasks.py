@@ -28,6 +28,7 @@ class GatekeeperTasks:
     enrol_reference: Any
     sweep: Any
     daily: Any
+    recheck_person: Any
 
 
 class WorkerResources:
@@ -87,6 +88,12 @@ def register(huey: Huey, resources: WorkerResources) -> None:
         with resources.ctx.acting_as("system:enrol") as ctx:
             return enrol_staged(ctx=ctx, external_id=external_id, key=key, actor_id=actor_id)
 
+    @huey.task(retries=2, retry_delay=10, name="recheck_person")
+    def recheck_person(person_id: int) -> list[int]:
+        """A person's consent changed (the portal): take down what may no longer show them."""
+        with resources.ctx.acting_as("system:takedown") as ctx:
+            return publish.recheck_live(ctx=ctx, showing=person_id)
+
     @huey.periodic_task(crontab(minute="*"), name="sweep")
     def sweep() -> None:
         """Every minute: re-queue received or stuck photos, publish approvals, re-check consent
@@ -109,4 +116,4 @@ def register(huey: Huey, resources: WorkerResources) -> None:
             auditing.anchor_audit_head(ctx=ctx)
 
     huey.gatekeeper_tasks = GatekeeperTasks(
-        scan_photo, publish_photo, enrol_reference, sweep, daily)
+        scan_photo, publish_photo, enrol_reference, sweep, daily, recheck_person)

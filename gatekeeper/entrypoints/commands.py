@@ -14,7 +14,20 @@ from gatekeeper.entrypoints.compose import build_context
 from gatekeeper.entrypoints.output import emit, read_password
 from gatekeeper.entrypoints.serve import run_worker, serve
 from gatekeeper.errors import GatekeeperError, InvalidInput
-from gatekeeper.services import governors, people, publish, purge, queries, register, review, scan
+from gatekeeper.services import (
+    contacts,
+    decisions,
+    governors,
+    invitations,
+    options,
+    people,
+    publish,
+    purge,
+    queries,
+    register,
+    review,
+    scan,
+)
 from gatekeeper.services.auditing import anchor_audit_head, certificates, check_audit
 from gatekeeper.services.context import Context
 from gatekeeper.services.devices import add_device, set_device_active
@@ -343,10 +356,51 @@ def cmd_audit(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def cmd_parents(args: argparse.Namespace, ctx: Context) -> int:
+    if args.action == "status":
+        year, rows = decisions.overview(ctx=ctx, year_group=args.year_group)
+        rows = [r for r in rows if r.needs_attention] if args.attention else rows
+        data = [{"external_id": r.external_id, "year_group": r.year_group,
+                 "may_decide": r.may_decide, "disagreement": r.disagreement,
+                 "uses": {u: {"state": v.state, "reason": v.reason} for u, v in r.uses.items()}}
+                for r in rows]
+        emit({"academic_year": year, "children": data}, args.json, [
+            f"{r.external_id}\t{r.year_group}\t" + "; ".join(
+                f"{u} {v.state}" for u, v in r.uses.items())
+            + ("\tPARENTS DISAGREE" if r.disagreement else "")
+            + ("\tNOBODY MAY DECIDE" if not r.may_decide else "") for r in rows]
+            or [f"no pupil to show for {year}"])
+        return 0
+    user = _actor(ctx, args.by, Role.DPO)
+    if args.action == "voice":
+        options.set_option(ctx=ctx, option=decisions.PUPIL_VOICE_FROM_YEAR, value=args.year,
+                           actor_id=user.id)
+        print(f"pupils decide for themselves from Year {args.year}")
+        return 0
+    if args.action == "import":
+        report = contacts.import_contacts(ctx=ctx, data=_read(args.csv), actor_id=user.id,
+                                          dry_run=args.dry_run)
+        print(("would import " if args.dry_run else "") + report.line())
+        return 0
+    audience = (invitations.Audience.ALL if args.all else invitations.Audience.MISSING
+                if args.missing else invitations.Audience.YEAR_GROUP)
+    result = invitations.invite(ctx=ctx, audience=audience, year_group=args.year_group,
+                                days=args.days, actor_id=user.id)
+    if args.csv:
+        try:
+            args.csv.write_text(invitations.links_csv(result))
+            args.csv.chmod(0o600)
+        except OSError as exc:
+            raise InvalidInput(f"{args.csv}: cannot write ({exc.strerror})") from None
+    print(result.line() + (f"; links in {args.csv}" if args.csv else ""))
+    return 0
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "users": cmd_users, "people": cmd_import, "consent": cmd_import, "devices": cmd_devices,
     "enrol": cmd_enrol, "ingest": cmd_ingest, "scan": cmd_scan, "photos": cmd_photos,
     "identify": cmd_identify, "approve": cmd_approve, "publish": cmd_publish,
     "recheck": cmd_recheck, "purge": cmd_purge, "audit": cmd_audit, "sar": cmd_sar,
     "erase": cmd_erase, "certificates": cmd_certificates, "report": cmd_report,
+    "parents": cmd_parents,
 }

@@ -31,6 +31,9 @@ class JobQueue(Protocol):
 
     def enrol_reference(self, external_id: str, key: str, actor_id: int | None) -> None: ...
 
+    def recheck(self, person_id: int) -> None:
+        """Consent of this person changed: take down live copies that may no longer show them."""
+
 
 class NoJobQueue:
     """No worker to hand work to (CLI batch commands): the sweep or the next command does it."""
@@ -42,6 +45,9 @@ class NoJobQueue:
         return None
 
     def enrol_reference(self, external_id: str, key: str, actor_id: int | None) -> None:
+        return None
+
+    def recheck(self, person_id: int) -> None:
         return None
 
 

@@ -63,7 +63,7 @@ class ImportReport:
 
 
 _PERSON_FIELDS = ("given_name", "family_name", "kind", "year_group", "joined_on", "left_on",
-                  "biometric_consent", "safeguarding_no_photo")
+                  "biometric_consent", "safeguarding_no_photo", "email")
 
 Importer = Callable[[Session, bytes, date, int | None, bool], ImportReport]
 # The fields the DPO can also set on a person's page ("person.updated" with via="page").
@@ -150,7 +150,7 @@ def _consent_into(session: Session, data: bytes, today: date,
     for row in rows:
         person = people[row.external_id]
         key = (person.id, row.academic_year, row.channel)
-        current[key] = _apply_consent(session, person=person, row=row, record=current.get(key),
+        current[key] = apply_consent(session, person=person, row=row, record=current.get(key),
                                       report=report, actor_id=actor_id)
     return report
 
@@ -186,7 +186,7 @@ def preview_csv(*, ctx: Context, kind: str, data: bytes,
     return _run(ctx, kind, data, actor_id, commit=False)
 
 
-def _apply_consent(session: Session, *, person: Person, row: ConsentRow,
+def apply_consent(session: Session, *, person: Person, row: ConsentRow,
                    record: ConsentRecord | None, report: ImportReport,
                    actor_id: int | None) -> ConsentRecord:
     """One consent answer: create, re-grant, withdraw from its date, or leave unchanged."""

@@ -201,15 +201,19 @@ def take_down(*, ctx: Context, session: Session, publication: Publication, reaso
                  photo_id=publication.photo_id, reason=reason)
 
 
-def recheck_live(*, ctx: Context, on: date | None = None) -> list[int]:
+def recheck_live(*, ctx: Context, on: date | None = None,
+                 showing: int | None = None) -> list[int]:
     """Take down live copies that show someone no longer allowed, and re-render copies made
-    before a correction (covering at least as much as before). Returns the ids taken down."""
+    before a correction (covering at least as much as before). Returns the ids taken down.
+    `showing`: only the copies that show this person (after their consent changed)."""
     on = on or ctx.today()
     downed: list[int] = []
     with ctx.uow() as uow:
         live = uow.session.scalars(
             select(Publication).where(Publication.taken_down_at.is_(None))).all()
         for pub in live:
+            if showing is not None and showing not in (pub.shown_person_ids or []):
+                continue
             photo, channel = pub.photo, Channel(pub.channel)
             decision = decide(face_facts(photo), person_facts(uow.session, photo), channel,
                               on, ctx.year_start)

@@ -1,0 +1,190 @@
+"""Inviting parents, carers and older pupils to the consent portal, and reminding those whose
+decisions are missing. Each link is single-use, expires, and is bound to one contact (or pupil);
+only its hash is stored, so the links exist only in the messages (and the CSV handed back)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from consent_db import audit
+from consent_db.models import (
+    ConsentRecord,
+    Contact,
+    ContactChild,
+    Person,
+    PortalInvitation,
+    utcnow,
+)
+from gatekeeper.adapters.mail import Mailer, MailError, mailer_for, message
+from gatekeeper.domain.deciders import has_own_voice, year_number
+from gatekeeper.domain.retention import academic_year
+from gatekeeper.domain.vocabulary import ConsentKind
+from gatekeeper.errors import DeliveryFailed, InvalidInput
+from gatekeeper.services import decisions, options
+from gatekeeper.services.context import Context
+from gatekeeper.services.portal import token_hash
+
+
+class Audience(StrEnum):
+    ALL = "all"  # every child on roll
+    MISSING = "missing"  # children with a decision missing this year: the reminder
+    YEAR_GROUP = "year-group"
+
+
+@dataclass(frozen=True)
+class Link:
+    recipient: str  # contact_id from the MIS, or the pupil's external id
+    email: str
+    url: str
+
+
+@dataclass
+class InviteReport:
+    contacts: int = 0
+    pupils: int = 0
+    via: str = ""
+    children_without_contact: int = 0  # no contact who may decide: the office must follow up
+    barred: int = 0  # links not sent: no parental responsibility or no contact allowed
+    links: list[Link] = field(default_factory=list)
+
+    def line(self) -> str:
+        where = "sent by e-mail" if self.via == "smtp" else "written to the outbox"
+        text = (f"{self.contacts} parent/carer and {self.pupils} pupil invitation(s) {where}")
+        if self.children_without_contact:
+            text += (f"; {self.children_without_contact} child(ren) have no contact who may "
+                     "decide (see the consent page)")
+        return text
+
+
+def _children(session: Session, audience: Audience, year_group: int | None, year: str,
+              today_left: object) -> list[Person]:
+    pupils = session.scalars(select(Person).where(
+        Person.kind == "pupil", (Person.left_on.is_(None)) | (Person.left_on > today_left))
+        .order_by(Person.id)).all()
+    if audience is Audience.YEAR_GROUP:
+        return [p for p in pupils if year_number(p.year_group) == year_group]
+    if audience is Audience.MISSING:
+        answered: dict[int, set[str]] = {}
+        for pid, kind in session.execute(select(ConsentRecord.person_id, ConsentRecord.channel)
+                                         .where(ConsentRecord.academic_year == year)):
+            answered.setdefault(pid, set()).add(kind)
+        wanted = {k.value for k in ConsentKind}
+        return [p for p in pupils if not wanted <= answered.get(p.id, set())]
+    return list(pupils)
+
+
+def _body(name: str, children: list[str], url: str, days: int, reminder: bool,
+          pupil: bool) -> str:
+    who = "your" if pupil else "your child's" if len(children) == 1 else "your children's"
+    opening = ("This is a reminder: some of your answers for this school year are still "
+               "missing." if reminder else
+               "The school asks every year which uses of photos you agree to.")
+    kids = "" if pupil else f"\nThis link covers: {', '.join(children)}.\n"
+    return (f"Dear {name},\n\n{opening}\n{kids}\n"
+            f"Open this link to give or refuse consent for {who} photos (displays and "
+            "newsletters, print and press, the website and social media, keeping photos after "
+            "leaving) and for face recognition:\n\n"
+            f"{url}\n\n"
+            f"The link works once and expires in {days} days. It is for you only: please do not "
+            "forward it.\n\n"
+            "About face recognition (Protection of Freedoms Act 2012): the school would like to "
+            "recognise pupils in its photos automatically, so that each pupil is shown only "
+            "where consent was given and covered everywhere else. It is used only with the "
+            "consent of at least one parent, never if any parent objects in writing, and never "
+            "if the pupil refuses, at any age. Without it, the pupil's face is always covered.\n")
+
+
+def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
+           year_group: int | None = None, days: int | None = None,
+           mailer: Mailer | None = None) -> InviteReport:
+    """Make one link per contact who may decide for a child in `audience` (and one per pupil
+    who decides for themselves and has an address), send them, and hand the links back."""
+    if audience is Audience.YEAR_GROUP and year_group is None:
+        raise InvalidInput("say which year group, e.g. --year-group 7")
+    days = days or ctx.settings.invitation_days
+    if not 1 <= days <= 60:
+        raise InvalidInput("links may be valid for 1 to 60 days")
+    today = ctx.today()
+    year = academic_year(today, *ctx.year_start)
+    reminder = audience is Audience.MISSING
+    mailer = mailer or mailer_for(ctx.settings.smtp_url, ctx.settings.home)
+    base = ctx.settings.public_url.rstrip("/")
+    report = InviteReport(via=mailer.via)
+    now = utcnow()
+    with ctx.uow() as uow:
+        s = uow.session
+        kids = _children(s, audience, year_group, year, today)
+        by_id = {k.id: k for k in kids}
+        links = s.scalars(select(ContactChild).where(
+            ContactChild.person_id.in_(by_id or {0}))).all()
+        allowed: dict[int, list[Person]] = {}
+        covered: set[int] = set()
+        for link in links:
+            if link.parental_responsibility and not link.no_contact:
+                allowed.setdefault(link.contact_id, []).append(by_id[link.person_id])
+                covered.add(link.person_id)
+            else:
+                report.barred += 1
+        report.children_without_contact = len(set(by_id) - covered)
+        contacts = {c.id: c for c in s.scalars(select(Contact).where(
+            Contact.id.in_(allowed or {0})))}
+        voice_from = int(options.read(s, decisions.PUPIL_VOICE_FROM_YEAR))
+        messages = []
+        kind = "reminder" if reminder else "invitation"
+
+        def new_link(contact_id: int | None, pupil_id: int | None) -> str:
+            token = secrets.token_urlsafe(32)
+            s.add(PortalInvitation(token_hash=token_hash(token), contact_id=contact_id,
+                                   pupil_id=pupil_id, kind=kind, delivered_via=mailer.via,
+                                   created_at=now, expires_at=now + timedelta(days=days)))
+            return f"{base}/portal/welcome/{token}"
+
+        for cid, children in sorted(allowed.items()):
+            contact = contacts[cid]
+            url = new_link(cid, None)
+            names = sorted(c.given_name for c in children)
+            messages.append(message(
+                sender=ctx.settings.mail_from, to=contact.email,
+                subject="Photo consent: " + ("a reminder" if reminder else "your answers"),
+                body=_body(f"{contact.given_name} {contact.family_name}", names, url, days,
+                           reminder, pupil=False)))
+            report.links.append(Link(contact.ref, contact.email, url))
+            report.contacts += 1
+        for kid in kids:
+            if kid.email and has_own_voice(kid.year_group, voice_from):
+                url = new_link(None, kid.id)
+                messages.append(message(
+                    sender=ctx.settings.mail_from, to=kid.email,
+                    subject="Photo consent: " + ("a reminder" if reminder else "your answers"),
+                    body=_body(kid.given_name, [kid.given_name], url, days, reminder,
+                               pupil=True)))
+                report.links.append(Link(kid.external_id, kid.email, url))
+                report.pupils += 1
+        s.flush()
+        try:
+            mailer.deliver(messages)
+        except MailError as exc:
+            raise DeliveryFailed(str(exc)) from None  # rolled back: no link exists
+        audit.record(s, "portal.invited", "portal", None, actor_id, audience=audience.value,
+                     year_group=year_group, contacts=report.contacts, pupils=report.pupils,
+                     via=mailer.via, kind=kind, academic_year=year)
+        uow.commit()
+    return report
+
+
+def links_csv(report: InviteReport) -> str:
+    """The links for the school's own messaging system (contact, email, link)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["contact", "email", "link"])
+    for link in report.links:
+        writer.writerow([link.recipient, link.email, link.url])
+    return buf.getvalue()

@@ -1,0 +1,107 @@
+"""The consent portal for parents, carers and older pupils: no staff account, phone first, plain
+English, never a photo. A link is used by a POST (mail scanners that fetch links do not burn it),
+and every request re-checks which children the visitor may answer for."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from gatekeeper.errors import InvalidInput
+from gatekeeper.services import decisions, portal
+from gatekeeper.services.portal import PortalActor
+from web.deps import ContextDep
+from web.security import SignInThrottled, check_csrf
+from web.templating import templates
+
+router = APIRouter(prefix="/portal")
+SESSION_KEY = "portal_sid"
+
+
+def get_visitor(request: Request, ctx: ContextDep) -> PortalActor:
+    visitor = portal.portal_actor(ctx=ctx, session_id=request.session.get(SESSION_KEY))
+    request.state.visitor = visitor
+    return visitor
+
+
+Visitor = Annotated[PortalActor, Depends(get_visitor)]
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+@router.get("/welcome/{token}")
+def welcome(request: Request, token: str) -> Response:
+    """Shows a button; only pressing it uses the link."""
+    return templates.TemplateResponse(request, "portal/welcome.html", {
+        "visitor": None, "token": token}, headers={"Referrer-Policy": "no-referrer",
+                                                   "Cache-Control": "no-store"})
+
+
+@router.post("/welcome")
+async def open_portal(request: Request, ctx: ContextDep, token: str = Form(""),
+                      csrf: str = Form("")) -> Response:
+    check_csrf(request, csrf)
+    throttle = request.app.state.portal_throttle
+    client = _client(request)
+    try:
+        await asyncio.sleep(throttle.begin(f"portal:{client}", client))
+    except SignInThrottled as exc:
+        raise exc from None
+    try:
+        session_id = await asyncio.to_thread(portal.open_session, ctx=ctx, token=token)
+    except InvalidInput:
+        throttle.failed(f"portal:{client}", client)
+        raise
+    throttle.succeeded(f"portal:{client}", client)
+    request.session[SESSION_KEY] = session_id
+    return RedirectResponse("/portal", status_code=303)
+
+
+@router.get("")
+def home(request: Request, ctx: ContextDep, visitor: Visitor, saved: str = "") -> Response:
+    year, cards = portal.children(ctx=ctx, actor=visitor)
+    return templates.TemplateResponse(request, "portal/home.html", {
+        "visitor": visitor, "academic_year": year, "cards": cards, "today": ctx.today(),
+        "saved": {"1": "Your answers are saved. A confirmation is on its way by e-mail.",
+                  "withdrawn": "Your answers are saved. Where you withdrew consent, published "
+                               "photos are being taken down now.",
+                  "same": "Nothing changed: these were already your answers."}.get(saved, "")},
+        headers={"Cache-Control": "no-store"})
+
+
+@router.post("/children/{handle}")
+async def answer(request: Request, ctx: ContextDep, visitor: Visitor, handle: int) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    answers: dict[str, bool] = {}
+    for use in decisions.USES:
+        value = str(form.get(use, "")).strip()
+        if value in ("give", "refuse"):
+            answers[use] = value == "give"
+        elif value:
+            raise InvalidInput(f"{use}: choose give or refuse")
+    result = await asyncio.to_thread(
+        portal.decide, ctx=ctx, actor=visitor, handle=handle, answers=answers,
+        signed_name=str(form.get("signed_name", "")), client_address=_client(request),
+        user_agent=request.headers.get("user-agent", ""))
+    saved = "withdrawn" if result.withdrawn else "1" if result.recorded else "same"
+    return RedirectResponse(f"/portal?saved={saved}#child-{handle}", status_code=303)
+
+
+@router.get("/history")
+def history(request: Request, ctx: ContextDep, visitor: Visitor) -> Response:
+    return templates.TemplateResponse(request, "portal/history.html", {
+        "visitor": visitor, "entries": portal.history(ctx=ctx, actor=visitor)},
+        headers={"Cache-Control": "no-store"})
+
+
+@router.post("/signout")
+def finish(request: Request, ctx: ContextDep, csrf: str = Form("")) -> Response:
+    check_csrf(request, csrf)
+    portal.close_session(ctx=ctx, session_id=request.session.pop(SESSION_KEY, None))
+    return templates.TemplateResponse(request, "portal/finished.html", {"visitor": None})
