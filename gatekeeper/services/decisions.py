@@ -120,8 +120,9 @@ def resolve(session: Session, person: Person, year: str) -> dict[str, Resolution
 class Applied:
     """What resolving changed in the records."""
 
-    withdrawn: list[str] = field(default_factory=list)  # uses no longer consented
+    withdrawn: list[str] = field(default_factory=list)  # consent that ended: take down
     granted: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # refused with no consent before
     templates_deleted: int = 0
 
 
@@ -141,12 +142,16 @@ def apply(session: Session, person: Person, year: str, today: date, evidence: st
         record = records.get(use)
         if record is not None and record.granted == granted:
             continue
+        was_granted = record is not None and record.granted
         apply_consent(session, person=person, record=record, report=ImportReport(),
                        actor_id=actor_id, row=ConsentRow(
                            line=0, external_id=person.external_id, academic_year=year,
                            channel=use, granted=granted, recorded_on=today,
                            evidence=evidence))
-        (applied.granted if granted else applied.withdrawn).append(use)
+        if granted:
+            applied.granted.append(use)
+        else:
+            (applied.withdrawn if was_granted else applied.refused).append(use)
     bio = resolutions[BIOMETRIC]
     if bio.outcome is not Outcome.NONE:
         allowed = bio.outcome is Outcome.GRANTED

@@ -58,6 +58,11 @@ ROUTES = [
     ("GET", "/help", set(ROLES), 200),
     ("GET", "/photos/1/next", {"editor", "dpo"}, 303),
     ("POST", "/photos/1/covers/999/remove", {"editor", "dpo"}, 404),
+    ("GET", "/parents", {"dpo"}, 200),
+    ("GET", "/parents/consent", {"dpo"}, 200),
+    ("POST", "/parents/options", {"dpo"}, 303),
+    ("POST", "/parents/invite", {"dpo"}, 200),
+    ("GET", "/parents/links/0123456789abcdef0123456789abcdef.csv", {"dpo"}, 404),
 ]
 FORMS = {
     "/photos/1/approve": {"channel": "online"},
@@ -71,6 +76,8 @@ FORMS = {
     "/api/photos/1/covers": {"x0": "1", "y0": "1", "x1": "20", "y1": "20"},
     "/api/photos/1/approve": {"channel": "online"},
     "/api/photos/1/reject": {"reason": "blurred"},
+    "/parents/options": {"voice_from": "9"},
+    "/parents/invite": {"audience": "missing"},
 }
 
 
