@@ -84,6 +84,16 @@ def write_readme() -> str:
                       f"dlib {t['dlib_ms_per_face']} ms, "
                       f"SFace {t['sface_ms_per_face']} ms (aligned crop + network): fused / dlib = "
                       f"{t['fused_over_dlib']}x", ""]
+    portal = _load("portal")
+    if portal:
+        lines += ["## Consent portal", "",
+                  f"- {portal['families']} families ({portal['contacts']} parent contacts, pupils "
+                  f"from Year 8 with their own address): contacts imported in "
+                  f"{portal['contacts_import_s']} s; {portal['links']} invitations made and written "
+                  f"to the outbox in {portal['invitations_s']} s (target < 30 s)",
+                  "- portal pages (median / p95, target < 100 ms): " + "; ".join(
+                      f"{name} {t['median_ms']} / {t['p95_ms']} ms"
+                      for name, t in portal["pages"].items()), ""]
     thr = _load("throughput")
     if thr:
         p = thr["photo_12mp_30_faces"]

@@ -10,6 +10,7 @@ from bench import (  # noqa: E402
     cleaning,
     detection,
     identification,
+    portal,
     purge_planning,
     queue_throughput,
     report,
@@ -35,6 +36,8 @@ def main() -> None:
     review_queue.run()
     print("web memory ...", flush=True)
     web_memory.run()
+    print("consent portal ...", flush=True)
+    portal.run()
     print("cleaning vs mat2 ...", flush=True)
     cleaning.run()
     print("purge planning on PostgreSQL ...", flush=True)

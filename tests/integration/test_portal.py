@@ -252,3 +252,38 @@ def test_a_parents_biometric_objection_deletes_every_template(ctx, school):
     _year, rows = decisions.overview(ctx=ctx)
     tom_state = next(r for r in rows if r.external_id == "TOM").uses["biometric"]
     assert tom_state.state == "refused" and "objection by M. Cruise" in tom_state.reason
+
+
+@SQLITE_ONLY
+def test_parents_commands(ctx, tmp_path, capsys, monkeypatch):
+    """`gatekeeper parents import / invite / status / voice` on the same instance."""
+    import json
+
+    from gatekeeper.entrypoints.cli import main
+
+    setup_school(ctx)
+    monkeypatch.setenv("GATEKEEPER_DATABASE_URL", ctx.settings.resolved_database_url)
+    home = ["--home", str(ctx.settings.home)]
+    contacts_csv = tmp_path / "contacts.csv"
+    contacts_csv.write_text(FAMILIES)
+    assert main(["parents", "import", str(contacts_csv), "--by", "dpo1", *home]) == 0
+    assert "0 created, 0 updated, 5 unchanged" in capsys.readouterr().out
+    contacts_csv.write_text(CONTACTS_HEADER + "C9,NOPE,Zed,Z,z@example.org,yes,no\n")
+    assert main(["parents", "import", str(contacts_csv), "--by", "dpo1", *home]) == 1
+    assert "row 2, column external_id: no such child" in capsys.readouterr().err
+    assert main(["parents", "import", str(contacts_csv), "--by", "office1", *home]) != 0
+    capsys.readouterr()
+    links = tmp_path / "links.csv"
+    assert main(["parents", "invite", "--year-group", "5", "--csv", str(links), "--by", "dpo1",
+                 *home]) == 0
+    assert "2 parent/carer and 0 pupil invitation(s) written to the outbox" in \
+        capsys.readouterr().out
+    assert links.read_text().count("/portal/welcome/") == 2 and links.stat().st_mode & 0o077 == 0
+    assert main(["parents", "voice", "10", "--by", "dpo1", *home]) == 0
+    capsys.readouterr()
+    assert main(["parents", "status", "--attention", "--json", *home]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert {c["external_id"] for c in status["children"]} == {"P1", "P2", "P3", "P4"}
+    with pytest.raises(SystemExit) as refused:  # who to invite must be said
+        main(["parents", "invite", "--by", "dpo1", *home])
+    assert refused.value.code == 2 and "one of the arguments --all" in capsys.readouterr().err
