@@ -4,6 +4,8 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 APT_PACKAGES := libopenblas-dev liblapack-dev cmake g++ libimage-exiftool-perl
 TEST_APT_PACKAGES := chromium mat2
 export OPENBLAS_NUM_THREADS ?= 1
+# pytest-xdist processes; each PostgreSQL test worker gets its own database (test_gw1, ...)
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test install system-deps test-system-deps uv bench lint clean-instance
 
@@ -31,7 +33,7 @@ test: install test-system-deps
 	@$(UV) run ruff check .
 	@$(UV) run mypy
 	@$(UV) run lint-imports
-	@$(UV) run pytest -q -rs
+	@$(UV) run pytest -q -rs -n $(PYTEST_WORKERS)
 
 bench: install test-system-deps
 	@$(UV) run python -m bench.run

@@ -9,7 +9,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 ROOT = Path(__file__).resolve().parent.parent
 FACES = Path(os.environ.get("GATEKEEPER_TEST_FACES", ROOT.parent / "shared" / "data" / "faces"))
@@ -23,9 +23,27 @@ def faces_dir() -> Path:
     return FACES
 
 
+def _per_worker(url: str) -> str:
+    """Under pytest-xdist each worker gets its own database (`test_gw1`, ...), created on
+    first use, so parallel workers never reset each other's schema."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker or worker == "gw0":
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 2})
+    with engine.connect() as conn:
+        if not conn.execute(text("select 1 from pg_database where datname = :n"),
+                            {"n": name}).first():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def _postgres_url() -> str | None:
     url = os.environ.get("GATEKEEPER_TEST_DATABASE_URL", PG_DEFAULT)
     try:
+        url = _per_worker(url)
         engine = create_engine(url, connect_args={"connect_timeout": 2})
         with engine.connect() as conn:
             conn.execute(text("select 1"))

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from gatekeeper.domain.vocabulary import Role
 from gatekeeper.errors import GatekeeperError, InvalidInput, NotFound
-from gatekeeper.services import contacts, decisions, invitations, options
+from gatekeeper.services import contacts, decisions, invitations, options, portal
 from gatekeeper.services.context import Context
 from gatekeeper.services.users import Actor
 from web.deps import ContextDep, roles
@@ -84,6 +84,24 @@ def links(ctx: ContextDep, token: str, user: Actor = roles(Role.DPO)) -> Respons
     return Response(data, media_type="text/csv", headers={
         "Content-Disposition": 'attachment; filename="portal-links.csv"',
         "Cache-Control": "no-store"})
+
+
+@router.post("/pupil-refusal")
+async def pupil_refusal(request: Request, ctx: ContextDep, user: Actor = roles(Role.DPO)) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    external_id = str(form.get("external_id", "")).strip()
+    uses = [str(u) for u in form.getlist("use")]
+    try:
+        done = await offload(portal.record_pupil_refusal, ctx=ctx, external_id=external_id,
+                             uses=uses, note=str(form.get("note", "")), actor_id=user.id,
+                             actor_name=user.username)
+    except GatekeeperError as exc:
+        return _page(request, ctx, user, status=exc.http_status, error=str(exc))
+    return _page(request, ctx, user, refusal=f"Recorded: {external_id} refuses "
+                 f"{', '.join(uses)}." + (f" Consent ended for {', '.join(done.withdrawn)}; "
+                                          "live copies are being taken down."
+                                          if done.withdrawn else ""))
 
 
 @router.post("/options")

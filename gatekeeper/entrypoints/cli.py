@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     pst.add_argument("--attention", action="store_true",
                      help="only disagreements, missing decisions, nobody to decide")
     pst.add_argument("--json", action="store_true")
+    ppr = pa.add_parser("pupil-refuses", help="record a pupil's own refusal (DPO)")
+    ppr.add_argument("external_id")
+    ppr.add_argument("--use", action="append", required=True,
+                     help="biometric (counts at any age), display, print, online, retain")
+    ppr.add_argument("--note", required=True, help="how the pupil told the school")
+    ppr.add_argument("--by", required=True, help="the DPO recording it")
     pvo = pa.add_parser("voice", help="the year from which pupils decide for themselves")
     pvo.add_argument("year", type=int)
     pvo.add_argument("--by", required=True, help="the DPO making the choice")

@@ -21,6 +21,7 @@ from gatekeeper.services import (
     invitations,
     options,
     people,
+    portal,
     publish,
     purge,
     queries,
@@ -376,6 +377,13 @@ def cmd_parents(args: argparse.Namespace, ctx: Context) -> int:
         options.set_option(ctx=ctx, option=decisions.PUPIL_VOICE_FROM_YEAR, value=args.year,
                            actor_id=user.id)
         print(f"pupils decide for themselves from Year {args.year}")
+        return 0
+    if args.action == "pupil-refuses":
+        done = portal.record_pupil_refusal(ctx=ctx, external_id=args.external_id, uses=args.use,
+                                           note=args.note, actor_id=user.id,
+                                           actor_name=user.username)
+        print(f"recorded the pupil's refusal of {', '.join(args.use)}"
+              + (f"; consent ended for {', '.join(done.withdrawn)}" if done.withdrawn else ""))
         return 0
     if args.action == "import":
         report = contacts.import_contacts(ctx=ctx, data=_read(args.csv), actor_id=user.id,

@@ -318,3 +318,42 @@ def _confirm(ctx: Context, actor: PortalActor, child: str, year: str,
         return False  # the answers stand; the page says so and the DPO sees them
     return True
 
+
+
+def record_pupil_refusal(*, ctx: Context, external_id: str, uses: list[str], note: str,
+                         actor_id: int, actor_name: str) -> DecideResult:
+    """A pupil tells the school they refuse (face recognition at any age; other uses once they
+    have a voice): the DPO records it as the pupil's answer, with the DPO named as recorder."""
+    unknown = sorted(set(uses) - set(decisions.USES))
+    if unknown or not uses:
+        raise InvalidInput(f"uses are {', '.join(decisions.USES)}")
+    note = " ".join(note.split())
+    if not note or len(note) > 500:
+        raise InvalidInput("say how the pupil told the school (at most 500 characters)")
+    today = ctx.today()
+    year = academic_year(today, *ctx.year_start)
+    with ctx.uow() as uow:
+        s = uow.session
+        child = s.scalar(select(Person).where(Person.external_id == external_id,
+                                              Person.kind == "pupil"))
+        if child is None:
+            raise NotFound(f"no pupil with external id {external_id}")
+        text = decisions.form_text(child.given_name, year, dict.fromkeys(uses, False))
+        rows = [ConsentDecision(person_id=child.id, academic_year=year, channel=use,
+                                granted=False, by_pupil=True,
+                                signed_name=f"recorded by {actor_name}", client_address="",
+                                user_agent="", form_text=f"{text}\n\nHow the pupil told the "
+                                f"school: {note}") for use in uses]
+        s.add_all(rows)
+        s.flush()
+        audit.record(s, "consent.decided", "person", child.id, actor_id,
+                     decisions=dict.fromkeys(uses, False), decision_ids=[r.id for r in rows],
+                     academic_year=year, pupil=True)
+        applied = decisions.apply(s, child, year, today,
+                                  evidence=f"pupil refusal {','.join(str(r.id) for r in rows)}",
+                                  actor_id=actor_id)
+        uow.commit()
+        person_id = child.id
+    if applied.withdrawn:
+        ctx.jobs.recheck(person_id)
+    return DecideResult(len(rows), applied.withdrawn, applied.granted)

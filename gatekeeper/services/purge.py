@@ -11,11 +11,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consent_db import audit
-from consent_db.models import ConsentRecord, Face, Person, Photo, PhotoStatus
+from consent_db.models import (
+    ConsentDecision,
+    ConsentRecord,
+    Contact,
+    ContactChild,
+    Face,
+    Person,
+    Photo,
+    PhotoStatus,
+)
 from gatekeeper.domain.images import decode
 from gatekeeper.domain.redact import cover, head_region
 from gatekeeper.domain.rendition import encode_jpeg  # originals covered in place are kept as JPEG
@@ -124,10 +133,13 @@ def _carry_out(ctx: Context, plan: PurgePlan, actor_id: int | None, kind: str) -
             if person is not None:
                 counts["consent_records"] += len(person.consents)
                 counts["face_templates"] += len(person.templates)
-                uow.session.delete(person)  # cascades to consent records and templates
+                counts.update(_portal_records(uow.session, person_id))
+                uow.session.delete(person)  # cascades: consent, templates, portal answers, links
                 counts["people"] += 1
                 audit.record(uow.session, f"person.{'erased' if kind == 'erasure' else 'purged'}",
                              "person", person_id, actor_id)
+        uow.session.flush()
+        counts["contacts"] += _drop_contacts_without_children(uow.session, actor_id)
         faces = uow.session.scalars(select(Face)).all() if doomed else []
         for face in faces:
             near = [p for p in face.near_person_ids or [] if p not in doomed]
@@ -140,6 +152,25 @@ def _carry_out(ctx: Context, plan: PurgePlan, actor_id: int | None, kind: str) -
                      photos_covered=sorted(plan.photos_to_cover),
                      deleted=dict(sorted(counts.items())))
         uow.commit()
+
+
+def _portal_records(session: Session, person_id: int) -> Counter[str]:
+    """What the portal holds about the person (deleted with them by the cascade)."""
+    return Counter({
+        "portal_answers": session.scalar(select(func.count()).select_from(ConsentDecision)
+                                         .where(ConsentDecision.person_id == person_id)) or 0,
+        "contact_links": session.scalar(select(func.count()).select_from(ContactChild)
+                                        .where(ContactChild.person_id == person_id)) or 0})
+
+
+def _drop_contacts_without_children(session: Session, actor_id: int | None) -> int:
+    """A parent's contact with no child left at the school is kept for nothing: deleted."""
+    lonely = session.scalars(select(Contact).where(~Contact.children.any())).all()
+    for contact in lonely:
+        audit.record(session, "contact.removed", "contact", contact.id, actor_id,
+                     reason="no child left")
+        session.delete(contact)
+    return len(lonely)
 
 
 def _delete_photo(ctx: Context, photo_id: int, actor_id: int | None) -> Counter[str]:

@@ -37,8 +37,8 @@ def test_portal_withdrawal_is_taken_down_by_a_running_worker_within_a_minute(ctx
         key = uow.session.scalar(select(Publication.key).where(Publication.photo_id == photo))
     assert list(ctx.settings.public_dir.rglob(key))
     contacts.import_contacts(ctx=ctx, data=(
-        "contact_id,external_id,given_name,family_name,email,parental_responsibility,"
-        "no_contact\nM1,TOM,Mia,Cruise,mia@example.org,yes,no\n").encode(), actor_id=None)
+        b"contact_id,external_id,given_name,family_name,email,parental_responsibility,"
+        b"no_contact\nM1,TOM,Mia,Cruise,mia@example.org,yes,no\n"), actor_id=None)
     [link] = invitations.invite(ctx=ctx, audience=invitations.Audience.ALL, actor_id=None).links
 
     env = {**os.environ, "GATEKEEPER_HOME": str(ctx.settings.home),

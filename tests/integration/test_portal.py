@@ -287,3 +287,41 @@ def test_parents_commands(ctx, tmp_path, capsys, monkeypatch):
     with pytest.raises(SystemExit) as refused:  # who to invite must be said
         main(["parents", "invite", "--by", "dpo1", *home])
     assert refused.value.code == 2 and "one of the arguments --all" in capsys.readouterr().err
+
+
+@SQLITE_ONLY
+def test_erasing_a_child_erases_their_portal_answers_and_a_parent_left_with_no_child(ctx):
+    from consent_db.models import Contact, ContactChild
+    from gatekeeper.services.purge import erase_person
+
+    u = setup_school(ctx)
+    tokens = links_by_recipient(invitations.invite(ctx=ctx, audience=Audience.ALL, actor_id=None))
+    answer(ctx, open_as(ctx, tokens["C3"]), "P3", online=True)
+    erase_person(ctx=ctx, external_id="P3", user=u["dpo1"])
+    with ctx.uow() as uow:
+        s = uow.session
+        assert s.scalar(select(func.count()).select_from(ConsentDecision)) == 0
+        refs = set(s.scalars(select(Contact.ref)))
+        assert refs == {"C1", "C2", "C5"}  # Cat and Dan had only P3
+        assert s.scalar(select(func.count()).select_from(ContactChild)) == 4
+        cert = s.scalars(select(AuditEvent).where(AuditEvent.action == "certificate.issued")
+                         ).one().details
+        assert cert["deleted"]["portal_answers"] == 1 and cert["deleted"]["contacts"] == 2
+
+
+def test_a_young_pupils_refusal_of_face_recognition_deletes_templates(ctx, school, capsys,
+                                                                      monkeypatch):
+    """PoFA: the pupil's refusal counts at any age (TOM is in Year 5, without a voice)."""
+    from gatekeeper.entrypoints.cli import main
+
+    monkeypatch.setenv("GATEKEEPER_DATABASE_URL", ctx.settings.resolved_database_url)
+    assert main(["parents", "pupil-refuses", "TOM", "--use", "biometric", "--note",
+                 "told their class teacher", "--by", "dpo1", "--home",
+                 str(ctx.settings.home)]) == 0
+    assert "consent ended for biometric" in capsys.readouterr().out
+    with ctx.uow() as uow:
+        tom = uow.session.scalar(select(Person).where(Person.external_id == "TOM"))
+        assert not tom.biometric_consent and not tom.templates
+    _year, rows = decisions.overview(ctx=ctx)
+    assert "the pupil refused" in next(
+        r for r in rows if r.external_id == "TOM").uses["biometric"].reason

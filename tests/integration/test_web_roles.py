@@ -62,6 +62,7 @@ ROUTES = [
     ("GET", "/parents/consent", {"dpo"}, 200),
     ("POST", "/parents/options", {"dpo"}, 303),
     ("POST", "/parents/invite", {"dpo"}, 200),
+    ("POST", "/parents/pupil-refusal", {"dpo"}, 200),
     ("GET", "/parents/links/0123456789abcdef0123456789abcdef.csv", {"dpo"}, 404),
 ]
 FORMS = {
@@ -78,6 +79,7 @@ FORMS = {
     "/api/photos/1/reject": {"reason": "blurred"},
     "/parents/options": {"voice_from": "9"},
     "/parents/invite": {"audience": "missing"},
+    "/parents/pupil-refusal": {"external_id": "P1", "use": "biometric", "note": "told staff"},
 }
 
 
