@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from consent_db import audit
-from consent_db.db import UnitOfWork
+from consent_db.db import OPERATOR, UnitOfWork
 from consent_db.models import (
     ConsentDecision,
     ConsentRecord,
@@ -118,7 +118,18 @@ def open_session(*, ctx: Context, token: str) -> str:
         if invitation.pupil_id is not None and not _pupil_may_decide(ctx, s, invitation.pupil_id):
             raise InvalidInput("this link no longer gives access: please contact the school "
                                "office")
-        invitation.used_at = now
+        used = s.execute(update(PortalInvitation).where(
+            PortalInvitation.id == invitation.id, PortalInvitation.used_at.is_(None))
+            .values(used_at=now))
+        if getattr(used, "rowcount", 0) != 1:  # another request used it a moment ago
+            raise InvalidInput("this link has already been used: each link works once. Ask the "
+                               "school office for a new one")
+        if invitation.contact_id is not None:  # the visitor is named in the audit event
+            contact = s.get(Contact, invitation.contact_id)
+            s.info[OPERATOR] = f"contact:{contact.ref if contact else invitation.contact_id}"
+        else:
+            pupil = s.get(Person, invitation.pupil_id)
+            s.info[OPERATOR] = f"pupil:{pupil.external_id if pupil else invitation.pupil_id}"
         session_id = secrets.token_urlsafe(32)
         s.add(PortalSession(id=session_id, contact_id=invitation.contact_id,
                             pupil_id=invitation.pupil_id, created_at=now,

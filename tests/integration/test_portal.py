@@ -325,3 +325,22 @@ def test_a_young_pupils_refusal_of_face_recognition_deletes_templates(ctx, schoo
     _year, rows = decisions.overview(ctx=ctx)
     assert "the pupil refused" in next(
         r for r in rows if r.external_id == "TOM").uses["biometric"].reason
+
+
+def test_one_link_used_by_two_requests_at_once_opens_one_visit(ctx):
+    """Both databases: the link is consumed by one conditional update, never twice."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    setup_school(ctx)
+    token = links_by_recipient(invitations.invite(ctx=ctx, audience=Audience.ALL,
+                                                  actor_id=None))["C1"]
+
+    def try_open(_: int) -> str:
+        try:
+            return portal.open_session(ctx=ctx, token=token)
+        except InvalidInput as exc:
+            return str(exc)
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(try_open, range(4)))
+    assert sum("already been used" in r for r in results) == 3, results
