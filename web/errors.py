@@ -35,7 +35,8 @@ def _answer(request: Request, status: int, message: str) -> Response:
             request, "portal/error.html", {
                 "message": message, "status": status,
                 "visitor": getattr(request.state, "visitor", None),
-                "title": _TITLES.get(status, "That did not work")}, status_code=status)
+                "title": "Open your link again" if status == 401 else _TITLES.get(
+                    status, "That did not work")}, status_code=status)
     if wants_html(request):
         user = getattr(request.state, "actor", None) or _signed_in(request)
         return templates.TemplateResponse(
