@@ -13,12 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consent_db import audit
 from consent_db.mis_import import ConsentRow, ImportRejected, parse_consent, parse_people
-from consent_db.models import AuditEvent, ConsentRecord, FaceTemplate, Person, User
+from consent_db.models import (
+    AuditEvent,
+    ConsentDecision,
+    ConsentRecord,
+    FaceTemplate,
+    Person,
+    User,
+)
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.vocabulary import ConsentKind
 from gatekeeper.errors import InvalidInput, NotFound, TooLarge
@@ -147,9 +154,27 @@ def _consent_into(session: Session, data: bytes, today: date,
     report = ImportReport()
     current = {(c.person_id, c.academic_year, c.channel): c
                for c in session.scalars(select(ConsentRecord))}
+    portal_answers: dict[tuple[int, str, str], date] = {}
+    for pid, year, channel, at in session.execute(select(
+            ConsentDecision.person_id, ConsentDecision.academic_year, ConsentDecision.channel,
+            func.max(ConsentDecision.decided_at)).group_by(
+            ConsentDecision.person_id, ConsentDecision.academic_year, ConsentDecision.channel)):
+        portal_answers[(pid, year, channel)] = at.date()
     for row in rows:
         person = people[row.external_id]
         key = (person.id, row.academic_year, row.channel)
+        answered = portal_answers.get(key)
+        if answered is not None and (answered > row.recorded_on or (
+                answered == row.recorded_on and row.granted)):
+            # an older paper form never overrides an answer given since in the portal (on the
+            # same day only a refusal does: fail closed)
+            report.unchanged += 1
+            report.changes.append(Change(
+                person.external_id, f"{person.given_name} {person.family_name}",
+                f"consent {row.channel} {row.academic_year}", "(portal answer)",
+                "granted" if row.granted else "refused",
+                set_in_app=f"in the portal on {answered.isoformat()}", kept=True))
+            continue
         current[key] = apply_consent(session, person=person, row=row, record=current.get(key),
                                       report=report, actor_id=actor_id)
     return report

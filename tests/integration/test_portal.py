@@ -344,3 +344,21 @@ def test_one_link_used_by_two_requests_at_once_opens_one_visit(ctx):
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(try_open, range(4)))
     assert sum("already been used" in r for r in results) == 3, results
+
+
+@SQLITE_ONLY
+def test_an_older_paper_form_never_overrides_a_newer_portal_answer(ctx):
+    from datetime import date
+
+    from gatekeeper.services.people import import_csv
+
+    setup_school(ctx)
+    tokens = links_by_recipient(invitations.invite(ctx=ctx, audience=Audience.ALL, actor_id=None))
+    answer(ctx, open_as(ctx, tokens["C3"]), "P3", online=False)
+    year = record(ctx, "P3", "online").academic_year
+    old_form = ("external_id,academic_year,channel,granted,recorded_on,evidence\n"
+                f"P3,{year},online,yes,{date.today() - timedelta(days=30)},paper\n")
+    report = import_csv(ctx=ctx, kind="consent", data=old_form.encode())
+    assert report.updated == 0 and report.changes[0].kept
+    assert "in the portal on" in report.changes[0].set_in_app
+    assert not record(ctx, "P3", "online").granted
