@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from gatekeeper.domain.vocabulary import Role
 from gatekeeper.errors import GatekeeperError, InvalidInput, NotFound
-from gatekeeper.services import contacts, decisions, invitations, options, portal
+from gatekeeper.services import contacts, decisions, invitations, options, portal_answers
 from gatekeeper.services.context import Context
 from gatekeeper.services.users import Actor
 from web.deps import ContextDep, roles
@@ -93,9 +93,9 @@ async def pupil_refusal(request: Request, ctx: ContextDep, user: Actor = roles(R
     external_id = str(form.get("external_id", "")).strip()
     uses = [str(u) for u in form.getlist("use")]
     try:
-        done = await offload(portal.record_pupil_refusal, ctx=ctx, external_id=external_id,
-                             uses=uses, note=str(form.get("note", "")), actor_id=user.id,
-                             actor_name=user.username)
+        done = await offload(portal_answers.record_pupil_refusal, ctx=ctx,
+                             external_id=external_id, uses=uses, note=str(form.get("note", "")),
+                             actor_id=user.id, actor_name=user.username)
     except GatekeeperError as exc:
         return _page(request, ctx, user, status=exc.http_status, error=str(exc))
     return _page(request, ctx, user, refusal=f"Recorded: {external_id} refuses "

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from gatekeeper.errors import InvalidInput
-from gatekeeper.services import decisions, portal
+from gatekeeper.services import decisions, portal, portal_answers
 from gatekeeper.services.portal import PortalActor
 from web.deps import ContextDep
 from web.security import SignInThrottled, check_csrf
@@ -64,7 +64,7 @@ async def open_portal(request: Request, ctx: ContextDep, token: str = Form(""),
 
 @router.get("")
 def home(request: Request, ctx: ContextDep, visitor: Visitor, saved: str = "") -> Response:
-    year, cards = portal.children(ctx=ctx, actor=visitor)
+    year, cards = portal_answers.children(ctx=ctx, actor=visitor)
     return templates.TemplateResponse(request, "portal/home.html", {
         "visitor": visitor, "academic_year": year, "cards": cards, "today": ctx.today(),
         "saved": {"1": "Your answers are saved. A confirmation is on its way by e-mail.",
@@ -86,7 +86,7 @@ async def answer(request: Request, ctx: ContextDep, visitor: Visitor, handle: in
         elif value:
             raise InvalidInput(f"{use}: choose give or refuse")
     result = await asyncio.to_thread(
-        portal.decide, ctx=ctx, actor=visitor, handle=handle, answers=answers,
+        portal_answers.decide, ctx=ctx, actor=visitor, handle=handle, answers=answers,
         signed_name=str(form.get("signed_name", "")), client_address=_client(request),
         user_agent=request.headers.get("user-agent", ""))
     saved = "withdrawn" if result.withdrawn else "1" if result.recorded else "same"
@@ -96,7 +96,7 @@ async def answer(request: Request, ctx: ContextDep, visitor: Visitor, handle: in
 @router.get("/history")
 def history(request: Request, ctx: ContextDep, visitor: Visitor) -> Response:
     return templates.TemplateResponse(request, "portal/history.html", {
-        "visitor": visitor, "entries": portal.history(ctx=ctx, actor=visitor)},
+        "visitor": visitor, "entries": portal_answers.history(ctx=ctx, actor=visitor)},
         headers={"Cache-Control": "no-store"})
 
 

@@ -21,7 +21,7 @@ from gatekeeper.services import (
     invitations,
     options,
     people,
-    portal,
+    portal_answers,
     publish,
     purge,
     queries,
@@ -379,7 +379,7 @@ def cmd_parents(args: argparse.Namespace, ctx: Context) -> int:
         print(f"pupils decide for themselves from Year {args.year}")
         return 0
     if args.action == "pupil-refuses":
-        done = portal.record_pupil_refusal(ctx=ctx, external_id=args.external_id, uses=args.use,
+        done = portal_answers.record_pupil_refusal(ctx=ctx, external_id=args.external_id, uses=args.use,
                                            note=args.note, actor_id=user.id,
                                            actor_name=user.username)
         print(f"recorded the pupil's refusal of {', '.join(args.use)}"

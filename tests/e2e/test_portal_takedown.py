@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from consent_db.models import Publication
 from gatekeeper.domain.vocabulary import Channel
-from gatekeeper.services import contacts, invitations, portal
+from gatekeeper.services import contacts, invitations, portal, portal_answers
 from gatekeeper.services.context import Context
 from gatekeeper.services.publish import CONSENT_LOST, publish_approved
 from gatekeeper.services.review import approve
@@ -50,9 +50,9 @@ def test_portal_withdrawal_is_taken_down_by_a_running_worker_within_a_minute(ctx
         web = Context(ctx.settings, stores=ctx.stores, jobs=HueyJobQueue(make_huey(ctx.settings)))
         visitor = portal.portal_actor(ctx=web, session_id=portal.open_session(
             ctx=web, token=link.url.rsplit("/", 1)[1]))
-        [card] = portal.children(ctx=web, actor=visitor)[1]
+        [card] = portal_answers.children(ctx=web, actor=visitor)[1]
         started = time.monotonic()
-        result = portal.decide(ctx=web, actor=visitor, handle=card.handle,
+        result = portal_answers.decide(ctx=web, actor=visitor, handle=card.handle,
                                answers={"online": False}, signed_name="Mia Cruise",
                                client_address="192.0.2.1", user_agent="phone")
         assert result.withdrawn == ["online"]

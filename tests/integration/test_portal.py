@@ -22,7 +22,7 @@ from consent_db.models import (
     utcnow,
 )
 from gatekeeper.errors import InvalidInput, NotFound
-from gatekeeper.services import contacts, decisions, invitations, portal
+from gatekeeper.services import contacts, decisions, invitations, portal, portal_answers
 from gatekeeper.services.invitations import Audience
 from tests.integration.helpers import PEOPLE_HEADER, users
 
@@ -68,10 +68,10 @@ def open_as(ctx, token: str) -> portal.PortalActor:
     return portal.portal_actor(ctx=ctx, session_id=portal.open_session(ctx=ctx, token=token))
 
 
-def answer(ctx, actor, person_ext: str, **answers: bool) -> portal.DecideResult:
-    _year, cards = portal.children(ctx=ctx, actor=actor)
+def answer(ctx, actor, person_ext: str, **answers: bool) -> portal_answers.DecideResult:
+    _year, cards = portal_answers.children(ctx=ctx, actor=actor)
     handle = next(c.handle for c in cards if c.given_name == f"Given{person_ext}")
-    return portal.decide(ctx=ctx, actor=actor, handle=handle, answers=answers,
+    return portal_answers.decide(ctx=ctx, actor=actor, handle=handle, answers=answers,
                          signed_name=actor.name, client_address="192.0.2.7",
                          user_agent="test-agent")
 
@@ -141,12 +141,12 @@ def test_a_contact_reaches_only_their_own_children(ctx):
     setup_school(ctx)
     tokens = links_by_recipient(invitations.invite(ctx=ctx, audience=Audience.ALL, actor_id=None))
     ann, cat = open_as(ctx, tokens["C1"]), open_as(ctx, tokens["C3"])
-    _year, cards = portal.children(ctx=ctx, actor=ann)
+    _year, cards = portal_answers.children(ctx=ctx, actor=ann)
     assert sorted(c.given_name for c in cards) == ["GivenP1", "GivenP2"]
-    _year, cat_cards = portal.children(ctx=ctx, actor=cat)
+    _year, cat_cards = portal_answers.children(ctx=ctx, actor=cat)
     assert [c.given_name for c in cat_cards] == ["GivenP3"]
     with pytest.raises(NotFound):  # Cat tries Ann's child's handle
-        portal.decide(ctx=ctx, actor=cat, handle=cards[0].handle, answers={"online": False},
+        portal_answers.decide(ctx=ctx, actor=cat, handle=cards[0].handle, answers={"online": False},
                       signed_name="Cat Family3", client_address="", user_agent="")
     # the MIS later records a court order for Cat: her open visit ends at once
     contacts.import_contacts(ctx=ctx, data=FAMILIES.replace(
