@@ -14,6 +14,7 @@ from bench import (  # noqa: E402
     queue_throughput,
     report,
     review_queue,
+    sar_export,
     throughput,
     web_memory,
 )
@@ -35,6 +36,8 @@ def main() -> None:
     review_queue.run()
     print("web memory ...", flush=True)
     web_memory.run()
+    print("subject access export ...", flush=True)
+    sar_export.run()
     print("cleaning vs mat2 ...", flush=True)
     cleaning.run()
     print("purge planning on PostgreSQL ...", flush=True)

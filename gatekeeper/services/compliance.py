@@ -82,11 +82,9 @@ def _where(url: str) -> str:
 def _storage(s: Settings) -> tuple[dict[str, Any], list[dict[str, str]]]:
     queue = s.queue_url or "sqlite://"
     storage = {
-        "database": "PostgreSQL" if s.database_url and s.database_url.startswith("postgresql")
-        else "SQLite", "database_where": _where(s.resolved_database_url),
+        "database_where": _where(s.resolved_database_url),
         "queue_where": ("SQLite file inside the instance folder on this server"
                         if queue.startswith("sqlite") else _where(queue)),
-        "backend": s.store_backend.value,
     }
     processors: list[dict[str, str]] = []
     if s.store_backend is StoreBackend.S3:
