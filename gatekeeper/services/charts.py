@@ -61,7 +61,7 @@ def stages_over_time_chart(board: Dashboard) -> str:
     return _svg(alt.Chart(_data(rows, {
         "month": "", "stage": "received", "photos": 0})).mark_bar().encode(
         x=alt.X("month:O", title="month uploaded"), y=alt.Y("photos:Q", stack="zero"),
-        color=alt.Color("stage:N", title="stage now", scale=alt.Scale(
+        color=alt.Color("stage:N", title="stage", scale=alt.Scale(
             domain=domain, range=[_STAGE_COLOURS[s] for s in domain])))
         .properties(width=WIDTH, height=220, title="Photos by stage over time"))
 

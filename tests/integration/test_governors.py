@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from consent_db.models import AuditEvent, ConsentRecord, Person, Photo, Publication, utcnow
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.vocabulary import Channel
+from gatekeeper.services.auditing import certificates
 from gatekeeper.services.charts import CHARTS
 from gatekeeper.services.governors import dashboard, dashboard_csv
 from gatekeeper.services.publish import publish_approved, recheck_live
@@ -81,10 +82,14 @@ def test_dashboard_numbers_match_the_database(ctx, school):
 def test_dashboard_page_and_charts_for_a_governor(ctx, school):
     from web.app import create_app
 
+    erase_person(ctx=ctx, external_id="EIL", user=school["dpo1"])  # one certificate
+    [cert] = certificates(ctx=ctx)
     app = create_app(ctx.settings, ctx)
-    with TestClient(app) as client:
-        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/signin").text).group(1)
-        client.post("/signin", data={"username": "gov1", "password": PASSWORD, "csrf": token})
+    with TestClient(app):
+        client, dpo = TestClient(app), TestClient(app)
+        for who, name in ((client, "gov1"), (dpo, "dpo1")):
+            token = re.search(r'name="csrf" value="([^"]+)"', who.get("/signin").text).group(1)
+            who.post("/signin", data={"username": name, "password": PASSWORD, "csrf": token})
         page = client.get("/reports").text
         assert "consent-table" in page and "GivenTOM" not in page and "TOM," not in page
         for name in CHARTS:
@@ -98,7 +103,12 @@ def test_dashboard_page_and_charts_for_a_governor(ctx, school):
         assert pdf.content.startswith(b"%PDF-") and 'id="governors-pdf"' in page
         # aggregates only: no subject access export, no certificate with its record ids
         assert client.get("/people/TOM/export").status_code == 403
-        assert client.get("/certificates/1.pdf").status_code == 403
+        assert client.get(f"/certificates/{cert['id']}.pdf").status_code == 403
+        listed = client.get("/certificates").text
+        assert "erasure" in listed and ".pdf" not in listed  # counts only
+        assert f'href="/certificates/{cert["id"]}.pdf"' in dpo.get("/certificates").text
+        download = dpo.get(f"/certificates/{cert['id']}.pdf")
+        assert download.status_code == 200 and download.content.startswith(b"%PDF-")
 
 
 def test_the_re_consent_list_names_pupils_without_a_decision(ctx, school):
