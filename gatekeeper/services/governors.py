@@ -36,7 +36,6 @@ class Dashboard:
     audit_intact: bool = True
     audit_events: int = 0
 
-
     def takedown_bands(self) -> dict[str, int]:
         """How many takedowns after a withdrawal fell in each band of TAKEDOWN_BINS."""
         bands = dict.fromkeys((label for label, _upper in TAKEDOWN_BINS), 0)
