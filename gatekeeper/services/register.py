@@ -151,10 +151,12 @@ def subject_access_export(*, ctx: Context, external_id: str, user: Actor) -> Exp
                 f.id: Verdict.SHOW if f.person_id == person.id else Verdict.COVER
                 for f in photo.faces})) for photo in photos]
 
+            originals = ctx.stores.private  # built here, once, not by the threads
+
             def one(job: tuple[Photo, PhotoDecision]) -> bytes:
                 photo, only_them = job
                 return render(ctx=ctx, photo=photo, decision=only_them, channel=Channel.ONLINE,
-                              data=ctx.stores.private.get(original_key_of(photo)))
+                              data=originals.get(original_key_of(photo)))
 
             with ThreadPoolExecutor(RENDER_THREADS) as pool:
                 for (photo, _), data in zip(jobs, pool.map(one, jobs), strict=True):
