@@ -1,7 +1,9 @@
 # Gatekeeper: `make run` starts the service, `make test` runs every test. Both install first.
 SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
-APT_PACKAGES := libopenblas-dev liblapack-dev cmake g++ libimage-exiftool-perl
+# Pango (and a font) for WeasyPrint's PDFs: reports, certificates, DPIA/RoPA, subject access.
+APT_PACKAGES := libopenblas-dev liblapack-dev cmake g++ libimage-exiftool-perl libpango-1.0-0 \
+  libpangoft2-1.0-0 fonts-dejavu-core
 TEST_APT_PACKAGES := chromium mat2
 export OPENBLAS_NUM_THREADS ?= 1
 # pytest-xdist processes; each PostgreSQL test worker gets its own database (test_gw1, ...)

@@ -131,6 +131,14 @@ def write_readme() -> str:
                   f"- {pp['photos']:,} photos, {pp['faces']:,} faces, {pp['people']:,} people: "
                   f"plan in {pp['plan_seconds']} s ({pp['expired_people']} people past retention, "
                   f"{pp['photos_to_delete']} photos to delete, {pp['photos_to_cover']} to cover)", ""]
+    sar = _load("sar_export")
+    if sar:
+        lines += ["## Subject access export", "",
+                  f"- a person identified in {sar['photos']} photos of {sar['megapixels']:g} MP "
+                  f"(each with {sar['other_faces']} other faces to cover): ZIP of {sar['files']} files "
+                  f"({sar['zip_mb']} MB, summary PDF included) in {sar['export_seconds']} s "
+                  f"({sar['cpu_seconds']} s CPU, {sar['render_threads']} render threads; target "
+                  f"at most {sar['target_seconds']} s); peak memory {sar['peak_rss_mb']} MB", ""]
     cl = _load("cleaning")
     if cl:
         lines += ["## Cleaning 12 MP files: Gatekeeper vs mat2", "",

@@ -15,6 +15,7 @@ from bench import (  # noqa: E402
     queue_throughput,
     report,
     review_queue,
+    sar_export,
     throughput,
     web_memory,
 )
@@ -38,6 +39,8 @@ def main() -> None:
     web_memory.run()
     print("consent portal ...", flush=True)
     portal.run()
+    print("subject access export ...", flush=True)
+    sar_export.run()
     print("cleaning vs mat2 ...", flush=True)
     cleaning.run()
     print("purge planning on PostgreSQL ...", flush=True)

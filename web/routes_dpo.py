@@ -1,4 +1,5 @@
-"""The DPO's answers to requests about one person: subject access export and erasure."""
+"""The DPO's answers to requests about one person (subject access export, erasure), the
+deletion certificates, and the records the ICO expects (DPIA and RoPA drafts)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from gatekeeper.domain.vocabulary import Role
 from gatekeeper.errors import InvalidInput
-from gatekeeper.services import purge, register
-from gatekeeper.services.auditing import certificates
+from gatekeeper.services import compliance, purge, register
+from gatekeeper.services.auditing import certificate_pdf, certificates
 from gatekeeper.services.users import Actor
 from web.deps import ContextDep, roles
+from web.forms import RecordId
 from web.offload import offload
 from web.security import check_csrf
 from web.templating import templates
@@ -52,3 +54,43 @@ def certificates_page(request: Request, ctx: ContextDep,
                       user: Actor = roles(Role.DPO, Role.GOVERNOR)) -> Response:
     return templates.TemplateResponse(request, "certificates.html", {
         "user": user, "certificates": list(reversed(certificates(ctx=ctx)))})
+
+
+def _pdf(data: bytes, name: str) -> Response:
+    return Response(data, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+@router.get("/certificates/{certificate_id}.pdf")
+async def certificate_download(ctx: ContextDep, certificate_id: RecordId,
+                               user: Actor = roles(Role.DPO)) -> Response:
+    """A certificate names record ids: the DPO's, not the governors' (they see the counts)."""
+    data = await offload(certificate_pdf, ctx=ctx, certificate_id=certificate_id)
+    return _pdf(data, f"deletion-certificate-{certificate_id}.pdf")
+
+
+@router.get("/dpo/records")
+def records_page(request: Request, ctx: ContextDep, saved: int = 0,
+                 user: Actor = roles(Role.DPO)) -> Response:
+    """The DPIA and RoPA drafts from this instance's configuration, and the DPO's answers."""
+    overview = compliance.processing_overview(ctx=ctx)
+    return templates.TemplateResponse(request, "records.html", {
+        "user": user, "r": overview.records, "docs": overview.documents, "saved": saved,
+        "labels": compliance.BASIS_KEYS, "not_recorded": compliance.NOT_RECORDED})
+
+
+@router.post("/dpo/records")
+async def records_save(request: Request, ctx: ContextDep, user: Actor = roles(Role.DPO)) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    compliance.record_processing_details(
+        ctx=ctx, user=user, controller=str(form.get("controller", "")),
+        bases={k: str(form.get(f"basis_{k}", "")) for k in compliance.BASIS_KEYS})
+    return RedirectResponse("/dpo/records?saved=1", status_code=303)
+
+
+@router.get("/dpo/records/{which}.pdf")
+async def records_pdf(ctx: ContextDep, which: compliance.Which,
+                      user: Actor = roles(Role.DPO)) -> Response:
+    doc = compliance.processing_document(ctx=ctx, which=which)
+    return _pdf(await offload(doc.pdf), f"{which}-draft.pdf")

@@ -6,13 +6,14 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from gatekeeper.domain.vocabulary import Channel, Role
-from gatekeeper.errors import InvalidInput, NotFound
+from gatekeeper.errors import InvalidInput
 from gatekeeper.services import governors, queries, review
+from gatekeeper.services.charts import CHARTS
 from gatekeeper.services.ingest import ingest_bytes
 from gatekeeper.services.pictures import review_image
 from gatekeeper.services.publish import preview
+from gatekeeper.services.reports import chart_svg, governors_pdf
 from gatekeeper.services.users import Actor
-from web.charts import CHARTS
 from web.deps import ContextDep, CurrentUser, roles
 from web.forms import RecordId, channels_from
 from web.offload import offload
@@ -186,11 +187,14 @@ def reports(request: Request, ctx: ContextDep, user: CurrentUser) -> Response:
 
 @router.get("/reports/charts/{name}.svg")
 def report_chart(ctx: ContextDep, name: str, user: CurrentUser) -> Response:
-    draw = CHARTS.get(name)
-    if draw is None:
-        raise NotFound(f"no chart {name}")
-    return Response(draw(governors.dashboard(ctx=ctx, verify_audit=False)),
-                    media_type="image/svg+xml")
+    return Response(chart_svg(ctx=ctx, name=name), media_type="image/svg+xml")
+
+
+@router.get("/reports/governors.pdf")
+async def report_pdf(ctx: ContextDep, user: CurrentUser) -> Response:
+    """The same report as a PDF for a governors' meeting (aggregates only: every role)."""
+    return Response(await offload(governors_pdf, ctx=ctx), media_type="application/pdf",
+                    headers={"Content-Disposition": 'attachment; filename="governors-report.pdf"'})
 
 
 @router.get("/reports/governors.csv")

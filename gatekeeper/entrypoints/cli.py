@@ -129,8 +129,18 @@ def build_parser() -> argparse.ArgumentParser:
     er.add_argument("--json", action="store_true")
 
     rp = _group(sub, "report", "reports")
-    rg = rp.add_parser("governors", help="the governors' figures (aggregates only) as CSV")
-    rg.add_argument("--out", type=Path, required=True)
+    rg = rp.add_parser("governors", help="the governors' report (aggregates only): PDF or CSV")
+    rg.add_argument("--out", type=Path, required=True, help="FILE.pdf, or FILE.csv for the figures")
+
+    rec = _group(sub, "records", "draft DPIA and Record of Processing Activities (ICO)")
+    for which, what in (("dpia", "Data Protection Impact Assessment"),
+                        ("ropa", "Record of Processing Activities")):
+        rw = rec.add_parser(which, help=f"draft {what} from this instance's configuration")
+        rw.add_argument("--out", type=Path, required=True, help="FILE.pdf or FILE.html")
+    rb = rec.add_parser("basis", help="record the lawful basis of a use (channel, recognition, records)")
+    rb.add_argument("use", help="display, print, online, recognition or records")
+    rb.add_argument("text", help="the lawful basis, e.g. 'Consent, UK GDPR Article 6(1)(a)'")
+    rb.add_argument("--by", required=True, help="the DPO recording it")
 
     ce = sub.add_parser("certificates", help="deletion certificates of purge and erasure runs")
     ce.add_argument("--json", action="store_true")
@@ -203,7 +213,11 @@ def build_parser() -> argparse.ArgumentParser:
     pu.add_argument("--today", type=_day)
     pu.add_argument("--json", action="store_true")
 
-    sub.add_parser("audit", help="check the audit chain")
+    au = sub.add_parser("audit", help="check the audit chain; `audit certificate ID` as PDF")
+    au_sub = au.add_subparsers(dest="action", required=False, parser_class=_Parser)
+    auc = au_sub.add_parser("certificate", help="a deletion certificate as PDF")
+    auc.add_argument("id", type=int)
+    auc.add_argument("--out", type=Path, required=True, help="FILE.pdf")
 
     wk = sub.add_parser("worker", help="run queue consumers only (scale-out)")
     wk.add_argument("--processes", type=int, help="worker processes (default GATEKEEPER_WORKERS)")

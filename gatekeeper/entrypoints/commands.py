@@ -15,6 +15,7 @@ from gatekeeper.entrypoints.output import emit, read_password
 from gatekeeper.entrypoints.serve import run_worker, serve
 from gatekeeper.errors import GatekeeperError, InvalidInput
 from gatekeeper.services import (
+    compliance,
     contacts,
     decisions,
     governors,
@@ -26,10 +27,16 @@ from gatekeeper.services import (
     purge,
     queries,
     register,
+    reports,
     review,
     scan,
 )
-from gatekeeper.services.auditing import anchor_audit_head, certificates, check_audit
+from gatekeeper.services.auditing import (
+    anchor_audit_head,
+    certificate_pdf,
+    certificates,
+    check_audit,
+)
 from gatekeeper.services.context import Context
 from gatekeeper.services.devices import add_device, set_device_active
 from gatekeeper.services.enrol import enrol
@@ -57,6 +64,23 @@ def expand(paths: list[Path]) -> list[Path]:
         else:
             out.append(path)
     return out
+
+
+def _write(path: Path, data: bytes | str) -> None:
+    try:
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8")
+        else:
+            path.write_bytes(data)
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot write ({exc.strerror})") from None
+
+
+def _suffix(path: Path, *allowed: str) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in allowed:
+        raise InvalidInput(f"{path}: the file name must end in {' or '.join(allowed)}")
+    return suffix
 
 
 def _read(path: Path) -> bytes:
@@ -311,10 +335,7 @@ def _register_lines(reg: dict[str, Any]) -> list[str]:
 def cmd_sar(args: argparse.Namespace, ctx: Context) -> int:
     export = register.subject_access_export(ctx=ctx, external_id=args.external_id,
                                             user=_actor(ctx, args.by))
-    try:
-        args.out.write_bytes(export.data)
-    except OSError as exc:
-        raise InvalidInput(f"{args.out}: cannot write ({exc.strerror})") from None
+    _write(args.out, export.data)
     print(f"{args.out}: {export.files} files, {export.photos} photo(s)")
     return 0
 
@@ -331,12 +352,26 @@ def cmd_erase(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_report(args: argparse.Namespace, ctx: Context) -> int:
+    if _suffix(args.out, ".pdf", ".csv") == ".pdf":
+        _write(args.out, reports.governors_pdf(ctx=ctx))
+        print(f"{args.out}: governors' report (PDF)")
+        return 0
     board = governors.dashboard(ctx=ctx)
-    try:
-        args.out.write_text(governors.dashboard_csv(board))
-    except OSError as exc:
-        raise InvalidInput(f"{args.out}: cannot write ({exc.strerror})") from None
+    _write(args.out, governors.dashboard_csv(board))
     print(f"{args.out}: governors' figures for {board.academic_year}")
+    return 0
+
+
+def cmd_records(args: argparse.Namespace, ctx: Context) -> int:
+    if args.action == "basis":
+        changed = compliance.record_processing_details(
+            ctx=ctx, user=_actor(ctx, args.by, Role.DPO), bases={args.use: args.text})
+        print(f"lawful basis for {args.use} {'recorded' if changed else 'unchanged'}")
+        return 0
+    suffix = _suffix(args.out, ".pdf", ".html")
+    doc = compliance.processing_document(ctx=ctx, which=args.action)
+    _write(args.out, doc.pdf() if suffix == ".pdf" else doc.html)
+    print(f"{args.out}: {doc.title}")
     return 0
 
 
@@ -349,6 +384,11 @@ def cmd_certificates(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_audit(args: argparse.Namespace, ctx: Context) -> int:
+    if args.action == "certificate":
+        _suffix(args.out, ".pdf")
+        _write(args.out, certificate_pdf(ctx=ctx, certificate_id=args.id))
+        print(f"{args.out}: deletion certificate {args.id}")
+        return 0
     result = check_audit(ctx=ctx)
     if result.problem is not None:
         raise GatekeeperError(result.problem)
@@ -411,4 +451,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "recheck": cmd_recheck, "purge": cmd_purge, "audit": cmd_audit, "sar": cmd_sar,
     "erase": cmd_erase, "certificates": cmd_certificates, "report": cmd_report,
     "parents": cmd_parents,
+    "records": cmd_records,
 }

@@ -11,7 +11,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from consent_db.audit import verify_chain
-from consent_db.models import AuditEvent, utcnow
+from consent_db.models import AuditEvent, User, utcnow
+from gatekeeper.adapters.documents import render_document
+from gatekeeper.adapters.pdf import html_to_pdf
+from gatekeeper.errors import NotFound
 from gatekeeper.services.context import Context
 
 
@@ -72,5 +75,33 @@ def certificates(*, ctx: Context) -> list[dict[str, Any]]:
     with ctx.uow() as uow:
         events = uow.session.scalars(select(AuditEvent).where(
             AuditEvent.action == "certificate.issued").order_by(AuditEvent.id))
-        return [{"id": e.id, "at": e.at.isoformat(), "by": e.actor_id or e.details.get("by"),
-                 "hash": e.hash, **e.details} for e in events]
+        return [_certificate(e) for e in events]
+
+
+def _certificate(e: AuditEvent) -> dict[str, Any]:
+    return {"id": e.id, "at": e.at.isoformat(), "by": e.actor_id or e.details.get("by"),
+            "hash": e.hash, **e.details}
+
+
+def certificate_pdf(*, ctx: Context, certificate_id: int) -> bytes:
+    """One deletion certificate as a PDF. It carries record ids: the web app gives it to the DPO
+    only (governors see the counts on the certificates page and in their report)."""
+    return html_to_pdf(certificate_html(ctx=ctx, certificate_id=certificate_id))
+
+
+def certificate_html(*, ctx: Context, certificate_id: int) -> str:
+    """One deletion certificate as a printable document, saying whether the audit chain that
+    holds it verifies now."""
+    with ctx.uow() as uow:
+        event = uow.session.get(AuditEvent, certificate_id)
+        if event is None or event.action != "certificate.issued":
+            raise NotFound(f"no deletion certificate {certificate_id}")
+        cert = _certificate(event)
+        who = uow.session.get(User, event.actor_id) if event.actor_id else None
+        by = who.username if who else "the scheduled retention job (system)"
+    check = check_audit(ctx=ctx)
+    return render_document(
+        "certificate.html", c=cert, by=by, intact=check.problem is None, problem=check.problem,
+        events=check.events, made_at=utcnow().strftime("%Y-%m-%d %H:%M"),
+        title=f"Deletion certificate {cert['id']}",
+        footer=f"Gatekeeper - deletion certificate {cert['id']} - hash {cert['hash'][:16]}")

@@ -3,6 +3,7 @@ plain data (never live ORM objects), already cut to what the viewer's role may s
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -380,6 +381,15 @@ def status_counts(*, ctx: Context) -> dict[str, int]:
         counts = {stage: uow.session.scalar(
             select(func.count(Photo.id)).where(_stage_filter(stage))) or 0 for stage in STATUSES}
     return {stage: n for stage, n in counts.items() if n}
+
+
+def stages_by_month(session: Session) -> Counter[tuple[str, str]]:
+    """Photos by the month they were uploaded (YYYY-MM) and the stage they are in now."""
+    counts = Counter[tuple[str, str]]()
+    for stage in STATUSES:
+        for created in session.scalars(select(Photo.created_at).where(_stage_filter(stage))):
+            counts[(created.strftime("%Y-%m"), stage)] += 1
+    return counts
 
 
 NEXT_STEP = {

@@ -8,14 +8,17 @@ import hashlib
 import html
 import io
 import json
+import os
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from consent_db.models import AuditEvent, Face, Person, Photo
+from gatekeeper.adapters.pdf import html_to_pdf
 from gatekeeper.domain.names import names_found
 from gatekeeper.domain.policy import PhotoDecision, Verdict, decide
 from gatekeeper.domain.vocabulary import Channel, NameRule, Role
@@ -27,9 +30,14 @@ from gatekeeper.services.records import original_key_of
 from gatekeeper.services.users import Actor, require_role
 
 
-def _photos_of(session: Session, person: Person) -> list[Photo]:
+def _photos_of(session: Session, person: Person, eager: bool = False) -> list[Photo]:
+    """The photos in which `person` is identified; `eager` loads faces and covers at once (the
+    export's render threads must not touch the session)."""
     ids = select(Face.photo_id).where(Face.person_id == person.id)
-    return list(session.scalars(select(Photo).where(Photo.id.in_(ids)).order_by(Photo.id)))
+    q = select(Photo).where(Photo.id.in_(ids)).order_by(Photo.id)
+    if eager:
+        q = q.options(selectinload(Photo.faces), selectinload(Photo.covers))
+    return list(session.scalars(q))
 
 
 def _events_about(session: Session, person: Person, photo_ids: list[int]) -> list[AuditEvent]:
@@ -118,32 +126,47 @@ class Export:
     data: bytes
 
 
+RENDER_THREADS = min(4, os.cpu_count() or 1)  # decoding and encoding release the GIL
+
+
 def subject_access_export(*, ctx: Context, external_id: str, user: Actor) -> Export:
-    """The ZIP a person (or their parent) receives: summary, photos with everyone else covered,
-    consent, publications, audit events, and a manifest with the SHA-256 of every file."""
+    """The ZIP a person (or their parent) receives: summary (HTML and PDF), photos with everyone
+    else covered, consent, publications, audit events, and a manifest with the SHA-256 of every
+    file. Photos are rendered on a few threads and written to the ZIP as they come."""
     require_role(user, Role.DPO)
     register = person_register(ctx=ctx, external_id=external_id)
-    files: dict[str, bytes] = {}
-    with ctx.uow() as uow:
-        person = get_person(uow.session, external_id)
-        for photo in _photos_of(uow.session, person):
-            if photo.original_key is None:
-                continue
-            only_them = PhotoDecision(None, {f.id: Verdict.SHOW if f.person_id == person.id
-                                             else Verdict.COVER for f in photo.faces})
-            files[f"photos/photo-{photo.id:06d}.jpg"] = render(
-                ctx=ctx, photo=photo, decision=only_them, channel=Channel.ONLINE,
-                data=ctx.stores.private.get(original_key_of(photo)))
-    files["register.json"] = json.dumps(register, indent=2, sort_keys=True).encode()
-    files["summary.html"] = _summary_html(register, sorted(files)).encode()
-    manifest = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
-    files["manifest.json"] = json.dumps(manifest, indent=2).encode()
+    manifest: dict[str, str] = {}
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:  # JPEGs do not compress
-        for name, data in sorted(files.items()):
+
+        def add(name: str, data: bytes) -> None:
+            manifest[name] = hashlib.sha256(data).hexdigest()
             zf.writestr(name, data)
-    return Export(external_id, len(files), sum(n.startswith("photos/") for n in files),
-                  buf.getvalue())
+
+        with ctx.uow() as uow:
+            person = get_person(uow.session, external_id)
+            photos = [p for p in _photos_of(uow.session, person, eager=True)
+                      if p.original_key is not None]
+            jobs = [(photo, PhotoDecision(None, {
+                f.id: Verdict.SHOW if f.person_id == person.id else Verdict.COVER
+                for f in photo.faces})) for photo in photos]
+
+            originals = ctx.stores.private  # built here, once, not by the threads
+
+            def one(job: tuple[Photo, PhotoDecision]) -> bytes:
+                photo, only_them = job
+                return render(ctx=ctx, photo=photo, decision=only_them, channel=Channel.ONLINE,
+                              data=originals.get(original_key_of(photo)))
+
+            with ThreadPoolExecutor(RENDER_THREADS) as pool:
+                for (photo, _), data in zip(jobs, pool.map(one, jobs), strict=True):
+                    add(f"photos/photo-{photo.id:06d}.jpg", data)
+        add("register.json", json.dumps(register, indent=2, sort_keys=True).encode())
+        summary = _summary_html(register, [*manifest, "summary.html", "summary.pdf"])
+        add("summary.html", summary.encode())
+        add("summary.pdf", html_to_pdf(summary))
+        zf.writestr("manifest.json", json.dumps(dict(sorted(manifest.items())), indent=2))
+    return Export(external_id, len(manifest) + 1, len(jobs), buf.getvalue())
 
 
 def _summary_html(register: dict[str, Any], names: list[str]) -> str:
@@ -168,5 +191,5 @@ def _summary_html(register: dict[str, Any], names: list[str]) -> str:
         "<h2>Consent</h2><table border='1'><tr><th>Year</th><th>Use</th><th>Answer</th>"
         f"<th>Form dated</th><th>Evidence</th></tr>{rows}</table>"
         f"<h2>Photos</h2><ul>{photos}</ul>"
-        "<h2>Files in this export</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in names)
+        "<h2>Files in this export</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in sorted(names))
         + "<li>manifest.json (SHA-256 of every file)</li></ul></html>")

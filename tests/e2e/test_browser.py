@@ -362,7 +362,8 @@ def test_every_page_passes_axe_at_desktop_and_phone_width(ctx, live, browser):
     pages = {"upload": "/upload", "uploads": "/uploads", "queue": "/review", "photo": f"/photos/{pid}",
              "people": "/people", "person": "/people/TOM", "devices": "/devices",
              "users": "/users", "audit": "/audit", "events": "/events", "reports": "/reports",
-             "account": "/account", "help": "/help", "error": "/photos/999999"}
+             "account": "/account", "help": "/help", "error": "/photos/999999",
+             "records": "/dpo/records", "certificates": "/certificates"}
     for width in (1280, 390):
         page = browser.new_page(viewport={"width": width, "height": 900})
         page.goto(f"{live}/signin")

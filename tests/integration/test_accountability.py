@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import zipfile
 
 import numpy as np
@@ -15,7 +16,12 @@ from sqlalchemy import select, update
 from consent_db.models import AuditEvent, Person, Photo
 from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.errors import NotFound, PermissionDenied
-from gatekeeper.services.auditing import certificates, check_audit
+from gatekeeper.services.auditing import (
+    certificate_html,
+    certificate_pdf,
+    certificates,
+    check_audit,
+)
 from gatekeeper.services.publish import publish_approved
 from gatekeeper.services.purge import erase_person, plan_erasure
 from gatekeeper.services.register import person_register, subject_access_export
@@ -50,8 +56,10 @@ def test_subject_access_export_covers_everyone_else(ctx, school, face_engine):
     names = zf.namelist()
     assert f"photos/photo-{both:06d}.jpg" in names and "summary.html" in names
     manifest = json.loads(zf.read("manifest.json"))
+    assert set(manifest) == set(names) - {"manifest.json"} and "summary.pdf" in manifest
     for name, digest in manifest.items():
         assert hashlib.sha256(zf.read(name)).hexdigest() == digest
+    assert zf.read("summary.pdf").startswith(b"%PDF-") and b"%%EOF" in zf.read("summary.pdf")[-64:]
     for name in names:
         if name.endswith((".json", ".html")):
             text = zf.read(name).decode()
@@ -90,12 +98,22 @@ def test_erasure_leaves_nothing_and_issues_a_verifiable_certificate(ctx, school)
     assert cert["kind"] == "erasure" and cert["photos_deleted"] == [alone]
     assert cert["deleted"]["originals"] == 1 and cert["deleted"]["public_objects"] == 1
     assert check_audit(ctx=ctx).problem is None
+    text = " ".join(re.sub(r"<[^>]+>", " ", certificate_html(ctx=ctx, certificate_id=cert["id"])).split())
+    assert f"Deletion certificate {cert['id']}" in text and "Erasure on request" in text
+    assert "by dpo1" in text and "the audit chain is intact" in text and cert["hash"] in text
+    assert f"photos deleted (original, review copy and every published copy) {len([alone])}" in text
+    assert f"originals {cert['deleted']['originals']}" in text and f"Photos deleted: {alone}." in text
+    assert "GivenEIL" not in text and "EIL" not in text
+    assert certificate_pdf(ctx=ctx, certificate_id=cert["id"]).startswith(b"%PDF-")
+    with pytest.raises(NotFound):
+        certificate_html(ctx=ctx, certificate_id=1)  # an audit event, but no certificate
     with ctx.uow() as uow:  # a tampered certificate fails verification
         uow.session.execute(update(AuditEvent).where(AuditEvent.id == cert["id"]).values(
             details={**{k: v for k, v in cert.items() if k not in ("id", "at", "by", "hash")},
                      "photos_deleted": []}))
         uow.commit()
     assert "broken" in check_audit(ctx=ctx).problem
+    assert "does NOT verify" in certificate_html(ctx=ctx, certificate_id=cert["id"])
     assert pub.location
 
 

@@ -30,6 +30,10 @@ ROUTES = [
     ("GET", "/people/P1/export", {"dpo"}, 200),
     ("GET", "/people/P1/erase", {"dpo"}, 200),
     ("GET", "/certificates", {"dpo", "governor"}, 200),
+    ("GET", "/certificates/1.pdf", {"dpo"}, 404),  # record ids: not the governors'
+    ("GET", "/dpo/records", {"dpo"}, 200),
+    ("POST", "/dpo/records", {"dpo"}, 303),
+    ("GET", "/dpo/records/ropa.pdf", {"dpo"}, 200),
     ("GET", "/devices", {"dpo"}, 200),
     ("GET", "/users", {"dpo"}, 200),
     ("GET", "/audit", {"dpo"}, 200),
@@ -72,6 +76,7 @@ FORMS = {
     "/people/P1/consent": {"academic_year": "2026/27", "channel": "online", "granted": "no",
                            "recorded_on": "2026-10-01"},
     "/people/P1/update": {"left_on": ""},
+    "/dpo/records": {"basis_online": "Consent", "controller": "Hillside Primary"},
     "/devices": {"make": "Canon", "model": "R", "serial": "XYZ1"},
     "/people/P1/references/remove": {"confirm": "yes"},
     "/api/photos/1/covers": {"x0": "1", "y0": "1", "x1": "20", "y1": "20"},
