@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from consent_db.models import AuditEvent, Face, Person, Photo
+from consent_db.models import AuditEvent, ConsentDecision, Face, Person, Photo
 from gatekeeper.adapters.pdf import html_to_pdf
 from gatekeeper.domain.names import names_found
 from gatekeeper.domain.policy import PhotoDecision, Verdict, decide
@@ -57,6 +57,8 @@ def _own_ids_only(details: dict[str, Any], person_id: int) -> dict[str, Any]:
             continue
         if key in ("person_ids", "shown_person_ids", "people") and isinstance(value, list):
             value = [v for v in value if v == person_id]
+        if key == "by" and isinstance(value, str) and value.startswith("contact:"):
+            value = "a parent or carer"  # the contact's own id is theirs, not the subject's
         out[key] = value
     return out
 
@@ -111,6 +113,14 @@ def person_register(*, ctx: Context, external_id: str) -> dict[str, Any]:
                 for c in sorted(person.consents, key=lambda c: (c.academic_year, c.channel))],
             "face_templates": [{"created_at": t.created_at.isoformat(), "quality": t.quality}
                                for t in person.templates],
+            "email": person.email,
+            "portal_answers": [
+                {"academic_year": d.academic_year, "use": d.channel, "granted": d.granted,
+                 "by": "the pupil" if d.by_pupil else "a parent or carer",
+                 "decided_at": d.decided_at.isoformat(),
+                 "form_sha256": hashlib.sha256(d.form_text.encode()).hexdigest()}
+                for d in uow.session.scalars(select(ConsentDecision).where(
+                    ConsentDecision.person_id == person.id).order_by(ConsentDecision.id))],
             "photos": photo_rows,
             "audit": [{"at": e.at.isoformat(), "action": e.action, "entity": e.entity,
                        "record": e.entity_id, "details": _own_ids_only(e.details, person.id)}
@@ -176,6 +186,11 @@ def _summary_html(register: dict[str, Any], names: list[str]) -> str:
         f"<td>{'granted' if c['granted'] else 'withdrawn' if c['withdrawn_on'] else 'refused'}"
         f"</td><td>{e(c['recorded_on'])}</td><td>{e(c['evidence'])}</td></tr>"
         for c in register["consent_history"])
+    answers = "".join(
+        f"<tr><td>{e(a['academic_year'])}</td><td>{e(a['use'])}</td>"
+        f"<td>{'gave consent' if a['granted'] else 'refused'}</td><td>{e(a['by'])}</td>"
+        f"<td>{e(a['decided_at'][:16].replace('T', ' '))}</td></tr>"
+        for a in register.get("portal_answers", []))
     photos = "".join(
         f"<li>photo {p['photo_id']} ({e(p['event'])}): "
         + ", ".join(f"{ch} {v}" for ch, v in p["channels"].items())
@@ -190,6 +205,9 @@ def _summary_html(register: dict[str, Any], names: list[str]) -> str:
         f"(biometric data, not exported), {len(register['audit'])} recorded event(s).</p>"
         "<h2>Consent</h2><table border='1'><tr><th>Year</th><th>Use</th><th>Answer</th>"
         f"<th>Form dated</th><th>Evidence</th></tr>{rows}</table>"
-        f"<h2>Photos</h2><ul>{photos}</ul>"
+        + ("<h2>Answers given in the consent portal</h2><table border='1'><tr><th>Year</th>"
+           f"<th>Use</th><th>Answer</th><th>By</th><th>When</th></tr>{answers}</table>"
+           if answers else "")
+        + f"<h2>Photos</h2><ul>{photos}</ul>"
         "<h2>Files in this export</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in sorted(names))
         + "<li>manifest.json (SHA-256 of every file)</li></ul></html>")

@@ -362,3 +362,22 @@ def test_an_older_paper_form_never_overrides_a_newer_portal_answer(ctx):
     assert report.updated == 0 and report.changes[0].kept
     assert "in the portal on" in report.changes[0].set_in_app
     assert not record(ctx, "P3", "online").granted
+
+
+@SQLITE_ONLY
+def test_subject_access_export_holds_portal_answers_without_the_parents_identity(ctx):
+    import io
+    import zipfile
+
+    from gatekeeper.services.register import subject_access_export
+
+    u = setup_school(ctx)
+    tokens = links_by_recipient(invitations.invite(ctx=ctx, audience=Audience.ALL, actor_id=None))
+    answer(ctx, open_as(ctx, tokens["C3"]), "P3", online=False, display=True)
+    export = subject_access_export(ctx=ctx, external_id="P3", user=u["dpo1"])
+    with zipfile.ZipFile(io.BytesIO(export.data)) as zf:
+        text = " ".join(zf.read(n).decode("utf-8", "replace") for n in zf.namelist()
+                        if n.endswith((".json", ".html")))
+    assert "Answers given in the consent portal" in text and "a parent or carer" in text
+    for other in ("Cat", "Family3", "cat@example.org", "C3", "Dan"):
+        assert other not in text, other
