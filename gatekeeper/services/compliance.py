@@ -102,6 +102,11 @@ def _storage(s: Settings) -> tuple[dict[str, Any], list[dict[str, str]]]:
     if s.database_url and not s.database_url.startswith("sqlite"):
         processors.append({"who": _where(s.database_url), "what": "database server",
                            "where": "as run by the school or its provider"})
+    if s.smtp_url:
+        processors.append({"who": _where(s.smtp_url), "what": "mail server: portal invitations "
+                           "and confirmations (parents' names and addresses, the child's first "
+                           "name, a single-use link)", "where": "as run by the school or its "
+                           "provider"})
     if s.queue_url and s.queue_url.startswith("redis"):
         processors.append({"who": _where(s.queue_url), "what": "task queue (photo ids only)",
                            "where": "as run by the school or its provider"})
