@@ -11,6 +11,7 @@ import altair as alt
 from gatekeeper.adapters.charts import vega_lite_svg
 from gatekeeper.services.governors import TAKEDOWN_BINS, Dashboard
 
+COUNT_AXIS = alt.Axis(format="d", tickMinStep=1)  # counts: whole numbers on the axis
 WIDTH = 420
 _STAGE_COLOURS = {"received": "#9aa0a6", "held": "#d99a00", "scanning": "#b0b7c3",
                   "awaiting review": "#1f5fa8", "approved": "#6a9fd8", "published": "#2b7a3d",
@@ -32,7 +33,7 @@ def consent_chart(board: Dashboard) -> str:
         for c in board.consent for answer in ("granted", "refused", "withdrawn", "missing")]
     return _svg(alt.Chart(_data(rows, {
         "year group": "none", "use": "", "answer": "missing", "pupils": 0})).mark_bar().encode(
-        x=alt.X("pupils:Q", stack="zero"), y=alt.Y("year group:N", title=None),
+        x=alt.X("pupils:Q", stack="zero", axis=COUNT_AXIS), y=alt.Y("year group:N", title=None),
         color=alt.Color("answer:N", scale=alt.Scale(
             domain=["granted", "refused", "withdrawn", "missing"],
             range=["#2b7a3d", "#8a5a00", "#a4161a", "#9aa0a6"])),
@@ -42,7 +43,7 @@ def consent_chart(board: Dashboard) -> str:
 def publications_chart(board: Dashboard) -> str:
     return _svg(alt.Chart(_data(board.per_month, {
         "month": "", "what": "published", "count": 0})).mark_bar().encode(
-        x=alt.X("month:O"), y=alt.Y("count:Q"), color=alt.Color("what:N"),
+        x=alt.X("month:O"), y=alt.Y("count:Q", axis=COUNT_AXIS), color=alt.Color("what:N"),
         xOffset="what:N").properties(width=WIDTH, height=220,
                                      title="Publications and takedowns per month"))
 
@@ -50,7 +51,7 @@ def publications_chart(board: Dashboard) -> str:
 def stages_chart(board: Dashboard) -> str:
     rows = [{"stage": k.replace("_", " "), "photos": v} for k, v in board.stages.items()]
     return _svg(alt.Chart(_data(rows, {"stage": "none", "photos": 0}))
-                .mark_bar().encode(x=alt.X("photos:Q"), y=alt.Y("stage:N", sort="-x"))
+                .mark_bar().encode(x=alt.X("photos:Q", axis=COUNT_AXIS), y=alt.Y("stage:N", sort="-x"))
                 .properties(width=WIDTH, title="Photos by stage"))
 
 
@@ -60,7 +61,7 @@ def stages_over_time_chart(board: Dashboard) -> str:
     domain = [s for s in _STAGE_COLOURS if any(r["stage"] == s for r in rows)] or ["received"]
     return _svg(alt.Chart(_data(rows, {
         "month": "", "stage": "received", "photos": 0})).mark_bar().encode(
-        x=alt.X("month:O", title="month uploaded"), y=alt.Y("photos:Q", stack="zero"),
+        x=alt.X("month:O", title="month uploaded"), y=alt.Y("photos:Q", stack="zero", axis=COUNT_AXIS),
         color=alt.Color("stage:N", title="stage", scale=alt.Scale(
             domain=domain, range=[_STAGE_COLOURS[s] for s in domain])))
         .properties(width=WIDTH, height=220, title="Photos by stage over time"))
@@ -72,14 +73,15 @@ def takedown_chart(board: Dashboard) -> str:
             for i, (label, n) in enumerate(board.takedown_bands().items())]
     return _svg(alt.Chart(_data(rows)).mark_bar().encode(
         x=alt.X("band:N", sort=[label for label, _upper in TAKEDOWN_BINS], title="hours"),
-        y=alt.Y("takedowns:Q")).properties(
+        y=alt.Y("takedowns:Q", axis=COUNT_AXIS)).properties(
         width=WIDTH, height=180, title="From a withdrawal to its takedown"))
 
 
 def reasons_chart(board: Dashboard) -> str:
     rows = [{"reason": k, "photos": v} for k, v in board.blocked_reasons.items()]
     return _svg(alt.Chart(_data(rows, {"reason": "none", "photos": 0}))
-                .mark_bar().encode(x=alt.X("photos:Q"), y=alt.Y("reason:N", sort="-x", title=None))
+                .mark_bar().encode(x=alt.X("photos:Q", axis=COUNT_AXIS),
+                                   y=alt.Y("reason:N", sort="-x", title=None))
                 .properties(width=WIDTH, title="Blocked and held photos by reason"))
 
 
