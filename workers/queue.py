@@ -21,3 +21,6 @@ class HueyJobQueue:
 
     def enrol_reference(self, external_id: str, key: str, actor_id: int | None) -> None:
         self._tasks.enrol_reference(external_id, key, actor_id)
+
+    def confirmed_template(self, face_id: int, actor_id: int | None) -> None:
+        self._tasks.confirmed_template(face_id, actor_id)

@@ -31,6 +31,8 @@ class JobQueue(Protocol):
 
     def enrol_reference(self, external_id: str, key: str, actor_id: int | None) -> None: ...
 
+    def confirmed_template(self, face_id: int, actor_id: int | None) -> None: ...
+
 
 class NoJobQueue:
     """No worker to hand work to (CLI batch commands): the sweep or the next command does it."""
@@ -42,6 +44,9 @@ class NoJobQueue:
         return None
 
     def enrol_reference(self, external_id: str, key: str, actor_id: int | None) -> None:
+        return None
+
+    def confirmed_template(self, face_id: int, actor_id: int | None) -> None:
         return None
 
 

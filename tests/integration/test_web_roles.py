@@ -58,6 +58,10 @@ ROUTES = [
     ("GET", "/help", set(ROLES), 200),
     ("GET", "/photos/1/next", {"editor", "dpo"}, 303),
     ("POST", "/photos/1/covers/999/remove", {"editor", "dpo"}, 404),
+    ("GET", "/templates", {"dpo"}, 200),
+    ("POST", "/templates/999/remove", {"dpo"}, 404),
+    ("GET", "/options", {"dpo"}, 200),
+    ("POST", "/options/confirmed_faces_become_templates", {"dpo"}, 303),
 ]
 FORMS = {
     "/photos/1/approve": {"channel": "online"},
@@ -71,6 +75,8 @@ FORMS = {
     "/api/photos/1/covers": {"x0": "1", "y0": "1", "x1": "20", "y1": "20"},
     "/api/photos/1/approve": {"channel": "online"},
     "/api/photos/1/reject": {"reason": "blurred"},
+    "/templates/999/remove": {"reason": "wrong person"},
+    "/options/confirmed_faces_become_templates": {"value": "yes"},
 }
 
 
