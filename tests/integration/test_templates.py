@@ -157,10 +157,16 @@ def test_a_confirmed_face_becomes_a_template_only_with_the_dpo_option(ctx, schoo
 
 @SQLITE
 def test_withdrawing_biometric_consent_deletes_every_template_of_every_model(ctx, school):
+    from workers.queue import HueyJobQueue
+    from workers.tasks import make_huey
+
     change_option(ctx=ctx, key=OPTION, text="yes", user=school["dpo1"])
     _, faces = _scanned(ctx, school, ("tom",))
-    identify_face(ctx=ctx, face_id=faces["TOM"], external_id="TOM", user=school["editor1"])
-    assert add_confirmed_template(ctx=ctx, face_id=faces["TOM"], actor_id=None) == "added"
+    # through the real queue wiring (huey's immediate mode runs the worker's task at once)
+    queued = Context(ctx.settings, stores=ctx.stores, faces=ctx.faces,
+                     jobs=HueyJobQueue(make_huey(ctx.settings, immediate=True, ctx=ctx)))
+    identify_face(ctx=queued, face_id=faces["TOM"], external_id="TOM", user=school["editor1"])
+    queued.close()
     assert {t.source for t in _templates(ctx, "TOM")} == {"reference", "confirmed"}
     update_person(ctx=ctx, external_id="TOM", actor_id=school["dpo1"].id, left_on=None,
                   biometric_consent=False, safeguarding_no_photo=False)
