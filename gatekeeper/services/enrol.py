@@ -171,6 +171,6 @@ def add_confirmed_template(*, ctx: Context, face_id: int, actor_id: int | None) 
         uow.flush()
         audit.record(uow.session, "template.added", "person", person.id, actor_id,
                      template_id=template.id, face_id=face_id, photo_id=photo_id)
-        enforce_cap(uow.session, person.id, actor_id)
+        capped = template.id in enforce_cap(uow.session, person.id, actor_id)
         uow.commit()
-        return "added"
+        return "over the cap" if capped else "added"

@@ -201,3 +201,16 @@ def test_the_dpo_sees_templates_and_removes_one_on_the_person_page(ctx, school):
         resp = client.post(f"/options/{OPTION}", data={"value": "yes", "csrf": token})
         assert resp.status_code == 303
         assert re.search(r'name="value" value="yes"\s+checked', client.get("/options").text)
+
+
+@SQLITE
+def test_a_person_keeps_at_most_ten_templates_the_oldest_going_first(ctx, school):
+    from gatekeeper.services.enrol import enrol
+    from tests.integration.helpers import TOM
+
+    [first] = _templates(ctx, "TOM")
+    enrol(ctx=ctx, external_id="TOM", photos=[("tom.jpg", TOM.read_bytes())] * 10)
+    kept = _templates(ctx, "TOM")
+    assert len(kept) == 10 and first.id not in {t.id for t in kept}
+    [capped] = [e for e in _events(ctx, "template.deleted") if e.details.get("reason") == "cap"]
+    assert capped.details["template_id"] == first.id
