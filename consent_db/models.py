@@ -122,6 +122,14 @@ class FaceTemplate(Base):
     source_sha256: Mapped[str] = mapped_column(String(64))
     quality: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Provenance (0006): the band of the person's year group and the academic year when made
+    # (NULL for older templates), a reference photo or a face an editor confirmed, and who added it.
+    age_band: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    academic_year: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    source: Mapped[str] = mapped_column(String(16), default="reference",
+                                        server_default="reference")
+    source_face_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     person: Mapped[Person] = relationship(back_populates="templates")
 
 

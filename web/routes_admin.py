@@ -75,18 +75,22 @@ async def people_import_confirm(request: Request, ctx: ContextDep, token: str = 
 SAVED = {"consent": "Consent form recorded.", "person": "Leaving date and flags saved.",
          "references": "Reference photos received: each is turned into a template or refused "
                        "within a minute (see History).",
-         "templates": "All face templates of this person were deleted."}
+         "templates": "All face templates of this person were deleted.",
+         "template": "The face template was deleted; {covered} face(s) it may have identified are "
+                     "covered until an editor names them again."}
 
 
 @router.get("/people/{external_id}")
 def person_page(request: Request, ctx: ContextDep, external_id: str, saved: str = "",
-                user: Actor = roles(Role.DPO)) -> Response:
+                covered: int = 0, user: Actor = roles(Role.DPO)) -> Response:
     page = queries.person_page(ctx=ctx, external_id=external_id)
     return templates.TemplateResponse(request, "person.html", {
         "user": user, "person": page.person, "consents": page.consents, "history": page.history,
         "photos": page.photos,
-        "templates_count": page.templates_count, "channels": [k.value for k in ConsentKind],
-        "year": page.year, "today": ctx.today().isoformat(), "saved": SAVED.get(saved)})
+        "templates_count": page.templates_count, "templates": page.templates,
+        "channels": [k.value for k in ConsentKind], "year": page.year,
+        "today": ctx.today().isoformat(),
+        "saved": SAVED[saved].format(covered=covered) if saved in SAVED else None})
 
 
 @router.post("/people/{external_id}/consent")

@@ -1,5 +1,6 @@
 """The DPO's answers to requests about one person (subject access export, erasure), the
-deletion certificates, and the records the ICO expects (DPIA and RoPA drafts)."""
+deletion certificates, the records the ICO expects (DPIA and RoPA drafts), face templates (the
+refresh list, removing one) and the instance options."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from gatekeeper.domain.vocabulary import Role
 from gatekeeper.errors import InvalidInput
-from gatekeeper.services import compliance, purge, register
+from gatekeeper.services import compliance, options, purge, register
+from gatekeeper.services import templates as face_templates
 from gatekeeper.services.auditing import certificate_pdf, certificates
 from gatekeeper.services.users import Actor
 from web.deps import ContextDep, roles
@@ -94,3 +96,37 @@ async def records_pdf(ctx: ContextDep, which: compliance.Which,
                       user: Actor = roles(Role.DPO)) -> Response:
     doc = compliance.processing_document(ctx=ctx, which=which)
     return _pdf(await offload(doc.pdf), f"{which}-draft.pdf")
+
+
+@router.get("/templates")
+def templates_page(request: Request, ctx: ContextDep, user: Actor = roles(Role.DPO)) -> Response:
+    """Pupils whose face templates are older than this academic year, or who have none."""
+    return templates.TemplateResponse(request, "templates.html", {
+        "user": user, "rows": face_templates.stale_templates(ctx=ctx)})
+
+
+@router.post("/templates/{template_id}/remove")
+def template_remove(request: Request, ctx: ContextDep, template_id: RecordId,
+                    reason: str = Form(""), csrf: str = Form(""),
+                    user: Actor = roles(Role.DPO)) -> Response:
+    check_csrf(request, csrf)
+    done = face_templates.remove_template(ctx=ctx, template_id=template_id, reason=reason,
+                                          user=user)
+    return RedirectResponse(f"/people/{done.external_id}?saved=template&covered="
+                            f"{done.faces_covered}", status_code=303)
+
+
+@router.get("/options")
+def options_page(request: Request, ctx: ContextDep, saved: str = "",
+                 user: Actor = roles(Role.DPO)) -> Response:
+    return templates.TemplateResponse(request, "options.html", {
+        "user": user, "options": options.list_options(ctx=ctx), "saved": saved})
+
+
+@router.post("/options/{key}")
+def options_set(request: Request, ctx: ContextDep, key: str, value: str = Form(""),
+                csrf: str = Form(""), user: Actor = roles(Role.DPO)) -> Response:
+    """A yes/no option posts "yes" when ticked and nothing otherwise."""
+    check_csrf(request, csrf)
+    options.change_option(ctx=ctx, key=key, text=value, user=user)
+    return RedirectResponse(f"/options?saved={key}", status_code=303)

@@ -24,3 +24,6 @@ class HueyJobQueue:
 
     def recheck(self, person_id: int) -> None:
         self._tasks.recheck_person(person_id)
+
+    def confirmed_template(self, face_id: int, actor_id: int | None) -> None:
+        self._tasks.confirmed_template(face_id, actor_id)

@@ -14,7 +14,7 @@ from gatekeeper.config import Settings
 from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.services import auditing, people, publish, purge, reconcile, scan
 from gatekeeper.services.context import Context
-from gatekeeper.services.enrol import enrol_staged
+from gatekeeper.services.enrol import add_confirmed_template, enrol_staged
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ class GatekeeperTasks:
     scan_photo: Any
     publish_photo: Any
     enrol_reference: Any
+    confirmed_template: Any
     sweep: Any
     daily: Any
     recheck_person: Any
@@ -94,6 +95,11 @@ def register(huey: Huey, resources: WorkerResources) -> None:
         with resources.ctx.acting_as("system:takedown") as ctx:
             return publish.recheck_live(ctx=ctx, showing=person_id)
 
+    @huey.task(retries=1, retry_delay=30, name="confirmed_template")
+    def confirmed_template(face_id: int, actor_id: int | None) -> str:
+        with resources.ctx.acting_as("system:enrol") as ctx:
+            return add_confirmed_template(ctx=ctx, face_id=face_id, actor_id=actor_id)
+
     @huey.periodic_task(crontab(minute="*"), name="sweep")
     def sweep() -> None:
         """Every minute: re-queue received or stuck photos, publish approvals, re-check consent
@@ -116,4 +122,5 @@ def register(huey: Huey, resources: WorkerResources) -> None:
             auditing.anchor_audit_head(ctx=ctx)
 
     huey.gatekeeper_tasks = GatekeeperTasks(
-        scan_photo, publish_photo, enrol_reference, sweep, daily, recheck_person)
+        scan_photo, publish_photo, enrol_reference, confirmed_template, sweep, daily,
+        recheck_person)

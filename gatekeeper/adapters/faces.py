@@ -323,3 +323,33 @@ class FaceEngine:
         if face.encoding is None:
             raise EnrolmentRefused(f"the face is not usable as a reference ({face.quality.value})")
         return face.encoding, face
+
+    def encode_at(self, img: Image.Image, where: tuple[int, int, int, int],
+                  rotation: int = 0) -> FoundFace:
+        """The face found again at `box` of an upright photo (a face an editor confirmed), through
+        the same gates as a reference photo (sure, large, sharp and frontal enough);
+        EnrolmentRefused otherwise. `where` is (top, right, bottom, left); only a crop around it
+        is searched."""
+        box = Box(*where)
+        pad = int(0.6 * max(box.width, box.height))
+        x0, y0 = max(0, box.left - pad), max(0, box.top - pad)
+        x1, y1 = min(img.width, box.right + pad), min(img.height, box.bottom + pad)
+        crop = img.crop((x0, y0, x1, y1))
+        found = [f for f in self.find_faces(crop, look_sideways=rotation != 0)
+                 if f.score >= self.options.detect_threshold]
+        target = Box(box.top - y0, box.right - x0, box.bottom - y0, box.left - x0)
+        best = max(found, key=lambda f: _overlap(f.box, target), default=None)
+        if best is None or _overlap(best.box, target) < 0.4:
+            raise EnrolmentRefused("the face was not found again in the photo")
+        if best.encoding is None:
+            raise EnrolmentRefused(f"the face is not usable as a template ({best.quality.value})")
+        return best
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes."""
+    w = max(0, min(a.right, b.right) - max(a.left, b.left))
+    h = max(0, min(a.bottom, b.bottom) - max(a.top, b.top))
+    inter = w * h
+    union = a.width * a.height + b.width * b.height - inter
+    return inter / union if union > 0 else 0.0

@@ -19,6 +19,15 @@ margin `small_face_factor` times larger; faces the engine gated as too small, bl
 carry no encoding and are never identified. A person matched by two faces of one photo is
 ambiguous: both are covered.
 
+Several templates per person (reference photos over the years, faces editors confirmed): a
+person with at least `pool_from` templates of a model must also be close on average to their
+`pool` best templates of that model, not only to one (the nearest). The face's candidate is still
+chosen by the nearest templates, and every rival keeps their nearest template's score, so the
+pooled rule only ever identifies fewer faces than the nearest-template rule; what it refuses is a
+face that resembles a single template of the person and none of the others: above all a template
+of the wrong person (an editor's confirmation later contradicted), which alone would otherwise
+show every face of that other child as the person.
+
 Templates enrolled before the second model existed (no SFace vector): a person with none at all
 is identified by dlib alone at the legacy setting (`legacy_tolerance`, `legacy_margin`), exactly
 as before fusion; as a rival of someone else they are assumed to look to SFace as much like the
@@ -55,6 +64,10 @@ class FusionRule:
     small_face_factor: float = 1.5
     legacy_tolerance: float = 0.5
     legacy_margin: float = 0.08
+    # A person with at least `pool_from` templates of a model is scored, as the candidate, by the
+    # mean of their `pool` best ones (1: the nearest alone, as before).
+    pool: int = 2
+    pool_from: int = 3
 
     def dlib_z(self, dist: Any) -> Any:
         return (self.dlib_impostor_mean - dist) / self.dlib_impostor_sd
@@ -92,19 +105,43 @@ def _per_person(scores: np.ndarray, ids: np.ndarray,
     return people, reduce.reduceat(scores[:, order], starts, axis=1)
 
 
+def _pooled(cost: np.ndarray, ids: np.ndarray, pool: int, pool_from: int) -> np.ndarray:
+    """(faces, people in sorted id order): each person's mean cost over their `pool` lowest-cost
+    templates when they have at least `pool_from` finite ones, else their lowest cost."""
+    order = np.argsort(ids, kind="stable")
+    people, starts, counts = np.unique(ids[order], return_index=True, return_counts=True)
+    ordered = cost[:, order]
+    out = np.minimum.reduceat(ordered, starts, axis=1)
+    if pool <= 1:
+        return out
+    finite = np.isfinite(ordered).all(axis=0) if len(ordered) else np.zeros(len(ids), bool)
+    for j in range(len(people)):
+        cols = np.flatnonzero(finite[starts[j]:starts[j] + counts[j]]) + starts[j]
+        if len(cols) >= max(pool_from, pool):
+            out[:, j] = np.partition(ordered[:, cols], pool - 1, axis=1)[:, :pool].mean(axis=1)
+    return out
+
+
+def _template_distances(encodings: np.ndarray, gallery: Gallery) -> np.ndarray:
+    return np.asarray(np.linalg.norm(encodings[:, None, :] - gallery.dlib[None, :, :], axis=2))
+
+
+def _template_similarities(vectors: np.ndarray, gallery: Gallery) -> np.ndarray:
+    missing = np.isnan(gallery.sface).any(axis=1)
+    sims = np.nan_to_num(vectors, nan=0.0) @ np.nan_to_num(gallery.sface, nan=0.0).T.astype(np.float64)
+    sims[:, missing] = -np.inf
+    return np.asarray(sims)
+
+
 def person_distances(encodings: np.ndarray, gallery: Gallery) -> tuple[np.ndarray, np.ndarray]:
     """dlib: people and (faces, people) Euclidean distance to each person's nearest template."""
-    d = np.linalg.norm(encodings[:, None, :] - gallery.dlib[None, :, :], axis=2)
-    return _per_person(d, gallery.person_ids, np.minimum)
+    return _per_person(_template_distances(encodings, gallery), gallery.person_ids, np.minimum)
 
 
 def person_similarities(vectors: np.ndarray, gallery: Gallery) -> tuple[np.ndarray, np.ndarray]:
     """SFace: people and (faces, people) cosine similarity to each person's most similar template;
     -inf for a person without any SFace template. Rows are unit vectors."""
-    missing = np.isnan(gallery.sface).any(axis=1)
-    sims = np.nan_to_num(vectors, nan=0.0) @ np.nan_to_num(gallery.sface, nan=0.0).T.astype(np.float64)
-    sims[:, missing] = -np.inf
-    return _per_person(sims, gallery.person_ids, np.maximum)
+    return _per_person(_template_similarities(vectors, gallery), gallery.person_ids, np.maximum)
 
 
 def _best_two(row: np.ndarray, larger_is_better: bool) -> tuple[int, float, float | None]:
@@ -115,15 +152,19 @@ def _best_two(row: np.ndarray, larger_is_better: bool) -> tuple[int, float, floa
 
 
 def decide_one(dist: np.ndarray, sims: np.ndarray | None, has_sface: np.ndarray, width: float,
-               rule: FusionRule) -> tuple[int | None, float, float | None]:
+               rule: FusionRule, pooled_dist: np.ndarray | None = None,
+               pooled_sims: np.ndarray | None = None) -> tuple[int | None, float, float | None]:
     """Index of the identified person (or None), dlib's best distance and dlib's gap, for one
-    face given its per-person dlib distances and SFace similarities (None: no SFace vector;
-    -inf for people without an SFace template)."""
+    face given its per-person dlib distances and SFace similarities to their nearest templates
+    (sims None: no SFace vector; -inf for people without an SFace template) and, optionally,
+    the pooled ones (see FusionRule.pool): the candidate must clear the rule on those too."""
     strict = rule.small_face_factor if width < rule.small_face_px else 1.0
     best, best_d, second_d = _best_two(dist, larger_is_better=False)
     gap = None if second_d is None else second_d - best_d
+    own_d = best_d if pooled_dist is None else max(best_d, float(pooled_dist[best]))
     if not has_sface[best]:
-        ok = best_d <= rule.legacy_tolerance and (gap is None or gap >= rule.legacy_margin * strict)
+        ok = own_d <= rule.legacy_tolerance and (
+            second_d is None or second_d - own_d >= rule.legacy_margin * strict)
         return (best if ok else None), best_d, gap
     if sims is None:
         return None, best_d, gap
@@ -132,9 +173,11 @@ def decide_one(dist: np.ndarray, sims: np.ndarray | None, has_sface: np.ndarray,
         return None, best_d, gap
     worst_case = np.where(has_sface, sims, sims[s_best])
     fused = rule.fused(dist, worst_case)
-    f_best = float(fused[best])
-    rivals = np.delete(fused, best)
-    if f_best < rule.threshold or min(rule.dlib_z(best_d), rule.sface_z(sims[best])) < rule.min_each:
+    own_s = float(sims[best]) if pooled_sims is None else min(float(sims[best]),
+                                                              float(pooled_sims[best]))
+    f_best = float(rule.fused(own_d, own_s))  # never more than at the nearest templates
+    rivals = np.delete(fused, best)  # every rival at their nearest templates: the worst case
+    if f_best < rule.threshold or min(rule.dlib_z(own_d), rule.sface_z(own_s)) < rule.min_each:
         return None, best_d, gap
     if len(rivals) and f_best - float(rivals.max()) < rule.margin * strict:
         return None, best_d, gap
@@ -155,14 +198,20 @@ def identify_fused(
         return []
     if len(gallery) == 0:
         return [UNKNOWN] * n
-    people, dist = person_distances(np.asarray(encodings, np.float64), gallery)
+    ids = gallery.person_ids
+    t_dist = _template_distances(np.asarray(encodings, np.float64), gallery)
     sface = np.asarray(sface_encodings, np.float64)
-    _, sims = person_similarities(sface, gallery)
+    t_sims = _template_similarities(sface, gallery)
+    people, dist = _per_person(t_dist, ids, np.minimum)
+    _, sims = _per_person(t_sims, ids, np.maximum)
+    pooled_dist = _pooled(t_dist, ids, rule.pool, rule.pool_from)
+    pooled_sims = -_pooled(-t_sims, ids, rule.pool, rule.pool_from)
     has_sface = np.isfinite(sims[0]) if len(sims) else np.zeros(len(people), bool)
     results: list[Match] = []
     for i in range(n):
         row_sims = None if np.isnan(sface[i]).any() else sims[i]
-        chosen, best_d, gap = decide_one(dist[i], row_sims, has_sface, float(widths[i]), rule)
+        chosen, best_d, gap = decide_one(dist[i], row_sims, has_sface, float(widths[i]), rule,
+                                         pooled_dist[i], None if row_sims is None else pooled_sims[i])
         # Anyone either model alone (or the fused score) places near: safeguarding blocks on them.
         near = dist[i] <= rule.legacy_tolerance
         if row_sims is not None:

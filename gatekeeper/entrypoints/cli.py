@@ -160,6 +160,23 @@ def build_parser() -> argparse.ArgumentParser:
     en.add_argument("external_id")
     en.add_argument("photos", nargs="+", type=Path)
 
+    tp = _group(sub, "templates", "face templates: the refresh list, removing one")
+    ts = tp.add_parser("stale", help="pupils whose newest template is older than this academic "
+                                     "year, or who have none")
+    ts.add_argument("--csv", action="store_true", help="CSV instead of lines")
+    tr = tp.add_parser("remove", help="delete one template; faces it may have identified are "
+                                      "covered (dpo)")
+    tr.add_argument("template_id", type=int)
+    tr.add_argument("--reason", required=True, help="why (goes to the audit log: no names)")
+    tr.add_argument("--by", required=True, help="the DPO removing it")
+
+    op = _group(sub, "options", "the DPO's choices for this school")
+    op.add_parser("list", help="every option and its value")
+    os_ = op.add_parser("set", help="set an option (dpo): yes/no, a number or a text")
+    os_.add_argument("key")
+    os_.add_argument("value")
+    os_.add_argument("--by", required=True, help="the DPO setting it")
+
     ing = sub.add_parser("ingest", help="upload event photos (files or folders)")
     ing.add_argument("paths", nargs="+", type=Path)
     ing.add_argument("--event", required=True)

@@ -30,6 +30,7 @@ from gatekeeper.services import (
     reports,
     review,
     scan,
+    templates,
 )
 from gatekeeper.services.auditing import (
     anchor_audit_head,
@@ -178,6 +179,36 @@ def cmd_enrol(args: argparse.Namespace, ctx: Context) -> int:
     photos = [(p.name, _read(p)) for p in args.photos]
     n = enrol(ctx=ctx, external_id=args.external_id, photos=photos)
     print(f"{args.external_id}: {n} face template(s) stored")
+    return 0
+
+
+def cmd_templates(args: argparse.Namespace, ctx: Context) -> int:
+    if args.action == "stale":
+        rows = templates.stale_templates(ctx=ctx)
+        if args.csv:
+            print(templates.stale_csv(rows), end="")
+            return 0
+        for r in rows:
+            newest = f"newest {r.newest_on} ({r.newest_year})" if r.newest_on else "none"
+            print(f"{r.external_id}\t{r.year_group}\t{r.templates} template(s)\t{newest}")
+        print(f"{len(rows)} pupil(s) to take a new reference photo of")
+        return 0
+    done = templates.remove_template(ctx=ctx, template_id=args.template_id, reason=args.reason,
+                                     user=_actor(ctx, args.by, Role.DPO))
+    print(f"template {done.template_id} of {done.external_id} removed; {done.faces_covered} "
+          f"face(s) covered in photo(s) {list(done.photo_ids)}")
+    return 0
+
+
+def cmd_options(args: argparse.Namespace, ctx: Context) -> int:
+    if args.action == "list":
+        for o in options.list_options(ctx=ctx):
+            value = ("yes" if o.value else "no") if o.kind == "bool" else o.value
+            print(f"{o.key}\t{value}\t{o.label}")
+        return 0
+    changed = options.change_option(ctx=ctx, key=args.key, text=args.value,
+                                     user=_actor(ctx, args.by, Role.DPO))
+    print(f"{args.key}: {'set' if changed else 'unchanged'}")
     return 0
 
 
@@ -452,4 +483,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "erase": cmd_erase, "certificates": cmd_certificates, "report": cmd_report,
     "parents": cmd_parents,
     "records": cmd_records,
+    "templates": cmd_templates, "options": cmd_options,
 }

@@ -34,6 +34,8 @@ class JobQueue(Protocol):
     def recheck(self, person_id: int) -> None:
         """Consent of this person changed: take down live copies that may no longer show them."""
 
+    def confirmed_template(self, face_id: int, actor_id: int | None) -> None: ...
+
 
 class NoJobQueue:
     """No worker to hand work to (CLI batch commands): the sweep or the next command does it."""
@@ -48,6 +50,9 @@ class NoJobQueue:
         return None
 
     def recheck(self, person_id: int) -> None:
+        return None
+
+    def confirmed_template(self, face_id: int, actor_id: int | None) -> None:
         return None
 
 

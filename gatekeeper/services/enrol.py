@@ -1,4 +1,5 @@
-"""Reference photos to face templates, only for people with biometric consent who are on roll."""
+"""Reference photos, and faces editors confirm (when the DPO allows it), to face templates, only
+for people with biometric consent who are on roll."""
 
 from __future__ import annotations
 
@@ -6,15 +7,24 @@ import hashlib
 from datetime import date
 
 import numpy as np
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent_db import audit
-from consent_db.models import FaceTemplate, Person
+from consent_db.models import Face, FaceTemplate, Person
 from gatekeeper.domain.images import decode
 from gatekeeper.errors import EnrolmentRefused, InvalidImage, NotFound
 from gatekeeper.services.context import Context
 from gatekeeper.services.gallery import second_embedding_fields
+from gatekeeper.services.options import read
 from gatekeeper.services.people import get_person
+from gatekeeper.services.records import original_key_of
+from gatekeeper.services.templates import (
+    CONFIRMED_TEMPLATES,
+    enforce_cap,
+    may_hold_templates,
+    provenance,
+)
 
 
 def enrollable_person(session: Session, external_id: str, today: date) -> Person:
@@ -22,7 +32,7 @@ def enrollable_person(session: Session, external_id: str, today: date) -> Person
     person = get_person(session, external_id)
     if not person.biometric_consent:
         raise EnrolmentRefused(f"{external_id} has no biometric consent: not enrolled")
-    if person.left_on is not None and person.left_on <= today:
+    if not may_hold_templates(person, today):
         raise EnrolmentRefused(f"{external_id} is no longer on roll: not enrolled")
     return person
 
@@ -45,11 +55,13 @@ def enrol(*, ctx: Context, external_id: str, photos: list[tuple[str, bytes]],
                 person_id=person.id, encoding=np.asarray(encoding, "<f8").tobytes(),
                 source_sha256=hashlib.sha256(data).hexdigest(), quality=face.score,
                 **second_embedding_fields(face),
+                **provenance(person, ctx=ctx, source="reference", actor_id=actor_id),
             ))
         uow.session.add_all(templates)
         uow.flush()
         audit.record(uow.session, "person.enrolled", "person", person.id, actor_id,
                      templates=[t.id for t in templates])
+        enforce_cap(uow.session, person.id, actor_id)
         uow.commit()
         return len(templates)
 
@@ -105,3 +117,60 @@ def remove_templates(*, ctx: Context, external_id: str, actor_id: int | None) ->
             uow.session.delete(t)
         uow.commit()
         return count
+
+
+def confirmable_person(session: Session, face: Face | None, person_id: int | None,
+                 today: date) -> Person | None:
+    """The person whose template the face may become: still named by an editor as that person,
+    the DPO's option on, biometric consent, on roll, and the scan found the face usable."""
+    if face is None or face.person_id is None or face.decided_by != "editor":
+        return None
+    if person_id is not None and face.person_id != person_id:
+        return None
+    person = session.get(Person, face.person_id)
+    if person is None or not may_hold_templates(person, today) or face.quality != "ok":
+        return None
+    return person if read(session, CONFIRMED_TEMPLATES) else None
+
+
+def add_confirmed_template(*, ctx: Context, face_id: int, actor_id: int | None) -> str:
+    """Worker side: a face an editor named by hand becomes a template of that person (dlib and
+    SFace computed again from the stored original), when the DPO's option allows it and the face
+    passes the reference photos' gates. Returns the outcome; idempotent."""
+    with ctx.uow() as uow:
+        face = uow.session.get(Face, face_id)
+        person = confirmable_person(uow.session, face, None, ctx.today())
+        if face is None or person is None:
+            return "not allowed"
+        if uow.session.scalar(select(FaceTemplate.id).where(
+                FaceTemplate.person_id == person.id, FaceTemplate.source_face_id == face_id)):
+            return "exists"
+        person_id, box = person.id, (face.top, face.right, face.bottom, face.left)
+        rotation, photo_id, sha = face.rotation, face.photo_id, face.photo.sha256
+        key = original_key_of(face.photo)
+    try:
+        img = decode(ctx.stores.private.get(key), ctx.settings.max_image_pixels).pixels
+        found = ctx.faces.encode_at(img, box, rotation)
+    except (InvalidImage, EnrolmentRefused, NotFound) as exc:
+        with ctx.uow() as uow:
+            audit.record(uow.session, "template.refused", "person", person_id, actor_id,
+                         face_id=face_id, reason=str(exc)[:120])
+            uow.commit()
+        return "refused"
+    with ctx.uow() as uow:  # checked again: the editor or the DPO may have changed their mind
+        face = uow.session.get(Face, face_id)
+        person = confirmable_person(uow.session, face, person_id, ctx.today())
+        if person is None or found.encoding is None:
+            return "not allowed"
+        template = FaceTemplate(
+            person_id=person.id, encoding=np.asarray(found.encoding, "<f8").tobytes(),
+            source_sha256=sha, quality=found.score, **second_embedding_fields(found),
+            **provenance(person, ctx=ctx, source="confirmed", actor_id=actor_id,
+                         source_face_id=face_id))
+        uow.session.add(template)
+        uow.flush()
+        audit.record(uow.session, "template.added", "person", person.id, actor_id,
+                     template_id=template.id, face_id=face_id, photo_id=photo_id)
+        capped = template.id in enforce_cap(uow.session, person.id, actor_id)
+        uow.commit()
+        return "over the cap" if capped else "added"

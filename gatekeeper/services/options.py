@@ -3,6 +3,7 @@ only, every change audited with the old and new value."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,8 +11,10 @@ from sqlalchemy.orm import Session
 
 from consent_db import audit
 from consent_db.models import InstanceOption, utcnow
+from gatekeeper.domain.vocabulary import Role
 from gatekeeper.errors import InvalidInput
 from gatekeeper.services.context import Context
+from gatekeeper.services.users import Actor, require_role
 
 
 @dataclass(frozen=True)
@@ -89,3 +92,57 @@ def set_option(*, ctx: Context, option: Option, value: Any, actor_id: int | None
         changed = write(uow.session, option, value, actor_id)
         uow.commit()
         return changed
+
+
+_YES, _NO = ("yes", "true", "on", "1"), ("no", "false", "off", "0", "")
+
+
+def parse_text(option: Option, text: str) -> Any:
+    """A value typed on a form or the command line, as the option's type (InvalidInput)."""
+    kind, text = type(option.default), text.strip()
+    if kind is bool:
+        if text.lower() not in _YES + _NO:
+            raise InvalidInput(f"{option.label}: yes or no, not {text!r}")
+        return text.lower() in _YES
+    if kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise InvalidInput(f"{option.label}: a whole number, not {text!r}") from None
+    if kind is dict:
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise InvalidInput(f"{option.label}: a JSON object of texts") from None
+    return text
+
+
+def find(key: str) -> Option:
+    option = KNOWN.get(key)
+    if option is None:
+        raise InvalidInput(f"no option {key!r} (known: {', '.join(sorted(KNOWN)) or 'none'})")
+    return option
+
+
+@dataclass(frozen=True)
+class OptionRow:
+    key: str
+    label: str
+    value: Any
+    default: Any
+    kind: str  # bool | int | dict | str
+
+
+def list_options(*, ctx: Context) -> list[OptionRow]:
+    """Every known option with its current value."""
+    with ctx.uow() as uow:
+        return [OptionRow(o.key, o.label, read(uow.session, o), o.default,
+                          type(o.default).__name__) for o in sorted(KNOWN.values(),
+                                                                   key=lambda o: o.key)]
+
+
+def change_option(*, ctx: Context, key: str, text: str, user: Actor) -> bool:
+    """The DPO sets an option from its typed text (page or CLI); returns whether it changed."""
+    require_role(user, Role.DPO)
+    option = find(key)
+    return set_option(ctx=ctx, option=option, value=parse_text(option, text), actor_id=user.id)

@@ -34,6 +34,7 @@ from gatekeeper.services.devices import DeviceRow, row_of
 from gatekeeper.services.facts import face_facts, person_facts
 from gatekeeper.services.people import get_person
 from gatekeeper.services.register import person_register
+from gatekeeper.services.templates import template_rows
 from gatekeeper.services.users import Actor
 
 PAGE_SIZE = 48
@@ -315,6 +316,7 @@ class PersonPage:
     history: list[dict[str, Any]]
     templates_count: int
     year: str
+    templates: list[dict[str, Any]]  # when made, at what age, from what (no vectors)
 
 
 def person_page(*, ctx: Context, external_id: str) -> PersonPage:
@@ -336,7 +338,8 @@ def person_page(*, ctx: Context, external_id: str) -> PersonPage:
               "recorded_on": c.recorded_on, "withdrawn_on": c.withdrawn_on,
               "evidence": c.evidence} for c in consents],
             [_event_dict(e) for e in history], len(p.templates),
-            academic_year(ctx.today(), *ctx.year_start))
+            academic_year(ctx.today(), *ctx.year_start),
+            template_rows(uow.session, p.id, ctx.year_start, ctx.today()))
 
 
 def _event_dict(e: AuditEvent) -> dict[str, Any]:

@@ -19,8 +19,10 @@ from gatekeeper.domain.policy import blocked_reason
 from gatekeeper.domain.vocabulary import Channel, NameRule, Role
 from gatekeeper.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
 from gatekeeper.services.context import Context
+from gatekeeper.services.enrol import confirmable_person
 from gatekeeper.services.facts import face_facts, person_facts
 from gatekeeper.services.records import get_photo
+from gatekeeper.services.templates import drop_contradicted
 from gatekeeper.services.users import Actor, require_role
 
 REVIEWERS = (Role.EDITOR, Role.DPO)
@@ -133,7 +135,9 @@ def release(*, ctx: Context, photo_id: int, user: Actor) -> None:
 
 
 def identify_face(*, ctx: Context, face_id: int, external_id: str | None, user: Actor) -> None:
-    """The editor names a face's person (or None: unknown, stays covered); approvals reset."""
+    """The editor names a face's person (or None: unknown, stays covered); approvals reset.
+    With the DPO's option on, the face is handed to a worker to become a template of that person
+    (see enrol.add_confirmed_template); a template made from it for someone else goes."""
     require_role(user, *REVIEWERS)
     with ctx.uow() as uow:
         face = uow.session.get(Face, face_id)
@@ -146,12 +150,16 @@ def identify_face(*, ctx: Context, face_id: int, external_id: str | None, user: 
         photo.approvals.clear()
         photo.revision += 1
         uow.flush()
+        drop_contradicted(uow.session, face, user.id)
         reason = blocked_reason(face_facts(photo), person_facts(uow.session, photo))
         if reason is not None:
             photo.status, photo.status_reason = PhotoStatus.BLOCKED.value, reason
         audit.record(uow.session, "face.identified", "face", face.id, user.id,
                      photo_id=face.photo_id, person_id=face.person_id)
+        to_template = confirmable_person(uow.session, face, None, ctx.today()) is not None
         uow.commit()
+    if to_template:
+        ctx.jobs.confirmed_template(face_id, user.id)
 
 
 def add_cover(*, ctx: Context, photo_id: int, box: tuple[int, int, int, int],

@@ -68,6 +68,10 @@ ROUTES = [
     ("POST", "/parents/invite", {"dpo"}, 200),
     ("POST", "/parents/pupil-refusal", {"dpo"}, 200),
     ("GET", "/parents/links/0123456789abcdef0123456789abcdef.csv", {"dpo"}, 404),
+    ("GET", "/templates", {"dpo"}, 200),
+    ("POST", "/templates/999/remove", {"dpo"}, 404),
+    ("GET", "/options", {"dpo"}, 200),
+    ("POST", "/options/confirmed_faces_become_templates", {"dpo"}, 303),
 ]
 FORMS = {
     "/photos/1/approve": {"channel": "online"},
@@ -85,6 +89,8 @@ FORMS = {
     "/parents/options": {"voice_from": "9"},
     "/parents/invite": {"audience": "missing"},
     "/parents/pupil-refusal": {"external_id": "P1", "use": "biometric", "note": "told staff"},
+    "/templates/999/remove": {"reason": "wrong person"},
+    "/options/confirmed_faces_become_templates": {"value": "yes"},
 }
 
 

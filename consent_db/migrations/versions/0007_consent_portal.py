@@ -1,15 +1,15 @@
 """The consent portal: parents' contacts, single-use invitations, portal sessions, and every
 answer given there with its evidence; pupils' own e-mail addresses.
 
-Revision ID: 0008
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
