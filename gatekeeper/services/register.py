@@ -111,8 +111,9 @@ def person_register(*, ctx: Context, external_id: str) -> dict[str, Any]:
                  "withdrawn_on": c.withdrawn_on.isoformat() if c.withdrawn_on else None,
                  "evidence": c.evidence, "recorded_at": c.recorded_at.isoformat()}
                 for c in sorted(person.consents, key=lambda c: (c.academic_year, c.channel))],
-            "face_templates": [{"created_at": t.created_at.isoformat(), "quality": t.quality}
-                               for t in person.templates],
+            "face_templates": [{"created_at": t.created_at.isoformat(), "quality": t.quality,
+                                "academic_year": t.academic_year, "age_band": t.age_band,
+                                "source": t.source} for t in person.templates],
             "email": person.email,
             "portal_answers": [
                 {"academic_year": d.academic_year, "use": d.channel, "granted": d.granted,
