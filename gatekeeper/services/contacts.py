@@ -5,9 +5,10 @@ is no longer in it is removed, and their open portal sessions end."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consent_db import audit
@@ -18,10 +19,11 @@ from consent_db.models import (
     ContactChild,
     Person,
     PortalInvitation,
-    PortalSession,
-    utcnow,
 )
+from gatekeeper.domain.retention import academic_year
 from gatekeeper.errors import InvalidInput, TooLarge
+from gatekeeper.services import decisions
+from gatekeeper.services.access_links import end_access
 from gatekeeper.services.context import Context
 
 MAX_CONTACTS_BYTES = 64_000_000
@@ -37,23 +39,33 @@ class ContactsReport:
     links_changed: int = 0
     links_removed: int = 0
     may_decide: int = 0  # contacts with at least one child they may decide for
+    consent_ended: list[int] = field(default_factory=list)  # children: deciders lost rights
     notes: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (f"contacts: {self.created} created, {self.updated} updated, {self.unchanged} "
                 f"unchanged, {self.removed} removed; links to children: {self.links_added} added, "
                 f"{self.links_changed} changed, {self.links_removed} removed; "
-                f"{self.may_decide} contact(s) may decide for a child")
+                f"{self.may_decide} contact(s) may decide for a child"
+                + (f"; consent ended for {len(self.consent_ended)} child(ren) whose deciders "
+                   "changed" if self.consent_ended else ""))
 
 
-def _end_sessions(session: Session, contact_ids: set[int]) -> None:
-    if contact_ids:
-        session.execute(update(PortalSession).where(
-            PortalSession.contact_id.in_(contact_ids), PortalSession.revoked_at.is_(None))
-            .values(revoked_at=utcnow()))
+def _resolve_again(session: Session, person_ids: set[int], today: date, year: str,
+                   actor_id: int | None) -> list[int]:
+    """Children whose deciders changed: their consent follows who may decide now. Returns the
+    ids of those whose consent ended (their live copies must be checked)."""
+    ended = []
+    for person in session.scalars(select(Person).where(Person.id.in_(person_ids or {0}))):
+        applied = decisions.apply(session, person, year, today, evidence="contacts changed",
+                                  actor_id=actor_id)
+        if applied.withdrawn:
+            ended.append(person.id)
+    return ended
 
 
-def _import(session: Session, data: bytes, actor_id: int | None) -> ContactsReport:
+def _import(session: Session, data: bytes, actor_id: int | None, today: date,
+            year: str) -> ContactsReport:
     people = {p.external_id: p.id for p in session.scalars(select(Person))}
     rows = parse_contacts(data, known_ids=people)
     report = ContactsReport()
@@ -62,6 +74,7 @@ def _import(session: Session, data: bytes, actor_id: int | None) -> ContactsRepo
              for link in session.scalars(select(ContactChild))}
     wanted: set[tuple[int, int]] = set()
     lost_rights: set[int] = set()
+    affected: set[int] = set()  # children whose deciders changed: their consent is resolved again
     for ref in dict.fromkeys(r.contact_id for r in rows):
         first = next(r for r in rows if r.contact_id == ref)
         values = {"given_name": first.given_name, "family_name": first.family_name,
@@ -96,6 +109,7 @@ def _import(session: Session, data: bytes, actor_id: int | None) -> ContactsRepo
                                      parental_responsibility=row.parental_responsibility,
                                      no_contact=row.no_contact))
             report.links_added += 1
+            affected.add(key[1])
         elif (link.parental_responsibility, link.no_contact) != (row.parental_responsibility,
                                                                  row.no_contact):
             if link.parental_responsibility and not row.parental_responsibility or (
@@ -107,19 +121,23 @@ def _import(session: Session, data: bytes, actor_id: int | None) -> ContactsRepo
                          person_id=key[1], parental_responsibility=row.parental_responsibility,
                          no_contact=row.no_contact)
             report.links_changed += 1
+            affected.add(key[1])
     for key, link in links.items():
         if key not in wanted:
             session.delete(link)
             lost_rights.add(key[0])
             report.links_removed += 1
+            affected.add(key[1])
     present = {r.contact_id for r in rows}
     for ref, contact in contacts.items():
         if ref not in present:
+            affected.update(link.person_id for link in contact.children)
             audit.record(session, "contact.removed", "contact", contact.id, actor_id)
             session.delete(contact)
             report.removed += 1
     session.flush()
-    _end_sessions(session, lost_rights)
+    end_access(session, contact_ids=lost_rights)
+    report.consent_ended = _resolve_again(session, affected, today, year, actor_id)
     report.may_decide = len({cid for (cid, _pid), link in _current_links(session).items()
                              if link.parental_responsibility and not link.no_contact})
     return report
@@ -137,11 +155,14 @@ def import_contacts(*, ctx: Context, data: bytes, actor_id: int | None,
         raise TooLarge(f"CSV files may be at most {MAX_CONTACTS_BYTES:,} bytes: split the file")
     with ctx.uow() as uow:
         try:
-            report = _import(uow.session, data, actor_id)
+            report = _import(uow.session, data, actor_id, ctx.today(),
+                             academic_year(ctx.today(), *ctx.year_start))
         except ImportRejected as exc:
             raise InvalidInput(str(exc)) from None
         if not dry_run:
             uow.commit()
+            for person_id in report.consent_ended:
+                ctx.jobs.recheck(person_id)
         return report
 
 

@@ -116,6 +116,14 @@ def resolve(session: Session, person: Person, year: str) -> dict[str, Resolution
     return out
 
 
+def from_portal(evidence: str | None) -> bool:
+    """A consent record set by portal answers (not by a paper form)."""
+    return (evidence or "").startswith(PORTAL_EVIDENCE)
+
+
+PORTAL_EVIDENCE = ("portal decision", "pupil refusal", "contacts changed")
+
+
 @dataclass
 class Applied:
     """What resolving changed in the records."""
@@ -136,10 +144,14 @@ def apply(session: Session, person: Person, year: str, today: date, evidence: st
     records = {r.channel: r for r in session.scalars(select(ConsentRecord).where(
         ConsentRecord.person_id == person.id, ConsentRecord.academic_year == year))}
     for use, res in resolutions.items():
-        if use == BIOMETRIC or res.outcome is Outcome.NONE:
+        if use == BIOMETRIC:
             continue
-        granted = res.outcome is Outcome.GRANTED
         record = records.get(use)
+        if res.outcome is Outcome.NONE and not (record is not None and record.granted
+                                                and from_portal(record.evidence)):
+            continue  # nobody who counts answered: a paper-form record stands
+        # (a consent given in the portal by someone who may no longer decide ends: fail closed)
+        granted = res.outcome is Outcome.GRANTED
         if record is not None and record.granted == granted:
             continue
         was_granted = record is not None and record.granted
@@ -153,7 +165,10 @@ def apply(session: Session, person: Person, year: str, today: date, evidence: st
         else:
             (applied.withdrawn if was_granted else applied.refused).append(use)
     bio = resolutions[BIOMETRIC]
-    if bio.outcome is not Outcome.NONE:
+    portal_biometric = bool(session.scalar(select(ConsentDecision.id).where(
+        ConsentDecision.person_id == person.id, ConsentDecision.channel == BIOMETRIC,
+        ConsentDecision.by_pupil.is_(False)).limit(1)))
+    if bio.outcome is not Outcome.NONE or portal_biometric:
         allowed = bio.outcome is Outcome.GRANTED
         if person.biometric_consent != allowed:
             person.biometric_consent = allowed
@@ -218,20 +233,25 @@ def overview(*, ctx: Context, year_group: int | None = None) -> tuple[str, list[
             uses: dict[str, UseState] = {}
             for use in USES:
                 res = resolved.get(use)
-                portal = res is not None and (res.outcome is not Outcome.NONE
-                                              or use in latest_answers(s, p.id, year))
                 if use == BIOMETRIC:
-                    state = "given" if p.biometric_consent else "refused"
-                    reason = res.reason if res and res.outcome is not Outcome.NONE else (
-                        "from the school's records (MIS import)" if p.biometric_consent
-                        else "no consent recorded: faces are always covered")
+                    state = "given" if p.biometric_consent else "no consent"
+                    if res and res.outcome is Outcome.REFUSED:
+                        state, reason = "refused", res.reason
+                    elif res and res.outcome is Outcome.GRANTED:
+                        reason = res.reason
+                    else:
+                        reason = ("from the school's records (MIS import)" if p.biometric_consent
+                                  else "no consent recorded: faces are always covered")
                 else:
                     r = records.get((p.id, use))
                     state = ("no decision" if r is None else "given" if r.granted
                              else "withdrawn" if r.withdrawn_on else "refused")
-                    reason = res.reason if portal and res else (
-                        f"paper form: {r.evidence or 'recorded'}" if r else
-                        "nobody has answered yet")
+                    if res and (res.outcome is not Outcome.NONE
+                                or (r is not None and from_portal(r.evidence))):
+                        reason = res.reason  # the portal's answers decide it
+                    else:
+                        reason = (f"paper form: {r.evidence or 'recorded'}" if r else
+                                  "nobody has answered yet")
                 uses[use] = UseState(state, reason)
             out.append(ChildState(p.external_id, p.given_name, p.family_name, p.year_group or "",
                                   has_own_voice(p.year_group, voice_from), deciding.get(p.id, 0),

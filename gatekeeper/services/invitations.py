@@ -29,6 +29,7 @@ from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.vocabulary import ConsentKind
 from gatekeeper.errors import DeliveryFailed, InvalidInput
 from gatekeeper.services import decisions, options
+from gatekeeper.services.access_links import end_access
 from gatekeeper.services.context import Context
 from gatekeeper.services.portal import token_hash
 
@@ -147,6 +148,9 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
                                    created_at=now, expires_at=now + timedelta(days=days)))
             return f"{base}/portal/welcome/{token}"
 
+        pupils = [kid for kid in kids if kid.email and has_own_voice(kid.year_group, voice_from)]
+        # the newest link replaces any earlier one not yet used: fewer live links in mailboxes
+        end_access(s, contact_ids=set(allowed), pupil_ids={k.id for k in pupils}, visits=False)
         for cid, children in sorted(allowed.items()):
             contact = contacts[cid]
             url = new_link(cid, None)
@@ -158,16 +162,14 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
                            reminder, pupil=False)))
             report.links.append(Link(contact.ref, contact.email, url))
             report.contacts += 1
-        for kid in kids:
-            if kid.email and has_own_voice(kid.year_group, voice_from):
-                url = new_link(None, kid.id)
-                messages.append(message(
-                    sender=ctx.settings.mail_from, to=kid.email,
-                    subject="Photo consent: " + ("a reminder" if reminder else "your answers"),
-                    body=_body(kid.given_name, [kid.given_name], url, days, reminder,
-                               pupil=True)))
-                report.links.append(Link(kid.external_id, kid.email, url))
-                report.pupils += 1
+        for kid in pupils:
+            url = new_link(None, kid.id)
+            messages.append(message(
+                sender=ctx.settings.mail_from, to=kid.email or "",
+                subject="Photo consent: " + ("a reminder" if reminder else "your answers"),
+                body=_body(kid.given_name, [kid.given_name], url, days, reminder, pupil=True)))
+            report.links.append(Link(kid.external_id, kid.email or "", url))
+            report.pupils += 1
         s.flush()
         try:
             mailer.deliver(messages)

@@ -29,6 +29,7 @@ from consent_db.models import (
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.vocabulary import ConsentKind
 from gatekeeper.errors import InvalidInput, NotFound, TooLarge
+from gatekeeper.services.access_links import end_access
 from gatekeeper.services.context import Context
 from gatekeeper.services.safeguarding import block_flagged_photos
 
@@ -111,6 +112,11 @@ def _people_into(session: Session, data: bytes, today: date, actor_id: int | Non
     from_app = _set_in_app(session, [p.id for p, r in pending if any(
         getattr(p, f) != getattr(r, f) for f in _APP_FIELDS)])
     flagged = False
+    # biometric consent answered by parents in the portal is theirs: the MIS column never
+    # overrides it (a later objection or consent comes through the portal too)
+    changed_email: set[int] = set()
+    portal_biometric = set(session.scalars(select(ConsentDecision.person_id).where(
+        ConsentDecision.channel == "biometric", ConsentDecision.by_pupil.is_(False))))
     for row in rows:
         person = existing.get(row.external_id)
         values = {f: getattr(row, f) for f in _PERSON_FIELDS}
@@ -129,6 +135,8 @@ def _people_into(session: Session, data: bytes, today: date, actor_id: int | Non
         for f in list(changed):
             by = from_app.get((person.id, f))
             keep = bool(by) and keep_app_values
+            if f == "biometric_consent" and person.id in portal_biometric:
+                by, keep = "by parents in the portal", True
             report.changes.append(Change(person.external_id, name, f, _shown(getattr(person, f)),
                                          _shown(values[f]), by, keep))
             if keep:
@@ -138,10 +146,14 @@ def _people_into(session: Session, data: bytes, today: date, actor_id: int | Non
             continue
         for f in changed:
             setattr(person, f, values[f])
+        if "email" in changed:
+            changed_email.add(person.id)
         flagged |= "safeguarding_no_photo" in changed and row.safeguarding_no_photo
         audit.record(session, "person.updated", "person", person.id, actor_id, fields=changed)
         report.updated += 1
     report.templates_deleted = drop_unkeepable_templates(session, today=today, actor_id=actor_id)
+    if changed_email:  # links already sent went to the old address
+        end_access(session, pupil_ids=changed_email)
     if flagged:
         report.photos_blocked = len(block_flagged_photos(session, actor_id))
     return report

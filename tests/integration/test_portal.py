@@ -381,3 +381,59 @@ def test_subject_access_export_holds_portal_answers_without_the_parents_identity
     assert "Answers given in the consent portal" in text and "a parent or carer" in text
     for other in ("Cat", "Family3", "cat@example.org", "C3", "Dan"):
         assert other not in text, other
+
+
+@SQLITE_ONLY
+def test_links_end_when_an_address_or_rights_change_and_a_new_link_replaces_the_old(ctx):
+    from gatekeeper.services.people import import_csv
+
+    setup_school(ctx)
+    first = links_by_recipient(invitations.invite(ctx=ctx, audience=Audience.ALL, actor_id=None))
+    second = links_by_recipient(invitations.invite(ctx=ctx, audience=Audience.ALL,
+                                                   actor_id=None))
+    with pytest.raises(InvalidInput, match="expired"):  # replaced by the newer link
+        portal.open_session(ctx=ctx, token=first["C1"])
+    contacts.import_contacts(ctx=ctx, data=FAMILIES.replace(
+        "C3,P3,Cat,Family3,cat@example.org", "C3,P3,Cat,Family3,cat@new.example.org").encode(),
+        actor_id=None)
+    with pytest.raises(InvalidInput, match="expired"):  # sent to the old address
+        portal.open_session(ctx=ctx, token=second["C3"])
+    people_csv = (PEOPLE_HEADER.strip() + ",email\n" + pupil("P1") + pupil("P2")
+                  + pupil("P3", "Year 9", "p3@new.example.org") + pupil("P4", "Year 3"))
+    import_csv(ctx=ctx, kind="people", data=people_csv.encode())
+    with pytest.raises(InvalidInput, match="expired"):
+        portal.open_session(ctx=ctx, token=second["P3"])
+    assert open_as(ctx, second["C1"]).name == "Ann Family1"  # others are untouched
+
+
+@SQLITE_ONLY
+def test_consent_given_by_a_parent_who_loses_parental_responsibility_ends(ctx):
+    from gatekeeper.services.people import import_csv
+
+    setup_school(ctx)
+    tokens = links_by_recipient(invitations.invite(ctx=ctx, audience=Audience.ALL, actor_id=None))
+    bob = open_as(ctx, tokens["C2"])
+    answer(ctx, bob, "P1", retain=True, biometric=True)
+    assert record(ctx, "P1", "retain").granted
+    # the MIS export still says "no" for biometric consent: the parents' portal answer stands
+    report = import_csv(ctx=ctx, kind="people", data=(PEOPLE_HEADER.strip() + ",email\n" + pupil(
+        "P1").replace(",yes,no,", ",no,no,") + pupil("P2") + pupil(
+        "P3", "Year 9", "p3@pupils.example.org") + pupil("P4", "Year 3")).encode())
+    assert any(c.kept and c.field == "biometric_consent" for c in report.changes)
+    with ctx.uow() as uow:
+        assert uow.session.scalar(select(Person).where(Person.external_id == "P1")
+                                  ).biometric_consent
+    result = contacts.import_contacts(ctx=ctx, data=FAMILIES.replace(
+        "C2,P1,Bob,Family1,bob@example.org,yes,no", "C2,P1,Bob,Family1,bob@example.org,no,no"
+    ).encode(), actor_id=None)
+    assert len(result.consent_ended) == 1
+    rec = record(ctx, "P1", "retain")
+    assert not rec.granted and rec.withdrawn_on is not None
+    with ctx.uow() as uow:
+        assert not uow.session.scalar(select(Person).where(Person.external_id == "P1")
+                                      ).biometric_consent
+    _year, rows = decisions.overview(ctx=ctx)
+    p1 = next(r for r in rows if r.external_id == "P1")
+    assert p1.uses["retain"].state == "withdrawn"
+    assert "paper form" not in p1.uses["retain"].reason
+    assert p1.uses["biometric"].state == "no consent"
