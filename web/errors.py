@@ -35,7 +35,7 @@ def _answer(request: Request, status: int, message: str) -> Response:
             request, "portal/error.html", {
                 "message": message, "status": status,
                 "visitor": getattr(request.state, "visitor", None),
-                "title": "Open your link again" if status == 401 else _TITLES.get(
+                "title": "Your visit has ended" if status == 401 else _TITLES.get(
                     status, "That did not work")}, status_code=status)
     if wants_html(request):
         user = getattr(request.state, "actor", None) or _signed_in(request)
@@ -75,7 +75,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(GatekeeperError)
     async def domain_error(request: Request, exc: GatekeeperError) -> Response:
-        return _answer(request, exc.http_status, str(exc))
+        response = _answer(request, exc.http_status, str(exc))
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

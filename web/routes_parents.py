@@ -3,13 +3,11 @@ decide for whom, and the state of every child's consent with the reason."""
 
 from __future__ import annotations
 
-import secrets
-
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from gatekeeper.domain.vocabulary import Role
-from gatekeeper.errors import GatekeeperError, InvalidInput, NotFound
+from gatekeeper.errors import GatekeeperError, InvalidInput
 from gatekeeper.services import contacts, decisions, invitations, options, portal_answers
 from gatekeeper.services.context import Context
 from gatekeeper.services.users import Actor
@@ -32,6 +30,7 @@ def _page(request: Request, ctx: Context, user: Actor, status: int = 200,
 
 @router.get("")
 def parents_page(request: Request, ctx: ContextDep, user: Actor = roles(Role.DPO)) -> Response:
+    invitations.forget_old_links_csv(ctx=ctx)
     return _page(request, ctx, user)
 
 
@@ -64,8 +63,7 @@ async def invite(request: Request, ctx: ContextDep, audience: str = Form("all"),
                                days=valid_days, actor_id=user.id)
     except GatekeeperError as exc:
         return _page(request, ctx, user, status=exc.http_status, error=str(exc))
-    token = secrets.token_hex(16)
-    ctx.stores.private.put(f"invitations/{token}.csv", invitations.links_csv(report).encode())
+    token = invitations.keep_links_csv(ctx=ctx, report=report)
     return _page(request, ctx, user, invited=report.line(), links_token=token,
                  link_count=len(report.links))
 
@@ -73,14 +71,7 @@ async def invite(request: Request, ctx: ContextDep, audience: str = Form("all"),
 @router.get("/links/{token}.csv")
 def links(ctx: ContextDep, token: str, user: Actor = roles(Role.DPO)) -> Response:
     """The links of one invitation run, once: the file is deleted as it is handed over."""
-    if not token.isalnum() or len(token) != 32:
-        raise NotFound("that list of links is unknown or was already downloaded")
-    key = f"invitations/{token}.csv"
-    try:
-        data = ctx.stores.private.get(key)
-    except NotFound:
-        raise NotFound("that list of links is unknown or was already downloaded") from None
-    ctx.stores.private.delete(key)
+    data = invitations.take_links_csv(ctx=ctx, token=token)
     return Response(data, media_type="text/csv", headers={
         "Content-Disposition": 'attachment; filename="portal-links.csv"',
         "Cache-Control": "no-store"})

@@ -14,7 +14,7 @@ from gatekeeper.errors import InvalidInput
 from gatekeeper.services import decisions, portal, portal_answers
 from gatekeeper.services.portal import PortalActor
 from web.deps import ContextDep
-from web.security import SignInThrottled, check_csrf
+from web.security import LinkAttemptsThrottled, check_csrf
 from web.templating import templates
 
 router = APIRouter(prefix="/portal")
@@ -45,32 +45,45 @@ def welcome(request: Request, token: str) -> Response:
 @router.post("/welcome")
 async def open_portal(request: Request, ctx: ContextDep, token: str = Form(""),
                       csrf: str = Form("")) -> Response:
+    """Links are 256-bit random, so guessing is hopeless; the throttle only slows an address
+    that keeps sending links that do not work, and never holds back a working one."""
     check_csrf(request, csrf)
     throttle = request.app.state.portal_throttle
     client = _client(request)
-    try:
-        await asyncio.sleep(throttle.begin(f"portal:{client}", client))
-    except SignInThrottled as exc:
-        raise exc from None
+    key = f"portal:{client}"
+    wait = throttle.wait_time(key, client)
+    if wait >= 1:
+        raise LinkAttemptsThrottled(wait)
     try:
         session_id = await asyncio.to_thread(portal.open_session, ctx=ctx, token=token)
     except InvalidInput:
-        throttle.failed(f"portal:{client}", client)
+        throttle.failed(key, client)
         raise
-    throttle.succeeded(f"portal:{client}", client)
+    throttle.succeeded(key, client)
+    portal.close_session(ctx=ctx, session_id=request.session.get(SESSION_KEY))  # one visit
     request.session[SESSION_KEY] = session_id
     return RedirectResponse("/portal", status_code=303)
 
 
+SAVED = {"1": "Your answers are saved.",
+         "withdrawn": "Your answers are saved. Consent has ended for some uses: photos already "
+                      "published are being taken down now.",
+         "same": "Nothing changed: these were already your answers."}
+
+
 @router.get("")
-def home(request: Request, ctx: ContextDep, visitor: Visitor, saved: str = "") -> Response:
+def home(request: Request, ctx: ContextDep, visitor: Visitor, saved: str = "", child: int = -1,
+         mail: str = "") -> Response:
     year, cards = portal_answers.children(ctx=ctx, actor=visitor)
+    message = SAVED.get(saved, "")
+    if message and saved != "same":
+        message += (" A confirmation is on its way by e-mail." if mail == "sent" else
+                    " We could not send a confirmation e-mail; your answers are saved all the "
+                    "same." if mail == "failed" else "")
     return templates.TemplateResponse(request, "portal/home.html", {
         "visitor": visitor, "academic_year": year, "cards": cards, "today": ctx.today(),
-        "saved": {"1": "Your answers are saved. A confirmation is on its way by e-mail.",
-                  "withdrawn": "Your answers are saved. Where you withdrew consent, published "
-                               "photos are being taken down now.",
-                  "same": "Nothing changed: these were already your answers."}.get(saved, "")},
+        "saved": message, "saved_child": child,
+        "minutes": ctx.settings.portal_session_max_age_s // 60},
         headers={"Cache-Control": "no-store"})
 
 
@@ -90,7 +103,9 @@ async def answer(request: Request, ctx: ContextDep, visitor: Visitor, handle: in
         signed_name=str(form.get("signed_name", "")), client_address=_client(request),
         user_agent=request.headers.get("user-agent", ""))
     saved = "withdrawn" if result.withdrawn else "1" if result.recorded else "same"
-    return RedirectResponse(f"/portal?saved={saved}#child-{handle}", status_code=303)
+    mail = "sent" if result.confirmation_sent else "failed" if result.recorded else ""
+    return RedirectResponse(f"/portal?saved={saved}&child={handle}&mail={mail}#saved",
+                            status_code=303)
 
 
 @router.get("/history")

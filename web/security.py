@@ -75,6 +75,18 @@ class SignInThrottled(TooManyAttempts):
         )
 
 
+class LinkAttemptsThrottled(TooManyAttempts):
+    """Too many portal links that do not work from one address (HTTP 429, Retry-After)."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        minutes = math.ceil(self.retry_after / 60)
+        super().__init__(
+            "too many links that do not work were tried from your connection: wait "
+            f"{minutes} minute{'s' if minutes != 1 else ''}, then open the link from the "
+            "school's e-mail again")
+
+
 @dataclass(frozen=True)
 class ThrottlePolicy:
     """One scope's budget: `free` attempts within `window_s` go straight through; after that
@@ -229,8 +241,8 @@ class SignInThrottle:
                     bucket.count = max(0, bucket.count - 1)
 
     def wait_time(self, username: str, client_ip: str | None = None) -> float:
-        """Old API, kept until the sign-in route uses begin(): the seconds an attempt for
-        `username` would wait now, without admitting it."""
+        """The seconds an attempt for `username` would wait now, without admitting it (the
+        portal asks first and charges only links that do not work, with failed())."""
         with self._lock:
             now = self.clock()
             slot = now

@@ -12,7 +12,7 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 from gatekeeper.adapters.filemodes import secure_database_file
 from gatekeeper.config import Settings
 from gatekeeper.domain.vocabulary import Channel
-from gatekeeper.services import auditing, people, publish, purge, reconcile, scan
+from gatekeeper.services import auditing, invitations, people, publish, purge, reconcile, scan
 from gatekeeper.services.context import Context
 from gatekeeper.services.enrol import add_confirmed_template, enrol_staged
 
@@ -119,6 +119,7 @@ def register(huey: Huey, resources: WorkerResources) -> None:
             purge.apply_purge(ctx=ctx, today=ctx.today())
             people.drop_leavers_templates(ctx=ctx)
             reconcile.remove_orphan_public_objects(ctx=ctx)
+            invitations.forget_old_links_csv(ctx=ctx)
             auditing.anchor_audit_head(ctx=ctx)
 
     huey.gatekeeper_tasks = GatekeeperTasks(

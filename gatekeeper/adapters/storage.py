@@ -112,7 +112,11 @@ class LocalStore:
         self._path(key).unlink(missing_ok=True)
 
     def keys(self, prefix: str = "") -> Iterator[str]:
-        for path in sorted(self.root.rglob("*")):
+        folder = prefix.rpartition("/")[0]  # walk only the prefix's folder, not every original
+        start = self.root / folder if folder else self.root
+        if not start.is_dir():
+            return
+        for path in sorted(start.rglob("*")):
             if path.is_file() and not path.name.startswith(".incoming-"):
                 key = path.relative_to(self.root).as_posix()
                 if key.startswith(prefix):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -27,7 +28,7 @@ from gatekeeper.adapters.mail import Mailer, MailError, mailer_for, message
 from gatekeeper.domain.deciders import has_own_voice, year_number
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.vocabulary import ConsentKind
-from gatekeeper.errors import DeliveryFailed, InvalidInput
+from gatekeeper.errors import DeliveryFailed, InvalidInput, NotFound
 from gatekeeper.services import decisions, options
 from gatekeeper.services.access_links import end_access
 from gatekeeper.services.context import Context
@@ -190,3 +191,42 @@ def links_csv(report: InviteReport) -> str:
     for link in report.links:
         writer.writerow([link.recipient, link.email, link.url])
     return buf.getvalue()
+
+
+LINKS_CSV_TTL_S = 3600  # a links list not downloaded within the hour is deleted
+
+
+def _links_key(token: str) -> str:
+    if not token.isalnum() or len(token) != 32:
+        raise NotFound("that list of links is unknown or was already downloaded")
+    return f"invitations/{token}-{int(time.time())}.csv"
+
+
+def keep_links_csv(*, ctx: Context, report: InviteReport) -> str:
+    """Keep the links privately for one download by the DPO (within the hour): returns its
+    token."""
+    token = secrets.token_hex(16)
+    ctx.stores.private.put(_links_key(token), links_csv(report).encode())
+    return token
+
+
+def take_links_csv(*, ctx: Context, token: str) -> bytes:
+    """The kept links, once: deleted as they are handed over."""
+    _links_key(token)  # checks the token's form
+    for key in ctx.stores.private.keys(f"invitations/{token}-"):
+        data = ctx.stores.private.get(key)
+        ctx.stores.private.delete(key)
+        return data
+    raise NotFound("that list of links is unknown or was already downloaded")
+
+
+def forget_old_links_csv(*, ctx: Context, now: float | None = None) -> int:
+    """Delete links lists older than the hour (nobody downloaded them)."""
+    now = now or time.time()
+    gone = 0
+    for key in list(ctx.stores.private.keys("invitations/")):
+        stamp = key.rsplit("-", 1)[-1].removesuffix(".csv")
+        if stamp.isdigit() and now - int(stamp) > LINKS_CSV_TTL_S:
+            ctx.stores.private.delete(key)
+            gone += 1
+    return gone

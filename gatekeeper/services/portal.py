@@ -107,13 +107,15 @@ def _pupil_may_decide(ctx: Context, s: Any, pupil_id: int) -> bool:
 def portal_actor(*, ctx: Context, session_id: str | None) -> PortalActor:
     """The visitor of a live portal session, or SignInRequired."""
     if not session_id:
-        raise SignInRequired("open the portal with the link the school sent you")
+        raise SignInRequired("open the portal with a link from the school's e-mail; each link "
+                             "works once, so ask the school office for a new one if yours "
+                             "was used")
     with ctx.uow() as uow:
         s = uow.session
         row = s.get(PortalSession, session_id)
         if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
-            raise SignInRequired("your portal visit has ended: open the link the school sent "
-                                 "you, or ask for a new one")
+            raise SignInRequired("your visit has ended. Each link works once: ask the school "
+                                 "office for a new link to change your answers")
         if row.contact_id is not None:
             contact = s.get(Contact, row.contact_id)
             if contact is None:

@@ -4,6 +4,8 @@ audited with the visitor as the actor and takes effect at once; no photo is ever
 
 from __future__ import annotations
 
+import logging
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +22,8 @@ from gatekeeper.errors import InvalidInput, NotFound
 from gatekeeper.services import decisions
 from gatekeeper.services.context import Context
 from gatekeeper.services.portal import SELF, PortalActor
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -129,10 +133,15 @@ def history(*, ctx: Context, actor: PortalActor) -> list[HistoryEntry]:
 
 
 def _check_signature(signed_name: str) -> str:
+    """A typed name: letters, spaces and the punctuation names use; no control or invisible
+    formatting characters (a right-to-left override could make it read as someone else)."""
     name = " ".join(signed_name.split())
-    if len(name) < 2:
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") or ch == "\ufffd"
+           for ch in name):
+        raise InvalidInput("the signature may hold only your name, without hidden characters")
+    if sum(ch.isalpha() for ch in name) < 2:
         raise InvalidInput("type your full name to sign your answers")
-    if len(name) > 200 or any(ord(ch) < 32 for ch in name):
+    if len(name) > 200:
         raise InvalidInput("the signature must be your name, at most 200 characters")
     return name
 
@@ -204,8 +213,9 @@ def _confirm(ctx: Context, actor: PortalActor, child: str, year: str,
                   subject=f"Your photo consent answers for {child}", body="\n".join(lines))
     try:
         mailer_for(ctx.settings.smtp_url, ctx.settings.home).deliver([msg])
-    except MailError:
-        return False  # the answers stand; the page says so and the DPO sees them
+    except (MailError, OSError) as exc:  # the answers stand; the page says it was not sent
+        log.warning("portal confirmation not sent: %s", type(exc).__name__)
+        return False
     return True
 
 
@@ -231,14 +241,14 @@ def record_pupil_refusal(*, ctx: Context, external_id: str, uses: list[str], not
         text = decisions.form_text(child.given_name, year, dict.fromkeys(uses, False))
         rows = [ConsentDecision(person_id=child.id, academic_year=year, channel=use,
                                 granted=False, by_pupil=True,
-                                signed_name=f"recorded by {actor_name}", client_address="",
+                                signed_name="recorded by the school", client_address="",
                                 user_agent="", form_text=f"{text}\n\nHow the pupil told the "
                                 f"school: {note}") for use in uses]
         s.add_all(rows)
         s.flush()
         audit.record(s, "consent.decided", "person", child.id, actor_id,
                      decisions=dict.fromkeys(uses, False), decision_ids=[r.id for r in rows],
-                     academic_year=year, pupil=True)
+                     academic_year=year, pupil=True, recorded_by=actor_name)
         applied = decisions.apply(s, child, year, today,
                                   evidence=f"pupil refusal {','.join(str(r.id) for r in rows)}",
                                   actor_id=actor_id)

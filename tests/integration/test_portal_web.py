@@ -114,7 +114,75 @@ def test_dpo_invites_by_smtp_and_a_parent_answers_on_the_portal(ctx, smtp_server
 
         parent.post("/portal/signout", data={"csrf": csrf_of(home.text)})
         ended = parent.get("/portal")
-        assert ended.status_code == 401 and "link the school sent you" in ended.text
+        assert ended.status_code == 401 and "ask the school office for a new one" in ended.text
 
         consent_page = dpo.get("/parents/consent")
         assert consent_page.status_code == 200 and "given by A. Family1" in consent_page.text
+
+
+def test_portal_answers_are_saved_even_when_the_confirmation_cannot_be_sent(ctx):
+    """The outbox cannot be written: the answer stands and the page says the e-mail failed;
+    a signature with hidden characters is refused; an unused links list goes after the hour."""
+    import time
+
+    from gatekeeper.services import contacts, invitations
+    from tests.integration.helpers import users
+    from tests.integration.test_portal import FAMILIES, school_people
+    from web.app import create_app
+
+    users(ctx)
+    school_people(ctx)
+    contacts.import_contacts(ctx=ctx, data=FAMILIES.encode(), actor_id=None)
+    report = invitations.invite(ctx=ctx, audience=invitations.Audience.ALL, actor_id=None)
+    token = next(link.url for link in report.links if link.recipient == "C1").rsplit("/", 1)[1]
+    outbox = ctx.settings.home / "outbox"
+    for eml in outbox.iterdir():
+        eml.unlink()
+    outbox.rmdir()
+    outbox.write_text("not a folder")  # delivery now fails with an OSError
+    app = create_app(ctx.settings, ctx)
+    with TestClient(app):
+        parent = TestClient(app, follow_redirects=False)
+        welcome = parent.get(f"/portal/welcome/{token}")
+        parent.post("/portal/welcome", data={"csrf": csrf_of(welcome.text), "token": token})
+        home = parent.get("/portal")
+        handle = re.findall(r'action="/portal/children/(\d+)"', home.text)[0]
+        hidden = parent.post(f"/portal/children/{handle}", data={
+            "csrf": csrf_of(home.text), "online": "give", "signed_name": "\u202eAnn Family1"})
+        assert hidden.status_code == 400 and "hidden characters" in hidden.text
+        saved = parent.post(f"/portal/children/{handle}", data={
+            "csrf": csrf_of(home.text), "online": "give", "signed_name": "Ann Family1"})
+        assert saved.status_code == 303 and "mail=failed" in saved.headers["location"]
+        page = parent.get(saved.headers["location"])
+        assert "could not send a confirmation" in page.text and 'id="saved"' in page.text
+    kept = invitations.keep_links_csv(ctx=ctx, report=report)
+    assert invitations.forget_old_links_csv(ctx=ctx) == 0
+    assert invitations.forget_old_links_csv(ctx=ctx, now=time.time() + 3700) == 1
+    with pytest.raises(Exception, match="unknown or was already downloaded"):
+        invitations.take_links_csv(ctx=ctx, token=kept)
+
+
+def test_links_that_do_not_work_slow_down_their_address_only(ctx):
+    from gatekeeper.services import contacts, invitations
+    from tests.integration.helpers import users
+    from tests.integration.test_portal import FAMILIES, school_people
+    from web.app import create_app
+
+    users(ctx)
+    school_people(ctx)
+    contacts.import_contacts(ctx=ctx, data=FAMILIES.encode(), actor_id=None)
+    report = invitations.invite(ctx=ctx, audience=invitations.Audience.ALL, actor_id=None)
+    token = next(link.url for link in report.links if link.recipient == "C1").rsplit("/", 1)[1]
+    app = create_app(ctx.settings, ctx)
+    with TestClient(app):
+        attacker = TestClient(app, follow_redirects=False, client=("203.0.113.9", 5000))
+        form = {"csrf": csrf_of(attacker.get("/portal/welcome/x").text)}
+        statuses = [attacker.post("/portal/welcome", data={**form, "token": f"guess{i}"})
+                    for i in range(6)]
+        assert [r.status_code for r in statuses[:3]] == [400, 400, 400]
+        assert statuses[-1].status_code == 429 and int(statuses[-1].headers["retry-after"]) >= 1
+        assert "links that do not work" in statuses[-1].text
+        parent = TestClient(app, follow_redirects=False, client=("198.51.100.7", 5000))
+        opened = parent.post("/portal/welcome", data={
+            "csrf": csrf_of(parent.get(f"/portal/welcome/{token}").text), "token": token})
+        assert opened.status_code == 303  # a working link from elsewhere is never held back
