@@ -15,7 +15,10 @@ Use: ``app.add_middleware(SecurityHeaders)`` or wrap the whole app: ``SecurityHe
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
+
+log = logging.getLogger(__name__)
 
 CSP = "; ".join(
     [
@@ -100,4 +103,26 @@ class SecurityHeaders:
                 message = {**message, "headers": kept + ours}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        started = False
+
+        async def tracking_send(message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send_with_headers(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:  # an unexpected failure still answers with the same headers
+            log.exception("unexpected error on %s %s", scope.get("method"), path)
+            if started:
+                raise
+            api = path.startswith("/api")
+            body = (b'{"detail": "something went wrong on the server; it was logged: try '
+                    b'again, or tell the DPO if it happens again"}' if api else
+                    b"<!doctype html><html lang='en-GB'><meta charset='utf-8'><title>Something "
+                    b"went wrong</title><h1>Something went wrong</h1><p>The error was logged. "
+                    b"Try again, or tell the DPO if it happens again.</p></html>")
+            await send_with_headers({"type": "http.response.start", "status": 500, "headers": [
+                (b"content-type", b"application/json" if api else b"text/html; charset=utf-8"),
+                (b"content-length", str(len(body)).encode())]})
+            await send_with_headers({"type": "http.response.body", "body": body})

@@ -127,3 +127,19 @@ def test_templates_need_no_unsafe_inline():
 def test_templates_have_no_javascript_urls():
     offenders = [p.name for p in (WEB / "templates").glob("*.html") if "javascript:" in p.read_text()]
     assert offenders == []
+
+
+def test_an_unexpected_error_answers_500_with_the_same_headers():
+    async def broken(request):
+        raise RuntimeError("a bug")
+
+    app = Starlette(routes=[Route("/boom", broken), Route("/api/boom", broken)])
+    app.add_middleware(SecurityHeaders)  # as web.app does: inside Starlette's error handler
+    client = TestClient(app, raise_server_exceptions=False)
+    page = client.get("/boom")
+    assert page.status_code == 500 and "Something went wrong" in page.text
+    assert page.headers["content-security-policy"] == CSP
+    assert page.headers["cache-control"] == "no-store"
+    api = client.get("/api/boom")
+    assert api.status_code == 500 and "logged" in api.json()["detail"]
+    assert "a bug" not in page.text + api.text
