@@ -37,10 +37,13 @@ def redis_queue(ctx):
     client.flushdb()
 
 
-def start_worker(ctx) -> subprocess.Popen:
+def start_worker(ctx, stuck_after_s: int = 3) -> subprocess.Popen:
+    """A worker process; `stuck_after_s` is when its sweep counts a scan as left by a dead
+    worker (short here so the SIGKILL case is quick; long where a loaded machine's slow scan
+    must not be mistaken for a dead one)."""
     env = {**os.environ, "GATEKEEPER_HOME": str(ctx.settings.home),
            "GATEKEEPER_DATABASE_URL": ctx.settings.resolved_database_url,
-           "GATEKEEPER_QUEUE_URL": REDIS_URL, "GATEKEEPER_SCAN_STUCK_AFTER_S": "3"}
+           "GATEKEEPER_QUEUE_URL": REDIS_URL, "GATEKEEPER_SCAN_STUCK_AFTER_S": str(stuck_after_s)}
     return subprocess.Popen([sys.executable, "-m", "gatekeeper", "worker", "--processes", "1"],
                             env=env, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -83,7 +86,7 @@ def test_two_workers_then_sigkill_and_reconcile(ctx, school, redis_queue):
     for pid in ids:
         tasks.scan_photo(pid)
         tasks.scan_photo(pid)  # a duplicated message must not scan twice
-    workers = [start_worker(ctx), start_worker(ctx)]
+    workers = [start_worker(ctx, 300), start_worker(ctx, 300)]
     try:
         wait_for(lambda: set(statuses(ctx, ids).values()) == {"awaiting_review"})
         assert [scans_of(ctx, pid) for pid in ids] == [1] * len(ids)
