@@ -36,6 +36,10 @@ def _detection_lines(det: dict) -> list[str]:
         lines.append(f"- whole scan (engine loading {gk['model_loading_s']} s included) vs "
                      f"face_recognition's default detection alone on the same photos: "
                      f"{gk['whole_scan_ratio']} of its time ({gk['whole_scan_cpu_ratio']} in CPU time)")
+    if "encoding_s" in gk:
+        lines.append(f"- of which encodings (dlib + SFace, every usable face): {gk['encoding_s']} s "
+                     f"({gk['encoding_cpu_s']} s CPU); a scan while no template is enrolled skips "
+                     f"them: {gk.get('whole_scan_ratio_without_encodings', '-')} of HOG's time")
     spm = det["seconds_per_megapixel"]
     for kind in ("scene 2 MP", "scene 12 MP", "scene 24 MP", "group", "crowd", "crowd rescaled"):
         row = [f"{name.split(' / ')[1]} {v}" for name, v in spm.items() if name.split(" / ")[0] == kind]

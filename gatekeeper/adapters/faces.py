@@ -82,6 +82,17 @@ class EngineOptions:
     min_face_px: int = 40
     min_sharpness: float = 7.0
     max_yaw: float = 0.32  # nose offset from the eye midpoint, as a fraction of eye distance
+    # Photos without an orientation tag: the quick look at the 90/270 degree turns runs on a copy
+    # of this long side, or of probe_side_upright once the upright search found a face of at
+    # least sure_upright_score standing upright (then only people lying near the camera remain).
+    probe_side: int = 800
+    probe_side_upright: int = 400
+    sure_upright_score: float = 0.5
+
+
+# A detection in full-resolution upright pixels (x0, y0, x1, y1), the raw detection, the turn it
+# was found in, and its five landmarks in upright pixels (none from the second look)
+Candidate = tuple[tuple[float, ...], Detection, int, tuple[tuple[float, ...], ...]]
 
 
 def _rotate(arr: np.ndarray, rotation: int) -> np.ndarray:
@@ -170,13 +181,14 @@ class FaceEngine:
         self._encoder = dlib.face_recognition_model_v1(frm.face_recognition_model_location())
         self._sface = SFaceEncoder(threads=threads)
 
-    def find_faces(self, img: Image.Image, look_sideways: bool) -> list[FoundFace]:
-        """Every face in an upright RGB image; encodings only for faces that pass the gates."""
+    def find_faces(self, img: Image.Image, look_sideways: bool,
+                   encode: bool = True) -> list[FoundFace]:
+        """Every face in an upright RGB image; encodings only for faces that pass the gates, and
+        none at all with `encode=False` (nobody can be identified: e.g. an empty gallery)."""
         rgb = img.convert("RGB")
         full = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
         h, w = full.shape[:2]
-        candidates: list[tuple[tuple[float, ...], Detection, int, tuple[tuple[float, ...], ...]]] = []
-        turns = self._sideways_turns(rgb) if look_sideways else []
+        candidates: list[Candidate] = []
         o = self.options
         scales = self._scales(w, h)
         # A face lying sideways is searched for at the working size of the old engine (up to
@@ -184,39 +196,23 @@ class FaceEngine:
         # enlarged search costs most.
         sideways = [s for s in scales if s <= min(1.0, o.detect_max_side / max(w, h))]
         sideways = sideways or [min(1.0, o.detect_max_side / max(w, h))]
-        smallest = self._smallest_face(w, h)
-        zoom = o.fine_face_px / smallest
-        for scale in sorted(set(scales + (sideways if turns else [])), reverse=True):
-            small = full if scale == 1.0 else np.asarray(rgb.resize(
-                (round(w * scale), round(h * scale)),
-                Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR))
-            sh, sw = small.shape[:2]
-            for rotation in ([0] if scale in scales else []) + (turns if scale in sideways else []):
-                turned = _rotate(small, rotation)
-                hints: list[tuple[float, float, float, float]] | None = (
-                    [] if scale == scales[0] and rotation == 0 and zoom > 1.25 * scale else None)
-                mark = len(candidates)
-                # A smaller pass follows within PYRAMID_STEP: tiles need only hold whole faces
-                # up to ~100 px; larger ones are found there.
-                overlap = 128 if scale != scales[-1] else 192
-                for det in self.detector.detect(turned, o.upright_threshold, overlap=overlap,
-                                                hints=hints, hint_threshold=o.hint_threshold):
-                    if det.score < o.detect_threshold and not _upright(det):
-                        if hints is not None:  # not a face as it stands: worth a closer look
-                            hints.append(((det.x0 + det.x1) / 2, (det.y0 + det.y1) / 2,
-                                          max(det.x1 - det.x0, det.y1 - det.y0), det.score))
-                        continue
-                    box = _map_box(det.x0, det.y0, det.x1, det.y1, _to_upright, rotation, sw, sh)
-                    marks = tuple(tuple(v / scale for v in _to_upright(x, y, rotation, sw, sh))
-                                  for x, y in det.landmarks)
-                    candidates.append((tuple(v / scale for v in box), det, rotation, marks))
-                if hints:
-                    points = [(*(v / scale for v in _to_upright(x, y, rotation, sw, sh)),
-                               size / scale) for x, y, size, _ in hints]
-                    sure = [c[0] for c in candidates[mark:]]
-                    candidates += [(box, det, rotation, ()) for box, det in second_look(
-                        self.detector, rgb, points, sure, smallest, zoom, o.fine_threshold,
-                        rotation)]
+        kept: dict[float, np.ndarray] = {}  # the copies at sideways scales (<= detect_max_side)
+        for scale in scales:
+            small = self._resized(rgb, full, scale)
+            if scale in sideways:
+                kept[scale] = small
+            self._search(candidates, small, scale, 0, rgb, second=scale == scales[0])
+        if look_sideways:
+            # The quick look decides which turns get a search. When the upright search already
+            # found a sure upright face, the photo stands as it should and a turned face can
+            # only be someone lying near the camera, a large face: a smaller quick look will do.
+            stands = any(_upright(c[1]) and c[1].score >= o.sure_upright_score
+                         for c in candidates)
+            turns = self._sideways_turns(rgb, o.probe_side_upright if stands else o.probe_side)
+            for scale in sideways if turns else []:
+                small = kept[scale] if scale in kept else self._resized(rgb, full, scale)
+                for rotation in turns:
+                    self._search(candidates, small, scale, rotation, rgb, second=False)
         if not candidates:
             return []
         boxes = np.array([c[0] for c in candidates], dtype=np.float32)
@@ -225,8 +221,50 @@ class FaceEngine:
         keep = nms(boxes, ranks, 0.3, inside_limit=0.7)
         gray = np.asarray(rgb.convert("L"))
         faces = [self._gate(candidates[i], gray, w, h) for i in keep]
-        self._encode(full, faces, rgb)
+        if encode:
+            self._encode(full, faces, rgb)
         return faces
+
+    @staticmethod
+    def _resized(rgb: Image.Image, full: np.ndarray, scale: float) -> np.ndarray:
+        if scale == 1.0:
+            return full
+        return np.asarray(rgb.resize((round(rgb.width * scale), round(rgb.height * scale)),
+                                     Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR))
+
+    def _search(self, candidates: list[Candidate], small: np.ndarray, scale: float, rotation: int,
+                rgb: Image.Image, second: bool) -> None:
+        """One detection pass over `small` (the photo at `scale`) turned by `rotation`; with
+        `second`, an enlarged second look around the weak peaks it leaves."""
+        o = self.options
+        sh, sw = small.shape[:2]
+        w, h = rgb.size
+        smallest = self._smallest_face(w, h)
+        zoom = o.fine_face_px / smallest
+        hints: list[tuple[float, float, float, float]] | None = (
+            [] if second and rotation == 0 and zoom > 1.25 * scale else None)
+        mark = len(candidates)
+        # A smaller pass follows within PYRAMID_STEP: tiles need only hold whole faces up to
+        # ~100 px; larger ones are found there.
+        overlap = 128 if scale != self._scales(w, h)[-1] else 192
+        for det in self.detector.detect(_rotate(small, rotation), o.upright_threshold,
+                                        overlap=overlap, hints=hints,
+                                        hint_threshold=o.hint_threshold):
+            if det.score < o.detect_threshold and not _upright(det):
+                if hints is not None:  # not a face as it stands: worth a closer look
+                    hints.append(((det.x0 + det.x1) / 2, (det.y0 + det.y1) / 2,
+                                  max(det.x1 - det.x0, det.y1 - det.y0), det.score))
+                continue
+            box = _map_box(det.x0, det.y0, det.x1, det.y1, _to_upright, rotation, sw, sh)
+            marks = tuple(tuple(v / scale for v in _to_upright(x, y, rotation, sw, sh))
+                          for x, y in det.landmarks)
+            candidates.append((tuple(v / scale for v in box), det, rotation, marks))
+        if hints:
+            points = [(*(v / scale for v in _to_upright(x, y, rotation, sw, sh)), size / scale)
+                      for x, y, size, _ in hints]
+            sure = [c[0] for c in candidates[mark:]]
+            candidates += [(box, det, rotation, ()) for box, det in second_look(
+                self.detector, rgb, points, sure, smallest, zoom, o.fine_threshold, rotation)]
 
     def _sideways_turns(self, rgb: Image.Image, probe_side: int = 800) -> list[int]:
         """The 90/270 degree turns worth a full search: those in which a quick look at a small

@@ -22,26 +22,48 @@ from gatekeeper.adapters.detector import Detection
 
 
 def windows(points: list[tuple[float, float]], w: int, h: int, cell: float,
-            margin: float) -> list[tuple[int, int, int, int]]:
+            margin: float, max_side: float = float("inf")) -> list[tuple[int, int, int, int]]:
     """Group points on a grid of `cell` px; each run of occupied cells along a grid row becomes
     one window (x0, y0, x1, y1), grown by `margin` px and clipped to the image. Runs, not
-    blobs: the bounding box of a ragged blob of cells is mostly empty, and costs as much."""
+    blobs: the bounding box of a ragged blob of cells is mostly empty, and costs as much.
+    A run joins the window of the row above when their joint bounding box is no larger than
+    the two apart (and no side exceeds `max_side`): rows of a crowd then share the 2 x margin
+    they would each have searched again."""
     if not points:
         return []
     gw, gh = int(w // cell) + 1, int(h // cell) + 1
     occupied = np.zeros((gh, gw + 1), dtype=bool)  # a spare empty column ends every run
     for x, y in points:
         occupied[min(gh - 1, int(y // cell)), min(gw - 1, int(x // cell))] = True
-    out = []
+    out: list[list[int]] = []
+    above: list[int] = []  # windows that reach down to the previous row
     for gy in range(gh):
         row = occupied[gy]
         starts = np.nonzero(row[1:] & ~row[:-1])[0] + 1
         starts = np.concatenate([[0], starts]) if row[0] else starts
         ends = np.nonzero(row[:-1] & ~row[1:])[0] + 1
+        here: list[int] = []
         for gx0, gx1 in zip(starts, ends, strict=True):
-            out.append((max(0, int(gx0 * cell - margin)), max(0, int(gy * cell - margin)),
-                        min(w, int(gx1 * cell + margin)), min(h, int((gy + 1) * cell + margin))))
-    return out
+            win = [max(0, int(gx0 * cell - margin)), max(0, int(gy * cell - margin)),
+                   min(w, int(gx1 * cell + margin)), min(h, int((gy + 1) * cell + margin))]
+            joined = next((i for i in above if _joins(out[i], win, max_side)), None)
+            if joined is None:
+                out.append(win)
+                here.append(len(out) - 1)
+            else:
+                a = out[joined]
+                out[joined] = [min(a[0], win[0]), a[1], max(a[2], win[2]), win[3]]
+                above.remove(joined)
+                here.append(joined)
+        above = here
+    return [(a[0], a[1], a[2], a[3]) for a in out]
+
+
+def _joins(a: list[int], b: list[int], max_side: float) -> bool:
+    """Whether window `b` (the row below) may join `a`: no more pixels, no side too long."""
+    x0, y0, x1, y1 = min(a[0], b[0]), a[1], max(a[2], b[2]), b[3]
+    area = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1])
+    return (x1 - x0) * (y1 - y0) <= area and max(x1 - x0, y1 - y0) <= max_side
 
 
 def second_look(detector, full: Image.Image, hints, sure, smallest: float, zoom: float,
@@ -61,7 +83,7 @@ def second_look(detector, full: Image.Image, hints, sure, smallest: float, zoom:
                                              & (y >= b[:, 1] - dh) & (y <= b[:, 3] + dh)).any(1)
         points = points[~on_face]
     wins = windows([tuple(p) for p in points], full.width, full.height, cell=2 * smallest,
-                   margin=smallest)
+                   margin=smallest, max_side=tile / zoom)
     crops = [_enlarged(full, win, zoom, rotation) for win in wins]
     small = [i for i, c in enumerate(crops) if max(c.shape[:2]) <= tile]
     found = dict(zip(small, detector.detect_many([crops[i] for i in small], threshold),

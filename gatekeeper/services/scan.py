@@ -80,7 +80,9 @@ def _scan(ctx: Context, photo_id: int) -> str:
     mode = ctx.settings.detect_rotations
     sideways = mode is RotationMode.ALWAYS or (
         mode is RotationMode.UNTAGGED and decoded.orientation_tag is None)
-    found = ctx.faces.find_faces(decoded.pixels, look_sideways=sideways)
+    # With no template in the gallery nobody can be identified: the encodings (a quarter of a
+    # scan) would be thrown away. Nothing keeps them either, so a rescan after enrolment encodes.
+    found = ctx.faces.find_faces(decoded.pixels, look_sideways=sideways, encode=len(gallery) > 0)
     usable = [f for f in found if f.encoding is not None]
     matches = identify_faces(usable, gallery, ctx.settings)
     by_face = {id(f): m for f, m in zip(usable, matches, strict=True)}

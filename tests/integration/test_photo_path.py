@@ -24,6 +24,7 @@ from gatekeeper.services.review import approve, release
 from gatekeeper.services.scan import scan_pending, scan_photo
 from tests import imagegen
 from tests.integration.helpers import (
+    EILEEN,
     TOM,
     consent,
     context_like,
@@ -81,6 +82,39 @@ def test_scan_identifies_and_review_flow(ctx, school):
     [result] = publish_approved(ctx=ctx, channel=Channel.ONLINE)
     assert result.location and result.refused is None
     assert publish_approved(ctx=ctx, channel=Channel.ONLINE) == []
+
+
+def test_without_templates_faces_are_not_encoded_and_a_rescan_after_enrolment_identifies(
+        ctx, school, monkeypatch):
+    asked = []
+    find = ctx.faces.find_faces
+
+    def spy(img, look_sideways, encode=True):
+        asked.append(encode)
+        return find(img, look_sideways, encode=encode)
+
+    monkeypatch.setattr(ctx.faces, "find_faces", spy)
+    with ctx.uow() as uow:
+        uow.session.query(FaceTemplate).delete()
+        uow.commit()
+    photo_id = ingest(ctx, school["office1"], event_photo()).photo_id
+    assert scan_photo(ctx=ctx, photo_id=photo_id) == "awaiting_review"
+    with ctx.uow() as uow:
+        faces = uow.session.get(Photo, photo_id).faces
+        assert len(faces) >= 2 and all(f.person_id is None for f in faces)
+    assert asked == [False]
+    enrol(ctx=ctx, external_id="TOM", photos=[("tom.jpg", TOM.read_bytes())])
+    enrol(ctx=ctx, external_id="EIL", photos=[("eil.png", EILEEN.read_bytes())])
+    with ctx.uow() as uow:  # the same photo scanned again after enrolment is identified
+        uow.session.get(Photo, photo_id).status = PhotoStatus.RECEIVED.value
+        uow.commit()
+    assert scan_photo(ctx=ctx, photo_id=photo_id) == "awaiting_review"
+    assert asked[-1] is True  # enrolment encodes its reference photos through the engine too
+    with ctx.uow() as uow:
+        photo = uow.session.get(Photo, photo_id)
+        identified = {uow.session.get(Person, f.person_id).external_id
+                      for f in photo.faces if f.person_id}
+    assert identified == {"TOM", "EIL"}
 
 
 def test_uploader_cannot_approve_even_as_editor(ctx, school):

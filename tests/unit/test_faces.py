@@ -62,3 +62,36 @@ def test_one_sideways_face_among_upright_ones_is_found(face_engine):
     centres = [((f.box.left + f.box.right) / 2, f.rotation) for f in faces]
     assert any(t_box[0] <= x <= t_box[2] and rot in (90, 270) for x, rot in centres), centres
     assert any(e_box[0] <= x <= e_box[2] and rot == 0 for x, rot in centres), centres
+
+
+def test_no_encodings_when_asked_for_none(face_engine):
+    faces = face_engine.find_faces(tom(), False, encode=False)
+    face = main_face(faces)
+    assert face.quality is FaceQuality.OK
+    assert all(f.encoding is None and f.sface_encoding is None for f in faces)
+
+
+def _probe_sides(face_engine, monkeypatch, img):
+    sides = []
+    turns = face_engine._sideways_turns
+
+    def spy(rgb, probe_side=800):
+        sides.append(probe_side)
+        return turns(rgb, probe_side)
+
+    monkeypatch.setattr(face_engine, "_sideways_turns", spy)
+    faces = face_engine.find_faces(img, look_sideways=True)
+    return sides, faces
+
+
+def test_quick_sideways_look_is_smaller_only_once_a_sure_upright_face_is_found(
+        face_engine, monkeypatch):
+    o = face_engine.options
+    sides, _ = _probe_sides(face_engine, monkeypatch, tom())  # stands upright
+    assert sides == [o.probe_side_upright] and o.probe_side_upright < o.probe_side
+    turned = tom().transpose(Image.Transpose.ROTATE_90)  # no upright face: orientation unknown
+    sides, faces = _probe_sides(face_engine, monkeypatch, turned)
+    assert sides == [o.probe_side]
+    assert main_face(faces).rotation in (90, 270)
+    sides, _ = _probe_sides(face_engine, monkeypatch, Image.new("RGB", (900, 600), (90, 90, 90)))
+    assert sides == [o.probe_side]
