@@ -88,6 +88,21 @@ def write_readme() -> str:
                       f"dlib {t['dlib_ms_per_face']} ms, "
                       f"SFace {t['sface_ms_per_face']} ms (aligned crop + network): fused / dlib = "
                       f"{t['fused_over_dlib']}x", ""]
+    pooling = _load("template_pooling")
+    if pooling:
+        lines += ["## Several templates per person", "",
+                  "Fused identification, nearest template alone vs the pooled rule; a wrong "
+                  "template is a stranger's photo enrolled into another person:", "",
+                  "| reference photos | rule | recognised | wrong person | strangers shown | "
+                  "shown through a wrong template |", "|---|---|---|---|---|---|"]
+        for key, rules in pooling.items():
+            if not isinstance(rules, dict) or "nearest" not in rules:
+                continue
+            for name, r in rules.items():
+                lines.append(f"| {key.split('_')[0]} | {name} | {r['recognised']}/{r['genuine']} | "
+                             f"{r['wrong_person']} | {r['stranger_shown']}/{r['stranger_probes']} | "
+                             f"{r['wrong_template_shown']}/{r['wrong_template_probes']} |")
+        lines.append("")
     portal = _load("portal")
     if portal:
         lines += ["## Consent portal", "",

@@ -16,6 +16,7 @@ from bench import (  # noqa: E402
     report,
     review_queue,
     sar_export,
+    template_pooling,
     throughput,
     web_memory,
 )
@@ -29,6 +30,8 @@ def main() -> None:
     detection.run(FaceEngine)
     print("identification ...", flush=True)
     identification.run(FaceEngine, (s.match_tolerance, s.match_margin))
+    print("several templates per person ...", flush=True)
+    template_pooling.run(FaceEngine)
     print("throughput ...", flush=True)
     throughput.run(FaceEngine)
     print("queue throughput ...", flush=True)
