@@ -35,7 +35,7 @@ test: install test-system-deps
 	@$(UV) run ruff check .
 	@$(UV) run mypy
 	@$(UV) run lint-imports
-	@$(UV) run pytest -q -rs -n $(PYTEST_WORKERS)
+	@$(UV) run pytest -q -rs -n $(PYTEST_WORKERS) --dist worksteal --durations=15
 
 bench: install test-system-deps
 	@$(UV) run python -m bench.run
