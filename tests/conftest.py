@@ -138,3 +138,9 @@ def school(ctx):
     from tests.integration.helpers import school as build_school
 
     return build_school(ctx)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Longest first: the slow end-to-end suites start at once, so on several pytest-xdist
+    workers (work stealing) the short tests fill in around them instead of waiting behind."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1)
