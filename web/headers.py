@@ -16,6 +16,7 @@ Use: ``app.add_middleware(SecurityHeaders)`` or wrap the whole app: ``SecurityHe
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Iterable, Mapping
 
 log = logging.getLogger(__name__)
@@ -112,8 +113,10 @@ class SecurityHeaders:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:  # an unexpected failure still answers with the same headers
-            log.exception("unexpected error on %s %s", scope.get("method"), path)
+        except Exception as exc:  # an unexpected failure still answers with the same headers
+            # type and code lines only: a message may quote SQL values (names) - invariant 9
+            log.error("unexpected %s on %s %s\n%s", type(exc).__name__, scope.get("method"),
+                      path, "".join(traceback.format_tb(exc.__traceback__)))
             if started:
                 raise
             api = path.startswith("/api")

@@ -28,3 +28,8 @@ def retention_date(
     if retain_consent:
         return add_years(left_on, years_with_consent)
     return left_on + timedelta(days=grace_days)
+
+
+def on_roll(left_on: date | None, today: date) -> bool:
+    """Still at the school today: no leaving date, or one still to come."""
+    return left_on is None or left_on > today

@@ -25,6 +25,7 @@ from gatekeeper.errors import InvalidInput, TooLarge
 from gatekeeper.services import decisions
 from gatekeeper.services.access_links import end_access
 from gatekeeper.services.context import Context
+from gatekeeper.services.records import on_roll_clause
 
 MAX_CONTACTS_BYTES = 64_000_000
 
@@ -174,8 +175,7 @@ def portal_counts(*, ctx: Context) -> dict[str, int]:
         def count(query: Any) -> int:
             return int(s.scalar(query) or 0)
 
-        pupils_on_roll = select(Person.id).where(
-            Person.kind == "pupil", (Person.left_on.is_(None)) | (Person.left_on > ctx.today()))
+        pupils_on_roll = select(Person.id).where(Person.kind == "pupil", on_roll_clause(ctx.today()))
         deciding = select(ContactChild.person_id).where(
             ContactChild.parental_responsibility.is_(True), ContactChild.no_contact.is_(False))
         return {

@@ -37,6 +37,7 @@ from gatekeeper.domain.vocabulary import ConsentKind
 from gatekeeper.services import options
 from gatekeeper.services.context import Context
 from gatekeeper.services.people import ImportReport, apply_consent, drop_unkeepable_templates
+from gatekeeper.services.records import on_roll_clause
 
 PUPIL_VOICE_FROM_YEAR = options.define(
     "pupil_voice_from_year", 8, "Pupils decide for themselves from National Curriculum year")
@@ -214,8 +215,8 @@ def overview(*, ctx: Context, year_group: int | None = None) -> tuple[str, list[
         s = uow.session
         voice_from = int(options.read(s, PUPIL_VOICE_FROM_YEAR))
         pupils = [p for p in s.scalars(select(Person).where(
-            Person.kind == "pupil", (Person.left_on.is_(None)) | (Person.left_on > today))
-            .order_by(Person.year_group, Person.family_name, Person.given_name))
+            Person.kind == "pupil", on_roll_clause(today)).order_by(
+            Person.year_group, Person.family_name, Person.given_name))
             if year_group is None or year_number(p.year_group) == year_group]
         records: dict[tuple[int, str], ConsentRecord] = {
             (r.person_id, r.channel): r for r in s.scalars(select(ConsentRecord).where(

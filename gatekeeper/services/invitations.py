@@ -9,7 +9,7 @@ import io
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -33,6 +33,7 @@ from gatekeeper.services import decisions, options
 from gatekeeper.services.access_links import end_access
 from gatekeeper.services.context import Context
 from gatekeeper.services.portal import token_hash
+from gatekeeper.services.records import on_roll_clause
 
 
 class Audience(StrEnum):
@@ -67,10 +68,9 @@ class InviteReport:
 
 
 def _children(session: Session, audience: Audience, year_group: int | None, year: str,
-              today_left: object) -> list[Person]:
+              today: date) -> list[Person]:
     pupils = session.scalars(select(Person).where(
-        Person.kind == "pupil", (Person.left_on.is_(None)) | (Person.left_on > today_left))
-        .order_by(Person.id)).all()
+        Person.kind == "pupil", on_roll_clause(today)).order_by(Person.id)).all()
     if audience is Audience.YEAR_GROUP:
         return [p for p in pupils if year_number(p.year_group) == year_group]
     if audience is Audience.MISSING:

@@ -17,7 +17,7 @@ from consent_db.db import UnitOfWork
 from consent_db.models import ConsentDecision, ConsentRecord, Person
 from gatekeeper.adapters.mail import MailError, mailer_for, message
 from gatekeeper.domain.deciders import BIOMETRIC
-from gatekeeper.domain.retention import academic_year
+from gatekeeper.domain.retention import academic_year, on_roll
 from gatekeeper.errors import InvalidInput, NotFound
 from gatekeeper.services import decisions
 from gatekeeper.services.context import Context
@@ -76,8 +76,7 @@ def _children(ctx: Context, s: Any, actor: PortalActor) -> dict[int, Person]:
     out: dict[int, Person] = {}
     for link in decisions.may_decide(s, actor.contact_id or 0).values():
         child = s.get(Person, link.person_id)
-        if child is not None and child.kind == "pupil" and (
-                child.left_on is None or child.left_on > today):
+        if child is not None and child.kind == "pupil" and on_roll(child.left_on, today):
             out[link.id] = child
     return out
 

@@ -1,10 +1,13 @@
-"""Loading a record by id inside a unit of work, or NotFound naming it."""
+"""Loading a record by id inside a unit of work (or NotFound naming it), and who is on roll."""
 
 from __future__ import annotations
 
+from datetime import date
+
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
-from consent_db.models import Photo
+from consent_db.models import Person, Photo
 from gatekeeper.errors import NotFound
 
 
@@ -20,3 +23,9 @@ def original_key_of(photo: Photo) -> str:
     if photo.original_key is None:
         raise NotFound(f"photo {photo.id} has no stored image (purged)")
     return photo.original_key
+
+
+def on_roll_clause(today: date) -> ColumnElement[bool]:
+    """SQL for `gatekeeper.domain.retention.on_roll`: the person has not left by `today`."""
+    return Person.left_on.is_(None) | (Person.left_on > today)
+

@@ -21,13 +21,14 @@ from consent_db import audit
 from consent_db.models import Face, FaceTemplate, Person, Photo, PhotoStatus
 from gatekeeper.domain.names import names_found
 from gatekeeper.domain.policy import blocked_reason
-from gatekeeper.domain.retention import academic_year
+from gatekeeper.domain.retention import academic_year, on_roll
 from gatekeeper.domain.templates import Kept, age_band, is_stale, over_cap
 from gatekeeper.domain.vocabulary import NameRule, Role
 from gatekeeper.errors import InvalidInput, NotFound
 from gatekeeper.services.context import Context
 from gatekeeper.services.facts import face_facts, person_facts
 from gatekeeper.services.options import define
+from gatekeeper.services.records import on_roll_clause
 from gatekeeper.services.users import Actor, require_role
 
 CONFIRMED_TEMPLATES = define("confirmed_faces_become_templates", False,
@@ -36,7 +37,7 @@ CONFIRMED_TEMPLATES = define("confirmed_faces_become_templates", False,
 
 def may_hold_templates(person: Person, today: date) -> bool:
     """Invariant 6: biometric consent and on roll."""
-    return person.biometric_consent and (person.left_on is None or person.left_on > today)
+    return person.biometric_consent and (on_roll(person.left_on, today))
 
 
 def provenance(person: Person, *, ctx: Context, source: str, actor_id: int | None,
@@ -103,7 +104,7 @@ def stale_templates(*, ctx: Context) -> list[StaleRow]:
         out = []
         for p in uow.session.scalars(select(Person).where(
                 Person.kind == "pupil", Person.biometric_consent.is_(True),
-                Person.left_on.is_(None) | (Person.left_on > today))
+                on_roll_clause(today))
                 .order_by(Person.year_group, Person.family_name, Person.given_name)):
             mine = made.get(p.id, [])
             newest = max(mine) if mine else None

@@ -143,3 +143,16 @@ def test_an_unexpected_error_answers_500_with_the_same_headers():
     api = client.get("/api/boom")
     assert api.status_code == 500 and "logged" in api.json()["detail"]
     assert "a bug" not in page.text + api.text
+
+
+def test_an_unexpected_error_logs_no_message_that_could_hold_personal_data(caplog):
+    async def broken(request):
+        given = request.query_params["given"]  # as data reaches a message, never the code
+        raise RuntimeError(f"INSERT ... ('{given}')")
+
+    app = Starlette(routes=[Route("/boom", broken)])
+    app.add_middleware(SecurityHeaders)
+    with caplog.at_level("ERROR"):
+        assert TestClient(app, raise_server_exceptions=False).get(
+            "/boom?given=Amara").status_code == 500
+    assert "RuntimeError" in caplog.text and "Amara" not in caplog.text
