@@ -25,7 +25,8 @@ test-system-deps:
 	@./scripts/ensure-debian-packages $(TEST_APT_PACKAGES)
 
 install: uv system-deps
-	@$(UV) sync --frozen --python 3.11
+	@$(UV) sync --frozen --python 3.11 --compile-bytecode
+	@$(UV) run python -m compileall -q -j 0 gatekeeper consent_db workers web >/dev/null
 
 run: install
 	@$(UV) run gatekeeper init

@@ -32,14 +32,19 @@ def _detection_lines(det: dict) -> list[str]:
                      f"({s.get('false_covered_share_per_photo', 0):.2%}) | {s['seconds']} |")
     gk = det["summary"]["gatekeeper"]
     lines.append("")
-    if "whole_scan_ratio" in gk:
-        lines.append(f"- whole scan (engine loading {gk['model_loading_s']} s included) vs "
-                     f"face_recognition's default detection alone on the same photos: "
-                     f"{gk['whole_scan_ratio']} of its time ({gk['whole_scan_cpu_ratio']} in CPU time)")
-    if "encoding_s" in gk:
-        lines.append(f"- of which encodings (dlib + SFace, every usable face): {gk['encoding_s']} s "
-                     f"({gk['encoding_cpu_s']} s CPU); a scan while no template is enrolled skips "
-                     f"them: {gk.get('whole_scan_ratio_without_encodings', '-')} of HOG's time")
+    whole = det.get("whole_scan")
+    if whole and "ratio_to_face_recognition" in whole:
+        lines.append(f"- the whole `gatekeeper scan` command ({whole['photos']} photos, "
+                     f"{whole['people_enrolled']} people enrolled, {whole['processes']} worker "
+                     f"processes, start and model loading included): {whole['seconds']} s, "
+                     f"{whole['ratio_to_face_recognition']} of face_recognition's default "
+                     f"detection alone on the same photos ({whole['cpu_ratio_to_face_recognition']} "
+                     "in CPU time)")
+    if "engine_ratio" in gk:
+        lines.append(f"- the engine alone in one process on one core (loading {gk['model_loading_s']} s "
+                     f"included): {gk['engine_ratio']} of HOG's time; of which encodings (dlib + "
+                     f"SFace, every usable face) {gk['encoding_s']} s; without them (no template "
+                     f"enrolled) {gk.get('engine_ratio_without_encodings', '-')}")
     spm = det["seconds_per_megapixel"]
     for kind in ("scene 2 MP", "scene 12 MP", "scene 24 MP", "group", "crowd", "crowd rescaled"):
         row = [f"{name.split(' / ')[1]} {v}" for name, v in spm.items() if name.split(" / ")[0] == kind]

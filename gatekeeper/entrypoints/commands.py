@@ -12,7 +12,6 @@ from gatekeeper.config import Settings
 from gatekeeper.domain.vocabulary import Role
 from gatekeeper.entrypoints.compose import build_context
 from gatekeeper.entrypoints.output import emit, read_password
-from gatekeeper.entrypoints.serve import run_worker, serve
 from gatekeeper.errors import GatekeeperError, InvalidInput
 from gatekeeper.services import (
     compliance,
@@ -102,8 +101,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
               "(shown once: keep it safe)")
         return 0
     if args.command == "serve":
+        from gatekeeper.entrypoints.serve import serve  # deferred: the web app loads only here
+
         return serve(settings, host=args.host, port=args.port, with_worker=not args.no_worker)
     if args.command == "worker":
+        from gatekeeper.entrypoints.serve import run_worker  # deferred: as serve
+
         return run_worker(settings, workers=args.processes)
     ensure_initialised(settings)
     ctx = build_context(settings)
@@ -246,7 +249,7 @@ def cmd_ingest(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_scan(args: argparse.Namespace, ctx: Context) -> int:
     results = scan.scan_pending(ctx=ctx, processes=args.processes)
-    for pid, status in results.items():
+    for pid, status in sorted(results.items()):
         print(f"photo {pid}: {status}")
     print(f"{len(results)} photo(s) scanned")
     return 0

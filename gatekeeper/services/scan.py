@@ -28,9 +28,12 @@ from gatekeeper.services.records import get_photo, original_key_of
 log = logging.getLogger(__name__)
 
 
-def pending_photo_ids(session: Session) -> list[int]:
+def pending_photo_ids(session: Session, largest_first: bool = False) -> list[int]:
+    """Photos waiting to be scanned, oldest first; or largest first, which spreads a batch
+    over several processes evenly (a big photo last would leave the others idle)."""
+    order = ((Photo.width * Photo.height).desc(), Photo.id) if largest_first else (Photo.id,)
     return list(session.scalars(
-        select(Photo.id).where(Photo.status == PhotoStatus.RECEIVED.value).order_by(Photo.id)
+        select(Photo.id).where(Photo.status == PhotoStatus.RECEIVED.value).order_by(*order)
     ))
 
 
@@ -122,7 +125,7 @@ def scan_pending(*, ctx: Context, processes: int = 1) -> dict[int, str]:
     With processes > 1 the batch is spread over worker processes, each loading the models once
     and running its BLAS single-threaded so the processes do not fight over cores."""
     with ctx.uow() as uow:
-        ids = pending_photo_ids(uow.session)
+        ids = pending_photo_ids(uow.session, largest_first=processes > 1)
     if processes <= 1 or len(ids) <= 1:
         return {pid: scan_photo(ctx=ctx, photo_id=pid) for pid in ids}
     os.environ["OPENBLAS_NUM_THREADS"] = "1"  # inherited by the spawned workers before numpy loads

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from consent_db.models import Photo
 from gatekeeper.services.devices import add_device
 from gatekeeper.services.enrol import enrol, enrol_staged, stage_reference
 from gatekeeper.services.ingest import ingest_bytes
@@ -137,7 +138,9 @@ def test_office_uploads_and_editor_publishes(ctx, live, browser, tmp_path):
     editor.wait_for_selector("#publishing")  # approved: the worker publishes it
     [result] = publish_approved(ctx=ctx)  # the worker's job
     editor.reload()
-    prefix = f"sports-day-2026-{first_id:04d}-"
+    with ctx.uow() as uow:  # files are named by position within the event, not by photo id
+        number = uow.session.get(Photo, first_id).number  # (uploads run in parallel)
+    prefix = f"sports-day-2026-{number:04d}-"
     editor.wait_for_selector(f"text=/{prefix}[0-9a-f]{{10}}\\.jpg/")
     assert Path(result.location).name.startswith(prefix) and Path(result.location).exists()
     editor.screenshot(path=str(SHOTS / "published.png"), full_page=True)
