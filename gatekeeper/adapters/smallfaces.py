@@ -90,7 +90,7 @@ def second_look(detector, full: Image.Image, hints, sure, smallest: float, zoom:
                      strict=True))
     out = []
     for i, (win, crop) in enumerate(zip(wins, crops, strict=True)):
-        dets = found[i] if i in found else detector.detect(crop, threshold)
+        dets = found[i] if i in found else detector.detect(crop, threshold, exact=True)
         out += [(_to_full(d, win, crop, rotation), d) for d in dets]
     return out
 

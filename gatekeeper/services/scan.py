@@ -128,9 +128,14 @@ def scan_pending(*, ctx: Context, processes: int = 1) -> dict[int, str]:
         ids = pending_photo_ids(uow.session, largest_first=processes > 1)
     if processes <= 1 or len(ids) <= 1:
         return {pid: scan_photo(ctx=ctx, photo_id=pid) for pid in ids}
-    os.environ["OPENBLAS_NUM_THREADS"] = "1"  # inherited by the spawned workers before numpy loads
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"  # read by dlib's BLAS when a worker loads it
+    # Forked, not spawned: a worker starts with every module this process already imported
+    # (a spawned one spends seconds importing them again). Nothing is shared but code: the
+    # face engine loads in each worker, and this process's database connections are closed
+    # first so that no worker inherits one; each worker opens its own.
+    ctx.engine.dispose()
     with ProcessPoolExecutor(max_workers=min(processes, len(ids)),
-                             mp_context=multiprocessing.get_context("spawn"),
+                             mp_context=multiprocessing.get_context("fork"),
                              initializer=_init_worker, initargs=(ctx.settings,)) as pool:
         return dict(zip(ids, pool.map(_scan_in_worker, ids), strict=True))
 
