@@ -184,7 +184,8 @@ def run(engine_factory, with_hog: bool = True) -> dict:
         gk["engine_ratio_without_encodings"] = round(
             (gk["seconds"] - encoding["s"] + load_s) / fr["seconds"], 3)
     s_per_mp = {k: round(v["seconds"] / v["megapixels"], 3) for k, v in by_kind.items()}
-    result = {"summary": summary, "whole_scan": whole, "seconds_per_megapixel": s_per_mp, "missed_ge10": missed,
+    result = {"summary": summary, "whole_scan": whole, "seconds_per_megapixel": s_per_mp,
+              "missed_ge10": missed,
               "publish_side": PUBLISH_SIDE, "photos": photos,
               "peak_rss_mb_24mp": peak_memory_mb(faces_dir, truth) if with_hog else None}
     if with_hog:

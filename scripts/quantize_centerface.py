@@ -5,8 +5,8 @@
 Writes gatekeeper/adapters/weights/centerface_int8.onnx: the same network with its convolutions
 run in int8 (static QDQ quantization, weights per channel, activations per tensor), about 2x
 faster on one core with AVX-512 VNNI or AVX2. The engine runs it only where faces are large
-enough to be sure of (detector.py says why). Activation ranges are calibrated on real photos as the engine feeds
-them: group and people photos of the face set (GATEKEEPER_TEST_FACES, default
+enough to be sure of (detector.py says why). Activation ranges are calibrated on real photos
+as the engine feeds them: group and people photos of the face set (GATEKEEPER_TEST_FACES, default
 ../shared/data/faces) at the working scales, and enlarged crops as the second look cuts them.
 Only the ranges (a few numbers per layer) come from the photos; no image is stored.
 
