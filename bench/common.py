@@ -13,6 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FACES = Path(os.environ.get("GATEKEEPER_TEST_FACES", ROOT.parent / "shared" / "data" / "faces"))
 RESULTS = ROOT / "bench" / "results"
+BENCH_PASSWORD = "bench-password-1"  # passes the password rule; the instances are temporary
 
 
 def require_faces() -> Path:

@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common import write
+from .common import BENCH_PASSWORD, write
 from .throughput import class_photo
 
 REDIS = os.environ.get("GATEKEEPER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -23,16 +23,15 @@ def one_run(processes: int, queue_url: str | None, n_photos: int = 16) -> float:
     from gatekeeper.services.context import Context
     from gatekeeper.services.ingest import ingest_bytes
     from gatekeeper.services.review import release
-    from gatekeeper.services.users import add_user
+    from gatekeeper.services.users import add_user, find_actor
     from workers.tasks import make_huey
 
     with tempfile.TemporaryDirectory() as home:
         settings = Settings(home=Path(home), queue_url=queue_url)
         ctx = Context(settings)
         migrate(ctx.engine)
-        with ctx.uow() as uow:
-            dpo = add_user(uow=uow, username="dpo", roles="dpo,office", password="x" * 12)
-            uow.commit()
+        add_user(ctx=ctx, username="dpo", roles="dpo,office", password=BENCH_PASSWORD)
+        dpo = find_actor(ctx=ctx, username="dpo")
         ids = []
         for i in range(n_photos):
             r = ingest_bytes(ctx=ctx, data=class_photo(2448, 1632, 12, 110, seed=i), name="p.jpg",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import write
+from .common import BENCH_PASSWORD, write
 from .purge_planning import populate
 
 
@@ -28,14 +28,12 @@ def run() -> dict:
         ctx = Context(settings)
         migrate(ctx.engine)
         populate(ctx.engine, 2_000, 10_000, 3, np.random.default_rng(1))
-        with ctx.uow() as uow:
-            add_user(uow=uow, username="editor", roles="editor", password="x" * 12)
-            uow.commit()
+        add_user(ctx=ctx, username="editor", roles="editor", password=BENCH_PASSWORD)
         app = create_app(settings, ctx)
         timings = {}
         with TestClient(app) as client:
             token = re.search(r'name="csrf" value="([^"]+)"', client.get("/signin").text).group(1)
-            client.post("/signin", data={"username": "editor", "password": "x" * 12,
+            client.post("/signin", data={"username": "editor", "password": BENCH_PASSWORD,
                                          "csrf": token})
             for label, url in (("first_page", "/review"), ("page_100", "/review?page=100"),
                                ("filtered_by_event", "/review?event=1&page=50")):

@@ -16,7 +16,7 @@ from PIL import Image
 from gatekeeper.domain.images import decode
 from gatekeeper.domain.matching import identify
 
-from .common import require_faces, timer, write
+from .common import BENCH_PASSWORD, require_faces, timer, write
 
 
 def class_photo(width: int, height: int, n_faces: int, face_px: int, seed: int = 1) -> bytes:
@@ -78,15 +78,14 @@ def photos_per_minute(processes: int, n_photos: int = 24) -> float:
     from gatekeeper.services.ingest import ingest_bytes
     from gatekeeper.services.review import release
     from gatekeeper.services.scan import scan_pending
-    from gatekeeper.services.users import add_user
+    from gatekeeper.services.users import add_user, find_actor
 
     with tempfile.TemporaryDirectory() as home:
         settings = Settings(home=Path(home))
         ctx = Context(settings)
         migrate(ctx.engine)
-        with ctx.uow() as uow:
-            dpo = add_user(uow=uow, username="dpo", roles="dpo,office", password="x" * 12)
-            uow.commit()
+        add_user(ctx=ctx, username="dpo", roles="dpo,office", password=BENCH_PASSWORD)
+        dpo = find_actor(ctx=ctx, username="dpo")
         for i in range(n_photos):
             r = ingest_bytes(ctx=ctx, data=class_photo(2448, 1632, 12, 110, seed=i), name="p.jpg",
                              event_name="Bench", actor_id=dpo.id)

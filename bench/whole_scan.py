@@ -21,8 +21,9 @@ from pathlib import Path
 
 from PIL import Image
 
+from .common import BENCH_PASSWORD
+
 CAMERA = ("Bench", "Camera 1", "BENCH0001")
-PASSWORD = "bench-password-1"
 
 
 def _exif() -> bytes:
@@ -70,7 +71,7 @@ def timed_scan(faces_dir: Path, photos: Path, people: int = 6) -> dict:
         home = Path(tmp)
         cli = _Cli(home)
         cli("init")
-        (home / "pw").write_text(PASSWORD + "\n")
+        (home / "pw").write_text(BENCH_PASSWORD + "\n")
         cli("users", "add", "office1", "--role", "office", "--password-file", str(home / "pw"))
         cli("devices", "add", "--make", CAMERA[0], "--model", CAMERA[1], "--serial", CAMERA[2])
         enrolled = _people(faces_dir, people)
