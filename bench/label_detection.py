@@ -155,7 +155,7 @@ def propose_crops(faces_dir: Path) -> list[dict]:
 
     from .composites import crop_boxes
 
-    return crop_boxes(faces_dir, CenterFace(quantized=False))  # the float network, as first labelled
+    return crop_boxes(faces_dir, CenterFace())
 
 
 def main() -> None:

@@ -89,7 +89,7 @@ class CenterFace:
     CONFIRM_FLOOR = 0.1
     CONFIRM_MIN_PX = 32
 
-    def __init__(self, threads: int = 1, quantized: bool = True) -> None:
+    def __init__(self, threads: int = 1, quantized: bool = False) -> None:
         import onnxruntime  # deferred: the runtime loads only in processes that scan
 
         onnxruntime.set_default_logger_severity(3)
