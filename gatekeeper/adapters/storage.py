@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-import boto3
-
 from gatekeeper.adapters.filemodes import (
     PRIVATE_DIR_MODE,
     PRIVATE_FILE_MODE,
@@ -189,6 +187,8 @@ class Stores:
 def build_stores(settings: Settings) -> Stores:
     """Stores for the configured backend."""
     if settings.store_backend is StoreBackend.S3:
+        import boto3  # deferred: only S3 instances pay for loading it (0.25 s a process)
+
         client = boto3.client(
             "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region
         )

@@ -7,11 +7,15 @@ import getpass
 from gatekeeper.config import Settings
 from gatekeeper.services.context import Context
 from workers.queue import HueyJobQueue
-from workers.tasks import make_huey
 
 
 def build_context(settings: Settings) -> Context:
     """A Context whose follow-up work (scan, publish, enrol) goes to the configured queue, and
     whose audit events without a `--by` user name the operator running the command."""
     operator = settings.operator or f"cli:{getpass.getuser()}"
-    return Context(settings, jobs=HueyJobQueue(make_huey(settings)), operator=operator)
+    def queue():  # built at the first job: see HueyJobQueue
+        from workers.tasks import make_huey  # deferred: huey and the task modules
+
+        return make_huey(settings)
+
+    return Context(settings, jobs=HueyJobQueue(queue), operator=operator)

@@ -7,13 +7,14 @@ from consent_db.models import utcnow
 from gatekeeper.adapters.documents import render_document, svg_data_uri
 from gatekeeper.adapters.pdf import html_to_pdf
 from gatekeeper.errors import NotFound
-from gatekeeper.services.charts import CHARTS
 from gatekeeper.services.context import Context
 from gatekeeper.services.governors import dashboard
 
 
 def chart_svg(*, ctx: Context, name: str) -> str:
     """One chart of the dashboard by name (the page verifies the audit chain, not each chart)."""
+    from gatekeeper.services.charts import CHARTS  # deferred: Altair costs every CLI start 0.4 s
+
     draw = CHARTS.get(name)
     if draw is None:
         raise NotFound(f"no chart {name}")
@@ -22,6 +23,8 @@ def chart_svg(*, ctx: Context, name: str) -> str:
 
 def governors_html(*, ctx: Context) -> str:
     """The governors' report as a standalone HTML document, charts embedded."""
+    from gatekeeper.services.charts import CHARTS  # deferred: as above
+
     board = dashboard(ctx=ctx)
     charts = {name: svg_data_uri(draw(board)) for name, draw in CHARTS.items()}
     made_at = utcnow().strftime("%Y-%m-%d %H:%M")
