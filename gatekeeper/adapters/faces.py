@@ -80,6 +80,13 @@ class EngineOptions:
     base_face_px: float = 13  # the normal pass runs at the scale that makes such a face this big
     fine_face_px: int = 24  # the second look enlarges so that such a face is this large
     fine_threshold: float = 0.25  # score accepted in the enlarged look
+    # Sifting before the enlarged look (smallfaces.second_look): each window is first looked at
+    # enlarged only so that the smallest face is sift_face_px (the working pass's size, but on a
+    # sharper crop from the full-resolution photo), and enlarged to fine_face_px only where that
+    # look scores sift_floor: 70 % of the windows hold only texture. Measured on the benchmark:
+    # the second look's time 38.6 -> 28.0 s, the same faces found; floor 0.1 loses a 14 px face.
+    sift_face_px: float = 13  # 0: no sifting
+    sift_floor: float = 0.02
     hint_threshold: float = 0.01  # heat-map peaks above this are worth the second look
     small_box_growth: float = 1.3  # boxes of faces under min_face_px, grown to cover surely
     max_enlarge: float = 2.0  # the normal pass never enlarges a photo more than this
@@ -270,7 +277,8 @@ class FaceEngine:
                       for x, y, size, _ in hints]
             sure = [c[0] for c in candidates[mark:]]
             candidates += [(box, det, rotation, ()) for box, det in second_look(
-                self.detector, rgb, points, sure, smallest, zoom, o.fine_threshold, rotation)]
+                self.detector, rgb, points, sure, smallest, zoom, o.fine_threshold, rotation,
+                sift=(o.sift_face_px / o.fine_face_px, o.sift_floor) if o.sift_face_px else None)]
 
     def _sideways_turns(self, rgb: Image.Image, probe_side: int = 800) -> list[int]:
         """The 90/270 degree turns worth a full search: those in which a quick look at a small

@@ -67,11 +67,15 @@ def _joins(a: list[int], b: list[int], max_side: float) -> bool:
 
 
 def second_look(detector, full: Image.Image, hints, sure, smallest: float, zoom: float,
-                threshold: float, rotation: int = 0,
-                tile: int = 1024) -> list[tuple[tuple, Detection]]:
+                threshold: float, rotation: int = 0, tile: int = 1024,
+                sift: tuple[float, float] | None = None) -> list[tuple[tuple, Detection]]:
     """Look again, enlarged by `zoom`, around the hints (x, y, predicted size, in full-resolution
     upright pixels) that do not lie on a face already found (`sure` boxes x0, y0, x1, y1): a
-    found face's flanks are weak peaks. The size a weak peak predicts is no guide: kept all."""
+    found face's flanks are weak peaks. The size a weak peak predicts is no guide: kept all.
+
+    With `sift` (ratio, floor), every window is first looked at enlarged only ratio * zoom, and
+    only the windows where that look scores something at least `floor` are looked at again at
+    `zoom`."""
     points = np.array([(x, y) for x, y, _ in hints], dtype=np.float32).reshape(-1, 2)
     if sure and len(points):
         b = np.array(sure, dtype=np.float32)
@@ -84,6 +88,19 @@ def second_look(detector, full: Image.Image, hints, sure, smallest: float, zoom:
         points = points[~on_face]
     wins = windows([tuple(p) for p in points], full.width, full.height, cell=2 * smallest,
                    margin=smallest, max_side=tile / zoom)
+    out: list[tuple[tuple, Detection]] = []
+    if sift is not None and wins:
+        ratio, floor = sift
+        found = _look(detector, full, wins, zoom * ratio, floor, rotation, tile)
+        wins = [win for win, hits in zip(wins, found, strict=True) if hits]
+    for hits in _look(detector, full, wins, zoom, threshold, rotation, tile):
+        out += hits
+    return out
+
+
+def _look(detector, full: Image.Image, wins, zoom: float, threshold: float, rotation: int,
+          tile: int) -> list[list[tuple[tuple, Detection]]]:
+    """The boxes found in each window enlarged by `zoom` (many windows per network call)."""
     crops = [_enlarged(full, win, zoom, rotation) for win in wins]
     small = [i for i, c in enumerate(crops) if max(c.shape[:2]) <= tile]
     found = dict(zip(small, detector.detect_many([crops[i] for i in small], threshold),
@@ -91,7 +108,7 @@ def second_look(detector, full: Image.Image, hints, sure, smallest: float, zoom:
     out = []
     for i, (win, crop) in enumerate(zip(wins, crops, strict=True)):
         dets = found[i] if i in found else detector.detect(crop, threshold, exact=True)
-        out += [(_to_full(d, win, crop, rotation), d) for d in dets]
+        out.append([(_to_full(d, win, crop, rotation), d) for d in dets])
     return out
 
 

@@ -7,6 +7,7 @@ missed most of them."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -66,3 +67,31 @@ def test_crowd_scaled_so_faces_are_10_to_14_px_is_covered(face_engine, faces_dir
     assert len(faces) >= 10 and max(size_of(f) for f in faces) <= 20
     found = face_engine.find_faces(img, look_sideways=True)
     assert _uncovered(img, _published(img, found), faces) == []
+
+
+def test_sifting_spends_the_enlarged_look_only_where_something_scores(face_engine, faces_dir,
+                                                                       monkeypatch):
+    """The enlarged second look goes only to windows where a first look at the working size
+    scores something: the same pasted faces of 10-14 px are covered with and without sifting,
+    and sifting runs the network on fewer pixels."""
+    crops = load_crops(faces_dir, _truth()["crops"][1::3])
+    sizes = [10, 11, 12, 13, 14] * 3
+    img, pasted = composite(2000, 1400, crops, sizes, seed=11)
+    faces = [p.box for p in pasted]
+    spent: list[int] = []
+    inner = face_engine.detector.detect_many
+
+    def counted(windows, *args, **kwargs):
+        spent[-1] += sum(w.shape[0] * w.shape[1] for w in windows)
+        return inner(windows, *args, **kwargs)
+
+    monkeypatch.setattr(face_engine.detector, "detect_many", counted)
+    sifted = face_engine.options
+    assert sifted.sift_face_px > 0  # on by default
+    for options in (replace(sifted, sift_face_px=0), sifted):
+        monkeypatch.setattr(face_engine, "options", options)
+        spent.append(0)
+        found = face_engine.find_faces(img, look_sideways=False)
+        assert _uncovered(img, _published(img, found), faces) == []
+    without, with_sifting = spent
+    assert with_sifting < 0.85 * without
