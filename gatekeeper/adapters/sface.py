@@ -72,27 +72,39 @@ def _load_float32(path: Path) -> bytes:
         if init.data_type == onnx.TensorProto.FLOAT16:
             arr = numpy_helper.to_array(init).astype(np.float32)
             init.CopyFrom(numpy_helper.from_array(arr, init.name))
-    return _prelu_as_max_min(model).SerializeToString()
+    return _prelu_as_convolutions(model).SerializeToString()
 
 
-def _prelu_as_max_min(model):
-    """PRelu(x, a) rewritten as Max(x, 0) + a * Min(x, 0): the same numbers, but onnxruntime's
-    PRelu kernel took two thirds of the network's time on one thread."""
+def _prelu_as_convolutions(model):
+    """PRelu(x, a) rewritten as Relu(x) + a' * Relu(x'), where x' = -x and a' = -a are 1x1
+    depthwise convolutions: the same numbers (to 1e-6), but onnxruntime runs every one of these
+    ops in its blocked channel layout, with the Relus and the Add fused into the convolutions.
+    Its PRelu kernel took two thirds of the network's time on one thread; as Max/Min/Mul/Add,
+    a third, half of it converting layouts. Measured: 29.9 -> 23.6 ms a face."""
     from onnx import helper, numpy_helper  # deferred: model tools, as above
 
     graph = model.graph
-    zero = "prelu_rewrite_zero"
-    graph.initializer.append(numpy_helper.from_array(np.zeros((1,), np.float32), zero))
+    slopes = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
     nodes = []
     for node in graph.node:
         if node.op_type != "PRelu":
             nodes.append(node)
             continue
         (x, slope), y, tag = node.input, node.output[0], node.output[0] + "_prelu"
-        nodes += [helper.make_node("Max", [x, zero], [tag + "_pos"]),
-                  helper.make_node("Min", [x, zero], [tag + "_neg"]),
-                  helper.make_node("Mul", [tag + "_neg", slope], [tag + "_scaled"]),
-                  helper.make_node("Add", [tag + "_pos", tag + "_scaled"], [y])]
+        a = slopes[slope].astype(np.float32).reshape(-1)
+        channels = a.size
+        flip, scale = tag + "_flip", tag + "_scale"
+        graph.initializer.append(numpy_helper.from_array(
+            -np.ones((channels, 1, 1, 1), np.float32), flip))
+        graph.initializer.append(numpy_helper.from_array(-a.reshape(channels, 1, 1, 1), scale))
+        nodes += [
+            helper.make_node("Conv", [x, flip], [tag + "_neg"], group=channels, kernel_shape=[1, 1]),
+            helper.make_node("Relu", [tag + "_neg"], [tag + "_relu_neg"]),
+            helper.make_node("Relu", [x], [tag + "_relu_pos"]),
+            helper.make_node("Conv", [tag + "_relu_neg", scale], [tag + "_scaled"], group=channels,
+                             kernel_shape=[1, 1]),
+            helper.make_node("Add", [tag + "_relu_pos", tag + "_scaled"], [y]),
+        ]
     del graph.node[:]
     graph.node.extend(nodes)
     return model

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import numpy as np
+import onnx
+import onnxruntime
+from onnx import numpy_helper
 from PIL import Image
 
 from gatekeeper.adapters.faces import FaceQuality
-from gatekeeper.adapters.sface import CROP, TEMPLATE, aligned_crop, similarity_transform
+from gatekeeper.adapters.sface import (
+    CROP,
+    TEMPLATE,
+    WEIGHTS,
+    SFaceEncoder,
+    _load_float32,
+    aligned_crop,
+    similarity_transform,
+)
 from tests import imagegen
 
 
@@ -53,3 +64,23 @@ def test_unusable_faces_carry_no_second_vector(face_engine):
     tiny = tom.resize((tom.width // 20, tom.height // 20))
     for face in face_engine.find_faces(tiny, False):
         assert face.quality is not FaceQuality.OK and face.sface_encoding is None
+
+
+def test_prelu_rewrite_gives_the_vectors_of_the_published_network():
+    """The PRelu activations are rewritten for speed (sface._prelu_as_convolutions); the vectors
+    must stay those of the vendored network as published, run with its own PRelu nodes."""
+    model = onnx.load(WEIGHTS)
+    for init in model.graph.initializer:
+        if init.data_type == onnx.TensorProto.FLOAT16:
+            arr = numpy_helper.to_array(init).astype(np.float32)
+            init.CopyFrom(numpy_helper.from_array(arr, init.name))
+    assert any(n.op_type == "PRelu" for n in model.graph.node)
+    published = onnxruntime.InferenceSession(model.SerializeToString(),
+                                             providers=["CPUExecutionProvider"])
+    encoder = SFaceEncoder()
+    assert not any(n.op_type == "PRelu" for n in onnx.load_from_string(
+        _load_float32(WEIGHTS)).graph.node)
+    crops = np.random.default_rng(5).integers(0, 256, (3, 112, 112, 3), dtype=np.uint8)
+    raw = published.run(None, {encoder.input_name: crops.astype(np.float32).transpose(0, 3, 1, 2)})[0]
+    expected = raw / np.linalg.norm(raw, axis=1, keepdims=True)
+    assert np.abs(encoder.encode(list(crops)) - expected).max() < 1e-5
