@@ -26,7 +26,7 @@ from gatekeeper.domain.redact import head_region
 from .common import require_faces, write
 from .composites import clutter_images, composite, load_crops
 from .label_detection import TRUTH, load_image, size_of
-from .whole_scan import save_photo, timed_scan
+from .whole_scan import save_photo, timed_scans
 
 PUBLISH_SIDE = 4096
 BUCKETS = [(0, 10, "<10"), (10, 20, "10-20"), (20, 40, "20-40"), (40, 80, "40-80"),
@@ -167,7 +167,7 @@ def run(engine_factory, with_hog: bool = True) -> dict:
             "cpu_seconds": round(totals[system]["cpu_seconds"], 2),
         }
     gk = summary["gatekeeper"]
-    whole = timed_scan(faces_dir, jpegs) if with_hog else {}
+    whole = timed_scans(faces_dir, jpegs) if with_hog else {}
     shutil.rmtree(jpegs)
     gk["model_loading_s"] = round(load_s, 2)
     gk["encoding_s"] = round(encoding["s"], 2)  # included in seconds: both embeddings

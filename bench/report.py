@@ -36,7 +36,9 @@ def _detection_lines(det: dict) -> list[str]:
     if whole and "ratio_to_face_recognition" in whole:
         lines.append(f"- the whole `gatekeeper scan` command ({whole['photos']} photos, "
                      f"{whole['people_enrolled']} people enrolled, {whole['processes']} worker "
-                     f"processes, start and model loading included): {whole['seconds']} s, "
+                     f"processes, start and model loading included): {whole['seconds']} s"
+                     + (f" (mean of {', '.join(map(str, whole['runs_seconds']))} s)"
+                        if "runs_seconds" in whole else "") + ", "
                      f"{whole['ratio_to_face_recognition']} of face_recognition's default "
                      f"detection alone on the same photos ({whole['cpu_ratio_to_face_recognition']} "
                      "in CPU time)")

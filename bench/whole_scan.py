@@ -64,6 +64,17 @@ def save_photo(img: Image.Image, folder: Path, name: str) -> None:
     img.convert("RGB").save(folder / f"{name}.jpg", "JPEG", quality=92, exif=_exif())
 
 
+def timed_scans(faces_dir: Path, photos: Path, runs: int = 2) -> dict:
+    """`timed_scan` `runs` times, each in a fresh instance: the mean, and every run's time
+    (one machine's timings here vary by 10-15 % from run to run)."""
+    each = [timed_scan(faces_dir, photos) for _ in range(runs)]
+    out = dict(each[-1])
+    out["seconds"] = round(sum(r["seconds"] for r in each) / runs, 2)
+    out["cpu_seconds"] = round(sum(r["cpu_seconds"] for r in each) / runs, 2)
+    out["runs_seconds"] = [r["seconds"] for r in each]
+    return out
+
+
 def timed_scan(faces_dir: Path, photos: Path, people: int = 6) -> dict:
     """Ingest the JPEGs in `photos` into a fresh instance with `people` enrolled, then time
     `gatekeeper scan` (one worker process per core, the command's default)."""
