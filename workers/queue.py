@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from gatekeeper.domain.vocabulary import Channel
 
@@ -18,13 +19,14 @@ class HueyJobQueue:
     (a scan, a report) enqueue nothing and need not load huey and redis (0.4 s a start)."""
 
     def __init__(self, huey: Huey | Callable[[], Huey]) -> None:
-        self._huey = huey
+        self._source = huey
 
-    @property
-    def _tasks(self):  # the task functions registered on the queue
-        if callable(self._huey) and not hasattr(self._huey, "gatekeeper_tasks"):
-            self._huey = self._huey()
-        return self._huey.gatekeeper_tasks
+    @cached_property
+    def _tasks(self) -> Any:
+        """The task functions registered on the queue (the queue built here if need be)."""
+        source = self._source
+        huey = source if hasattr(source, "gatekeeper_tasks") else source()
+        return huey.gatekeeper_tasks
 
     def scan(self, photo_id: int) -> None:
         self._tasks.scan_photo(photo_id)

@@ -13,6 +13,7 @@ def build_context(settings: Settings) -> Context:
     """A Context whose follow-up work (scan, publish, enrol) goes to the configured queue, and
     whose audit events without a `--by` user name the operator running the command."""
     operator = settings.operator or f"cli:{getpass.getuser()}"
+
     def queue():  # built at the first job: see HueyJobQueue
         from workers.tasks import make_huey  # deferred: huey and the task modules
 
