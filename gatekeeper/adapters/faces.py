@@ -91,6 +91,14 @@ class EngineOptions:
     small_box_growth: float = 1.3  # boxes of faces under min_face_px, grown to cover surely
     max_enlarge: float = 2.0  # the normal pass never enlarges a photo more than this
     min_face_px: int = 40
+    # Pixels shared by neighbouring tiles of a pass. Where a smaller pass follows, tiles need
+    # only hold whole the faces that pass would see under ~24 px; a face near a tile's inner
+    # edge is left to its neighbour, and must lie far enough inside it to score there. Real
+    # faces of 16-130 px (at the pass's scale) swept across the tile edges of a 3600x2400 photo:
+    # none missed at 128 (1,500 faces) or 96 (1,000), one 26 px face of 152 at 64. 96 feeds the
+    # network 4 % fewer pixels than 128 on the benchmark photos.
+    tile_overlap: int = 96
+    last_overlap: int = 192  # no smaller pass follows: tiles hold faces up to ~125 px whole
     min_sharpness: float = 7.0
     max_yaw: float = 0.32  # nose offset from the eye midpoint, as a fraction of eye distance
     # Photos without an orientation tag: the quick look at the 90/270 degree turns runs on a copy
@@ -184,6 +192,10 @@ class FaceEngine:
             warnings.simplefilter("ignore", UserWarning)
             import face_recognition_models as frm  # deferred: with dlib, above
 
+        import cv2  # deferred: only processes that scan enlarge photos
+
+        cv2.setNumThreads(threads)  # one core per worker, as the networks
+        self._cv2 = cv2
         ImageFile.LOAD_TRUNCATED_IMAGES = False  # keep uploads strict, whoever imported what
         self.options = options or EngineOptions()
         self.detector = CenterFace(threads=threads, quantized=self.options.quantized_detector)
@@ -237,12 +249,16 @@ class FaceEngine:
             self._encode(np.asarray(rgb), faces, rgb)
         return faces
 
-    @staticmethod
-    def _resized(rgb: Image.Image, scale: float) -> np.ndarray:
+    def _resized(self, rgb: Image.Image, scale: float) -> np.ndarray:
+        """The photo at `scale`: shrunk by averaging (Pillow's box filter), or enlarged by
+        bilinear interpolation, where OpenCV gives Pillow's pixels (each within 1 level) in a
+        tenth of the time (0.03 instead of 0.31 s for 12 MP enlarged 1.3x)."""
         if scale == 1.0:
             return np.asarray(rgb)
-        return np.asarray(rgb.resize((round(rgb.width * scale), round(rgb.height * scale)),
-                                     Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR))
+        size = (round(rgb.width * scale), round(rgb.height * scale))
+        if scale < 1:
+            return np.asarray(rgb.resize(size, Image.Resampling.BOX))
+        return self._cv2.resize(np.asarray(rgb), size, interpolation=self._cv2.INTER_LINEAR)
 
     def _search(self, candidates: list[Candidate], small: np.ndarray, scale: float, rotation: int,
                 rgb: Image.Image, second: bool) -> None:
@@ -256,9 +272,8 @@ class FaceEngine:
         hints: list[tuple[float, float, float, float]] | None = (
             [] if second and rotation == 0 and zoom > 1.25 * scale else None)
         mark = len(candidates)
-        # A smaller pass follows within PYRAMID_STEP: tiles need only hold whole faces up to
-        # ~100 px; larger ones are found there.
-        overlap = 128 if scale != self._scales(w, h)[-1] else 192
+        # A smaller pass follows within PYRAMID_STEP: larger faces are found there whole.
+        overlap = o.tile_overlap if scale != self._scales(w, h)[-1] else o.last_overlap
         for det in self.detector.detect(_rotate(small, rotation), o.upright_threshold,
                                         overlap=overlap, hints=hints,
                                         hint_threshold=o.hint_threshold,

@@ -7,14 +7,16 @@ missed most of them."""
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import replace
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from bench.composites import composite, load_crops
+from bench.composites import composite, load_crops, paste_face, scene
 from bench.label_detection import TRUTH, size_of
+from gatekeeper.adapters.detector import _spread
 from gatekeeper.domain.redact import cover, head_region
 from gatekeeper.domain.vocabulary import CoverMode
 
@@ -95,3 +97,38 @@ def test_sifting_spends_the_enlarged_look_only_where_something_scores(face_engin
         assert _uncovered(img, _published(img, found), faces) == []
     without, with_sifting = spent
     assert with_sifting < 0.85 * without
+
+
+def _across_tile_edges(face_engine, crops, size: float, seed: int):
+    """A 3600x2400 scene with real faces `size` px long at the working pass's scale, placed
+    across every inner tile edge of that pass, a few pixels further on in each row: from
+    just before the shared strip to just after it."""
+    width, height = 3600, 2400
+    scale = face_engine._scales(width, height)[0]
+    starts, _ = _spread(round(width * scale), 1024, face_engine.options.tile_overlap)
+    canvas = scene(width, height, random.Random(seed), [])
+    rng = random.Random(seed)
+    pasted, y = [], 20
+    offsets = range(-int(size) - 8, 136, max(3, int(size) // 5))  # strips up to 128 px
+    for offset in offsets:
+        crop = rng.choice(crops)
+        x0, y0, x1, y1 = crop.box
+        k = size / scale / max(x1 - x0, y1 - y0)
+        assert y + crop.image.height * k < height, "the scene holds every row"
+        for start in starts[1:]:  # the face's left edge `offset` px past a tile's start
+            pasted.append(paste_face(canvas, crop, size / scale,
+                                     round((start + offset) / scale - x0 * k), y))
+        y += round(crop.image.height * k) + 6
+    return canvas, [p.box for p in pasted]
+
+
+@pytest.mark.parametrize("size", [26, 60])
+def test_faces_across_tile_edges_are_covered(face_engine, faces_dir, size):
+    """The working pass runs in tiles that share a strip (`tile_overlap`); a face cut by one
+    tile's edge must be found whole in its neighbour, or by the smaller pass. Faces of 26 px
+    at that pass's scale (20 px in the photo) need the strip: with 64 px one of 152 was lost."""
+    crops = load_crops(faces_dir, _truth()["crops"][::2])
+    img, faces = _across_tile_edges(face_engine, crops, size, seed=size)
+    assert len(faces) >= 60
+    found = face_engine.find_faces(img, look_sideways=False, encode=False)
+    assert _uncovered(img, _published(img, found), faces) == []
