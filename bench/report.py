@@ -76,9 +76,9 @@ def write_readme() -> str:
         lines.append("")
         sbs = ident.get("side_by_side")
         if sbs:
-            lines += ["dlib alone (tolerance 0.5, margin 0.08) vs fused dlib + SFace (gatekeeper/fusion.py "
-                      "defaults); wrong person and un-enrolled shown count every size (30-160 px and "
-                      "native), recognised is over faces >= 60 px:", "",
+            lines += ["dlib alone (tolerance 0.5, margin 0.08) vs fused dlib + SFace "
+                      "(gatekeeper/domain/fusion.py defaults); wrong person and un-enrolled shown "
+                      "count every size (30-160 px and native), recognised is over faces >= 60 px:", "",
                       "| reference photos | decision | recognised (>= 60 px) | wrong person | "
                       "un-enrolled shown | of which >= 60 px | probes |",
                       "|---|---|---|---|---|---|---|"]
