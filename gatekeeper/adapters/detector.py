@@ -23,6 +23,7 @@ INT8_WEIGHTS = Path(__file__).resolve().parent / "weights" / "centerface_int8.on
 _INPUT = "input.1"
 OUTPUTS = ["537", "538", "539", "540"]  # heat-map, scale, offset, landmarks
 STRIDE = 4
+TILE = 1024  # the longest side fed at once: the network's memory grows with the pixels fed
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ class CenterFace:
         self.session = session(INT8_WEIGHTS.read_bytes()) if quantized else exact
         self._exact = exact if quantized else None
 
-    def detect(self, rgb: np.ndarray, threshold: float, tile: int = 1024,
+    def detect(self, rgb: np.ndarray, threshold: float, tile: int = TILE,
                overlap: int = 192, hints: list | None = None,
                hint_threshold: float = 0.01, sure: float | None = None,
                exact: bool = False) -> list[Detection]:

@@ -62,8 +62,8 @@ def aligned_crop(img: Image.Image | np.ndarray, landmarks: np.ndarray) -> np.nda
     return np.asarray(out, dtype=np.uint8)
 
 
-def _load_float32(path: Path) -> bytes:
-    """The vendored model with its float16 weights widened back to float32."""
+def widened_model(path: Path):  # -> onnx.ModelProto (onnx is imported lazily)
+    """The vendored model as published, its float16 weights widened back to float32."""
     import onnx  # deferred: the model tools load only where a model is prepared
     from onnx import numpy_helper  # deferred: as above
 
@@ -72,7 +72,12 @@ def _load_float32(path: Path) -> bytes:
         if init.data_type == onnx.TensorProto.FLOAT16:
             arr = numpy_helper.to_array(init).astype(np.float32)
             init.CopyFrom(numpy_helper.from_array(arr, init.name))
-    return _prelu_as_convolutions(model).SerializeToString()
+    return model
+
+
+def _load_float32(path: Path) -> bytes:
+    """The model the encoder runs: widened, with its PRelu activations rewritten for speed."""
+    return _prelu_as_convolutions(widened_model(path)).SerializeToString()
 
 
 def _prelu_as_convolutions(model):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from gatekeeper.adapters.detector import Detection
+from gatekeeper.adapters.detector import TILE, Detection
 
 
 def windows(points: list[tuple[float, float]], w: int, h: int, cell: float,
@@ -67,7 +67,7 @@ def _joins(a: list[int], b: list[int], max_side: float) -> bool:
 
 
 def second_look(detector, full: Image.Image, hints, sure, smallest: float, zoom: float,
-                threshold: float, rotation: int = 0, tile: int = 1024,
+                threshold: float, rotation: int = 0, tile: int = TILE,
                 sift: tuple[float, float] | None = None) -> list[tuple[tuple, Detection]]:
     """Look again, enlarged by `zoom`, around the hints (x, y, predicted size, in full-resolution
     upright pixels) that do not lie on a face already found (`sure` boxes x0, y0, x1, y1): a

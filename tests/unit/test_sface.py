@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import onnxruntime
-from onnx import numpy_helper
 from PIL import Image
 
 from gatekeeper.adapters.faces import FaceQuality
@@ -17,6 +16,7 @@ from gatekeeper.adapters.sface import (
     _load_float32,
     aligned_crop,
     similarity_transform,
+    widened_model,
 )
 from tests import imagegen
 
@@ -69,11 +69,7 @@ def test_unusable_faces_carry_no_second_vector(face_engine):
 def test_prelu_rewrite_gives_the_vectors_of_the_published_network():
     """The PRelu activations are rewritten for speed (sface._prelu_as_convolutions); the vectors
     must stay those of the vendored network as published, run with its own PRelu nodes."""
-    model = onnx.load(WEIGHTS)
-    for init in model.graph.initializer:
-        if init.data_type == onnx.TensorProto.FLOAT16:
-            arr = numpy_helper.to_array(init).astype(np.float32)
-            init.CopyFrom(numpy_helper.from_array(arr, init.name))
+    model = widened_model(WEIGHTS)
     assert any(n.op_type == "PRelu" for n in model.graph.node)
     published = onnxruntime.InferenceSession(model.SerializeToString(),
                                              providers=["CPUExecutionProvider"])

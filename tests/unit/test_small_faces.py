@@ -16,7 +16,7 @@ from PIL import Image
 
 from bench.composites import composite, load_crops, paste_face, scene
 from bench.label_detection import TRUTH, size_of
-from gatekeeper.adapters.detector import _spread
+from gatekeeper.adapters.detector import TILE, _spread
 from gatekeeper.domain.redact import cover, head_region
 from gatekeeper.domain.vocabulary import CoverMode
 
@@ -105,7 +105,7 @@ def _across_tile_edges(face_engine, crops, size: float, seed: int):
     just before the shared strip to just after it."""
     width, height = 3600, 2400
     scale = face_engine._scales(width, height)[0]
-    starts, _ = _spread(round(width * scale), 1024, face_engine.options.tile_overlap)
+    starts, _ = _spread(round(width * scale), TILE, face_engine.options.tile_overlap)
     canvas = scene(width, height, random.Random(seed), [])
     rng = random.Random(seed)
     pasted, y = [], 20
