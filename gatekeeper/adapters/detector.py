@@ -149,6 +149,24 @@ class CenterFace:
         go through the network together, which saves the per-call cost of tiny inputs. The
         float network: these are the second look's windows, where the faintest faces are."""
         out: list[list[Detection]] = [[] for _ in crops]
+        for i, (heat, scale, offset, lms) in self._run_many(crops, batch):
+            h, w = crops[i].shape[:2]
+            out[i] = _decode(heat[0], scale, offset, lms, threshold, w, h)
+        return out
+
+    def scores_over(self, crops: list[np.ndarray], threshold: float,
+                    batch: int = 16) -> list[bool]:
+        """Whether anything in each small array scores over `threshold`: what `detect_many`
+        would find something in, without decoding boxes nobody looks at (the second look's
+        sifting only asks whether a window is worth the enlarged look)."""
+        out = [False] * len(crops)
+        for i, (heat, *_) in self._run_many(crops, batch):
+            out[i] = bool((heat > threshold).any())
+        return out
+
+    def _run_many(self, crops: list[np.ndarray], batch: int):
+        """(index, heat, scale, offset, landmarks) of each array, run in batches of arrays of
+        one padded size (sides rounded up to multiples of 32, zeros beyond the array)."""
         groups: dict[tuple[int, int], list[int]] = {}
         for i, c in enumerate(crops):
             groups.setdefault((-(-c.shape[0] // 32) * 32, -(-c.shape[1] // 32) * 32), []).append(i)
@@ -162,9 +180,7 @@ class CenterFace:
                 heat, scale, offset, lms = (self._exact or self.session).run(
                     OUTPUTS, {_INPUT: blob})
                 for k, i in enumerate(part):
-                    h, w = crops[i].shape[:2]
-                    out[i] = _decode(heat[k, 0], scale[k], offset[k], lms[k], threshold, w, h)
-        return out
+                    yield i, (heat[k], scale[k], offset[k], lms[k])
 
     def _detect_once(self, rgb: np.ndarray, threshold: float, hints: list | None = None,
                      hint_threshold: float = 0.01, sure: float | None = None,

@@ -91,8 +91,8 @@ def second_look(detector, full: Image.Image, hints, sure, smallest: float, zoom:
     out: list[tuple[tuple, Detection]] = []
     if sift is not None and wins:
         ratio, floor = sift
-        found = _look(detector, full, wins, zoom * ratio, floor, rotation, tile)
-        wins = [win for win, hits in zip(wins, found, strict=True) if hits]
+        worth = _sifted(detector, full, wins, zoom * ratio, floor, rotation, tile)
+        wins = [win for win, keep in zip(wins, worth, strict=True) if keep]
     for hits in _look(detector, full, wins, zoom, threshold, rotation, tile):
         out += hits
     return out
@@ -110,6 +110,18 @@ def _look(detector, full: Image.Image, wins, zoom: float, threshold: float, rota
         dets = found[i] if i in found else detector.detect(crop, threshold, exact=True)
         out.append([(_to_full(d, win, crop, rotation), d) for d in dets])
     return out
+
+
+def _sifted(detector, full: Image.Image, wins, zoom: float, floor: float, rotation: int,
+            tile: int) -> list[bool]:
+    """Whether each window, enlarged by `zoom`, scores anything over `floor`: the windows
+    `_look` would find something in, without decoding the boxes."""
+    crops = [_enlarged(full, win, zoom, rotation) for win in wins]
+    small = [i for i, c in enumerate(crops) if max(c.shape[:2]) <= tile]
+    worth = dict(zip(small, detector.scores_over([crops[i] for i in small], floor),
+                     strict=True))
+    return [worth[i] if i in worth else bool(detector.detect(crop, floor, exact=True))
+            for i, crop in enumerate(crops)]
 
 
 def _enlarged(full: Image.Image, win, zoom: float, rotation: int) -> np.ndarray:

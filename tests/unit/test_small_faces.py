@@ -81,13 +81,16 @@ def test_sifting_spends_the_enlarged_look_only_where_something_scores(face_engin
     img, pasted = composite(2000, 1400, crops, sizes, seed=11)
     faces = [p.box for p in pasted]
     spent: list[int] = []
-    inner = face_engine.detector.detect_many
 
-    def counted(windows, *args, **kwargs):
-        spent[-1] += sum(w.shape[0] * w.shape[1] for w in windows)
-        return inner(windows, *args, **kwargs)
+    def counting(inner):
+        def counted(windows, *args, **kwargs):
+            spent[-1] += sum(w.shape[0] * w.shape[1] for w in windows)
+            return inner(windows, *args, **kwargs)
+        return counted
 
-    monkeypatch.setattr(face_engine.detector, "detect_many", counted)
+    for name in ("detect_many", "scores_over"):  # the enlarged look, and the sifting
+        monkeypatch.setattr(face_engine.detector, name,
+                            counting(getattr(face_engine.detector, name)))
     sifted = face_engine.options
     assert sifted.sift_face_px > 0  # on by default
     for options in (replace(sifted, sift_face_px=0), sifted):
