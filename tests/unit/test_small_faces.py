@@ -56,13 +56,15 @@ def test_faces_of_10_to_40_px_in_a_large_photo_are_covered(face_engine, faces_di
     assert _uncovered(img, _published(img, found), faces) == []
 
 
-def test_crowd_scaled_so_faces_are_10_to_14_px_is_covered(face_engine, faces_dir):
+@pytest.mark.parametrize("median_px", [12, 10.5])
+def test_crowd_scaled_so_faces_are_10_to_14_px_is_covered(face_engine, faces_dir, median_px):
     """A real crowd photo (faces checked by hand in the bench labels) shrunk so that its faces
-    are 10-14 px: small photos are enlarged for detection."""
+    are 10-14 px: small photos are enlarged for detection. At a median of 10.5 px one face
+    scored only 0.18 in its enlarged window, under the old acceptance of 0.25."""
     rel = "groups/ultra-light-face-detector__imgs_img5.jpeg"
     entry = _truth()["photos"][rel]
     median = float(np.median([size_of(f) for f in entry["faces"]]))
-    k = 12 / median
+    k = median_px / median
     src = Image.open(faces_dir / rel).convert("RGB")
     img = src.resize((round(src.width * k), round(src.height * k)), Image.Resampling.LANCZOS)
     faces = [[v * k for v in f] for f in entry["faces"] if size_of(f) * k >= 10]
