@@ -201,7 +201,8 @@ def test_walkthrough(tmp_path, faces_dir, face_engine, database_url):
     assert faces_in_region(face_engine, out_img, b_box) == []
     assert faces_in_region(face_engine, out_img, c_box) == []
     [shown] = face_engine.find_faces(out_img.crop(a_box), look_sideways=False)
-    [a_before] = face_engine.find_faces(face("A"), look_sideways=False)
+    [a_before] = [f for f in face_engine.find_faces(face("A"), look_sideways=False)
+                  if f.encoding is not None]  # the portrait's face, not a speck covered in it
     assert np.linalg.norm(shown.encoding - a_before.encoding) < 0.3
     orig_tile = np.asarray(group.resize(out_img.size).crop(a_box), dtype=float)
     assert np.abs(np.asarray(out_img.crop(a_box), dtype=float) - orig_tile).mean() < 6
