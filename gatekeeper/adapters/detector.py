@@ -14,6 +14,7 @@ engine leaves it off by default (faces.EngineOptions says why).
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,7 +165,8 @@ class CenterFace:
             out[i] = bool((heat > threshold).any())
         return out
 
-    def _run_many(self, crops: list[np.ndarray], batch: int):
+    def _run_many(self, crops: list[np.ndarray],
+                  batch: int) -> Iterator[tuple[int, tuple[np.ndarray, ...]]]:
         """(index, heat, scale, offset, landmarks) of each array, run in batches of arrays of
         one padded size (sides rounded up to multiples of 32, zeros beyond the array)."""
         groups: dict[tuple[int, int], list[int]] = {}
