@@ -15,10 +15,15 @@ covered patch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import numpy as np
 from PIL import Image
 
 from gatekeeper.adapters.detector import TILE, Detection
+
+T = TypeVar("T")
 
 
 def windows(points: list[tuple[float, float]], w: int, h: int, cell: float,
@@ -101,27 +106,33 @@ def second_look(detector, full: Image.Image, hints, sure, smallest: float, zoom:
 def _look(detector, full: Image.Image, wins, zoom: float, threshold: float, rotation: int,
           tile: int) -> list[list[tuple[tuple, Detection]]]:
     """The boxes found in each window enlarged by `zoom` (many windows per network call)."""
-    crops = [_enlarged(full, win, zoom, rotation) for win in wins]
-    small = [i for i, c in enumerate(crops) if max(c.shape[:2]) <= tile]
-    found = dict(zip(small, detector.detect_many([crops[i] for i in small], threshold),
-                     strict=True))
-    out = []
-    for i, (win, crop) in enumerate(zip(wins, crops, strict=True)):
-        dets = found[i] if i in found else detector.detect(crop, threshold, exact=True)
-        out.append([(_to_full(d, win, crop, rotation), d) for d in dets])
-    return out
+    return [[(_to_full(d, win, crop, rotation), d) for d in dets]
+            for win, crop, dets in _per_window(
+                full, wins, zoom, rotation, tile,
+                lambda crops: detector.detect_many(crops, threshold),
+                lambda crop: detector.detect(crop, threshold, exact=True))]
 
 
 def _sifted(detector, full: Image.Image, wins, zoom: float, floor: float, rotation: int,
             tile: int) -> list[bool]:
     """Whether each window, enlarged by `zoom`, scores anything over `floor`: the windows
     `_look` would find something in, without decoding the boxes."""
+    return [worth for _, _, worth in _per_window(
+        full, wins, zoom, rotation, tile,
+        lambda crops: detector.scores_over(crops, floor),
+        lambda crop: bool(detector.detect(crop, floor, exact=True)))]
+
+
+def _per_window(full: Image.Image, wins, zoom: float, rotation: int, tile: int,
+                batched: Callable[[list[np.ndarray]], list[T]],
+                whole: Callable[[np.ndarray], T]) -> list[tuple[tuple, np.ndarray, T]]:
+    """(window, enlarged crop, answer) for each window: `batched` answers the crops that fit
+    a tile, many per network call; `whole` the rare larger one, which the detector tiles."""
     crops = [_enlarged(full, win, zoom, rotation) for win in wins]
     small = [i for i, c in enumerate(crops) if max(c.shape[:2]) <= tile]
-    worth = dict(zip(small, detector.scores_over([crops[i] for i in small], floor),
-                     strict=True))
-    return [worth[i] if i in worth else bool(detector.detect(crop, floor, exact=True))
-            for i, crop in enumerate(crops)]
+    answers = dict(zip(small, batched([crops[i] for i in small]), strict=True))
+    return [(win, crop, answers[i] if i in answers else whole(crop))
+            for i, (win, crop) in enumerate(zip(wins, crops, strict=True))]
 
 
 def _enlarged(full: Image.Image, win, zoom: float, rotation: int) -> np.ndarray:
