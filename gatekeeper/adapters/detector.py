@@ -128,15 +128,9 @@ class CenterFace:
                 mark = len(hints) if hints is not None else 0
                 for d in self._detect_once(rgb[y : y + th, x : x + tw], threshold, hints,
                                            hint_threshold, sure, session):
-                    # A box at an inner tile edge may be a cut face, whose box stops short of
-                    # the edge: another tile, or the next smaller pass, sees the face whole.
-                    margin = 2 + 0.25 * max(d.x1 - d.x0, d.y1 - d.y0)
-                    if ((x > 0 and d.x0 <= margin) or (y > 0 and d.y0 <= margin)
-                            or (x + tw < w and d.x1 >= tw - margin)
-                            or (y + th < h and d.y1 >= th - margin)):
-                        continue
-                    found.append(Detection(d.x0 + x, d.y0 + y, d.x1 + x, d.y1 + y, d.score,
-                                           tuple((px + x, py + y) for px, py in d.landmarks)))
+                    # Another tile, or the next smaller pass, sees a cut face whole.
+                    if not _cut_at_inner_edge(d, (x, y, x + tw, y + th), w, h):
+                        found.append(_shifted(d, x, y))
                 if hints is not None:
                     hints[mark:] = [(hx + x, hy + y, hs, sc) for hx, hy, hs, sc in hints[mark:]]
         if not found:
@@ -154,6 +148,32 @@ class CenterFace:
             h, w = crops[i].shape[:2]
             out[i] = _decode(heat[0], scale, offset, lms, threshold, w, h)
         return out
+
+    def detect_windows(self, rgb: np.ndarray, wins: list[tuple[int, int, int, int]],
+                       threshold: float, hints: list, hint_threshold: float,
+                       inner: float = 0, batch: int = 16) -> list[Detection]:
+        """What `detect` with `hints` finds in `rgb`, looking only inside the windows (x0, y0,
+        x1, y1; each at most a tile, sides multiples of 32 where the array allows). A box near
+        a window's inner edge is taken as a cut face and dropped, as at a tile's, and a
+        heat-map peak within `inner` px of one is no hint: the window that holds the face whole
+        finds it."""
+        h, w = rgb.shape[:2]
+        crops = [rgb[y0:y1, x0:x1] for x0, y0, x1, y1 in wins]
+        found: list[Detection] = []
+        for i, (heat, scale, offset, lms) in self._run_many(crops, batch):
+            x0, y0, x1, y1 = wins[i]
+            cw, ch = x1 - x0, y1 - y0
+            hints.extend((hx + x0, hy + y0, hs, sc) for hx, hy, hs, sc in heat_peaks(
+                heat[0], scale, hint_threshold, threshold, cw, ch)
+                if (x0 == 0 or hx >= inner) and (y0 == 0 or hy >= inner)
+                and (x1 == w or hx < cw - inner) and (y1 == h or hy < ch - inner))
+            found += [_shifted(d, x0, y0)
+                      for d in _decode(heat[0], scale, offset, lms, threshold, cw, ch)
+                      if not _cut_at_inner_edge(d, wins[i], w, h)]
+        if len(found) < 2:
+            return found
+        boxes = np.array([(d.x0, d.y0, d.x1, d.y1) for d in found], dtype=np.float32)
+        return [found[i] for i in nms(boxes, np.array([d.score for d in found]), 0.3)]
 
     def scores_over(self, crops: list[np.ndarray], threshold: float,
                     batch: int = 16) -> list[bool]:
@@ -226,12 +246,27 @@ class CenterFace:
             for e in self._detect_once(rgb[y0:y1, x0:x1], threshold, session=self._exact):
                 cx, cy = x0 + (e.x0 + e.x1) / 2, y0 + (e.y0 + e.y1) / 2
                 if d.x0 <= cx <= d.x1 and d.y0 <= cy <= d.y1:
-                    kept.append(Detection(e.x0 + x0, e.y0 + y0, e.x1 + x0, e.y1 + y0, e.score,
-                                          tuple((px + x0, py + y0) for px, py in e.landmarks)))
+                    kept.append(_shifted(e, x0, y0))
         if len(kept) < 2:
             return kept
         boxes = np.array([(d.x0, d.y0, d.x1, d.y1) for d in kept], dtype=np.float32)
         return [kept[i] for i in nms(boxes, np.array([d.score for d in kept]), 0.3)]
+
+
+def _cut_at_inner_edge(d: Detection, part: tuple[int, int, int, int], w: int, h: int) -> bool:
+    """Whether a box found in `part` (x0, y0, x1, y1) of a w x h array, in the part's pixels,
+    lies within a quarter of its size of an edge the part shares with the rest of the array:
+    perhaps a cut face, whose box stops short of the edge."""
+    x0, y0, x1, y1 = part
+    margin = 2 + 0.25 * max(d.x1 - d.x0, d.y1 - d.y0)
+    return ((x0 > 0 and d.x0 <= margin) or (y0 > 0 and d.y0 <= margin)
+            or (x1 < w and d.x1 >= x1 - x0 - margin) or (y1 < h and d.y1 >= y1 - y0 - margin))
+
+
+def _shifted(d: Detection, x: float, y: float) -> Detection:
+    """A detection moved by (x, y): from a part's pixels to the whole array's."""
+    return Detection(d.x0 + x, d.y0 + y, d.x1 + x, d.y1 + y, d.score,
+                     tuple((px + x, py + y) for px, py in d.landmarks))
 
 
 def _decode(heat, scale, offset, lms, threshold: float, w: int, h: int) -> list[Detection]:

@@ -26,7 +26,7 @@ from gatekeeper.adapters.detector import TILE, Detection
 T = TypeVar("T")
 
 
-def windows(points: list[tuple[float, float]], w: int, h: int, cell: float,
+def windows(points: list[tuple[float, float]] | np.ndarray, w: int, h: int, cell: float,
             margin: float, max_side: float = float("inf")) -> list[tuple[int, int, int, int]]:
     """Group points on a grid of `cell` px; each run of occupied cells along a grid row becomes
     one window (x0, y0, x1, y1), grown by `margin` px and clipped to the image. Runs, not
@@ -34,12 +34,13 @@ def windows(points: list[tuple[float, float]], w: int, h: int, cell: float,
     A run joins the window of the row above when their joint bounding box is no larger than
     the two apart (and no side exceeds `max_side`): rows of a crowd then share the 2 x margin
     they would each have searched again."""
-    if not points:
+    if len(points) == 0:
         return []
     gw, gh = int(w // cell) + 1, int(h // cell) + 1
     occupied = np.zeros((gh, gw + 1), dtype=bool)  # a spare empty column ends every run
-    for x, y in points:
-        occupied[min(gh - 1, int(y // cell)), min(gw - 1, int(x // cell))] = True
+    xy = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    occupied[np.clip(xy[:, 1] // cell, 0, gh - 1).astype(np.intp),
+             np.clip(xy[:, 0] // cell, 0, gw - 1).astype(np.intp)] = True
     out: list[list[int]] = []
     above: list[int] = []  # windows that reach down to the previous row
     for gy in range(gh):
@@ -91,7 +92,7 @@ def second_look(detector, full: Image.Image, hints, sure, smallest: float, zoom:
             on_face[start : start + 4096] = ((x >= b[:, 0] - dw) & (x <= b[:, 2] + dw)
                                              & (y >= b[:, 1] - dh) & (y <= b[:, 3] + dh)).any(1)
         points = points[~on_face]
-    wins = windows([tuple(p) for p in points], full.width, full.height, cell=2 * smallest,
+    wins = windows(points, full.width, full.height, cell=2 * smallest,
                    margin=smallest, max_side=tile / zoom)
     out: list[tuple[tuple, Detection]] = []
     if sift is not None and wins:
