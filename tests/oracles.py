@@ -1,4 +1,5 @@
-"""Independent checks used by tests: exiftool's view of a file, faces found in a region."""
+"""Independent checks used by tests: exiftool's view of a file, faces found in a region, faces
+left uncovered by the publisher's covering."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -39,3 +41,21 @@ def faces_in_region(engine, img: Image.Image, box) -> list:
     found = engine.find_faces(crop, look_sideways=False)
     hog = face_recognition.face_locations(np.asarray(crop), number_of_times_to_upsample=2)
     return found + hog
+
+
+def uncovered_faces(img: Image.Image, found, faces) -> list:
+    """The truth `faces` (top, right, bottom, left) of which less than 80 % of the box pixels
+    are changed when the publisher covers the `found` faces (redact.cover, solid fill)."""
+    from gatekeeper.domain.redact import cover, head_region
+    from gatekeeper.domain.vocabulary import CoverMode
+
+    regions = [(head_region(f.box.top, f.box.right, f.box.bottom, f.box.left, img.width,
+                            img.height), True) for f in found]
+    published = np.asarray(cover(img, regions, CoverMode.SOLID), dtype=np.int16)
+    before = np.asarray(img, dtype=np.int16)
+    out = []
+    for face in faces:
+        t, r, b, left = (int(round(v)) for v in face)
+        if (np.abs(published[t:b, left:r] - before[t:b, left:r]).sum(axis=2) > 0).mean() < 0.8:
+            out.append([round(v) for v in face])
+    return out

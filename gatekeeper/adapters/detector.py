@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gatekeeper.adapters.onnx_session import cpu_session
+
 INT8_WEIGHTS = Path(__file__).resolve().parent / "weights" / "centerface_int8.onnx"
 _INPUT = "input.1"
 OUTPUTS = ["537", "538", "539", "540"]  # heat-map, scale, offset, landmarks
@@ -92,18 +94,8 @@ class CenterFace:
     CONFIRM_MIN_PX = 32
 
     def __init__(self, threads: int = 1, quantized: bool = False) -> None:
-        import onnxruntime  # deferred: the runtime loads only in processes that scan
-
-        onnxruntime.set_default_logger_severity(3)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-
-        def session(model: bytes):
-            return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-
-        exact = session(_dynamic_model_bytes(model_path()))
-        self.session = session(INT8_WEIGHTS.read_bytes()) if quantized else exact
+        exact = cpu_session(_dynamic_model_bytes(model_path()), threads)
+        self.session = cpu_session(INT8_WEIGHTS.read_bytes(), threads) if quantized else exact
         self._exact = exact if quantized else None
 
     def detect(self, rgb: np.ndarray, threshold: float, tile: int = TILE,
@@ -121,8 +113,8 @@ class CenterFace:
         if h * w <= 1.5 * tile * tile and max(h, w) <= 2 * tile:  # tiles would only add overlap
             return self._detect_once(rgb, threshold, hints, hint_threshold, sure, session)
         found: list[Detection] = []
-        rows, th = _spread(h, tile, overlap)
-        cols, tw = _spread(w, tile, overlap)
+        rows, th = spread(h, tile, overlap)
+        cols, tw = spread(w, tile, overlap)
         for y in rows:
             for x in cols:
                 mark = len(hints) if hints is not None else 0
@@ -133,10 +125,7 @@ class CenterFace:
                         found.append(_shifted(d, x, y))
                 if hints is not None:
                     hints[mark:] = [(hx + x, hy + y, hs, sc) for hx, hy, hs, sc in hints[mark:]]
-        if not found:
-            return []
-        boxes = np.array([(d.x0, d.y0, d.x1, d.y1) for d in found], dtype=np.float32)
-        return [found[i] for i in nms(boxes, np.array([d.score for d in found]), 0.3)]
+        return _one_per_face(found)
 
     def detect_many(self, crops: list[np.ndarray], threshold: float,
                     batch: int = 16) -> list[list[Detection]]:
@@ -170,10 +159,7 @@ class CenterFace:
             found += [_shifted(d, x0, y0)
                       for d in _decode(heat[0], scale, offset, lms, threshold, cw, ch)
                       if not _cut_at_inner_edge(d, wins[i], w, h)]
-        if len(found) < 2:
-            return found
-        boxes = np.array([(d.x0, d.y0, d.x1, d.y1) for d in found], dtype=np.float32)
-        return [found[i] for i in nms(boxes, np.array([d.score for d in found]), 0.3)]
+        return _one_per_face(found)
 
     def scores_over(self, crops: list[np.ndarray], threshold: float,
                     batch: int = 16) -> list[bool]:
@@ -247,10 +233,7 @@ class CenterFace:
                 cx, cy = x0 + (e.x0 + e.x1) / 2, y0 + (e.y0 + e.y1) / 2
                 if d.x0 <= cx <= d.x1 and d.y0 <= cy <= d.y1:
                     kept.append(_shifted(e, x0, y0))
-        if len(kept) < 2:
-            return kept
-        boxes = np.array([(d.x0, d.y0, d.x1, d.y1) for d in kept], dtype=np.float32)
-        return [kept[i] for i in nms(boxes, np.array([d.score for d in kept]), 0.3)]
+        return _one_per_face(kept)
 
 
 def _cut_at_inner_edge(d: Detection, part: tuple[int, int, int, int], w: int, h: int) -> bool:
@@ -261,6 +244,15 @@ def _cut_at_inner_edge(d: Detection, part: tuple[int, int, int, int], w: int, h:
     margin = 2 + 0.25 * max(d.x1 - d.x0, d.y1 - d.y0)
     return ((x0 > 0 and d.x0 <= margin) or (y0 > 0 and d.y0 <= margin)
             or (x1 < w and d.x1 >= x1 - x0 - margin) or (y1 < h and d.y1 >= y1 - y0 - margin))
+
+
+def _one_per_face(found: list[Detection]) -> list[Detection]:
+    """The best of each group of overlapping detections (from neighbouring tiles, windows or
+    crops), best first."""
+    if len(found) < 2:
+        return found
+    boxes = np.array([(d.x0, d.y0, d.x1, d.y1) for d in found], dtype=np.float32)
+    return [found[i] for i in nms(boxes, np.array([d.score for d in found]), 0.3)]
 
 
 def _shifted(d: Detection, x: float, y: float) -> Detection:
@@ -293,7 +285,7 @@ def _decode(heat, scale, offset, lms, threshold: float, w: int, h: int) -> list[
                 scores[keep].tolist(), mx, my, strict=True)]
 
 
-def _spread(length: int, tile: int, overlap: int) -> tuple[list[int], int]:
+def spread(length: int, tile: int, overlap: int) -> tuple[list[int], int]:
     """Tile starts and one tile length (a multiple of 32, at most `tile`) covering `length`
     with at least `overlap` shared between neighbours, spread evenly: no thin last tile."""
     if length <= tile:

@@ -17,7 +17,7 @@ from enum import StrEnum
 import numpy as np
 from PIL import Image, ImageFile
 
-from gatekeeper.adapters.detector import TILE, CenterFace, Detection, _spread, nms
+from gatekeeper.adapters.detector import TILE, CenterFace, Detection, nms, spread
 from gatekeeper.adapters.sface import SFaceEncoder, aligned_crop
 from gatekeeper.adapters.smallfaces import second_look, windows
 from gatekeeper.adapters.yunet import YuNet
@@ -328,7 +328,7 @@ class FaceEngine:
             if collects and relook is not None:
                 dets = self._set_aside_for_relook(dets, scale / self._scales(w, h)[0], relook)
         for det in dets:
-            if det.score < o.detect_threshold and not _upright(det):
+            if not self._accepted(det):
                 if hints is not None:  # not a face as it stands: worth a closer look
                     hints.append(((det.x0 + det.x1) / 2, (det.y0 + det.y1) / 2,
                                   max(det.x1 - det.x0, det.y1 - det.y0), det.score))
@@ -345,6 +345,12 @@ class FaceEngine:
                 self.detector, rgb, points, sure, smallest, zoom, o.fine_threshold, rotation,
                 sift=(o.sift_face_px / o.fine_face_px, o.sift_floor) if o.sift_face_px else None)]
 
+    def _accepted(self, det: Detection) -> bool:
+        """A pass's box taken as a face: a sure score, or a weaker one with upright landmarks."""
+        o = self.options
+        return det.score >= o.detect_threshold or (det.score >= o.upright_threshold
+                                                   and _upright(det))
+
     def _set_aside_for_relook(self, dets: list[Detection], ratio: float,
                               relook: list[tuple[float, ...]]) -> list[Detection]:
         """The detections this pass accepts. Those of gate_weak_px or more at the working scale
@@ -356,8 +362,7 @@ class FaceEngine:
         accepted = []
         for det in dets:
             size = max(det.x1 - det.x0, det.y1 - det.y0) / ratio
-            sure = det.score >= o.detect_threshold or (det.score >= o.upright_threshold
-                                                       and _upright(det))
+            sure = self._accepted(det)
             if sure:
                 accepted.append(det)
             if size >= o.gate_weak_px and (not sure or size <= o.gate_relook_px):
@@ -387,8 +392,8 @@ class FaceEngine:
                           min(sw, int(cx + side) + 1), min(sh, int(cy + side) + 1)))
         out = []
         for x0, y0, x1, y1 in found:
-            xs, tw = _spread(x1 - x0, TILE, o.tile_overlap)
-            ys, th = _spread(y1 - y0, TILE, o.tile_overlap)
+            xs, tw = spread(x1 - x0, TILE, o.tile_overlap)
+            ys, th = spread(y1 - y0, TILE, o.tile_overlap)
             for top in ys:
                 for left in xs:
                     wx0, wx1 = _span32(x0 + left, tw, sw)

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from gatekeeper.adapters.onnx_session import cpu_session
+
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "sface_2021dec_fp16.onnx"
 MODEL_NAME = "sface-2021dec"
 DIM = 128
@@ -123,13 +125,7 @@ class SFaceEncoder:
     CHUNK = 2
 
     def __init__(self, threads: int = 1) -> None:
-        import onnxruntime  # deferred: the runtime loads only in processes that scan
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(
-            _load_float32(WEIGHTS), options, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(_load_float32(WEIGHTS), threads)
         self.input_name = self.session.get_inputs()[0].name
 
     def encode(self, crops: list[np.ndarray]) -> np.ndarray:

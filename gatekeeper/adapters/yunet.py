@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from gatekeeper.adapters.detector import TILE, _spread
+from gatekeeper.adapters.detector import TILE, spread
+from gatekeeper.adapters.onnx_session import cpu_session
 
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "yunet_2023mar.onnx"
 STRIDES = (8, 16, 32)
@@ -24,13 +25,7 @@ class YuNet:
     """Loads the model once; `candidates(rgb, floor, max_size)` lists weak and strong cells."""
 
     def __init__(self, threads: int = 1) -> None:
-        import onnxruntime  # deferred: the runtime loads only in processes that scan
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(
-            str(WEIGHTS), options, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(WEIGHTS, threads)
         self._outputs = [o.name for o in self.session.get_outputs()]
 
     def candidates(self, rgb: np.ndarray, floor: float, max_size: float, tile: int = TILE,
@@ -42,8 +37,8 @@ class YuNet:
         h, w = rgb.shape[:2]
         if h * w <= 1.5 * tile * tile and max(h, w) <= 2 * tile:
             return self._once(rgb, floor, max_size)
-        rows, th = _spread(h, tile, overlap)
-        cols, tw = _spread(w, tile, overlap)
+        rows, th = spread(h, tile, overlap)
+        cols, tw = spread(w, tile, overlap)
         parts = []
         for y in rows:
             for x in cols:

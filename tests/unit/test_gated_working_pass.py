@@ -16,8 +16,7 @@ from PIL import Image
 from bench.composites import composite, load_crops
 from bench.label_detection import TRUTH, size_of
 from gatekeeper.adapters.yunet import YuNet
-from gatekeeper.domain.redact import cover, head_region
-from gatekeeper.domain.vocabulary import CoverMode
+from tests.oracles import uncovered_faces
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -25,20 +24,6 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 @pytest.fixture(scope="module")
 def yunet() -> YuNet:
     return YuNet()
-
-
-def _uncovered(img: Image.Image, found, faces) -> list:
-    """Faces of which less than 80% of the box pixels were changed by the publisher's cover."""
-    regions = [(head_region(f.box.top, f.box.right, f.box.bottom, f.box.left, img.width,
-                            img.height), True) for f in found]
-    published = np.asarray(cover(img, regions, CoverMode.SOLID), dtype=np.int16)
-    before = np.asarray(img, dtype=np.int16)
-    out = []
-    for face in faces:
-        t, r, b, left = (int(round(v)) for v in face)
-        if (np.abs(published[t:b, left:r] - before[t:b, left:r]).sum(axis=2) > 0).mean() < 0.8:
-            out.append([round(v) for v in face])
-    return out
 
 
 def test_yunet_marks_the_portrait_face_where_centerface_finds_it(yunet, face_engine):
@@ -99,7 +84,7 @@ def test_gated_working_pass_covers_the_faces_of_the_whole_pass_on_fewer_pixels(
     for options in (replace(face_engine.options, gate_floor=0), face_engine.options):
         monkeypatch.setattr(face_engine, "options", options)
         found = face_engine.find_faces(img, look_sideways=False, encode=False)
-        assert _uncovered(img, found, faces) == []
+        assert uncovered_faces(img, found, faces) == []
     assert fed["whole"] > 0 and 0 < fed["gated"] < 0.6 * fed["whole"]
 
 
@@ -118,10 +103,10 @@ def test_a_face_the_smaller_pass_is_unsure_of_is_looked_at_again(face_engine, fa
     windowed = replace(face_engine.options, gate_max_share=float("inf"))
     monkeypatch.setattr(face_engine, "options", windowed)
     found = face_engine.find_faces(img, look_sideways=False, encode=False)
-    assert _uncovered(img, found, [face]) == []
+    assert uncovered_faces(img, found, [face]) == []
     monkeypatch.setattr(face_engine, "options", replace(windowed, gate_weak_floor=1.0))
     found = face_engine.find_faces(img, look_sideways=False, encode=False)
-    assert _uncovered(img, found, [face]) == [[round(v) for v in face]]
+    assert uncovered_faces(img, found, [face]) == [[round(v) for v in face]]
 
 
 
@@ -150,7 +135,7 @@ def test_in_a_crowd_marked_everywhere_the_whole_copy_is_searched(face_engine, fa
     monkeypatch.setattr(face_engine.detector, "detect_windows", windows)
     found = face_engine.find_faces(img, look_sideways=False, encode=False)
     assert calls == {"whole": 1, "windows": 0}
-    assert _uncovered(img, found, faces) == []
+    assert uncovered_faces(img, found, faces) == []
 
 
 @pytest.mark.parametrize("face_px", [60, 90, 130])

@@ -16,33 +16,14 @@ from PIL import Image
 
 from bench.composites import composite, load_crops, paste_face, scene
 from bench.label_detection import TRUTH, size_of
-from gatekeeper.adapters.detector import TILE, _spread
-from gatekeeper.domain.redact import cover, head_region
-from gatekeeper.domain.vocabulary import CoverMode
+from gatekeeper.adapters.detector import TILE, spread
+from tests.oracles import uncovered_faces
 
 pytestmark = pytest.mark.slow
 
 
 def _truth() -> dict:
     return json.loads(TRUTH.read_text())
-
-
-def _published(img: Image.Image, found) -> np.ndarray:
-    regions = [(head_region(f.box.top, f.box.right, f.box.bottom, f.box.left, img.width,
-                            img.height), True) for f in found]
-    return np.asarray(cover(img, regions, CoverMode.SOLID), dtype=np.int16)
-
-
-def _uncovered(img: Image.Image, published: np.ndarray, faces) -> list:
-    """Faces of which less than 80% of the box pixels were changed by the covering."""
-    before = np.asarray(img, dtype=np.int16)
-    out = []
-    for face in faces:
-        t, r, b, left = (int(round(v)) for v in face)
-        changed = np.abs(published[t:b, left:r] - before[t:b, left:r]).sum(axis=2) > 0
-        if changed.mean() < 0.8:
-            out.append([round(v) for v in face])
-    return out
 
 
 def test_faces_of_10_to_40_px_in_a_large_photo_are_covered(face_engine, faces_dir):
@@ -53,7 +34,7 @@ def test_faces_of_10_to_40_px_in_a_large_photo_are_covered(face_engine, faces_di
     found = face_engine.find_faces(img, look_sideways=False)
     faces = [p.box for p in pasted]
     assert len(faces) == len(sizes)
-    assert _uncovered(img, _published(img, found), faces) == []
+    assert uncovered_faces(img, found, faces) == []
 
 
 @pytest.mark.parametrize("median_px", [12, 10.5])
@@ -70,7 +51,7 @@ def test_crowd_scaled_so_faces_are_10_to_14_px_is_covered(face_engine, faces_dir
     faces = [[v * k for v in f] for f in entry["faces"] if size_of(f) * k >= 10]
     assert len(faces) >= 10 and max(size_of(f) for f in faces) <= 20
     found = face_engine.find_faces(img, look_sideways=True)
-    assert _uncovered(img, _published(img, found), faces) == []
+    assert uncovered_faces(img, found, faces) == []
 
 
 def test_sifting_spends_the_enlarged_look_only_where_something_scores(face_engine, faces_dir,
@@ -99,7 +80,7 @@ def test_sifting_spends_the_enlarged_look_only_where_something_scores(face_engin
         monkeypatch.setattr(face_engine, "options", options)
         spent.append(0)
         found = face_engine.find_faces(img, look_sideways=False)
-        assert _uncovered(img, _published(img, found), faces) == []
+        assert uncovered_faces(img, found, faces) == []
     without, with_sifting = spent
     assert with_sifting < 0.85 * without
 
@@ -110,7 +91,7 @@ def _across_tile_edges(face_engine, crops, size: float, seed: int):
     just before the shared strip to just after it."""
     width, height = 3600, 2400
     scale = face_engine._scales(width, height)[0]
-    starts, _ = _spread(round(width * scale), TILE, face_engine.options.tile_overlap)
+    starts, _ = spread(round(width * scale), TILE, face_engine.options.tile_overlap)
     canvas = scene(width, height, random.Random(seed), [])
     rng = random.Random(seed)
     pasted, y = [], 20
@@ -136,4 +117,4 @@ def test_faces_across_tile_edges_are_covered(face_engine, faces_dir, size):
     img, faces = _across_tile_edges(face_engine, crops, size, seed=size)
     assert len(faces) >= 60
     found = face_engine.find_faces(img, look_sideways=False, encode=False)
-    assert _uncovered(img, _published(img, found), faces) == []
+    assert uncovered_faces(img, found, faces) == []
