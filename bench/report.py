@@ -144,6 +144,21 @@ def write_readme() -> str:
         lines += ["## Review queue with 10 000 photos waiting (SQLite)", "",
                   *(f"- {k.replace('_', ' ')}: median {v['median_ms']} ms, max {v['max_ms']} ms"
                     for k, v in rq["pages"].items()), ""]
+    lf = _load("live_follow")
+    if lf:
+        lines += [f"## A change of fact reaching the public store, {lf['live_publications']:,} "
+                  "live publications (SQLite, local stores)", "",
+                  "From the door's call to the end of the targeted job the worker runs for it "
+                  "(target at most 60 s each):", "",
+                  "| door | photos named | door (s) | to the public store (s) | taken down | "
+                  "re-rendered |", "|---|---|---|---|---|---|",
+                  *(f"| {k.replace('_', ' ')} | {v['photos']} | {v['door_s']} | "
+                    f"{v['to_public_store_s']} | {v['taken_down']} | {v['rerendered']} |"
+                    for k, v in lf["doors"].items()), "",
+                  f"- the minute sweep with nothing changed: median {lf['idle_sweep_s']['median']}"
+                  f" s, max {lf['idle_sweep_s']['max']} s (target under 1 s)",
+                  f"- the daily full re-check of every live copy: {lf['daily_full_recheck_s']} s "
+                  "(what every minute's sweep used to cost)", ""]
     wm = _load("web_memory")
     if wm:
         lines += ["## Web process under 4 concurrent views of an 80-megapixel photo", "",

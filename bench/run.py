@@ -10,6 +10,7 @@ from bench import (  # noqa: E402
     cleaning,
     detection,
     identification,
+    live_follow,
     portal,
     purge_planning,
     queue_throughput,
@@ -38,6 +39,8 @@ def main() -> None:
     queue_throughput.run()
     print("review queue ...", flush=True)
     review_queue.run()
+    print("changes of fact reaching the public store ...", flush=True)
+    live_follow.run()
     print("web memory ...", flush=True)
     web_memory.run()
     print("consent portal ...", flush=True)

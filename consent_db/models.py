@@ -263,6 +263,18 @@ class Publication(Base):
     photo: Mapped[Photo] = relationship(back_populates="publications")
 
 
+class PhotoRecheck(Base):
+    """A photo whose facts changed and whose live copies must be reconciled: written in the
+    same transaction as the change, removed when a worker has reconciled the photo. The
+    targeted job and the minute sweep both read it, so a lost queue message costs a minute."""
+
+    __tablename__ = "photo_rechecks"
+    photo_id: Mapped[int] = mapped_column(
+        ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    cause: Mapped[str] = mapped_column(String(64))  # "consent", "safeguarding", "camera", ...
+    queued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
 class AuditEvent(Base):
     """Append-only, hash-chained: each row's hash covers its content and the previous hash."""
 

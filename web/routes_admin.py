@@ -3,6 +3,7 @@ list: parse, call one service, render."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
@@ -186,9 +187,16 @@ def devices_add(request: Request, ctx: ContextDep, make: str = Form(...), model:
 
 @router.post("/devices/{device_id}/active")
 def devices_active(request: Request, ctx: ContextDep, device_id: RecordId, active: str = Form(""),
-                   csrf: str = Form(""), user: Actor = roles(Role.DPO)) -> Response:
+                   since: str = Form(""), csrf: str = Form(""),
+                   user: Actor = roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
-    set_device_active(ctx=ctx, device_id=device_id, active=active == "yes", actor_id=user.id)
+    try:
+        day = date.fromisoformat(since) if since.strip() else None
+    except ValueError:
+        return _devices(request, ctx, user, f"not a date: {since!r} (use the date picker)", {},
+                        status=400)
+    set_device_active(ctx=ctx, device_id=device_id, active=active == "yes", actor_id=user.id,
+                      since=day)
     return RedirectResponse("/devices", status_code=303)
 
 

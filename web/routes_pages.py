@@ -72,11 +72,13 @@ def my_uploads(request: Request, ctx: ContextDep, page: int = 1,
 
 @router.get("/review")
 def review_queue(request: Request, ctx: ContextDep, status: str = "awaiting_review",
-                 event: int | None = None, page: int = 1, user: Actor = roles(*REVIEWERS)) -> Response:
-    q = queries.review_queue(ctx=ctx, status=status or None, event=event, page=page)
+                 event: str = "", page: int = 1, user: Actor = roles(*REVIEWERS)) -> Response:
+    event_id = int(event) if event.strip().isdigit() else None  # "any" sends an empty value
+    q = queries.review_queue(ctx=ctx, status=status or None, event=event_id, page=page)
     return templates.TemplateResponse(request, "queue.html", {
-        "user": user, "photos": q.photos, "status": status, "event": event, "events": q.events,
-        "statuses": queries.STATUSES, "page": q.page, "total": q.total, "pages": q.pages,
+        "user": user, "photos": q.photos, "status": status, "event": event_id,
+        "events": q.events, "statuses": queries.STATUSES, "stage_labels": queries.STAGE_LABELS,
+        "page": q.page, "total": q.total, "pages": q.pages,
     })
 
 

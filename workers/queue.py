@@ -37,8 +37,9 @@ class HueyJobQueue:
     def enrol_reference(self, external_id: str, key: str, actor_id: int | None) -> None:
         self._tasks.enrol_reference(external_id, key, actor_id)
 
-    def recheck(self, person_id: int) -> None:
-        self._tasks.recheck_person(person_id)
+    def reconcile(self, photo_ids: list[int]) -> None:
+        if photo_ids:  # nothing to send for a change that touched no photo
+            self._tasks.reconcile_photos(sorted(set(photo_ids)))
 
     def confirmed_template(self, face_id: int, actor_id: int | None) -> None:
         self._tasks.confirmed_template(face_id, actor_id)

@@ -12,7 +12,16 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 from gatekeeper.adapters.filemodes import secure_database_file
 from gatekeeper.config import Settings
 from gatekeeper.domain.vocabulary import Channel
-from gatekeeper.services import auditing, invitations, people, publish, purge, reconcile, scan
+from gatekeeper.services import (
+    auditing,
+    invitations,
+    live,
+    people,
+    publish,
+    purge,
+    reconcile,
+    scan,
+)
 from gatekeeper.services.context import Context
 from gatekeeper.services.enrol import add_confirmed_template, enrol_staged
 
@@ -29,7 +38,7 @@ class GatekeeperTasks:
     confirmed_template: Any
     sweep: Any
     daily: Any
-    recheck_person: Any
+    reconcile_photos: Any
 
 
 class WorkerResources:
@@ -68,6 +77,7 @@ def make_huey(settings: Settings, *, immediate: bool = False, ctx: Context | Non
 def register(huey: Huey, resources: WorkerResources) -> None:
     """Attach the tasks to `huey` (built in a factory, never at import)."""
     settings = resources.settings
+    daily_recheck = live.DailyRecheck()
 
     @huey.on_startup()
     def build_context() -> None:
@@ -89,11 +99,12 @@ def register(huey: Huey, resources: WorkerResources) -> None:
         with resources.ctx.acting_as("system:enrol") as ctx:
             return enrol_staged(ctx=ctx, external_id=external_id, key=key, actor_id=actor_id)
 
-    @huey.task(retries=2, retry_delay=10, name="recheck_person")
-    def recheck_person(person_id: int) -> list[int]:
-        """A person's consent changed (the portal): take down what may no longer show them."""
+    @huey.task(retries=2, retry_delay=5, name="reconcile_photos")
+    def reconcile_photos(photo_ids: list[int]) -> list[int]:
+        """Facts of these photos changed: their live copies follow (taken down or re-rendered
+        covering more). Returns the publication ids taken down."""
         with resources.ctx.acting_as("system:takedown") as ctx:
-            return publish.recheck_live(ctx=ctx, showing=person_id)
+            return live.settle(ctx=ctx, photo_ids=photo_ids).taken_down
 
     @huey.task(retries=1, retry_delay=30, name="confirmed_template")
     def confirmed_template(face_id: int, actor_id: int | None) -> str:
@@ -102,14 +113,17 @@ def register(huey: Huey, resources: WorkerResources) -> None:
 
     @huey.periodic_task(crontab(minute="*"), name="sweep")
     def sweep() -> None:
-        """Every minute: re-queue received or stuck photos, publish approvals, re-check consent
-        and bring live copies up to date after corrections."""
+        """Every minute: re-queue received or stuck photos, publish approvals, and reconcile
+        the photos left in the dirty set; once a day, every live copy."""
         with resources.ctx.acting_as("system:sweep") as ctx:
             for photo_id in reconcile.stuck_or_waiting(ctx=ctx):
                 scan_photo(photo_id)
             for photo_id, channel in publish.pending_publications(ctx=ctx):
                 publish_photo(photo_id, channel.value)
-            publish.recheck_live(ctx=ctx)
+            live.sweep_dirty(ctx=ctx)  # what a lost or failed targeted job left
+            if daily_recheck.due(ctx.today()):  # lapses that no change of fact announces
+                live.recheck_all(ctx=ctx)
+                daily_recheck.done(ctx.today())
 
     @huey.periodic_task(crontab(minute=str(settings.daily_minute), hour=str(settings.daily_hour)),
                         name="daily")
@@ -124,4 +138,4 @@ def register(huey: Huey, resources: WorkerResources) -> None:
 
     huey.gatekeeper_tasks = GatekeeperTasks(
         scan_photo, publish_photo, enrol_reference, confirmed_template, sweep, daily,
-        recheck_person)
+        reconcile_photos)

@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-BIOMETRIC = "biometric"  # matching faces to templates (Protection of Freedoms Act 2012, ss26-28)
+from gatekeeper.domain.vocabulary import ConsentUse
+
+BIOMETRIC = ConsentUse.BIOMETRIC  # matching faces to templates (PoFA 2012, ss26-28)
 
 
 class Outcome(StrEnum):

@@ -36,11 +36,15 @@ class PersonFact:
     consents: tuple[ConsentFact, ...] = ()
 
 
+SAFEGUARDING_REASON = "safeguarding:"  # every block by a flag starts so (it lifts with the flag)
+
+
 @dataclass(frozen=True)
 class FaceFact:
     face_id: int
     person_id: int | None  # identified person (auto or by the editor), None = unknown
     near_person_ids: frozenset[int] = frozenset()
+    hand_covered: bool = False  # an editor's cover hides the face: it is never shown
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ def blocked_reason(faces: list[FaceFact], people: dict[int, PersonFact]) -> str 
         for pid in sorted(p for p in candidates if p is not None):
             person = people.get(pid)
             if person is not None and person.safeguarding_no_photo:
-                return f"safeguarding: person {pid} must never be photographed"
+                return f"{SAFEGUARDING_REASON} person {pid} must never be photographed"
     return None
 
 
@@ -93,6 +97,7 @@ def decide(
     verdicts: dict[int, Verdict] = {}
     for face in faces:
         person = people.get(face.person_id) if face.person_id is not None else None
-        show = person is not None and has_consent(person, channel, on, year_start)
+        show = (person is not None and not face.hand_covered
+                and has_consent(person, channel, on, year_start))
         verdicts[face.face_id] = Verdict.SHOW if show else Verdict.COVER
     return PhotoDecision(None, verdicts)

@@ -83,3 +83,18 @@ def _pixelated(patch: np.ndarray, rng: np.random.Generator, blocks_across: int =
             colour = cell.reshape(-1, 3).mean(axis=0) + rng.normal(0, 18, 3)
             out[y : y + block, x : x + block] = colour
     return out
+
+
+def hidden_by_covers(face: Region, covers: list[Region], share: float = 0.5) -> bool:
+    """Whether hand-drawn covers hide at least `share` of a face's detector box: such a face
+    counts as covered in every count, view and copy, whoever it was identified as."""
+    area = max(0, face.x1 - face.x0) * max(0, face.y1 - face.y0)
+    if area == 0:
+        return False
+    mask = np.zeros((face.y1 - face.y0, face.x1 - face.x0), dtype=bool)
+    for c in covers:
+        x0, y0 = max(c.x0, face.x0) - face.x0, max(c.y0, face.y0) - face.y0
+        x1, y1 = min(c.x1, face.x1) - face.x0, min(c.y1, face.y1) - face.y0
+        if x1 > x0 and y1 > y0:
+            mask[y0:y1, x0:x1] = True
+    return bool(mask.sum() >= share * area)

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from gatekeeper.domain.vocabulary import PersonKind
+
 MAX_TEMPLATES = 10  # per person: the gallery stays small, the newest kept
 
 # Year groups as schools write them: "Year 5", "Y5", "Yr 5", "5", "Year 10", "Reception", "R".
@@ -22,9 +24,9 @@ _BANDS = ((1, 2, "Y1-Y2"), (3, 4, "Y3-Y4"), (5, 6, "Y5-Y6"), (7, 9, "Y7-Y9"),
 def age_band(kind: str, year_group: str | None) -> str | None:
     """The age band of a person: "staff" for staff, the band of a pupil's year group
     ("Reception", "Y1-Y2" ... "Y12-Y13", "Nursery"), None when the year group is not one."""
-    if kind == "staff":
+    if kind == PersonKind.STAFF:
         return "staff"
-    if kind != "pupil":
+    if kind != PersonKind.PUPIL:
         return "adult"
     text = (year_group or "").strip().lower().replace("-", " ").replace("_", " ")
     if text in ("r", "rec", "yr r", "year r", "reception", "yr", "fs2", "f2"):

@@ -23,6 +23,24 @@ class ConsentKind(StrEnum):
     RETAIN = "retain"
 
 
+class ConsentUse(StrEnum):
+    """Everything a parent or pupil answers for: the consent kinds, plus face recognition
+    (biometric processing, Protection of Freedoms Act 2012 ss26-28), which is not a channel."""
+
+    DISPLAY = "display"
+    PRINT = "print"
+    ONLINE = "online"
+    RETAIN = "retain"
+    BIOMETRIC = "biometric"
+
+
+class PersonKind(StrEnum):
+    """Who a person on the school's records is."""
+
+    PUPIL = "pupil"
+    STAFF = "staff"
+
+
 class Role(StrEnum):
     OFFICE = "office"
     EDITOR = "editor"

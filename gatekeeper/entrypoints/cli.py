@@ -12,11 +12,11 @@ from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
-from consent_db.models import PhotoStatus
 from gatekeeper.config import Settings
 from gatekeeper.domain.vocabulary import Channel, parse_channel
 from gatekeeper.entrypoints import commands
 from gatekeeper.errors import GatekeeperError
+from gatekeeper.services.stages import Stage
 
 
 def _channel(text: str) -> Channel:
@@ -152,9 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     da.add_argument("--serial", required=True)
     da.add_argument("--label", default="")
     dev.add_parser("list", help="list cameras")
-    for action, what in (("deactivate", "stop accepting a camera (lost, sold, retired)"),
-                         ("activate", "accept a deactivated camera again")):
-        dev.add_parser(action, help=what).add_argument("id", type=int)
+    dd = dev.add_parser("deactivate", help="a lost, stolen, sold or retired camera: its photos "
+                                           "not yet published are held, and its live photos "
+                                           "taken down")
+    dd.add_argument("id", type=int)
+    dd.add_argument("--since", type=_day, default=None,
+                    help="take down only live photos taken on or after this day (YYYY-MM-DD; "
+                         "default: all of them)")
+    dev.add_parser("activate", help="accept a deactivated camera again: what only its "
+                                    "deactivation held is released").add_argument("id", type=int)
 
     en = sub.add_parser("enrol", help="reference photos -> face templates")
     en.add_argument("external_id")
@@ -188,7 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ph = _group(sub, "photos", "inspect and manage photos")
     pl = ph.add_parser("list")
-    pl.add_argument("--status", choices=[s.value for s in PhotoStatus])
+    pl.add_argument("--status", choices=[s.value for s in Stage],
+                    help="the stage, as every page shows it")
     pl.add_argument("--json", action="store_true")
     ps = ph.add_parser("show")
     ps.add_argument("id", type=int)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from gatekeeper.services import (
     decisions,
     governors,
     invitations,
+    live,
     options,
     people,
     portal_answers,
@@ -92,7 +95,8 @@ def _read(path: Path) -> bytes:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "init":
-        result = initialise(settings=settings, admin=args.admin)
+        result = initialise(settings=settings, admin=args.admin,
+                            operator=settings.operator or f"cli:{getpass.getuser()}")
         if not result.created:
             print(f"Gatekeeper instance in {settings.home} is up to date.")
             return 0
@@ -168,9 +172,14 @@ def cmd_devices(args: argparse.Namespace, ctx: Context) -> int:
             print(f"{d.id}\t{d.make}\t{d.model}\t{d.serial}\t{d.label}\t{state}")
         return 0
     if args.action in ("activate", "deactivate"):
-        row = set_device_active(ctx=ctx, device_id=args.id, active=args.action == "activate",
-                                actor_id=None)
-        print(f"device {row.id} {'activated' if row.active else 'deactivated'}")
+        change = set_device_active(ctx=ctx, device_id=args.id,
+                                   active=args.action == "activate", actor_id=None,
+                                   since=getattr(args, "since", None))
+        row = change.device
+        print(f"device {row.id} {'activated' if row.active else 'deactivated'}"
+              + (f"; {len(change.held)} photo(s) held, live copies taken down"
+                 if change.held else "")
+              + (f"; {len(change.released)} photo(s) released" if change.released else ""))
         return 0
     d = add_device(ctx=ctx, make=args.make, model=args.model, serial=args.serial,
                    label=args.label)
@@ -258,7 +267,7 @@ def cmd_scan(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_photos(args: argparse.Namespace, ctx: Context) -> int:
     if args.action == "list":
         rows = queries.list_photos(ctx=ctx, status=args.status)
-        emit(rows, args.json, [f"{r['id']}\t{r['status']}\t{r['faces']} faces\t{r['event']}"
+        emit(rows, args.json, [f"{r['id']}\t{r['stage_label']}\t{r['faces']} faces\t{r['event']}"
                                for r in rows] or ["no photos"])
         return 0
     if args.action == "show":
@@ -279,12 +288,12 @@ def cmd_photos(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _show_lines(d: dict[str, Any]) -> list[str]:
-    lines = [f"photo {d['id']}  {d['status']}  event {d['event']!r} #{d['number']}",
+    lines = [f"photo {d['id']}  {d['stage_label']}  event {d['event']!r} #{d['number']}",
              f"sha256 {d['sha256']}",
              f"provenance {d['provenance']['verdict']} ({d['provenance']['make']} "
              f"{d['provenance']['model']}, serial {d['provenance']['serial']})"]
-    if d["status_reason"]:
-        lines.append(f"reason: {d['status_reason']}")
+    if d.get("stage_cause"):
+        lines.append(f"reason: {d['stage_cause']}")
     for f in d["faces"]:
         b = f["box"]
         lines.append(f"face {f['id']}: box t{b['top']} r{b['right']} b{b['bottom']} l{b['left']}"
@@ -331,8 +340,10 @@ def cmd_publish(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_recheck(args: argparse.Namespace, ctx: Context) -> int:
-    downed = publish.recheck_live(ctx=ctx, on=args.today or ctx.today())
-    print(f"{len(downed)} publication(s) taken down")
+    on = args.today or ctx.today()
+    settled = live.sweep_dirty(ctx=ctx, grace=timedelta(0))  # what changed, then the rest
+    downed = settled.taken_down + live.recheck_all(ctx=ctx, on=on)
+    print(f"{len(downed)} publication(s) taken down, {len(settled.rerendered)} re-rendered")
     return 0
 
 

@@ -17,7 +17,7 @@ from gatekeeper.adapters.documents import render_body, render_document
 from gatekeeper.adapters.pdf import html_to_pdf
 from gatekeeper.config import Settings
 from gatekeeper.domain.fusion import FusionRule
-from gatekeeper.domain.vocabulary import Channel, Role, StoreBackend
+from gatekeeper.domain.vocabulary import Channel, PersonKind, Role, StoreBackend
 from gatekeeper.errors import InvalidInput
 from gatekeeper.services import options
 from gatekeeper.services.context import Context
@@ -127,8 +127,8 @@ def processing_records(*, ctx: Context) -> Records:
         controller: str = options.read(db, CONTROLLER)
         on_roll = Person.left_on.is_(None)
         counts = {
-            "pupils_on_roll": _count(db, Person, Person.kind == "pupil", on_roll),
-            "staff_on_roll": _count(db, Person, Person.kind == "staff", on_roll),
+            "pupils_on_roll": _count(db, Person, Person.kind == PersonKind.PUPIL, on_roll),
+            "staff_on_roll": _count(db, Person, Person.kind == PersonKind.STAFF, on_roll),
             "people_left": _count(db, Person, Person.left_on.is_not(None)),
             "biometric_consent": _count(db, Person, Person.biometric_consent.is_(True)),
             "people_with_templates": db.scalar(select(func.count(func.distinct(

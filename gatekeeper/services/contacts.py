@@ -21,6 +21,7 @@ from consent_db.models import (
     PortalInvitation,
 )
 from gatekeeper.domain.retention import academic_year
+from gatekeeper.domain.vocabulary import PersonKind
 from gatekeeper.errors import InvalidInput, TooLarge
 from gatekeeper.services import decisions
 from gatekeeper.services.access_links import end_access
@@ -41,6 +42,7 @@ class ContactsReport:
     links_removed: int = 0
     may_decide: int = 0  # contacts with at least one child they may decide for
     consent_ended: list[int] = field(default_factory=list)  # children: deciders lost rights
+    photo_ids: set[int] = field(default_factory=set)  # to reconcile after the commit
     notes: list[str] = field(default_factory=list)
 
     def line(self) -> str:
@@ -53,16 +55,15 @@ class ContactsReport:
 
 
 def _resolve_again(session: Session, person_ids: set[int], today: date, year: str,
-                   actor_id: int | None) -> list[int]:
-    """Children whose deciders changed: their consent follows who may decide now. Returns the
-    ids of those whose consent ended (their live copies must be checked)."""
-    ended = []
+                   actor_id: int | None, report: ContactsReport) -> None:
+    """Children whose deciders changed: their consent follows who may decide now. Those whose
+    consent ended are counted, and the photos to reconcile kept."""
     for person in session.scalars(select(Person).where(Person.id.in_(person_ids or {0}))):
         applied = decisions.apply(session, person, year, today, evidence="contacts changed",
                                   actor_id=actor_id)
         if applied.withdrawn:
-            ended.append(person.id)
-    return ended
+            report.consent_ended.append(person.id)
+        report.photo_ids |= applied.photo_ids
 
 
 def _import(session: Session, data: bytes, actor_id: int | None, today: date,
@@ -138,7 +139,7 @@ def _import(session: Session, data: bytes, actor_id: int | None, today: date,
             report.removed += 1
     session.flush()
     end_access(session, contact_ids=lost_rights)
-    report.consent_ended = _resolve_again(session, affected, today, year, actor_id)
+    _resolve_again(session, affected, today, year, actor_id, report)
     report.may_decide = len({cid for (cid, _pid), link in _current_links(session).items()
                              if link.parental_responsibility and not link.no_contact})
     return report
@@ -162,8 +163,7 @@ def import_contacts(*, ctx: Context, data: bytes, actor_id: int | None,
             raise InvalidInput(str(exc)) from None
         if not dry_run:
             uow.commit()
-            for person_id in report.consent_ended:
-                ctx.jobs.recheck(person_id)
+            ctx.jobs.reconcile(sorted(report.photo_ids))
         return report
 
 
@@ -175,7 +175,7 @@ def portal_counts(*, ctx: Context) -> dict[str, int]:
         def count(query: Any) -> int:
             return int(s.scalar(query) or 0)
 
-        pupils_on_roll = select(Person.id).where(Person.kind == "pupil", on_roll_clause(ctx.today()))
+        pupils_on_roll = select(Person.id).where(Person.kind == PersonKind.PUPIL, on_roll_clause(ctx.today()))
         deciding = select(ContactChild.person_id).where(
             ContactChild.parental_responsibility.is_(True), ContactChild.no_contact.is_(False))
         return {

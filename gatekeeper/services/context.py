@@ -31,8 +31,9 @@ class JobQueue(Protocol):
 
     def enrol_reference(self, external_id: str, key: str, actor_id: int | None) -> None: ...
 
-    def recheck(self, person_id: int) -> None:
-        """Consent of this person changed: take down live copies that may no longer show them."""
+    def reconcile(self, photo_ids: list[int]) -> None:
+        """Facts of these photos changed (they are in the dirty set): make their live copies
+        follow (take down, or re-render covering more)."""
 
     def confirmed_template(self, face_id: int, actor_id: int | None) -> None: ...
 
@@ -49,7 +50,7 @@ class NoJobQueue:
     def enrol_reference(self, external_id: str, key: str, actor_id: int | None) -> None:
         return None
 
-    def recheck(self, person_id: int) -> None:
+    def reconcile(self, photo_ids: list[int]) -> None:
         return None
 
     def confirmed_template(self, face_id: int, actor_id: int | None) -> None:

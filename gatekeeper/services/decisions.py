@@ -13,8 +13,6 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent_db import audit
-from consent_db.mis_import import ConsentRow
 from consent_db.models import (
     ConsentDecision,
     ConsentRecord,
@@ -33,16 +31,15 @@ from gatekeeper.domain.deciders import (
     year_number,
 )
 from gatekeeper.domain.retention import academic_year
-from gatekeeper.domain.vocabulary import ConsentKind
-from gatekeeper.services import options
+from gatekeeper.domain.vocabulary import ConsentKind, ConsentUse, PersonKind
+from gatekeeper.services import ledger, options
 from gatekeeper.services.context import Context
-from gatekeeper.services.people import ImportReport, apply_consent, drop_unkeepable_templates
 from gatekeeper.services.records import on_roll_clause
 
 PUPIL_VOICE_FROM_YEAR = options.define(
     "pupil_voice_from_year", 8, "Pupils decide for themselves from National Curriculum year")
 
-USES: tuple[str, ...] = (*(k.value for k in ConsentKind), BIOMETRIC)
+USES: tuple[ConsentUse, ...] = tuple(ConsentUse)
 
 # What the portal shows for each use; the exact text shown is stored with every answer.
 USE_TEXT: dict[str, tuple[str, str]] = {
@@ -59,8 +56,11 @@ USE_TEXT: dict[str, tuple[str, str]] = {
     BIOMETRIC: ("Face recognition",
                 "Using face recognition on the school's photos so that {child} is recognised "
                 "and shown only where you consented, and covered everywhere else. Without it, "
-                "{child}'s face is always covered. Any parent may object and {child} may refuse "
-                "at any age (Protection of Freedoms Act 2012)."),
+                "the school's system never recognises {child}: {child}'s face is covered unless "
+                "a member of staff looks at the photo and names {child} by eye, and even then "
+                "{child} is shown only where you consented. Objecting also undoes every "
+                "recognition made so far. Any parent may object and {child} may refuse at any "
+                "age (Protection of Freedoms Act 2012)."),
 }
 
 
@@ -111,8 +111,8 @@ def resolve(session: Session, person: Person, year: str) -> dict[str, Resolution
     """use -> what the portal answers add up to for this person and year."""
     voice = has_own_voice(person.year_group, int(options.read(session, PUPIL_VOICE_FROM_YEAR)))
     answers = latest_answers(session, person.id, year)
-    out = {use: resolve_use(answers.get(use, []), pupil_has_voice=voice)
-           for use in USES if use != BIOMETRIC}
+    out: dict[str, Resolution] = {use: resolve_use(answers.get(use, []), pupil_has_voice=voice)
+                                  for use in USES if use != BIOMETRIC}
     out[BIOMETRIC] = resolve_biometric(answers.get(BIOMETRIC, []))
     return out
 
@@ -133,6 +133,7 @@ class Applied:
     granted: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # refused with no consent before
     templates_deleted: int = 0
+    photo_ids: set[int] = field(default_factory=set)  # to reconcile after the commit
 
 
 def apply(session: Session, person: Person, year: str, today: date, evidence: str,
@@ -156,11 +157,10 @@ def apply(session: Session, person: Person, year: str, today: date, evidence: st
         if record is not None and record.granted == granted:
             continue
         was_granted = record is not None and record.granted
-        apply_consent(session, person=person, record=record, report=ImportReport(),
-                       actor_id=actor_id, row=ConsentRow(
-                           line=0, external_id=person.external_id, academic_year=year,
-                           channel=use, granted=granted, recorded_on=today,
-                           evidence=evidence))
+        change = ledger.set_consent(session, person=person, year=year, kind=ConsentKind(use),
+                                    granted=granted, on=today, evidence=evidence,
+                                    actor_id=actor_id, record=record)
+        applied.photo_ids |= change.effect.photo_ids
         if granted:
             applied.granted.append(use)
         else:
@@ -172,14 +172,12 @@ def apply(session: Session, person: Person, year: str, today: date, evidence: st
     if bio.outcome is not Outcome.NONE or portal_biometric:
         allowed = bio.outcome is Outcome.GRANTED
         if person.biometric_consent != allowed:
-            person.biometric_consent = allowed
-            audit.record(session, "person.updated", "person", person.id, actor_id,
-                         fields=["biometric_consent"], via="portal", reason=bio.reason)
+            effect = ledger.set_biometric(session, person=person, allowed=allowed,
+                                          actor_id=actor_id, via="portal", today=today,
+                                          reason=bio.reason)
             (applied.granted if allowed else applied.withdrawn).append(BIOMETRIC)
-            if not allowed:
-                session.flush()
-                applied.templates_deleted = drop_unkeepable_templates(
-                    session, today=today, actor_id=actor_id)
+            applied.templates_deleted = effect.templates_deleted
+            applied.photo_ids |= effect.photo_ids
     return applied
 
 
@@ -215,7 +213,7 @@ def overview(*, ctx: Context, year_group: int | None = None) -> tuple[str, list[
         s = uow.session
         voice_from = int(options.read(s, PUPIL_VOICE_FROM_YEAR))
         pupils = [p for p in s.scalars(select(Person).where(
-            Person.kind == "pupil", on_roll_clause(today)).order_by(
+            Person.kind == PersonKind.PUPIL, on_roll_clause(today)).order_by(
             Person.year_group, Person.family_name, Person.given_name))
             if year_group is None or year_number(p.year_group) == year_group]
         records: dict[tuple[int, str], ConsentRecord] = {

@@ -7,13 +7,18 @@ from sqlalchemy.orm import Session
 
 from consent_db.models import ConsentRecord, Person, Photo
 from gatekeeper.domain.policy import ConsentFact, FaceFact, PersonFact
+from gatekeeper.domain.redact import Region, hidden_by_covers
 
 
 def face_facts(photo: Photo) -> list[FaceFact]:
+    """The photo's faces as the policy sees them, a face under an editor's cover included."""
+    covers = [Region(c.x0, c.y0, c.x1, c.y1) for c in photo.covers]
     return [
         FaceFact(
             face_id=f.id, person_id=f.person_id,
             near_person_ids=frozenset(int(p) for p in (f.near_person_ids or [])),
+            hand_covered=bool(covers) and hidden_by_covers(
+                Region(f.left, f.top, f.right, f.bottom), covers),
         )
         for f in photo.faces
     ]

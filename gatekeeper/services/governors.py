@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from consent_db.models import AuditEvent, ConsentRecord, Person, Photo, PhotoStatus, Publication
 from gatekeeper.domain.retention import academic_year
-from gatekeeper.domain.vocabulary import ConsentKind
+from gatekeeper.domain.vocabulary import ConsentKind, PersonKind
 from gatekeeper.services.auditing import check_audit
 from gatekeeper.services.context import Context
 from gatekeeper.services.publish import CONSENT_LOST
@@ -80,12 +80,12 @@ def dashboard(*, ctx: Context, verify_audit: bool = True) -> Dashboard:
     with ctx.uow() as uow:
         s = uow.session
         on_roll = Counter(g or "(none)" for g in s.scalars(
-            select(Person.year_group).where(Person.kind == "pupil", Person.left_on.is_(None))))
+            select(Person.year_group).where(Person.kind == PersonKind.PUPIL, Person.left_on.is_(None))))
         answers = Counter[tuple[str, str, str]]()
         for group, kind, granted, withdrawn in s.execute(
                 select(Person.year_group, ConsentRecord.channel, ConsentRecord.granted,
                        ConsentRecord.withdrawn_on).join(Person)
-                .where(ConsentRecord.academic_year == year, Person.kind == "pupil",
+                .where(ConsentRecord.academic_year == year, Person.kind == PersonKind.PUPIL,
                        Person.left_on.is_(None))):
             answer = "granted" if granted else ("withdrawn" if withdrawn else "refused")
             answers[(group or "(none)", kind, answer)] += 1

@@ -22,11 +22,12 @@ class InitResult:
     password: str | None  # shown once, on creation only
 
 
-def initialise(*, settings: Settings, admin: str) -> InitResult:
-    """Migrate to head, create the stores and, on a new instance, the first admin."""
+def initialise(*, settings: Settings, admin: str, operator: str = "system:init") -> InitResult:
+    """Migrate to head, create the stores and, on a new instance, the first admin; the audit
+    event of its creation names `operator` (who ran `init`)."""
     settings.home.mkdir(parents=True, exist_ok=True)
     settings.home.chmod(0o711)  # others may pass through to public/, never list or read
-    ctx = Context(settings)
+    ctx = Context(settings, operator=operator)
     try:
         migrate(ctx.engine)
         secure_database_file(settings.resolved_database_url)  # hashes and templates: 0600

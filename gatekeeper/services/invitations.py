@@ -27,7 +27,7 @@ from consent_db.models import (
 from gatekeeper.adapters.mail import Mailer, MailError, mailer_for, message
 from gatekeeper.domain.deciders import has_own_voice, year_number
 from gatekeeper.domain.retention import academic_year
-from gatekeeper.domain.vocabulary import ConsentKind
+from gatekeeper.domain.vocabulary import ConsentKind, PersonKind
 from gatekeeper.errors import DeliveryFailed, InvalidInput, NotFound
 from gatekeeper.services import decisions, options
 from gatekeeper.services.access_links import end_access
@@ -70,7 +70,7 @@ class InviteReport:
 def _children(session: Session, audience: Audience, year_group: int | None, year: str,
               today: date) -> list[Person]:
     pupils = session.scalars(select(Person).where(
-        Person.kind == "pupil", on_roll_clause(today)).order_by(Person.id)).all()
+        Person.kind == PersonKind.PUPIL, on_roll_clause(today)).order_by(Person.id)).all()
     if audience is Audience.YEAR_GROUP:
         return [p for p in pupils if year_number(p.year_group) == year_group]
     if audience is Audience.MISSING:

@@ -27,11 +27,12 @@ from consent_db.models import (
     User,
 )
 from gatekeeper.domain.retention import academic_year
-from gatekeeper.domain.vocabulary import ConsentKind
+from gatekeeper.domain.vocabulary import ConsentKind, PersonKind
 from gatekeeper.errors import InvalidInput, NotFound, TooLarge
+from gatekeeper.services import ledger
 from gatekeeper.services.access_links import end_access
 from gatekeeper.services.context import Context
-from gatekeeper.services.safeguarding import block_flagged_photos
+from gatekeeper.services.ledger import Effect
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,18 @@ class ImportReport:
     unchanged: int = 0
     templates_deleted: int = 0
     photos_blocked: int = 0
+    photos_unblocked: int = 0
+    faces_unidentified: int = 0
     changes: list[Change] = field(default_factory=list)
+    photo_ids: set[int] = field(default_factory=set)  # to reconcile after the commit
+
+    def took(self, effect: Effect) -> None:
+        """Count what a change of fact did, and keep the photos it named."""
+        self.photo_ids |= effect.photo_ids
+        self.templates_deleted += effect.templates_deleted
+        self.faces_unidentified += effect.faces_unidentified
+        self.photos_blocked += effect.photos_blocked
+        self.photos_unblocked += effect.photos_unblocked
 
     @property
     def overrides(self) -> list[Change]:
@@ -65,8 +77,13 @@ class ImportReport:
         text = f"{what}: {self.created} created, {self.updated} updated, {self.unchanged} unchanged"
         if self.templates_deleted:
             text += f"; {self.templates_deleted} biometric templates deleted"
+        if self.faces_unidentified:
+            text += (f"; {self.faces_unidentified} face(s) recognised by templates now covered "
+                     "(face recognition withdrawn)")
         if self.photos_blocked:
             text += f"; {self.photos_blocked} photo(s) blocked (safeguarding)"
+        if self.photos_unblocked:
+            text += f"; {self.photos_unblocked} photo(s) back in review (flag lifted)"
         return text
 
 
@@ -111,7 +128,6 @@ def _people_into(session: Session, data: bytes, today: date, actor_id: int | Non
     pending = [(existing[r.external_id], r) for r in rows if r.external_id in existing]
     from_app = _set_in_app(session, [p.id for p, r in pending if any(
         getattr(p, f) != getattr(r, f) for f in _APP_FIELDS)])
-    flagged = False
     # biometric consent answered by parents in the portal is theirs: the MIS column never
     # overrides it (a later objection or consent comes through the portal too)
     changed_email: set[int] = set()
@@ -144,19 +160,47 @@ def _people_into(session: Session, data: bytes, today: date, actor_id: int | Non
         if not changed:
             report.unchanged += 1
             continue
-        for f in changed:
+        plain = [f for f in changed if f not in _FACT_FIELDS]
+        for f in plain:
             setattr(person, f, values[f])
+        if plain:
+            audit.record(session, "person.updated", "person", person.id, actor_id,
+                         fields=plain, via="import")
+        report.took(_set_facts(session, person, {f: values[f] for f in changed}, actor_id,
+                               "import", today))
         if "email" in changed:
             changed_email.add(person.id)
-        flagged |= "safeguarding_no_photo" in changed and row.safeguarding_no_photo
-        audit.record(session, "person.updated", "person", person.id, actor_id, fields=changed)
         report.updated += 1
-    report.templates_deleted = drop_unkeepable_templates(session, today=today, actor_id=actor_id)
+    report.templates_deleted += drop_unkeepable_templates(session, today=today,
+                                                          actor_id=actor_id)
     if changed_email:  # links already sent went to the old address
         end_access(session, pupil_ids=changed_email)
-    if flagged:
-        report.photos_blocked = len(block_flagged_photos(session, actor_id))
     return report
+
+
+# The person's fields that are facts with their own write path (`ledger`).
+_FACT_FIELDS = ("left_on", "biometric_consent", "safeguarding_no_photo")
+
+
+def _set_facts(session: Session, person: Person, values: dict[str, object],
+               actor_id: int | None, via: str, today: date) -> Effect:
+    """Apply changed leaving date, face-recognition consent and safeguarding flag through the
+    ledger, whichever door they came through."""
+    effect = Effect()
+    if "left_on" in values:
+        left_on = values["left_on"]
+        assert left_on is None or isinstance(left_on, date)
+        effect.add(ledger.set_leaving_date(session, person=person, left_on=left_on,
+                                           actor_id=actor_id, via=via, today=today))
+    if "biometric_consent" in values:
+        effect.add(ledger.set_biometric(session, person=person,
+                                        allowed=bool(values["biometric_consent"]),
+                                        actor_id=actor_id, via=via, today=today))
+    if "safeguarding_no_photo" in values:
+        effect.add(ledger.set_safeguarding(session, person=person,
+                                           flagged=bool(values["safeguarding_no_photo"]),
+                                           actor_id=actor_id, via=via))
+    return effect
 
 
 def _consent_into(session: Session, data: bytes, today: date,
@@ -176,20 +220,24 @@ def _consent_into(session: Session, data: bytes, today: date,
         person = people[row.external_id]
         key = (person.id, row.academic_year, row.channel)
         answered = portal_answers.get(key)
-        if answered is not None and (answered > row.recorded_on or (
-                answered == row.recorded_on and row.granted)):
-            # an older paper form never overrides an answer given since in the portal (on the
-            # same day only a refusal does: fail closed)
-            report.unchanged += 1
-            report.changes.append(Change(
-                person.external_id, f"{person.given_name} {person.family_name}",
-                f"consent {row.channel} {row.academic_year}", "(portal answer)",
-                "granted" if row.granted else "refused",
-                set_in_app=f"in the portal on {answered.isoformat()}", kept=True))
+        if answered is not None and ledger.portal_overrides(answered, row.recorded_on,
+                                                            row.granted):
+            _kept_portal_answer(report, person, row, answered)
             continue
         current[key] = apply_consent(session, person=person, row=row, record=current.get(key),
-                                      report=report, actor_id=actor_id)
+                                     report=report, actor_id=actor_id)
     return report
+
+
+def _kept_portal_answer(report: ImportReport, person: Person, row: ConsentRow,
+                        answered: date) -> None:
+    """A paper answer left out: an answer given since in the portal stands."""
+    report.unchanged += 1
+    report.changes.append(Change(
+        person.external_id, f"{person.given_name} {person.family_name}",
+        f"consent {row.channel} {row.academic_year}", "(portal answer)",
+        "granted" if row.granted else "refused",
+        set_in_app=f"in the portal on {answered.isoformat()}", kept=True))
 
 
 IMPORTERS: dict[str, Importer] = {"people": _people_into, "consent": _consent_into}
@@ -207,7 +255,9 @@ def _run(ctx: Context, kind: str, data: bytes, actor_id: int | None, commit: boo
             raise InvalidInput(str(exc)) from None
         if commit:
             uow.commit()
-        return report
+    if commit:
+        ctx.jobs.reconcile(sorted(report.photo_ids))
+    return report
 
 
 def import_csv(*, ctx: Context, kind: str, data: bytes, actor_id: int | None = None,
@@ -224,77 +274,73 @@ def preview_csv(*, ctx: Context, kind: str, data: bytes,
 
 
 def apply_consent(session: Session, *, person: Person, row: ConsentRow,
-                   record: ConsentRecord | None, report: ImportReport,
-                   actor_id: int | None) -> ConsentRecord:
-    """One consent answer: create, re-grant, withdraw from its date, or leave unchanged."""
-    if record is None:
-        record = ConsentRecord(person_id=person.id, academic_year=row.academic_year,
-                               channel=row.channel, granted=row.granted,
-                               recorded_on=row.recorded_on, evidence=row.evidence,
-                               recorded_by_id=actor_id)
-        session.add(record)
-        session.flush()
-        action = "consent.granted" if row.granted else "consent.refused"
+                  record: ConsentRecord | None, report: ImportReport,
+                  actor_id: int | None) -> ConsentRecord:
+    """One consent row through the ledger, counted in the import's report."""
+    change = ledger.set_consent(session, person=person, year=row.academic_year,
+                                kind=ConsentKind(row.channel), granted=row.granted,
+                                on=row.recorded_on, evidence=row.evidence or "",
+                                actor_id=actor_id, record=record)
+    report.took(change.effect)
+    if not change.changed:
+        report.unchanged += 1
+        return change.record
+    if change.before == "(none)":
         report.created += 1
-        report.changes.append(Change(person.external_id, f"{person.given_name} {person.family_name}",
-                                     f"consent {row.channel} {row.academic_year}", "(none)",
-                                     "granted" if row.granted else "refused"))
-    elif row.granted == record.granted:
-        report.unchanged += 1  # the same answer again (or a repeated withdrawal)
-        return record
-    elif row.granted:  # granted again after a refusal or withdrawal
-        old = "withdrawn" if record.withdrawn_on else "refused"
-        record.granted, record.withdrawn_on = True, None
-        record.recorded_on = row.recorded_on
-        record.evidence = record.evidence or row.evidence  # the first form's stays
-        action = "consent.granted"
+    else:
         report.updated += 1
-        report.changes.append(Change(person.external_id, f"{person.given_name} {person.family_name}",
-                                     f"consent {row.channel} {row.academic_year}", old, "granted"))
-    else:  # a withdrawal of an earlier grant, effective from the row's date
-        record.granted, record.withdrawn_on = False, row.recorded_on
-        action = "consent.withdrawn"  # the grant's evidence stays; the withdrawal's is audited
-        report.updated += 1
-        report.changes.append(Change(person.external_id, f"{person.given_name} {person.family_name}",
-                                     f"consent {row.channel} {row.academic_year}", "granted",
-                                     "withdrawn"))
-    audit.record(session, action, "consent", record.id, actor_id, person_id=person.id,
-                 channel=row.channel, academic_year=row.academic_year,
-                 recorded_on=row.recorded_on.isoformat(), evidence=row.evidence or "")
-    return record
+    report.changes.append(Change(person.external_id, f"{person.given_name} {person.family_name}",
+                                 f"consent {row.channel} {row.academic_year}", change.before,
+                                 change.after))
+    return change.record
 
 
 def record_consent(*, ctx: Context, external_id: str, academic_year: str, channel: str,
                    granted: bool, recorded_on: date, evidence: str,
                    actor_id: int | None) -> ImportReport:
-    """The DPO records one written answer (same rules as a one-row consent import)."""
+    """The DPO records one written answer: the same rules as a consent.csv row (checked by the
+    same parser), through the same ledger, touching only that person's record."""
     buf = io.StringIO()
     csv.writer(buf).writerows([
         ["external_id", "academic_year", "channel", "granted", "recorded_on", "evidence"],
         [external_id, academic_year, channel, "yes" if granted else "no", recorded_on.isoformat(),
          evidence]])
-    return import_csv(ctx=ctx, kind="consent", data=buf.getvalue().encode(), actor_id=actor_id)
+    with ctx.uow() as uow:
+        person = uow.session.scalar(select(Person).where(Person.external_id == external_id))
+        try:
+            row = parse_consent(buf.getvalue().encode(),
+                                known_ids={external_id} if person else set())[0]
+        except ImportRejected as exc:
+            raise InvalidInput(str(exc)) from None
+        assert person is not None
+        report = ImportReport()
+        answered = ledger.portal_answer_since(uow.session, person.id, row.academic_year,
+                                              row.channel, row.recorded_on, row.granted)
+        if answered is not None:
+            _kept_portal_answer(report, person, row, answered)
+        else:
+            apply_consent(uow.session, person=person, row=row, record=None, report=report,
+                          actor_id=actor_id)
+        uow.commit()
+    ctx.jobs.reconcile(sorted(report.photo_ids))
+    return report
 
 
 def update_person(*, ctx: Context, external_id: str, actor_id: int | None,
                   left_on: date | None, biometric_consent: bool,
                   safeguarding_no_photo: bool) -> list[str]:
-    """The DPO changes a leaving date or a flag; templates that may no longer be kept go."""
+    """The DPO changes a leaving date or a flag on the person's page: each through its ledger
+    function; the photos it affects follow at once."""
     with ctx.uow() as uow:
         person = get_person(uow.session, external_id)
         values = {"left_on": left_on, "biometric_consent": biometric_consent,
                   "safeguarding_no_photo": safeguarding_no_photo}
         changed = sorted(k for k, v in values.items() if getattr(person, k) != v)
-        for k in changed:
-            setattr(person, k, values[k])
-        if changed:
-            audit.record(uow.session, "person.updated", "person", person.id, actor_id,
-                         fields=changed, via="page")
-        drop_unkeepable_templates(uow.session, today=ctx.today(), actor_id=actor_id)
-        if "safeguarding_no_photo" in changed and safeguarding_no_photo:
-            block_flagged_photos(uow.session, actor_id)
+        effect = _set_facts(uow.session, person, {k: values[k] for k in changed}, actor_id,
+                            "page", ctx.today())
         uow.commit()
-        return changed
+    ctx.jobs.reconcile(sorted(effect.photo_ids))
+    return changed
 
 
 def drop_unkeepable_templates(session: Session, *, today: date,
@@ -392,7 +438,7 @@ def missing_decisions(*, ctx: Context, year: str | None = None) -> list[MissingD
             answered.setdefault(person_id, set()).add(kind)
         out = []
         for p in uow.session.scalars(select(Person).where(
-                Person.kind == "pupil", Person.left_on.is_(None))
+                Person.kind == PersonKind.PUPIL, Person.left_on.is_(None))
                 .order_by(Person.year_group, Person.family_name, Person.given_name)):
             kinds = tuple(k.value for k in ConsentKind if k.value not in answered.get(p.id, set()))
             if kinds:

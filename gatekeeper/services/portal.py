@@ -26,6 +26,7 @@ from consent_db.models import (
 )
 from gatekeeper.domain.deciders import has_own_voice
 from gatekeeper.domain.retention import on_roll
+from gatekeeper.domain.vocabulary import PersonKind
 from gatekeeper.errors import InvalidInput, SignInRequired
 from gatekeeper.services import decisions, options
 from gatekeeper.services.context import Context
@@ -100,7 +101,7 @@ def open_session(*, ctx: Context, token: str) -> str:
 def _pupil_may_decide(ctx: Context, s: Any, pupil_id: int) -> bool:
     pupil = s.get(Person, pupil_id)
     today = ctx.today()
-    return bool(pupil and pupil.kind == "pupil" and on_roll(pupil.left_on, today)
+    return bool(pupil and pupil.kind == PersonKind.PUPIL and on_roll(pupil.left_on, today)
                 and has_own_voice(pupil.year_group,
                                   int(options.read(s, decisions.PUPIL_VOICE_FROM_YEAR))))
 

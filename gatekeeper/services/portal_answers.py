@@ -18,6 +18,7 @@ from consent_db.models import ConsentDecision, ConsentRecord, Person
 from gatekeeper.adapters.mail import MailError, mailer_for, message
 from gatekeeper.domain.deciders import BIOMETRIC
 from gatekeeper.domain.retention import academic_year, on_roll
+from gatekeeper.domain.vocabulary import PersonKind
 from gatekeeper.errors import InvalidInput, NotFound
 from gatekeeper.services import decisions
 from gatekeeper.services.context import Context
@@ -76,7 +77,7 @@ def _children(ctx: Context, s: Any, actor: PortalActor) -> dict[int, Person]:
     out: dict[int, Person] = {}
     for link in decisions.may_decide(s, actor.contact_id or 0).values():
         child = s.get(Person, link.person_id)
-        if child is not None and child.kind == "pupil" and on_roll(child.left_on, today):
+        if child is not None and child.kind == PersonKind.PUPIL and on_roll(child.left_on, today):
             out[link.id] = child
     return out
 
@@ -184,10 +185,9 @@ def decide(*, ctx: Context, actor: PortalActor, handle: int, answers: dict[str, 
         applied = decisions.apply(s, child, year, today,
                                   evidence=f"portal decision {','.join(str(d.id) for d in new)}")
         uow.commit()
-        person_id, child_name = child.id, child.given_name
+        child_name = child.given_name
     result.recorded, result.withdrawn, result.granted = len(new), applied.withdrawn, applied.granted
-    if applied.withdrawn:
-        ctx.jobs.recheck(person_id)
+    ctx.jobs.reconcile(sorted(applied.photo_ids))
     result.confirmation_sent = _confirm(ctx, actor, child_name, year,
                                         {d.channel: d.granted for d in new}, applied)
     return result
@@ -234,7 +234,7 @@ def record_pupil_refusal(*, ctx: Context, external_id: str, uses: list[str], not
     with ctx.uow() as uow:
         s = uow.session
         child = s.scalar(select(Person).where(Person.external_id == external_id,
-                                              Person.kind == "pupil"))
+                                              Person.kind == PersonKind.PUPIL))
         if child is None:
             raise NotFound(f"no pupil with external id {external_id}")
         text = decisions.form_text(child.given_name, year, dict.fromkeys(uses, False))
@@ -252,7 +252,5 @@ def record_pupil_refusal(*, ctx: Context, external_id: str, uses: list[str], not
                                   evidence=f"pupil refusal {','.join(str(r.id) for r in rows)}",
                                   actor_id=actor_id)
         uow.commit()
-        person_id = child.id
-    if applied.withdrawn:
-        ctx.jobs.recheck(person_id)
+    ctx.jobs.reconcile(sorted(applied.photo_ids))
     return DecideResult(len(rows), applied.withdrawn, applied.granted)

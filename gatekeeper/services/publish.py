@@ -1,8 +1,7 @@
 """Publishing: re-check consent on the day, cover, rebuild from pixels, verify, write, record.
 
-Also takes publications down when they no longer pass the policy (invariant 5), and brings live
-copies up to date after a correction: a live copy made from an older revision of the photo is
-re-rendered covering at least what the correction covers, never showing anyone new.
+Taking down, and re-rendering a live copy after a change of fact, is `live`'s job; both use the
+same render, so a live copy always equals what publishing the approved photo now would produce.
 """
 
 from __future__ import annotations
@@ -41,8 +40,9 @@ class PublishResult:
 
 
 def render(*, ctx: Context, photo: Photo, decision: PhotoDecision, data: bytes,
-           channel: Channel) -> bytes:
-    """The exact bytes that would be published for this photo, decision and channel."""
+           channel: Channel, covers: list[Region] | None = None) -> bytes:
+    """The exact bytes that would be published for this photo, decision and channel.
+    `covers`: the editors' rectangles to use instead of the photo's own (subject access)."""
     s, rule = ctx.settings, ctx.settings.channel_rule(channel)
     img = decode(data, s.max_image_pixels, long_side=rule.max_side).pixels
     k = img.width / photo.width  # < 1 when the JPEG was decoded at a reduced scale
@@ -51,8 +51,10 @@ def render(*, ctx: Context, photo: Photo, decision: PhotoDecision, data: bytes,
                      round(f.left * k), img.width, img.height), True)
         for f in photo.faces if decision.faces.get(f.id) is not Verdict.SHOW
     ]
-    regions += [(Region(*(round(v * k) for v in (c.x0, c.y0, c.x1, c.y1))), False)
-                for c in photo.covers]
+    boxes = covers if covers is not None else [
+        Region(c.x0, c.y0, c.x1, c.y1) for c in photo.covers]
+    regions += [(Region(*(round(v * k) for v in (b.x0, b.y0, b.x1, b.y1))), False)
+                for b in boxes]
     covered = cover(img, regions, s.cover_mode)
     return encode(covered, rule.image_format.value, rule.max_side, s.publish_quality)
 
@@ -92,7 +94,7 @@ def _live(photo: Photo, channel: Channel) -> Publication | None:
                  if p.channel == channel and p.taken_down_at is None), None)
 
 
-def _write(ctx: Context, session: Session, photo: Photo, channel: Channel,
+def write_copy(ctx: Context, session: Session, photo: Photo, channel: Channel,
            decision: PhotoDecision, caption: str | None,
            replaces: Publication | None) -> Publication:
     """Render, write a new public object and record it; a replaced copy is taken down."""
@@ -131,7 +133,7 @@ def publish_one(*, ctx: Context, photo_id: int, channel: Channel, on: date) -> P
         if photo is None or photo.original_key is None:
             return PublishResult(photo_id, channel, None, "no such photo")
         live = _live(photo, channel)
-        if live is not None and not _stale(ctx, photo, live):
+        if live is not None and not stale(ctx, photo, live):
             return PublishResult(photo_id, channel, live.location)
         approval = next((a for a in photo.approvals if a.channel == channel), None)
         if approval is None or photo.status != PhotoStatus.AWAITING_REVIEW:
@@ -143,7 +145,7 @@ def publish_one(*, ctx: Context, photo_id: int, channel: Channel, on: date) -> P
             uow.commit()
             return PublishResult(photo_id, channel, None, decision.blocked_reason)
         try:
-            pub = _write(ctx, uow.session, photo, channel, decision, approval.caption, live)
+            pub = write_copy(ctx, uow.session, photo, channel, decision, approval.caption, live)
             uow.commit()
         except IntegrityError:  # another worker published it first: theirs stands
             uow.session.rollback()
@@ -201,58 +203,22 @@ def take_down(*, ctx: Context, session: Session, publication: Publication, reaso
                  photo_id=publication.photo_id, reason=reason)
 
 
-def recheck_live(*, ctx: Context, on: date | None = None,
-                 showing: int | None = None) -> list[int]:
-    """Take down live copies that show someone no longer allowed, and re-render copies made
-    before a correction (covering at least as much as before). Returns the ids taken down.
-    `showing`: only the copies that show this person (after their consent changed)."""
-    on = on or ctx.today()
-    downed: list[int] = []
-    with ctx.uow() as uow:
-        live = uow.session.scalars(
-            select(Publication).where(Publication.taken_down_at.is_(None))).all()
-        for pub in live:
-            if showing is not None and showing not in (pub.shown_person_ids or []):
-                continue
-            photo, channel = pub.photo, Channel(pub.channel)
-            decision = decide(face_facts(photo), person_facts(uow.session, photo), channel,
-                              on, ctx.year_start)
-            shown_now = {f.person_id for f in photo.faces
-                         if decision.faces.get(f.id) is Verdict.SHOW}
-            if decision.blocked:
-                take_down(ctx=ctx, session=uow.session, publication=pub, reason="blocked")
-            elif _stale(ctx, photo, pub):  # a correction or a new cover mode: re-render
-                _refresh(ctx, uow.session, photo, channel, decision, pub)
-                continue
-            elif not set(pub.shown_person_ids or []) <= shown_now:
-                lost = sorted(uow.session.scalars(select(Person.external_id).where(
-                    Person.id.in_(set(pub.shown_person_ids or []) - shown_now))))
-                take_down(ctx=ctx, session=uow.session, publication=pub,
-                          reason=f"{CONSENT_LOST}: {', '.join(lost)}")
-            else:
-                continue
-            photo.approvals[:] = [a for a in photo.approvals if a.channel != pub.channel]
-            downed.append(pub.id)
-        uow.commit()
-    return downed
-
-
-def _stale(ctx: Context, photo: Photo, pub: Publication) -> bool:
+def stale(ctx: Context, photo: Photo, pub: Publication) -> bool:
     """Made from an older revision of the photo, or with another cover mode than today's."""
     return pub.revision != photo.revision or (pub.cover_mode or CoverMode.SOLID.value) != \
         ctx.settings.cover_mode.value
 
 
-def _refresh(ctx: Context, session: Session, photo: Photo, channel: Channel,
-             decision: PhotoDecision, stale: Publication) -> None:
+def refresh(ctx: Context, session: Session, photo: Photo, channel: Channel,
+             decision: PhotoDecision, old: Publication) -> None:
     """Replace a copy made before a correction: show only faces the copy already showed."""
-    allowed = set(stale.shown_person_ids or [])
+    allowed = set(old.shown_person_ids or [])
     narrowed = PhotoDecision(None, {
         f.id: (Verdict.SHOW if decision.faces.get(f.id) is Verdict.SHOW
                and f.person_id in allowed else Verdict.COVER)
         for f in photo.faces})
     try:
-        _write(ctx, session, photo, channel, narrowed, stale.caption, stale)
+        write_copy(ctx, session, photo, channel, narrowed, old.caption, old)
     except Exception as exc:  # fail closed: the stale copy must not stay up
         log.warning("refresh of photo %s failed: %s", photo.id, type(exc).__name__)
-        take_down(ctx=ctx, session=session, publication=stale, reason="correction could not be applied")
+        take_down(ctx=ctx, session=session, publication=old, reason="correction could not be applied")

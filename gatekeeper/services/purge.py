@@ -35,6 +35,7 @@ from gatekeeper.services.people import get_person
 from gatekeeper.services.pictures import review_key, review_rendition
 from gatekeeper.services.publish import take_down
 from gatekeeper.services.records import get_photo, original_key_of
+from gatekeeper.services.stages import ERASED, RETENTION
 from gatekeeper.services.users import Actor, require_role
 
 
@@ -122,10 +123,11 @@ def erase_person(*, ctx: Context, external_id: str, user: Actor) -> PurgePlan:
 
 def _carry_out(ctx: Context, plan: PurgePlan, actor_id: int | None, kind: str) -> None:
     counts = Counter[str]()
+    why = ERASED if kind == "erasure" else RETENTION
     for photo_id in plan.photos_to_delete:
-        counts.update(_delete_photo(ctx, photo_id, actor_id))
+        counts.update(_delete_photo(ctx, photo_id, actor_id, why))
     for photo_id, person_ids in plan.photos_to_cover.items():
-        counts.update(_cover_people(ctx, photo_id, set(person_ids), actor_id))
+        counts.update(_cover_people(ctx, photo_id, set(person_ids), actor_id, why))
     with ctx.uow() as uow:
         doomed = set(plan.people)
         for person_id in plan.people:
@@ -173,13 +175,14 @@ def _drop_contacts_without_children(session: Session, actor_id: int | None) -> i
     return len(lonely)
 
 
-def _delete_photo(ctx: Context, photo_id: int, actor_id: int | None) -> Counter[str]:
+def _delete_photo(ctx: Context, photo_id: int, actor_id: int | None,
+                  why: str) -> Counter[str]:
     counts = Counter[str]()
     with ctx.uow() as uow:
         photo = get_photo(uow.session, photo_id)
         for pub in photo.publications:
             if pub.taken_down_at is None:
-                take_down(ctx=ctx, session=uow.session, publication=pub, reason="retention")
+                take_down(ctx=ctx, session=uow.session, publication=pub, reason=why)
             else:
                 ctx.stores.public[Channel(pub.channel)].delete(pub.key)  # every version
             counts["public_objects"] += 1
@@ -196,14 +199,14 @@ def _delete_photo(ctx: Context, photo_id: int, actor_id: int | None) -> Counter[
         photo.original_key = None
         photo.original_filename = None
         photo.camera_serial = None
-        photo.status, photo.status_reason = PhotoStatus.PURGED.value, "retention"
+        photo.status, photo.status_reason = PhotoStatus.PURGED.value, why
         audit.record(uow.session, "photo.purged", "photo", photo.id, actor_id)
         uow.commit()
     return counts
 
 
 def _cover_people(ctx: Context, photo_id: int, person_ids: set[int],
-                  actor_id: int | None) -> Counter[str]:
+                  actor_id: int | None, why: str) -> Counter[str]:
     """Cover the expired people in the stored original itself, and drop copies that showed them."""
     counts = Counter[str]({"photos_covered_in_place": 1, "originals_rewritten": 1})
     with ctx.uow() as uow:
@@ -218,7 +221,7 @@ def _cover_people(ctx: Context, photo_id: int, person_ids: set[int],
         photo.orientation, photo.format = 1, "JPEG"  # the stored pixels are upright now
         for pub in photo.publications:
             if pub.taken_down_at is None and set(pub.shown_person_ids or []) & person_ids:
-                take_down(ctx=ctx, session=uow.session, publication=pub, reason="retention")
+                take_down(ctx=ctx, session=uow.session, publication=pub, reason=why)
                 photo.approvals[:] = [a for a in photo.approvals if a.channel != pub.channel]
                 counts["public_objects"] += 1
         for face in photo.faces:

@@ -12,7 +12,6 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from consent_db.models import (
-    Approval,
     AuditEvent,
     ConsentRecord,
     Device,
@@ -20,60 +19,52 @@ from consent_db.models import (
     Person,
     Photo,
     PhotoStatus,
-    Publication,
     User,
 )
 from gatekeeper.domain.names import slug_names_someone
 from gatekeeper.domain.policy import Verdict, decide
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.vocabulary import Channel, Role
-from gatekeeper.errors import NotFound, PermissionDenied
+from gatekeeper.errors import InvalidInput, NotFound, PermissionDenied
 from gatekeeper.services.access import MASKED_SAFEGUARDING, PhotoView, mask, photo_view_for
 from gatekeeper.services.context import Context
 from gatekeeper.services.devices import DeviceRow, row_of
 from gatekeeper.services.facts import face_facts, person_facts
 from gatekeeper.services.people import get_person
 from gatekeeper.services.register import person_register
+from gatekeeper.services.stages import (
+    LABELS,
+    STAGES,
+    Stage,
+    parse_stage,
+    stage_filter,
+    stage_of,
+    to_review_filter,
+)
 from gatekeeper.services.templates import template_rows
 from gatekeeper.services.users import Actor
 
 PAGE_SIZE = 48
-APPROVED, PUBLISHED = "approved", "published"
-# What a person sees as a photo's stage: the stored status, with a reviewed photo split into
-# awaiting review / approved (being published) / published.
-STATUSES = [PhotoStatus.RECEIVED.value, PhotoStatus.HELD.value, PhotoStatus.SCANNING.value,
-            PhotoStatus.AWAITING_REVIEW.value, APPROVED, PUBLISHED, PhotoStatus.BLOCKED.value,
-            PhotoStatus.REJECTED.value, PhotoStatus.PURGED.value]
-_LIVE = (select(Publication.id).where(Publication.photo_id == Photo.id,
-                                      Publication.taken_down_at.is_(None)).exists())
-_APPROVED = select(Approval.id).where(Approval.photo_id == Photo.id).exists()
-_REVIEWED = Photo.status == PhotoStatus.AWAITING_REVIEW.value
+# Every stage, in the order the filters offer them (see `stages`).
+STATUSES = [s.value for s in STAGES]
+STAGE_LABELS = {s.value: LABELS[s] for s in STAGES}
 
 
 def _stage_filter(stage: str) -> Any:
-    """The WHERE clause for one stage of STATUSES."""
-    if stage == PhotoStatus.AWAITING_REVIEW.value:
-        return _REVIEWED & ~_LIVE & ~_APPROVED
-    if stage == APPROVED:
-        return _REVIEWED & ~_LIVE & _APPROVED
-    if stage == PUBLISHED:
-        return _REVIEWED & _LIVE
-    return Photo.status == stage
-
-
-def stage_of(photo: Photo) -> str:
-    if photo.status != PhotoStatus.AWAITING_REVIEW:
-        return photo.status
-    if any(p.taken_down_at is None for p in photo.publications):
-        return PUBLISHED
-    return APPROVED if photo.approvals else PhotoStatus.AWAITING_REVIEW.value
+    """The WHERE clause for one stage (an unknown stage: NotFound-free InvalidInput)."""
+    try:
+        return stage_filter(parse_stage(stage))
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def photo_summary(photo: Photo) -> dict[str, Any]:
+    info = stage_of(photo)
     return {
         "id": photo.id, "sha256": photo.sha256, "status": photo.status,
-        "stage": stage_of(photo), "event": photo.event.name, "number": photo.number,
-        "faces": len(photo.faces),
+        "stage": info.stage.value, "stage_label": info.label, "stage_cause": info.cause,
+        "channels_live": list(info.channels) if info.stage is Stage.PUBLISHED else [],
+        "event": photo.event.name, "number": photo.number, "faces": len(photo.faces),
     }
 
 
@@ -181,7 +172,7 @@ def photo_page(*, ctx: Context, photo_id: int, viewer: Actor) -> PhotoPage:
         photo = _photo(uow.session, photo_id)
         view = photo_view_for(viewer, photo.uploaded_by_id)
         detail = view.cut(_detail(uow.session, photo, ctx.today(), ctx.year_start))
-        waiting = _stage_filter(PhotoStatus.AWAITING_REVIEW.value)
+        waiting = to_review_filter()
         prev_id = uow.session.scalar(select(func.max(Photo.id)).where(Photo.id < photo_id, waiting))
         next_id = uow.session.scalar(select(func.min(Photo.id)).where(Photo.id > photo_id, waiting))
         ids = {f.person_id for f in photo.faces if f.person_id is not None}
@@ -198,7 +189,7 @@ def next_to_review(*, ctx: Context, after: int) -> int | None:
     """The photo to open after `after` was decided: the next one awaiting review, wrapping
     round to the first; None when the queue is empty."""
     with ctx.uow() as uow:
-        waiting = _stage_filter(PhotoStatus.AWAITING_REVIEW.value) & (Photo.id != after)
+        waiting = to_review_filter() & (Photo.id != after)
         later = uow.session.scalar(select(func.min(Photo.id)).where(waiting, Photo.id > after))
         return later or uow.session.scalar(select(func.min(Photo.id)).where(waiting))
 
@@ -257,7 +248,7 @@ def events(*, ctx: Context) -> list[tuple[Any, ...]]:
         rows = uow.session.execute(
             select(Event.id, Event.name, Event.slug, Event.created_at,
                    func.count(Photo.id),
-                   func.sum(case((_stage_filter(PhotoStatus.AWAITING_REVIEW.value), 1), else_=0)))
+                   func.sum(case((to_review_filter(), 1), else_=0)))
             .outerjoin(Photo, Photo.event_id == Event.id).group_by(Event.id)
             .order_by(Event.created_at.desc())).all()
         return [(i, name, "event" if slug_names_someone(slug, roll) else slug, created, n, waiting)
@@ -400,8 +391,11 @@ NEXT_STEP = {
     PhotoStatus.SCANNING.value: "faces are being found",
     PhotoStatus.HELD.value: "ask the DPO to release it from Held photos",
     PhotoStatus.AWAITING_REVIEW.value: "an editor will review it",
-    APPROVED: "being published now",
-    PUBLISHED: "live; taken down at once if consent is withdrawn",
+    Stage.APPROVED.value: "being published now",
+    Stage.PUBLISHED.value: "live; taken down at once if consent is withdrawn",
+    Stage.TAKEN_DOWN.value: "an editor may approve it again (the people who lost consent "
+                            "stay covered)",
+    Stage.ERASED.value: "deleted on request (right to erasure)",
     PhotoStatus.BLOCKED.value: "not publishable: ask the DPO",
     PhotoStatus.REJECTED.value: "an editor decided not to publish it",
     PhotoStatus.PURGED.value: "deleted under the retention rules",
@@ -444,8 +438,9 @@ def my_uploads(*, ctx: Context, viewer: Actor, page: int = 1) -> UploadsPage:
             .order_by(Photo.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
         rows = []
         for p in photos:
-            stage = stage_of(p)
-            reason = mask(p.status_reason) if not viewer.has(Role.DPO) else p.status_reason
+            info = stage_of(p)
+            stage = info.stage.value
+            reason = mask(info.cause) if not viewer.has(Role.DPO) else info.cause
             if reason and reason.startswith(f"{p.status}: ") and reason != MASKED_SAFEGUARDING:
                 reason = reason[len(p.status) + 2:]  # "held: no camera data" under "held"
             rows.append(UploadRow(p.id, p.event.name, p.original_filename,

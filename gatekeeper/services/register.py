@@ -21,12 +21,14 @@ from consent_db.models import AuditEvent, ConsentDecision, Face, Person, Photo
 from gatekeeper.adapters.pdf import html_to_pdf
 from gatekeeper.domain.names import names_found
 from gatekeeper.domain.policy import PhotoDecision, Verdict, decide
+from gatekeeper.domain.redact import Region, hidden_by_covers
 from gatekeeper.domain.vocabulary import Channel, NameRule, Role
 from gatekeeper.services.context import Context
 from gatekeeper.services.facts import face_facts, person_facts
 from gatekeeper.services.people import get_person
 from gatekeeper.services.publish import render
 from gatekeeper.services.records import original_key_of
+from gatekeeper.services.stages import stage_of
 from gatekeeper.services.users import Actor, require_role
 
 
@@ -38,6 +40,15 @@ def _photos_of(session: Session, person: Person, eager: bool = False) -> list[Ph
     if eager:
         q = q.options(selectinload(Photo.faces), selectinload(Photo.covers))
     return list(session.scalars(q))
+
+
+def _covers_sparing(photo: Photo, person_id: int) -> list[Region]:
+    """The editors' covers of the photo, less those that hide the requester's own face: a
+    subject access export gives the person their own image (everyone else stays covered)."""
+    own = [Region(f.left, f.top, f.right, f.bottom) for f in photo.faces
+           if f.person_id == person_id]
+    boxes = [Region(c.x0, c.y0, c.x1, c.y1) for c in photo.covers]
+    return [b for b in boxes if not any(hidden_by_covers(face, [b]) for face in own)]
 
 
 def _events_about(session: Session, person: Person, photo_ids: list[int]) -> list[AuditEvent]:
@@ -83,6 +94,7 @@ def person_register(*, ctx: Context, external_id: str) -> dict[str, Any]:
                                                           for i in mine) else "covered")
             photo_rows.append({
                 "photo_id": photo.id, "status": photo.status,
+                "stage": stage_of(photo).as_dict(),
                 "event": (f"event {photo.event_id}" if names_found(
                     photo.event.name, roll, NameRule.NO_FULL_NAME) else photo.event.name),
                 "taken_at": photo.taken_at.isoformat() if photo.taken_at else None,
@@ -167,7 +179,8 @@ def subject_access_export(*, ctx: Context, external_id: str, user: Actor) -> Exp
             def one(job: tuple[Photo, PhotoDecision]) -> bytes:
                 photo, only_them = job
                 return render(ctx=ctx, photo=photo, decision=only_them, channel=Channel.ONLINE,
-                              data=originals.get(original_key_of(photo)))
+                              data=originals.get(original_key_of(photo)),
+                              covers=_covers_sparing(photo, person.id))
 
             with ThreadPoolExecutor(RENDER_THREADS) as pool:
                 for (photo, _), data in zip(jobs, pool.map(one, jobs), strict=True):

@@ -18,10 +18,12 @@ from gatekeeper.domain.names import names_found
 from gatekeeper.domain.policy import blocked_reason
 from gatekeeper.domain.vocabulary import Channel, NameRule, Role
 from gatekeeper.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
+from gatekeeper.services import rechecks
 from gatekeeper.services.context import Context
 from gatekeeper.services.enrol import confirmable_person
 from gatekeeper.services.facts import face_facts, person_facts
 from gatekeeper.services.records import get_photo
+from gatekeeper.services.safeguarding import redecide_block
 from gatekeeper.services.templates import drop_contradicted
 from gatekeeper.services.users import Actor, require_role
 
@@ -118,7 +120,9 @@ def reject(*, ctx: Context, photo_id: int, reason: str, user: Actor) -> None:
         photo.status_reason = f"rejected: {reason.strip()[:500]}"
         photo.approvals.clear()
         audit.record(uow.session, "photo.rejected", "photo", photo.id, user.id)
+        rechecks.mark(uow.session, [photo.id], "rejected")  # its live copies come down
         uow.commit()
+    ctx.jobs.reconcile([photo_id])
 
 
 def release(*, ctx: Context, photo_id: int, user: Actor) -> None:
@@ -150,14 +154,14 @@ def identify_face(*, ctx: Context, face_id: int, external_id: str | None, user: 
         photo.approvals.clear()
         photo.revision += 1
         uow.flush()
-        drop_contradicted(uow.session, face, user.id)
-        reason = blocked_reason(face_facts(photo), person_facts(uow.session, photo))
-        if reason is not None:
-            photo.status, photo.status_reason = PhotoStatus.BLOCKED.value, reason
+        others = drop_contradicted(uow.session, face, user.id)
+        redecide_block(uow.session, photo, user.id)
         audit.record(uow.session, "face.identified", "face", face.id, user.id,
                      photo_id=face.photo_id, person_id=face.person_id)
         to_template = confirmable_person(uow.session, face, None, ctx.today()) is not None
+        dirty = rechecks.mark(uow.session, [photo.id], "identification") | others
         uow.commit()
+    ctx.jobs.reconcile(sorted(dirty))
     if to_template:
         ctx.jobs.confirmed_template(face_id, user.id)
 
@@ -180,8 +184,10 @@ def add_cover(*, ctx: Context, photo_id: int, box: tuple[int, int, int, int],
         photo.revision += 1
         uow.flush()
         audit.record(uow.session, "photo.cover_added", "photo", photo.id, user.id, cover=cover.id)
+        rechecks.mark(uow.session, [photo.id], "cover")
         uow.commit()
-        return (x0, y0, x1, y1)
+    ctx.jobs.reconcile([photo_id])
+    return (x0, y0, x1, y1)
 
 
 def remove_cover(*, ctx: Context, photo_id: int, cover_id: int, user: Actor) -> None:

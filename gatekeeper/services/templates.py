@@ -20,15 +20,15 @@ from sqlalchemy.orm import Session
 from consent_db import audit
 from consent_db.models import Face, FaceTemplate, Person, Photo, PhotoStatus
 from gatekeeper.domain.names import names_found
-from gatekeeper.domain.policy import blocked_reason
 from gatekeeper.domain.retention import academic_year, on_roll
 from gatekeeper.domain.templates import Kept, age_band, is_stale, over_cap
-from gatekeeper.domain.vocabulary import NameRule, Role
+from gatekeeper.domain.vocabulary import NameRule, PersonKind, Role
 from gatekeeper.errors import InvalidInput, NotFound
+from gatekeeper.services import rechecks
 from gatekeeper.services.context import Context
-from gatekeeper.services.facts import face_facts, person_facts
 from gatekeeper.services.options import define
 from gatekeeper.services.records import on_roll_clause
+from gatekeeper.services.safeguarding import redecide_block
 from gatekeeper.services.users import Actor, require_role
 
 CONFIRMED_TEMPLATES = define("confirmed_faces_become_templates", False,
@@ -103,7 +103,7 @@ def stale_templates(*, ctx: Context) -> list[StaleRow]:
                 (day, year or academic_year(day, *ctx.year_start)))
         out = []
         for p in uow.session.scalars(select(Person).where(
-                Person.kind == "pupil", Person.biometric_consent.is_(True),
+                Person.kind == PersonKind.PUPIL, Person.biometric_consent.is_(True),
                 on_roll_clause(today))
                 .order_by(Person.year_group, Person.family_name, Person.given_name)):
             mine = made.get(p.id, [])
@@ -137,43 +137,47 @@ class TemplateRemoved:
     photo_ids: tuple[int, ...]
 
 
-def cover_auto_matches(session: Session, person_id: int,
-                       actor_id: int | None) -> tuple[int, list[int]]:
-    """Un-identify the faces the scanner matched to the person in photos under review (approved
-    or live ones included): they are covered until an editor names them again."""
+def unidentify_auto_matches(session: Session, person_id: int,
+                            actor_id: int | None) -> tuple[int, list[int]]:
+    """Withdraw every identification of the person that a template made (in any photo not yet
+    purged): those faces become unknown, so covered, until an editor names them by eye. Each
+    photo's approvals reset and its revision goes up, so live copies are re-rendered covering
+    at least as much; a photo blocked by a flag only through these faces is re-decided."""
     faces = session.scalars(select(Face).join(Photo).where(
         Face.person_id == person_id, Face.decided_by == "auto",
-        Photo.status == PhotoStatus.AWAITING_REVIEW.value).order_by(Face.id)).all()
+        Photo.status != PhotoStatus.PURGED.value).order_by(Face.id)).all()
     photos: dict[int, Photo] = {}
     for face in faces:
-        face.person_id = None
+        face.person_id, face.distance, face.margin = None, None, None
         photos[face.photo_id] = face.photo
     session.flush()
     for photo in photos.values():
         photo.approvals.clear()
         photo.revision += 1
-        reason = blocked_reason(face_facts(photo), person_facts(session, photo))
-        if reason is not None:
-            photo.status, photo.status_reason = PhotoStatus.BLOCKED.value, reason
+        redecide_block(session, photo, actor_id)
         audit.record(session, "photo.faces_unidentified", "photo", photo.id, actor_id,
                      faces=[f.id for f in faces if f.photo_id == photo.id])
+    rechecks.mark(session, photos, "template")
     return len(faces), sorted(photos)
 
 
-def drop_contradicted(session: Session, face: Face, actor_id: int | None) -> list[int]:
+def drop_contradicted(session: Session, face: Face, actor_id: int | None) -> set[int]:
     """An editor names a face again: a template made from it for someone else goes (the
-    confirmation it came from is contradicted), with the same fail-closed effect as removing it."""
+    confirmation it came from is contradicted), with the same fail-closed effect as removing it.
+    Returns the photos whose faces it un-identified."""
     doomed = [t for t in session.scalars(select(FaceTemplate).where(
         FaceTemplate.source_face_id == face.id)) if t.person_id != face.person_id]
+    touched: set[int] = set()
     for t in doomed:
         session.delete(t)
         session.flush()
-        covered, photo_ids = cover_auto_matches(session, t.person_id, actor_id)
+        covered, photo_ids = unidentify_auto_matches(session, t.person_id, actor_id)
+        touched.update(photo_ids)
         audit.record(session, "template.removed", "person", t.person_id, actor_id,
                      template_id=t.id, source=t.source, source_face_id=face.id,
                      reason="the editor named the face again", faces_covered=covered,
                      photo_ids=photo_ids)
-    return [t.id for t in doomed]
+    return touched
 
 
 def remove_template(*, ctx: Context, template_id: int, reason: str,
@@ -195,10 +199,12 @@ def remove_template(*, ctx: Context, template_id: int, reason: str,
         person = template.person
         uow.session.delete(template)
         uow.flush()
-        covered, photo_ids = cover_auto_matches(uow.session, person.id, user.id)
+        covered, photo_ids = unidentify_auto_matches(uow.session, person.id, user.id)
         audit.record(uow.session, "template.removed", "person", person.id, user.id,
                      template_id=template_id, source=template.source,
                      source_face_id=template.source_face_id, reason=reason[:200],
                      faces_covered=covered, photo_ids=photo_ids)
         uow.commit()
-        return TemplateRemoved(template_id, person.external_id, covered, tuple(photo_ids))
+        removed = TemplateRemoved(template_id, person.external_id, covered, tuple(photo_ids))
+    ctx.jobs.reconcile(list(photo_ids))
+    return removed
