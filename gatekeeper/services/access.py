@@ -19,8 +19,9 @@ from gatekeeper.errors import PermissionDenied
 from gatekeeper.services.users import Actor
 
 MASKED_SAFEGUARDING = "blocked: ask the DPO"
-_OWN_UPLOAD_FIELDS = ("id", "status", "stage", "status_reason", "event", "number", "format", "width",
-                      "height", "taken_at", "provenance", "publications")
+_OWN_UPLOAD_FIELDS = ("id", "status", "stage", "stage_label", "stage_cause", "channels_live",
+                      "status_reason", "event", "number", "format", "width", "height",
+                      "taken_at", "provenance", "publications")
 
 
 class PhotoView(StrEnum):
@@ -39,6 +40,7 @@ class PhotoView(StrEnum):
             return detail
         out = dict(detail)
         out["status_reason"] = mask(detail.get("status_reason"))
+        out["stage_cause"] = mask(detail.get("stage_cause"))
         if self is PhotoView.OWN_UPLOAD:
             out = {k: out[k] for k in _OWN_UPLOAD_FIELDS if k in out}
             out["faces_count"] = len(detail.get("faces", []))

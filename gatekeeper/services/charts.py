@@ -15,7 +15,8 @@ COUNT_AXIS = alt.Axis(format="d", tickMinStep=1)  # counts: whole numbers on the
 WIDTH = 420
 _STAGE_COLOURS = {"received": "#9aa0a6", "held": "#d99a00", "scanning": "#b0b7c3",
                   "awaiting review": "#1f5fa8", "approved": "#6a9fd8", "published": "#2b7a3d",
-                  "blocked": "#a4161a", "rejected": "#5b6475", "purged": "#1d2433"}
+                  "taken down": "#e07b00", "blocked": "#a4161a", "rejected": "#5b6475",
+                  "erased": "#3d4452", "purged": "#1d2433"}
 
 
 def _svg(chart: Any) -> str:

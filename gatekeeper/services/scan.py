@@ -106,7 +106,9 @@ def _scan(ctx: Context, photo_id: int) -> str:
         reason = blocked_reason(face_facts(photo), person_facts(uow.session, photo))
         photo.scanned_at = utcnow()
         photo.revision += 1
-        if reason is not None:
+        if photo.status == PhotoStatus.HELD:
+            pass  # held while it was being scanned (its camera deactivated): it stays held
+        elif reason is not None:
             photo.status, photo.status_reason = PhotoStatus.BLOCKED.value, reason
         else:
             photo.status, photo.status_reason = PhotoStatus.AWAITING_REVIEW.value, None

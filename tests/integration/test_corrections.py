@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from consent_db.models import Face, Person, Publication
 from gatekeeper.domain.vocabulary import Channel, CoverMode
-from gatekeeper.services.publish import publish_approved, recheck_live
+from gatekeeper.services.live import recheck_all as recheck_live
+from gatekeeper.services.publish import publish_approved
 from gatekeeper.services.review import add_cover, approve, identify_face
 from gatekeeper.services.scan import scan_photo
 from tests.integration.helpers import event_photo, ingest

@@ -16,9 +16,10 @@ from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.services.auditing import certificates
 from gatekeeper.services.charts import CHARTS
 from gatekeeper.services.governors import dashboard, dashboard_csv
-from gatekeeper.services.publish import publish_approved, recheck_live
+from gatekeeper.services.live import recheck_all as recheck_live
+from gatekeeper.services.publish import publish_approved
 from gatekeeper.services.purge import erase_person
-from gatekeeper.services.queries import stage_of
+from gatekeeper.services.stages import stage_of
 from gatekeeper.services.reports import governors_html
 from gatekeeper.services.review import approve
 from gatekeeper.services.scan import scan_photo
@@ -54,7 +55,7 @@ def test_dashboard_numbers_match_the_database(ctx, school):
     assert len(board.takedown_hours) == 1 and board.audit_intact
     with ctx.uow() as uow:
         s = uow.session
-        by_month = Counter((p.created_at.strftime("%Y-%m"), stage_of(p))
+        by_month = Counter((p.created_at.strftime("%Y-%m"), stage_of(p).stage.value)
                            for p in s.scalars(select(Photo)))
         held_or_blocked = s.scalar(select(func.count(Photo.id)).where(
             Photo.status.in_(["held", "blocked"])))

@@ -18,7 +18,8 @@ from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.errors import InvalidState, PermissionDenied
 from gatekeeper.services.enrol import enrol
 from gatekeeper.services.ingest import IngestOutcome
-from gatekeeper.services.publish import publish_approved, recheck_live
+from gatekeeper.services.live import recheck_all as recheck_live
+from gatekeeper.services.publish import publish_approved
 from gatekeeper.services.queries import list_photos
 from gatekeeper.services.review import approve, release
 from gatekeeper.services.scan import scan_pending, scan_photo
@@ -337,7 +338,7 @@ def test_after_a_withdrawal_the_photo_returns_to_review_with_them_covered(ctx, s
     publish_approved(ctx=ctx)
     consent(ctx, "TOM", granted="no", on=date.today())
     assert len(recheck_live(ctx=ctx)) == 1
-    assert [p["id"] for p in list_photos(ctx=ctx, status="awaiting_review")] == [photo_id]
+    assert [p["id"] for p in list_photos(ctx=ctx, status="taken_down")] == [photo_id]
     approve(ctx=ctx, photo_id=photo_id, channels=[Channel.ONLINE], user=school["editor1"])
     [again] = publish_approved(ctx=ctx)
     with ctx.uow() as uow:
