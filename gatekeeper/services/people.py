@@ -27,6 +27,7 @@ from consent_db.models import (
     User,
 )
 from gatekeeper.domain.retention import academic_year
+from gatekeeper.domain.safe_csv import to_csv
 from gatekeeper.domain.vocabulary import ConsentKind
 from gatekeeper.errors import InvalidInput, NotFound, TooLarge
 from gatekeeper.services.access_links import end_access
@@ -402,10 +403,7 @@ def missing_decisions(*, ctx: Context, year: str | None = None) -> list[MissingD
 
 
 def missing_decisions_csv(rows: list[MissingDecision]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["external_id", "given_name", "family_name", "year_group", "missing"])
-    for r in rows:
-        writer.writerow([r.external_id, r.given_name, r.family_name, r.year_group,
-                         " ".join(r.kinds)])
-    return buf.getvalue()
+    """The re-consent list as CSV; names come from the MIS, so formulas are neutralised."""
+    return to_csv([("external_id", "given_name", "family_name", "year_group", "missing"),
+                   *((r.external_id, r.given_name, r.family_name, r.year_group,
+                      " ".join(r.kinds)) for r in rows)])
