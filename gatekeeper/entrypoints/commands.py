@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gatekeeper.adapters.filemodes import write_private
 from gatekeeper.config import Settings
 from gatekeeper.domain.vocabulary import Role
 from gatekeeper.entrypoints.compose import build_context
@@ -67,11 +68,9 @@ def expand(paths: list[Path]) -> list[Path]:
 
 
 def _write(path: Path, data: bytes | str) -> None:
+    """Every --out file holds personal data or figures for the school only: 0600."""
     try:
-        if isinstance(data, str):
-            path.write_text(data, encoding="utf-8")
-        else:
-            path.write_bytes(data)
+        write_private(path, data)
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot write ({exc.strerror})") from None
 
@@ -145,7 +144,7 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
     if args.action == "missing":
         text = people.missing_decisions_csv(people.missing_decisions(ctx=ctx))
         if args.out:
-            args.out.write_text(text)
+            _write(args.out, text)
             print(f"{args.out}: {text.count(chr(10)) - 1} pupil(s) with decisions missing")
         else:
             print(text, end="")
@@ -469,11 +468,7 @@ def cmd_parents(args: argparse.Namespace, ctx: Context) -> int:
     result = invitations.invite(ctx=ctx, audience=audience, year_group=args.year_group,
                                 days=args.days, actor_id=user.id)
     if args.csv:
-        try:
-            args.csv.write_text(invitations.links_csv(result))
-            args.csv.chmod(0o600)
-        except OSError as exc:
-            raise InvalidInput(f"{args.csv}: cannot write ({exc.strerror})") from None
+        _write(args.csv, invitations.links_csv(result))
     print(result.line() + (f"; links in {args.csv}" if args.csv else ""))
     return 0
 
