@@ -32,6 +32,7 @@ from gatekeeper.domain.vocabulary import ConsentKind
 from gatekeeper.errors import InvalidInput, NotFound, TooLarge
 from gatekeeper.services.access_links import end_access
 from gatekeeper.services.context import Context
+from gatekeeper.services.exclusive import run_import
 from gatekeeper.services.safeguarding import block_flagged_photos
 
 
@@ -201,14 +202,14 @@ def _run(ctx: Context, kind: str, data: bytes, actor_id: int | None, commit: boo
     importer = IMPORTERS.get(kind)
     if importer is None:
         raise InvalidInput(f"unknown import {kind!r} (people or consent)")
-    with ctx.uow() as uow:
+
+    def work(session: Session) -> ImportReport:
         try:
-            report = importer(uow.session, data, ctx.today(), actor_id, keep_app_values)
+            return importer(session, data, ctx.today(), actor_id, keep_app_values)
         except ImportRejected as exc:
             raise InvalidInput(str(exc)) from None
-        if commit:
-            uow.commit()
-        return report
+
+    return run_import(ctx=ctx, work=work, commit=commit, what=f"the {kind} import")
 
 
 def import_csv(*, ctx: Context, kind: str, data: bytes, actor_id: int | None = None,
