@@ -38,6 +38,7 @@ from gatekeeper.services.auditing import (
     certificates,
     check_audit,
 )
+from gatekeeper.services.backup import backup, restore
 from gatekeeper.services.context import Context
 from gatekeeper.services.devices import add_device, set_device_active
 from gatekeeper.services.enrol import enrol
@@ -107,7 +108,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         from gatekeeper.entrypoints.serve import run_worker  # deferred: as serve
 
         return run_worker(settings, workers=args.processes)
+    if args.command == "restore":
+        done = restore(settings=settings, archive=args.archive)
+        print(f"{settings.home}: {done.files} file(s) restored from {args.archive}, checksums "
+              "verified")
+        return 0
     ensure_initialised(settings)
+    if args.command == "backup":
+        made = backup(settings=settings, out=args.out)
+        print(f"{args.out}: backup of {settings.home} ({made.files} files, 0600)")
+        return 0
     ctx = build_context(settings)
     try:
         return HANDLERS[args.command](args, ctx)
