@@ -2,7 +2,8 @@
 
 The database is copied with SQLite's online backup API, so a backup may be taken while the
 service runs; the private and public stores, the secret key, the audit anchors and the outbox
-go in beside it, with a SHA-256 manifest. The file is 0600: it holds everything. Restoring
+go in beside it, with a SHA-256 manifest (not the task queue: the sweep finds its work again
+from the database). The file is 0600: it holds everything. Restoring
 checks every byte before the new home is put in place and never writes over an instance.
 PostgreSQL and S3 have their own tools (pg_dump, bucket versioning and replication).
 """

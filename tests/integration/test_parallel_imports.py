@@ -5,6 +5,9 @@ connections (as separate processes would have), on SQLite and on PostgreSQL when
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 
@@ -14,14 +17,16 @@ from sqlalchemy.exc import IntegrityError
 
 from consent_db import audit
 from consent_db.models import AuditEvent, ConsentRecord, ContactChild, Person
+from gatekeeper.config import Settings
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.errors import InvalidState
 from gatekeeper.services import contacts
 from gatekeeper.services.auditing import check_audit
 from gatekeeper.services.context import Context
 from gatekeeper.services.exclusive import run_import
+from gatekeeper.services.instance import initialise
 from gatekeeper.services.people import import_csv
-from tests.integration.helpers import PEOPLE_HEADER, person_row
+from tests.integration.helpers import PEOPLE_HEADER, person_row, users
 
 BASE = [f"B{i:03d}" for i in range(60)]
 NEW = [f"N{i:03d}" for i in range(120)]
@@ -119,3 +124,38 @@ def test_a_refused_import_runs_again_from_nothing_and_at_last_names_the_collisio
     assert str(refused.value) == ("the people import collided with another change made at the "
                                   "same time, on people.external_id; nothing was imported: run "
                                   "it again")
+
+
+@pytest.mark.slow  # ~40 s: four CLI processes with imports long enough to overlap
+def test_import_commands_run_at_the_same_time_all_succeed(tmp_path, monkeypatch):
+    """The reported failure, as it happened: `gatekeeper people import` twice, `consent import`
+    and `parents import` started together on one embedded instance, as separate processes."""
+    monkeypatch.delenv("GATEKEEPER_DATABASE_URL", raising=False)
+    home = tmp_path / "school"
+    settings = Settings(home=home)
+    initialise(settings=settings, admin="admin")
+    ctx = Context(settings)
+    try:
+        users(ctx)
+        import_csv(ctx=ctx, kind="people", data=people_csv(BASE))
+        many = [f"M{i:04d}" for i in range(1500)]  # long enough for the starts to overlap
+        files = {"people.csv": people_csv(many), "consent.csv": consent_csv(ctx, BASE),
+                 "contacts.csv": contacts_csv(BASE)}
+        for name, data in files.items():
+            (tmp_path / name).write_bytes(data)
+        commands = [["people", "import", "people.csv"], ["people", "import", "people.csv"],
+                    ["consent", "import", "consent.csv"],
+                    ["parents", "import", "contacts.csv", "--by", "dpo1"]]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GATEKEEPER_")}
+        running = [subprocess.Popen([sys.executable, "-m", "gatekeeper", *argv, "--home",
+                                     str(home)], cwd=tmp_path, env=env, text=True,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                   for argv in commands]
+        results = [(p.wait(timeout=300), p.stderr.read() if p.stderr else "") for p in running]
+        assert results == [(0, "")] * len(commands)
+        with ctx.uow() as uow:
+            assert uow.session.scalar(select(func.count()).select_from(Person)) == \
+                len(BASE) + len(many)
+        assert check_audit(ctx=ctx).problem is None
+    finally:
+        ctx.close()
