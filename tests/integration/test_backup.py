@@ -114,3 +114,19 @@ def test_a_damaged_or_doctored_backup_is_refused_and_leaves_nothing(instance, tm
         assert err.count("\n") == 1 and reason in err and "nothing restored" in err
         assert not target.exists()
         assert not [p for p in tmp_path.iterdir() if "-restore-" in p.name]
+
+
+@pytest.mark.parametrize("name", ["../outside", "/etc/gatekeeper", "private/../../outside"])
+def test_a_member_that_would_land_outside_the_home_is_refused(tmp_path, name):
+    from gatekeeper.adapters.archive import DamagedArchive, extract_archive
+
+    archive = tmp_path / "evil.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        info = tarfile.TarInfo(name)
+        info.size = 4
+        tar.addfile(info, io.BytesIO(b"evil"))
+    target = tmp_path / "home"
+    target.mkdir()
+    with pytest.raises(DamagedArchive, match="outside"):
+        extract_archive(archive, target)
+    assert not (tmp_path / "outside").exists()
