@@ -86,3 +86,10 @@ class DeliveryFailed(GatekeeperError):
 
     http_status = 502
     exit_code = 4
+
+
+class StoreUnavailable(GatekeeperError):
+    """An object store (an S3 bucket) that is missing and could not be created or reached."""
+
+    http_status = 503
+    exit_code = 3

@@ -23,6 +23,36 @@ def faces_dir() -> Path:
     return FACES
 
 
+class PostgresUnusable(Exception):
+    """The configured PostgreSQL answers but its test database is missing and cannot be made."""
+
+
+def _create_if_missing(url: str) -> None:
+    """Create the database of `url` when the server has none of that name (connecting through
+    the server's `postgres` maintenance database), so a fresh server needs no manual step."""
+    target = make_url(url)
+    engine = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT",
+                           connect_args={"connect_timeout": 2})
+    try:
+        with engine.connect() as conn:
+            if conn.execute(text("select 1 from pg_database where datname = :n"),
+                            {"n": target.database}).first():
+                return
+            try:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+            except Exception as exc:
+                if conn.execute(text("select 1 from pg_database where datname = :n"),
+                                {"n": target.database}).first():
+                    return  # another test worker made it first
+                reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+                raise PostgresUnusable(
+                    f"PostgreSQL at {target.host}:{target.port or 5432} has no database "
+                    f"{target.database!r} and it could not be created ({reason}): run "
+                    f"`createdb {target.database}` or set GATEKEEPER_TEST_DATABASE_URL") from None
+    finally:
+        engine.dispose()
+
+
 def _per_worker(url: str) -> str:
     """Under pytest-xdist each worker gets its own database (`test_gw1`, ...), created on
     first use, so parallel workers never reset each other's schema."""
@@ -30,26 +60,31 @@ def _per_worker(url: str) -> str:
     if not worker or worker == "gw0":
         return url
     base = make_url(url)
-    name = f"{base.database}_{worker}"
-    engine = create_engine(base, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 2})
-    with engine.connect() as conn:
-        if not conn.execute(text("select 1 from pg_database where datname = :n"),
-                            {"n": name}).first():
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+    return base.set(database=f"{base.database}_{worker}").render_as_string(hide_password=False)
 
 
 def _postgres_url() -> str | None:
-    url = os.environ.get("GATEKEEPER_TEST_DATABASE_URL", PG_DEFAULT)
+    """The test database's URL, created when the server has none; None when no server answers
+    at the default address (PostgreSQL tests are then skipped). A server named explicitly in
+    GATEKEEPER_TEST_DATABASE_URL that cannot be used fails the PostgreSQL tests with the reason,
+    never skips them silently."""
+    configured = os.environ.get("GATEKEEPER_TEST_DATABASE_URL")
+    url = _per_worker(configured or PG_DEFAULT)
     try:
-        url = _per_worker(url)
+        _create_if_missing(url)
         engine = create_engine(url, connect_args={"connect_timeout": 2})
         with engine.connect() as conn:
             conn.execute(text("select 1"))
         engine.dispose()
         return url
-    except Exception:
+    except PostgresUnusable:
+        raise
+    except Exception as exc:
+        if configured:
+            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+            raise PostgresUnusable(
+                f"GATEKEEPER_TEST_DATABASE_URL is set but PostgreSQL cannot be used: {reason}"
+            ) from None
         return None
 
 

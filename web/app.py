@@ -22,7 +22,7 @@ from web import (
 )
 from web.errors import install_error_handlers
 from web.headers import SecurityHeaders
-from web.security import SignInThrottle, ThrottlePolicy, secret_key
+from web.security import LinkThrottle, SignInThrottle, secret_key
 from web.templating import HERE
 from workers.queue import HueyJobQueue
 from workers.tasks import make_huey
@@ -42,8 +42,8 @@ def create_app(settings: Settings, ctx: Context | None = None) -> FastAPI:
     app = FastAPI(title="Gatekeeper", lifespan=lifespan, docs_url=None, openapi_url=None,
                   redoc_url=None)  # API docs: signed-in DPOs only, served locally (routes_api)
     app.state.throttle = SignInThrottle()
-    # portal links: per client address only (no global budget another party could use up)
-    app.state.portal_throttle = SignInThrottle(overall=ThrottlePolicy(free=10**9))
+    # portal links: failures per client address and token prefix; a working link always opens
+    app.state.portal_throttle = LinkThrottle()
     app.add_middleware(
         SessionMiddleware, secret_key=secret_key(settings), session_cookie="gatekeeper_session",
         max_age=settings.session_max_age_s, same_site="lax", https_only=settings.https_only,

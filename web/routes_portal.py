@@ -14,7 +14,7 @@ from gatekeeper.errors import InvalidInput
 from gatekeeper.services import decisions, portal, portal_answers
 from gatekeeper.services.portal import PortalActor
 from web.deps import ContextDep
-from web.security import LinkAttemptsThrottled, check_csrf
+from web.security import LinkThrottle, check_csrf
 from web.templating import templates
 
 router = APIRouter(prefix="/portal")
@@ -46,20 +46,15 @@ def welcome(request: Request, token: str) -> Response:
 async def open_portal(request: Request, ctx: ContextDep, token: str = Form(""),
                       csrf: str = Form("")) -> Response:
     """Links are 256-bit random, so guessing is hopeless; the throttle only slows an address
-    that keeps sending links that do not work, and never holds back a working one."""
+    (or a token prefix) that keeps sending links that do not work, and never holds back a
+    working one: the link is looked at first."""
     check_csrf(request, csrf)
-    throttle = request.app.state.portal_throttle
-    client = _client(request)
-    key = f"portal:{client}"
-    wait = throttle.wait_time(key, client)
-    if wait >= 1:
-        raise LinkAttemptsThrottled(wait)
+    throttle: LinkThrottle = request.app.state.portal_throttle
     try:
         session_id = await asyncio.to_thread(portal.open_session, ctx=ctx, token=token)
     except InvalidInput:
-        throttle.failed(key, client)
+        throttle.failed(token, _client(request))
         raise
-    throttle.succeeded(key, client)
     portal.close_session(ctx=ctx, session_id=request.session.get(SESSION_KEY))  # one visit
     request.session[SESSION_KEY] = session_id
     return RedirectResponse("/portal", status_code=303)

@@ -255,3 +255,33 @@ class SignInThrottle:
                     if gap:
                         slot = max(slot, bucket.last_slot + gap)
             return min(slot - now, self.max_wait_s)
+
+
+LINK_PREFIX_CHARS = 8  # guesses at one link's first characters count together
+LINK_POLICY = ThrottlePolicy(free=3, base_s=1.0, cap_s=30.0)
+
+
+class LinkThrottle:
+    """Portal links that do not work, counted per client address and per token prefix; links
+    that work are never held back.
+
+    The token is looked up first (links are 256-bit random: looking costs one indexed read and
+    guessing is hopeless), so a parent whose address or link prefix a guesser shares still gets
+    in. Only a failing attempt is charged, and once its address or prefix has failed more than
+    3 times within 15 minutes it is answered 429 with a Retry-After (waits of 1, 2, 4 ... 30 s
+    between attempts) instead of "this link does not work". A working link clears nothing.
+    """
+
+    def __init__(self, policy: ThrottlePolicy = LINK_POLICY,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        never = ThrottlePolicy(free=10**9)  # no global budget another party could use up
+        self._counts = SignInThrottle(account=policy, address=policy, overall=never, clock=clock)
+
+    def failed(self, token: str, client_ip: str | None) -> None:
+        """Charge one link that did not work; raise LinkAttemptsThrottled when its address or
+        token prefix had to wait before trying again."""
+        prefix = f"portal-link:{token[:LINK_PREFIX_CHARS]}"
+        wait = self._counts.wait_time(prefix, client_ip)
+        self._counts.failed(prefix, client_ip)
+        if wait >= 1:
+            raise LinkAttemptsThrottled(wait)

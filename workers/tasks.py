@@ -139,3 +139,11 @@ def register(huey: Huey, resources: WorkerResources) -> None:
     huey.gatekeeper_tasks = GatekeeperTasks(
         scan_photo, publish_photo, enrol_reference, confirmed_template, sweep, daily,
         reconcile_photos)
+
+    @huey.periodic_task(crontab(minute="*/5"), name="anchor_audit")
+    def anchor_audit() -> tuple[int, str] | None:
+        """Every five minutes: anchor the audit head outside the database when new events
+        exist, so cutting the newest events off the chain is found within minutes (the daily
+        task anchors too)."""
+        with resources.ctx.acting_as("system:anchor") as ctx:
+            return auditing.anchor_new_audit_head(ctx=ctx)

@@ -72,3 +72,15 @@ def make_dirs(path: Path, mode: int) -> None:
         with contextlib.suppress(FileExistsError):
             folder.mkdir(mode=mode)
         os.chmod(folder, mode)
+
+
+def write_private(path: Path, data: bytes | str) -> None:
+    """Write a file only the service's user may read (0600), whatever the umask and whatever mode
+    an earlier file of that name had: exports hold personal data (subject access, re-consent
+    lists, links that open a child's consent). The mode is set before the first byte is written,
+    so no other user can open the file in between."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    with os.fdopen(fd, "wb") as out:
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+        out.write(payload)

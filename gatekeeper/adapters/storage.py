@@ -19,7 +19,7 @@ from gatekeeper.adapters.filemodes import (
 )
 from gatekeeper.config import Settings
 from gatekeeper.domain.vocabulary import Channel, StoreBackend
-from gatekeeper.errors import NotFound
+from gatekeeper.errors import NotFound, StoreUnavailable
 
 
 class ObjectStore(Protocol):
@@ -175,6 +175,27 @@ class S3Store:
     def locate(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._key(key)}"
 
+    def ensure_bucket(self) -> bool:
+        """Create the bucket when it does not exist (True), in the client's region; a bucket
+        for originals gets every kind of public access blocked. False when it was there."""
+        from botocore.exceptions import ClientError  # deferred with boto3 itself
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+            return False
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
+                raise
+        region = self.client.meta.region_name
+        where = ({} if region in (None, "us-east-1")
+                 else {"CreateBucketConfiguration": {"LocationConstraint": region}})
+        self.client.create_bucket(Bucket=self.bucket, **where)
+        if self.encrypt:  # the private store: never public, whatever a policy says later
+            self.client.put_public_access_block(Bucket=self.bucket, PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True})
+        return True
+
 
 class Stores:
     """The private store (originals) and one public store per channel."""
@@ -182,6 +203,36 @@ class Stores:
     def __init__(self, private: ObjectStore, public: dict[Channel, ObjectStore]) -> None:
         self.private = private
         self.public = public
+
+
+def ensure_buckets(stores: Stores) -> list[str]:
+    """Create the S3 buckets the stores need and do not find; the names created. Raises
+    StoreUnavailable naming every bucket that is missing and could not be created (or could
+    not be checked), so `gatekeeper init` fails at once instead of at the first upload."""
+    buckets: dict[str, S3Store] = {}
+    for store in (stores.private, *stores.public.values()):
+        if isinstance(store, S3Store):
+            buckets.setdefault(store.bucket, store)
+    if not buckets:
+        return []
+    from botocore.exceptions import BotoCoreError, ClientError  # deferred: S3 instances only
+
+    created, failed = [], []
+    for name, store in buckets.items():
+        try:
+            if store.ensure_bucket():
+                created.append(name)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            failed.append(f"{name} ({error.get('Code') or 'refused'}: {error.get('Message', '')})"
+                          .replace(": )", ")"))
+        except BotoCoreError as exc:
+            failed.append(f"{name} ({exc})")
+    if failed:
+        raise StoreUnavailable("S3 bucket(s) missing and not created: " + "; ".join(failed)
+                               + ". Create them, or give Gatekeeper's credentials "
+                               "s3:CreateBucket, then run `gatekeeper init` again")
+    return created
 
 
 def build_stores(settings: Settings) -> Stores:

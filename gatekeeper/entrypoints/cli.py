@@ -243,6 +243,11 @@ def build_parser() -> argparse.ArgumentParser:
     auc.add_argument("id", type=int)
     auc.add_argument("--out", type=Path, required=True, help="FILE.pdf")
 
+    bk = sub.add_parser("backup", help="the whole embedded instance as one 0600 file")
+    bk.add_argument("--out", type=Path, required=True, help="FILE (.tar.gz), must not exist")
+    rs = sub.add_parser("restore", help="a backup into a new, empty --home")
+    rs.add_argument("archive", type=Path)
+
     wk = sub.add_parser("worker", help="run queue consumers only (scale-out)")
     wk.add_argument("--processes", type=int, help="worker processes (default GATEKEEPER_WORKERS)")
 

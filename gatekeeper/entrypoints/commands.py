@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from gatekeeper.adapters.filemodes import write_private
 from gatekeeper.config import Settings
 from gatekeeper.domain.vocabulary import Role
 from gatekeeper.entrypoints.compose import build_context
@@ -40,6 +41,7 @@ from gatekeeper.services.auditing import (
     certificates,
     check_audit,
 )
+from gatekeeper.services.backup import backup, restore
 from gatekeeper.services.context import Context
 from gatekeeper.services.devices import add_device, set_device_active
 from gatekeeper.services.enrol import enrol
@@ -70,11 +72,9 @@ def expand(paths: list[Path]) -> list[Path]:
 
 
 def _write(path: Path, data: bytes | str) -> None:
+    """Every --out file holds personal data or figures for the school only: 0600."""
     try:
-        if isinstance(data, str):
-            path.write_text(data, encoding="utf-8")
-        else:
-            path.write_bytes(data)
+        write_private(path, data)
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot write ({exc.strerror})") from None
 
@@ -112,7 +112,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         from gatekeeper.entrypoints.serve import run_worker  # deferred: as serve
 
         return run_worker(settings, workers=args.processes)
+    if args.command == "restore":
+        done = restore(settings=settings, archive=args.archive)
+        print(f"{settings.home}: {done.files} file(s) restored from {args.archive}, checksums "
+              "verified")
+        return 0
     ensure_initialised(settings)
+    if args.command == "backup":
+        made = backup(settings=settings, out=args.out)
+        print(f"{args.out}: backup of {settings.home} ({made.files} files, 0600)")
+        return 0
     ctx = build_context(settings)
     try:
         return HANDLERS[args.command](args, ctx)
@@ -149,7 +158,7 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
     if args.action == "missing":
         text = people.missing_decisions_csv(people.missing_decisions(ctx=ctx))
         if args.out:
-            args.out.write_text(text)
+            _write(args.out, text)
             print(f"{args.out}: {text.count(chr(10)) - 1} pupil(s) with decisions missing")
         else:
             print(text, end="")
@@ -480,11 +489,7 @@ def cmd_parents(args: argparse.Namespace, ctx: Context) -> int:
     result = invitations.invite(ctx=ctx, audience=audience, year_group=args.year_group,
                                 days=args.days, actor_id=user.id)
     if args.csv:
-        try:
-            args.csv.write_text(invitations.links_csv(result))
-            args.csv.chmod(0o600)
-        except OSError as exc:
-            raise InvalidInput(f"{args.csv}: cannot write ({exc.strerror})") from None
+        _write(args.csv, invitations.links_csv(result))
     print(result.line() + (f"; links in {args.csv}" if args.csv else ""))
     return 0
 

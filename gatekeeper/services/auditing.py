@@ -48,6 +48,31 @@ def anchor_audit_head(*, ctx: Context) -> tuple[int, str]:
     return count, head
 
 
+def _last_anchor(path: Path) -> tuple[int, str] | None:
+    """The newest anchor's (length, head), reading only the file's tail (it grows all year)."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - 4096))
+            lines = fh.read().decode("ascii", "replace").strip().splitlines()
+    except FileNotFoundError:
+        return None
+    parts = lines[-1].split() if lines else []
+    if len(parts) < 2 or not parts[0].isdigit():
+        return None
+    return int(parts[0]), parts[1]
+
+
+def anchor_new_audit_head(*, ctx: Context) -> tuple[int, str] | None:
+    """Anchor the head when events were added since the newest anchor (None when nothing
+    changed): run every few minutes, it bounds how much history could be cut off the chain's
+    end unnoticed, without one anchor line per run on a quiet instance."""
+    current = _head(ctx)
+    if current[0] == 0 or _last_anchor(anchors_path(ctx)) == current:
+        return None
+    return anchor_audit_head(ctx=ctx)
+
+
 def check_audit(*, ctx: Context) -> AuditCheck:
     """Verify every hash, then that each anchored head is still in the chain at its place."""
     with ctx.uow() as uow:

@@ -26,6 +26,7 @@ from gatekeeper.errors import InvalidInput, TooLarge
 from gatekeeper.services import decisions
 from gatekeeper.services.access_links import end_access
 from gatekeeper.services.context import Context
+from gatekeeper.services.exclusive import run_import
 from gatekeeper.services.records import on_roll_clause
 
 MAX_CONTACTS_BYTES = 64_000_000
@@ -155,16 +156,19 @@ def import_contacts(*, ctx: Context, data: bytes, actor_id: int | None,
     """Import contacts.csv whole or refuse it whole, naming the row, column and reason."""
     if len(data) > MAX_CONTACTS_BYTES:
         raise TooLarge(f"CSV files may be at most {MAX_CONTACTS_BYTES:,} bytes: split the file")
-    with ctx.uow() as uow:
+
+    def work(session: Session) -> ContactsReport:
         try:
-            report = _import(uow.session, data, actor_id, ctx.today(),
-                             academic_year(ctx.today(), *ctx.year_start))
+            return _import(session, data, actor_id, ctx.today(),
+                           academic_year(ctx.today(), *ctx.year_start))
         except ImportRejected as exc:
             raise InvalidInput(str(exc)) from None
-        if not dry_run:
-            uow.commit()
-            ctx.jobs.reconcile(sorted(report.photo_ids))
-        return report
+
+    def reconcile(report: ContactsReport) -> None:
+        ctx.jobs.reconcile(sorted(report.photo_ids))
+
+    return run_import(ctx=ctx, work=work, commit=not dry_run, what="the contacts import",
+                      after_commit=reconcile)
 
 
 def portal_counts(*, ctx: Context) -> dict[str, int]:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from consent_db.models import AuditEvent, ConsentRecord, Person, Photo, PhotoStatus, Publication
 from gatekeeper.domain.retention import academic_year
+from gatekeeper.domain.safe_csv import to_csv
 from gatekeeper.domain.vocabulary import ConsentKind, PersonKind
 from gatekeeper.services.auditing import check_audit
 from gatekeeper.services.context import Context
@@ -148,5 +149,4 @@ def dashboard_csv(board: Dashboard) -> str:
               f"{r['photos_covered']} covered in place") for r in board.runs]
     rows += [("retention purges", "", str(board.purges)), ("erasures", "", str(board.erasures)),
              ("audit chain", "", "intact" if board.audit_intact else "BROKEN")]
-    return "section,key,value\n" + "".join(
-        ",".join('"' + v.replace('"', '""') + '"' for v in row) + "\n" for row in rows)
+    return to_csv([("section", "key", "value"), *rows])

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from consent_db.db import current_revision, head_revision, make_engine, migrate
 from consent_db.models import User
 from gatekeeper.adapters.filemodes import secure_database_file
+from gatekeeper.adapters.storage import ensure_buckets
 from gatekeeper.config import Settings
 from gatekeeper.errors import NotInitialised
 from gatekeeper.services.context import Context
@@ -31,7 +32,7 @@ def initialise(*, settings: Settings, admin: str, operator: str = "system:init")
     try:
         migrate(ctx.engine)
         secure_database_file(settings.resolved_database_url)  # hashes and templates: 0600
-        _ = ctx.stores  # creates the store folders with their modes
+        ensure_buckets(ctx.stores)  # local folders with their modes; missing S3 buckets
         with ctx.uow() as uow:
             if uow.session.scalar(select(User.id).limit(1)) is not None:
                 return InitResult(False, admin, None)

@@ -4,8 +4,6 @@ only its hash is stored, so the links exist only in the messages (and the CSV ha
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from consent_db.models import (
 from gatekeeper.adapters.mail import Mailer, MailError, mailer_for, message
 from gatekeeper.domain.deciders import has_own_voice, year_number
 from gatekeeper.domain.retention import academic_year
+from gatekeeper.domain.safe_csv import to_csv
 from gatekeeper.domain.vocabulary import ConsentKind, PersonKind
 from gatekeeper.errors import DeliveryFailed, InvalidInput, NotFound
 from gatekeeper.services import decisions, options
@@ -184,13 +183,10 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
 
 
 def links_csv(report: InviteReport) -> str:
-    """The links for the school's own messaging system (contact, email, link)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["contact", "email", "link"])
-    for link in report.links:
-        writer.writerow([link.recipient, link.email, link.url])
-    return buf.getvalue()
+    """The links for the school's own messaging system (contact, email, link); contact ids come
+    from the MIS, so formulas are neutralised."""
+    return to_csv([("contact", "email", "link"),
+                   *((link.recipient, link.email, link.url) for link in report.links)])
 
 
 LINKS_CSV_TTL_S = 3600  # a links list not downloaded within the hour is deleted

@@ -27,11 +27,13 @@ from consent_db.models import (
     User,
 )
 from gatekeeper.domain.retention import academic_year
+from gatekeeper.domain.safe_csv import to_csv
 from gatekeeper.domain.vocabulary import ConsentKind, PersonKind
 from gatekeeper.errors import InvalidInput, NotFound, TooLarge
 from gatekeeper.services import ledger
 from gatekeeper.services.access_links import end_access
 from gatekeeper.services.context import Context
+from gatekeeper.services.exclusive import run_import
 from gatekeeper.services.ledger import Effect
 
 
@@ -248,16 +250,18 @@ def _run(ctx: Context, kind: str, data: bytes, actor_id: int | None, commit: boo
     importer = IMPORTERS.get(kind)
     if importer is None:
         raise InvalidInput(f"unknown import {kind!r} (people or consent)")
-    with ctx.uow() as uow:
+
+    def work(session: Session) -> ImportReport:
         try:
-            report = importer(uow.session, data, ctx.today(), actor_id, keep_app_values)
+            return importer(session, data, ctx.today(), actor_id, keep_app_values)
         except ImportRejected as exc:
             raise InvalidInput(str(exc)) from None
-        if commit:
-            uow.commit()
-    if commit:
+
+    def reconcile(report: ImportReport) -> None:
         ctx.jobs.reconcile(sorted(report.photo_ids))
-    return report
+
+    return run_import(ctx=ctx, work=work, commit=commit, what=f"the {kind} import",
+                      after_commit=reconcile)
 
 
 def import_csv(*, ctx: Context, kind: str, data: bytes, actor_id: int | None = None,
@@ -448,10 +452,7 @@ def missing_decisions(*, ctx: Context, year: str | None = None) -> list[MissingD
 
 
 def missing_decisions_csv(rows: list[MissingDecision]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["external_id", "given_name", "family_name", "year_group", "missing"])
-    for r in rows:
-        writer.writerow([r.external_id, r.given_name, r.family_name, r.year_group,
-                         " ".join(r.kinds)])
-    return buf.getvalue()
+    """The re-consent list as CSV; names come from the MIS, so formulas are neutralised."""
+    return to_csv([("external_id", "given_name", "family_name", "year_group", "missing"),
+                   *((r.external_id, r.given_name, r.family_name, r.year_group,
+                      " ".join(r.kinds)) for r in rows)])

@@ -9,8 +9,6 @@ covering at least as much. Faces an editor named by hand stay as the editor deci
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,6 +19,7 @@ from consent_db import audit
 from consent_db.models import Face, FaceTemplate, Person, Photo, PhotoStatus
 from gatekeeper.domain.names import names_found
 from gatekeeper.domain.retention import academic_year, on_roll
+from gatekeeper.domain.safe_csv import to_csv
 from gatekeeper.domain.templates import Kept, age_band, is_stale, over_cap
 from gatekeeper.domain.vocabulary import NameRule, PersonKind, Role
 from gatekeeper.errors import InvalidInput, NotFound
@@ -118,15 +117,13 @@ def stale_templates(*, ctx: Context) -> list[StaleRow]:
 
 
 def stale_csv(rows: list[StaleRow]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["external_id", "given_name", "family_name", "year_group", "age_band",
-                     "templates", "newest_template_on", "newest_template_year"])
-    for r in rows:
-        writer.writerow([r.external_id, r.given_name, r.family_name, r.year_group, r.age_band,
-                         r.templates, r.newest_on.isoformat() if r.newest_on else "",
-                         r.newest_year or ""])
-    return buf.getvalue()
+    """Pupils whose templates are stale, as CSV; names come from the MIS, so formulas are
+    neutralised."""
+    return to_csv([("external_id", "given_name", "family_name", "year_group", "age_band",
+                    "templates", "newest_template_on", "newest_template_year"),
+                   *((r.external_id, r.given_name, r.family_name, r.year_group, r.age_band,
+                      r.templates, r.newest_on.isoformat() if r.newest_on else "",
+                      r.newest_year or "") for r in rows)])
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from gatekeeper.services.governors import dashboard, dashboard_csv
 from gatekeeper.services.live import recheck_all as recheck_live
 from gatekeeper.services.publish import publish_approved
 from gatekeeper.services.purge import erase_person
-from gatekeeper.services.stages import stage_of
 from gatekeeper.services.reports import governors_html
 from gatekeeper.services.review import approve
 from gatekeeper.services.scan import scan_photo
+from gatekeeper.services.stages import stage_of
 from tests.integration.helpers import PASSWORD, consent, event_photo, ingest
 
 

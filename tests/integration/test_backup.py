@@ -1,0 +1,132 @@
+"""Issue 26: `gatekeeper backup --out FILE` and `gatekeeper restore FILE --home DIR`.
+
+A backup taken from a working instance (SQLite online backup, the local stores, the secret key
+and the audit anchors, as one 0600 file with a SHA-256 manifest) restores into a new home where
+the photos are byte for byte the originals and the audit chain and its anchors verify; a
+damaged or doctored file is refused and leaves nothing behind; nothing is written over."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import stat
+import tarfile
+
+import pytest
+from sqlalchemy import select
+
+from consent_db.models import Photo
+from gatekeeper.config import Settings
+from gatekeeper.domain.vocabulary import Channel
+from gatekeeper.entrypoints.cli import main
+from gatekeeper.services.auditing import anchor_audit_head, anchors_path, check_audit
+from gatekeeper.services.context import Context
+from gatekeeper.services.instance import initialise
+from tests.integration.helpers import event_photo, ingest, school
+
+
+@pytest.fixture
+def instance(tmp_path, face_engine, monkeypatch):
+    """An embedded instance (database in its home) with people, photos, a published file, an
+    anchored audit chain and a secret key."""
+    from web.security import secret_key
+
+    monkeypatch.delenv("GATEKEEPER_DATABASE_URL", raising=False)
+    settings = Settings(home=tmp_path / "school")
+    initialise(settings=settings, admin="admin")
+    ctx = Context(settings, faces=face_engine)
+    users = school(ctx)
+    for seed in (("tom", "eileen"), ("tom",)):
+        assert ingest(ctx, users["office1"], event_photo(seed)).photo_id
+    ctx.stores.public[Channel.ONLINE].put("trip-0001-abcdef0123.jpg", b"published bytes")
+    anchor_audit_head(ctx=ctx)
+    secret_key(settings)
+    yield ctx
+    ctx.close()
+
+
+def originals(ctx: Context) -> dict[str, str]:
+    with ctx.uow() as uow:
+        keys = uow.session.scalars(select(Photo.original_key)).all()
+    return {key: hashlib.sha256(ctx.stores.private.get(key)).hexdigest() for key in keys if key}
+
+
+def test_a_backup_restores_into_a_new_home_with_photos_and_audit_intact(instance, tmp_path,
+                                                                         capsys):
+    home = instance.settings.home
+    archive = tmp_path / "school.tar.gz"
+    assert main(["backup", "--out", str(archive), "--home", str(home)]) == 0, \
+        capsys.readouterr().err
+    assert stat.S_IMODE(archive.stat().st_mode) == 0o600
+    assert main(["backup", "--out", str(archive), "--home", str(home)]) == 1  # never over a file
+    new_home = tmp_path / "restored"
+    assert main(["restore", str(archive), "--home", str(new_home)]) == 0, capsys.readouterr().err
+    assert "checksums verified" in capsys.readouterr().out
+    restored = Context(Settings(home=new_home), faces=instance.faces)
+    try:
+        assert len(originals(instance)) == 2
+        assert originals(restored) == originals(instance)
+        check = check_audit(ctx=restored)
+        assert check.problem is None and check.events == check_audit(ctx=instance).events
+        assert anchors_path(restored).read_text() == anchors_path(instance).read_text()
+        assert restored.stores.public[Channel.ONLINE].get("trip-0001-abcdef0123.jpg") == \
+            b"published bytes"
+    finally:
+        restored.close()
+    assert (new_home / "secret_key").read_text() == (home / "secret_key").read_text()
+    modes = {p: stat.S_IMODE((new_home / p).stat().st_mode)
+             for p in ("gatekeeper.db", "secret_key", "audit-anchors.log", "private",
+                       "public/online/trip-0001-abcdef0123.jpg")}
+    assert modes == {"gatekeeper.db": 0o600, "secret_key": 0o600, "audit-anchors.log": 0o600,
+                     "private": 0o700, "public/online/trip-0001-abcdef0123.jpg": 0o644}
+    assert main(["people", "show", "TOM", "--home", str(new_home)]) == 0  # a working instance
+    assert main(["restore", str(archive), "--home", str(new_home)]) == 1  # never over an instance
+    assert "is not empty" in capsys.readouterr().err
+
+
+def doctored(archive, tmp_path):
+    """The same archive with one photo's bytes changed and the manifest left as it was."""
+    out = tmp_path / "doctored.tar.gz"
+    with tarfile.open(archive, "r:gz") as src, tarfile.open(out, "w:gz") as dst:
+        for member in src:
+            data = src.extractfile(member).read() if member.isfile() else b""
+            if member.name.startswith("private/originals/"):
+                data = data[:-1] + bytes([data[-1] ^ 1])
+            dst.addfile(member, io.BytesIO(data))
+    return out
+
+
+def test_a_damaged_or_doctored_backup_is_refused_and_leaves_nothing(instance, tmp_path, capsys):
+    archive = tmp_path / "school.tar.gz"
+    assert main(["backup", "--out", str(archive), "--home", str(instance.settings.home)]) == 0
+    damaged = tmp_path / "damaged.tar.gz"
+    data = bytearray(archive.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    truncated = tmp_path / "truncated.tar.gz"
+    truncated.write_bytes(archive.read_bytes()[: len(data) // 3])
+    for bad, reason in ((damaged, "damaged backup"), (truncated, "damaged backup"),
+                        (doctored(archive, tmp_path), "checksum does not match")):
+        target = tmp_path / f"from-{bad.stem}"
+        capsys.readouterr()
+        assert main(["restore", str(bad), "--home", str(target)]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and reason in err and "nothing restored" in err
+        assert not target.exists()
+        assert not [p for p in tmp_path.iterdir() if "-restore-" in p.name]
+
+
+@pytest.mark.parametrize("name", ["../outside", "/etc/gatekeeper", "private/../../outside"])
+def test_a_member_that_would_land_outside_the_home_is_refused(tmp_path, name):
+    from gatekeeper.adapters.archive import DamagedArchive, extract_archive
+
+    archive = tmp_path / "evil.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        info = tarfile.TarInfo(name)
+        info.size = 4
+        tar.addfile(info, io.BytesIO(b"evil"))
+    target = tmp_path / "home"
+    target.mkdir()
+    with pytest.raises(DamagedArchive, match="outside"):
+        extract_archive(archive, target)
+    assert not (tmp_path / "outside").exists()
