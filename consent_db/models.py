@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy import (
@@ -56,6 +57,11 @@ class User(Base):
     @property
     def role_set(self) -> set[str]:
         return {r for r in self.roles.split(",") if r}
+
+
+# One account per name whatever its case (`office1`, `Office1`): the service checks first, this
+# settles two admins adding the same name at once.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
 class UserSession(Base):
