@@ -161,6 +161,8 @@ class Event(Base):
 
 class Photo(Base):
     __tablename__ = "photos"
+    # numbers make the published file names: two uploads at once must never share one
+    __table_args__ = (Index("uq_photo_event_number", "event_id", "number", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
