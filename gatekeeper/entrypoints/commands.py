@@ -272,6 +272,9 @@ def cmd_photos(args: argparse.Namespace, ctx: Context) -> int:
     elif args.action == "reject":
         review.reject(ctx=ctx, photo_id=args.id, reason=args.reason, user=user)
         print(f"photo {args.id} rejected")
+    elif args.action == "delete":
+        review.delete_held(ctx=ctx, photo_id=args.id, reason=args.reason, user=user)
+        print(f"photo {args.id} deleted: its original is gone from the store")
     elif args.action == "cover":
         box = review.add_cover(ctx=ctx, photo_id=args.id, box=tuple(args.box), user=user)
         print(f"photo {args.id}: cover {list(box)} added")

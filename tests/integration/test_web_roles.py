@@ -43,6 +43,7 @@ ROUTES = [
     ("POST", "/photos/1/approve", {"editor", "dpo"}, 409),
     ("POST", "/photos/1/reject", {"editor", "dpo"}, 303),
     ("POST", "/photos/1/release", {"dpo"}, 409),
+    ("POST", "/photos/1/delete", {"dpo"}, 409),  # not held
     ("POST", "/photos/1/covers", {"editor", "dpo"}, 303),
     ("POST", "/people/P1/consent", {"dpo"}, 303),
     ("POST", "/people/P1/update", {"dpo"}, 303),
@@ -76,6 +77,7 @@ ROUTES = [
 FORMS = {
     "/photos/1/approve": {"channel": "online"},
     "/photos/1/reject": {"reason": "blurred"},
+    "/photos/1/delete": {"reason": "a phone's", "confirm": "yes"},
     "/photos/1/covers": {"x0": "1", "y0": "1", "x1": "20", "y1": "20"},
     "/people/P1/consent": {"academic_year": "2026/27", "channel": "online", "granted": "no",
                            "recorded_on": "2026-10-01"},
