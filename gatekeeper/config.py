@@ -68,7 +68,8 @@ class Settings(BaseSettings):
 
     # The consent portal: links in invitations point here; mail goes by SMTP when set,
     # otherwise to <home>/outbox/ as .eml files.
-    public_url: str = "http://127.0.0.1:8000"
+    # No default: a link to this machine's own address reaches no parent, and links are single-use.
+    public_url: str | None = None
     smtp_url: str | None = None
     mail_from: str = "Gatekeeper <gatekeeper@localhost>"
     invitation_days: int = 7  # a portal link expires after this many days (and after one use)

@@ -86,3 +86,7 @@ class DeliveryFailed(GatekeeperError):
 
     http_status = 502
     exit_code = 4
+
+
+class NotConfigured(GatekeeperError):
+    """A setting this step needs is missing or unusable; the message names it."""

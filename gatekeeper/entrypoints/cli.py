@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--missing", action="store_true",
                      help="a reminder: only children with decisions missing this year")
     who.add_argument("--year-group", type=int, metavar="N", help="one National Curriculum year")
+    who.add_argument("--contact", metavar="CONTACT_REF",
+                     help="one family: a new link for this MIS contact_id (the older one stops)")
     pin.add_argument("--days", type=int, help="days a link stays valid (default 7)")
     pin.add_argument("--csv", type=Path, help="also write the links here (contact, email, link)")
     pin.add_argument("--by", required=True, help="the DPO sending the invitations")

@@ -468,9 +468,10 @@ def cmd_parents(args: argparse.Namespace, ctx: Context) -> int:
         print(("would import " if args.dry_run else "") + report.line())
         return 0
     audience = (invitations.Audience.ALL if args.all else invitations.Audience.MISSING
-                if args.missing else invitations.Audience.YEAR_GROUP)
+                if args.missing else invitations.Audience.CONTACT if args.contact
+                else invitations.Audience.YEAR_GROUP)
     result = invitations.invite(ctx=ctx, audience=audience, year_group=args.year_group,
-                                days=args.days, actor_id=user.id)
+                                days=args.days, actor_id=user.id, contact_ref=args.contact)
     if args.csv:
         try:
             args.csv.write_text(invitations.links_csv(result))

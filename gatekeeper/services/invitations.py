@@ -11,8 +11,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
+from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from consent_db import audit
@@ -25,10 +26,11 @@ from consent_db.models import (
     utcnow,
 )
 from gatekeeper.adapters.mail import Mailer, MailError, mailer_for, message
+from gatekeeper.config import Settings
 from gatekeeper.domain.deciders import has_own_voice, year_number
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.vocabulary import ConsentKind
-from gatekeeper.errors import DeliveryFailed, InvalidInput, NotFound
+from gatekeeper.errors import DeliveryFailed, InvalidInput, NotConfigured, NotFound
 from gatekeeper.services import decisions, options
 from gatekeeper.services.access_links import end_access
 from gatekeeper.services.context import Context
@@ -40,6 +42,44 @@ class Audience(StrEnum):
     ALL = "all"  # every child on roll
     MISSING = "missing"  # children with a decision missing this year: the reminder
     YEAR_GROUP = "year-group"
+    CONTACT = "contact"  # one family: a new link for a parent who lost theirs
+
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+
+
+@dataclass(frozen=True)
+class LinkBase:
+    """Where the links in invitations point (GATEKEEPER_PUBLIC_URL), as the DPO sees it."""
+
+    url: str | None
+
+    @property
+    def local(self) -> bool:
+        """A loopback address: links would open only on the server itself, not parents' phones."""
+        if not self.url:
+            return False
+        host = (urlsplit(self.url).hostname or "").lower()
+        return host in LOCAL_HOSTS or host.endswith(".localhost") or host.startswith("127.")
+
+
+def link_base(settings: Settings) -> LinkBase:
+    """The base of invitation links, or none while GATEKEEPER_PUBLIC_URL is unset."""
+    return LinkBase(settings.public_url.rstrip("/") if settings.public_url else None)
+
+
+def _required_base(settings: Settings) -> str:
+    """The links' base, or NotConfigured: a link that parents cannot open is worse than none
+    (it is single-use, so the school would have to send every family a second one)."""
+    base = link_base(settings).url
+    if not base:
+        raise NotConfigured(
+            "set GATEKEEPER_PUBLIC_URL to the address parents open Gatekeeper at (for example "
+            "https://consent.yourschool.example) before sending invitations; nothing was sent")
+    if urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).hostname:
+        raise NotConfigured(f"GATEKEEPER_PUBLIC_URL must start with https:// (got {base!r}); "
+                            "nothing was sent")
+    return base
 
 
 @dataclass(frozen=True)
@@ -68,9 +108,12 @@ class InviteReport:
 
 
 def _children(session: Session, audience: Audience, year_group: int | None, year: str,
-              today: date) -> list[Person]:
+              today: date, contact: Contact | None = None) -> list[Person]:
     pupils = session.scalars(select(Person).where(
         Person.kind == "pupil", on_roll_clause(today)).order_by(Person.id)).all()
+    if contact is not None:
+        theirs = {link.person_id for link in contact.children}
+        return [p for p in pupils if p.id in theirs]
     if audience is Audience.YEAR_GROUP:
         return [p for p in pupils if year_number(p.year_group) == year_group]
     if audience is Audience.MISSING:
@@ -106,11 +149,16 @@ def _body(name: str, children: list[str], url: str, days: int, reminder: bool,
 
 def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
            year_group: int | None = None, days: int | None = None,
-           mailer: Mailer | None = None) -> InviteReport:
+           mailer: Mailer | None = None, contact_ref: str | None = None) -> InviteReport:
     """Make one link per contact who may decide for a child in `audience` (and one per pupil
-    who decides for themselves and has an address), send them, and hand the links back."""
+    who decides for themselves and has an address), send them, and hand the links back.
+    Audience.CONTACT sends one new link to the contact `contact_ref` alone (their older unused
+    link stops working), for a parent who lost or never got theirs."""
+    base = _required_base(ctx.settings)
     if audience is Audience.YEAR_GROUP and year_group is None:
         raise InvalidInput("say which year group, e.g. --year-group 7")
+    if audience is Audience.CONTACT and not (contact_ref or "").strip():
+        raise InvalidInput("say which contact, e.g. --contact C1 (the MIS contact id)")
     days = days or ctx.settings.invitation_days
     if not 1 <= days <= 60:
         raise InvalidInput("links may be valid for 1 to 60 days")
@@ -118,12 +166,12 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
     year = academic_year(today, *ctx.year_start)
     reminder = audience is Audience.MISSING
     mailer = mailer or mailer_for(ctx.settings.smtp_url, ctx.settings.home)
-    base = ctx.settings.public_url.rstrip("/")
     report = InviteReport(via=mailer.via)
     now = utcnow()
     with ctx.uow() as uow:
         s = uow.session
-        kids = _children(s, audience, year_group, year, today)
+        family = _contact(s, contact_ref) if audience is Audience.CONTACT else None
+        kids = _children(s, audience, year_group, year, today, family)
         by_id = {k.id: k for k in kids}
         links = s.scalars(select(ContactChild).where(
             ContactChild.person_id.in_(by_id or {0}))).all()
@@ -136,6 +184,13 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
             else:
                 report.barred += 1
         report.children_without_contact = len(set(by_id) - covered)
+        if family is not None:  # their children's other parents keep the links they have
+            if family.id not in allowed:
+                raise InvalidInput(f"contact {family.ref} may not decide for any child on roll "
+                                   "(no parental responsibility, or no contact allowed): no "
+                                   "link was sent")
+            allowed = {family.id: allowed[family.id]}
+            report.barred = report.children_without_contact = 0
         contacts = {c.id: c for c in s.scalars(select(Contact).where(
             Contact.id.in_(allowed or {0})))}
         voice_from = int(options.read(s, decisions.PUPIL_VOICE_FROM_YEAR))
@@ -149,7 +204,8 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
                                    created_at=now, expires_at=now + timedelta(days=days)))
             return f"{base}/portal/welcome/{token}"
 
-        pupils = [kid for kid in kids if kid.email and has_own_voice(kid.year_group, voice_from)]
+        pupils = [kid for kid in kids if kid.email and family is None
+                  and has_own_voice(kid.year_group, voice_from)]
         # the newest link replaces any earlier one not yet used: fewer live links in mailboxes
         end_access(s, contact_ids=set(allowed), pupil_ids={k.id for k in pupils}, visits=False)
         for cid, children in sorted(allowed.items()):
@@ -178,9 +234,62 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
             raise DeliveryFailed(str(exc)) from None  # rolled back: no link exists
         audit.record(s, "portal.invited", "portal", None, actor_id, audience=audience.value,
                      year_group=year_group, contacts=report.contacts, pupils=report.pupils,
-                     via=mailer.via, kind=kind, academic_year=year)
+                     via=mailer.via, kind=kind, academic_year=year,
+                     contact_id=family.id if family else None)
         uow.commit()
     return report
+
+
+def _contact(session: Session, ref: str | None) -> Contact:
+    contact = session.scalar(select(Contact).where(Contact.ref == (ref or "").strip()))
+    if contact is None:
+        raise NotFound(f"no contact {(ref or '').strip()} (the MIS contact_id in contacts.csv)")
+    return contact
+
+
+@dataclass(frozen=True)
+class Family:
+    """One contact as the Parents page lists it for a new link (the DPO sees names)."""
+
+    ref: str
+    name: str
+    email: str
+    children: list[str]
+    may_decide: bool
+
+
+MAX_FAMILIES_SHOWN = 20
+
+
+def find_families(*, ctx: Context, text: str) -> list[Family]:
+    """Contacts whose name, e-mail address, contact id or child's name contains `text` (at most
+    MAX_FAMILIES_SHOWN), for the DPO to send one of them a new link."""
+    needle = text.strip().lower()
+    if not needle:
+        return []
+    like = f"%{needle.replace('%', '').replace('_', '')}%"
+    with ctx.uow() as uow:
+        s = uow.session
+        child_match = select(ContactChild.contact_id).join(Person).where(or_(
+            func.lower(Person.given_name + " " + Person.family_name).like(like),
+            func.lower(Person.external_id).like(like)))
+        found = s.scalars(select(Contact).where(or_(
+            func.lower(Contact.ref).like(like), func.lower(Contact.email).like(like),
+            func.lower(Contact.given_name + " " + Contact.family_name).like(like),
+            Contact.id.in_(child_match))).order_by(Contact.family_name, Contact.given_name,
+                                                   Contact.ref).limit(MAX_FAMILIES_SHOWN)).all()
+        today = ctx.today()
+        out = []
+        for c in found:
+            kids = [(link, s.get(Person, link.person_id)) for link in c.children]
+            on_roll = [(link, p) for link, p in kids if p is not None and p.kind == "pupil"
+                       and (p.left_on is None or p.left_on > today)]
+            out.append(Family(
+                c.ref, f"{c.given_name} {c.family_name}", c.email,
+                sorted(f"{p.given_name} {p.family_name}" for _link, p in on_roll),
+                any(link.parental_responsibility and not link.no_contact
+                    for link, _p in on_roll)))
+        return out
 
 
 def links_csv(report: InviteReport) -> str:

@@ -263,6 +263,7 @@ def test_parents_commands(ctx, tmp_path, capsys, monkeypatch):
 
     setup_school(ctx)
     monkeypatch.setenv("GATEKEEPER_DATABASE_URL", ctx.settings.resolved_database_url)
+    monkeypatch.setenv("GATEKEEPER_PUBLIC_URL", "https://consent.school.example")
     home = ["--home", str(ctx.settings.home)]
     contacts_csv = tmp_path / "contacts.csv"
     contacts_csv.write_text(FAMILIES)

@@ -67,6 +67,7 @@ ROUTES = [
     ("GET", "/parents/consent", {"dpo"}, 200),
     ("POST", "/parents/options", {"dpo"}, 303),
     ("POST", "/parents/invite", {"dpo"}, 200),
+    ("POST", "/parents/invite-contact", {"dpo"}, 404),  # no such contact
     ("POST", "/parents/pupil-refusal", {"dpo"}, 200),
     ("GET", "/parents/links/0123456789abcdef0123456789abcdef.csv", {"dpo"}, 404),
     ("GET", "/templates", {"dpo"}, 200),
@@ -90,6 +91,7 @@ FORMS = {
     "/api/photos/1/reject": {"reason": "blurred"},
     "/parents/options": {"voice_from": "9"},
     "/parents/invite": {"audience": "missing"},
+    "/parents/invite-contact": {"contact": "C1"},
     "/parents/pupil-refusal": {"external_id": "P1", "use": "biometric", "note": "told staff"},
     "/templates/999/remove": {"reason": "wrong person"},
     "/options/confirmed_faces_become_templates": {"value": "yes"},
