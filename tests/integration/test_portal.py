@@ -251,7 +251,7 @@ def test_a_parents_biometric_objection_deletes_every_template(ctx, school):
             AuditEvent.action == "template.deleted")) >= 1
     _year, rows = decisions.overview(ctx=ctx)
     tom_state = next(r for r in rows if r.external_id == "TOM").uses["biometric"]
-    assert tom_state.state == "refused" and "objection by M. Cruise" in tom_state.reason
+    assert tom_state.state == "refused" and "objection by Max Cruise" in tom_state.reason
 
 
 @SQLITE_ONLY
