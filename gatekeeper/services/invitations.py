@@ -147,6 +147,12 @@ def _body(name: str, children: list[str], url: str, days: int, reminder: bool,
             "if the pupil refuses, at any age. Without it, the pupil's face is always covered.\n")
 
 
+def _subject(school_name: str | None, reminder: bool) -> str:
+    """Parents open a message from their school, not from "Gatekeeper": its name comes first."""
+    subject = "Photo consent: " + ("a reminder" if reminder else "your answers")
+    return f"{school_name}: {subject[0].lower()}{subject[1:]}" if school_name else subject
+
+
 def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
            year_group: int | None = None, days: int | None = None,
            mailer: Mailer | None = None, contact_ref: str | None = None) -> InviteReport:
@@ -196,6 +202,7 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
         voice_from = int(options.read(s, decisions.PUPIL_VOICE_FROM_YEAR))
         messages = []
         kind = "reminder" if reminder else "invitation"
+        subject = _subject(ctx.settings.school_name, reminder)
 
         def new_link(contact_id: int | None, pupil_id: int | None) -> str:
             token = secrets.token_urlsafe(32)
@@ -214,7 +221,7 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
             names = sorted(c.given_name for c in children)
             messages.append(message(
                 sender=ctx.settings.mail_from, to=contact.email,
-                subject="Photo consent: " + ("a reminder" if reminder else "your answers"),
+                subject=subject,
                 body=_body(f"{contact.given_name} {contact.family_name}", names, url, days,
                            reminder, pupil=False)))
             report.links.append(Link(contact.ref, contact.email, url))
@@ -223,7 +230,7 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
             url = new_link(None, kid.id)
             messages.append(message(
                 sender=ctx.settings.mail_from, to=kid.email or "",
-                subject="Photo consent: " + ("a reminder" if reminder else "your answers"),
+                subject=subject,
                 body=_body(kid.given_name, [kid.given_name], url, days, reminder, pupil=True)))
             report.links.append(Link(kid.external_id, kid.email or "", url))
             report.pupils += 1
