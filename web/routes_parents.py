@@ -8,7 +8,15 @@ from fastapi.responses import RedirectResponse, Response
 
 from gatekeeper.domain.vocabulary import Role
 from gatekeeper.errors import GatekeeperError, InvalidInput
-from gatekeeper.services import contacts, decisions, invitations, options, portal_answers
+from gatekeeper.services import (
+    contacts,
+    decisions,
+    families,
+    invitations,
+    options,
+    portal_answers,
+    public_links,
+)
 from gatekeeper.services.context import Context
 from gatekeeper.services.users import Actor
 from web.deps import ContextDep, roles
@@ -25,7 +33,7 @@ def _page(request: Request, ctx: Context, user: Actor, status: int = 200,
     return templates.TemplateResponse(request, "parents.html", {
         "user": user, "counts": contacts.portal_counts(ctx=ctx), "outbox": not ctx.settings.smtp_url,
         "voice_from": options.get(ctx=ctx, option=decisions.PUPIL_VOICE_FROM_YEAR),
-        "days": ctx.settings.invitation_days, "link_base": invitations.link_base(ctx.settings),
+        "days": ctx.settings.invitation_days, "link_base": public_links.link_base(ctx.settings),
         **extra}, status_code=status)
 
 
@@ -33,7 +41,7 @@ def _page(request: Request, ctx: Context, user: Actor, status: int = 200,
 def parents_page(request: Request, ctx: ContextDep, family: str = "",
                  user: Actor = roles(Role.DPO)) -> Response:
     invitations.forget_old_links_csv(ctx=ctx)
-    found = invitations.find_families(ctx=ctx, text=family[:200])
+    found = families.find_families(ctx=ctx, text=family[:200])
     return _page(request, ctx, user, family=family, families=found)
 
 

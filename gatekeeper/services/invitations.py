@@ -11,9 +11,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
-from urllib.parse import urlsplit
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent_db import audit
@@ -26,15 +25,15 @@ from consent_db.models import (
     utcnow,
 )
 from gatekeeper.adapters.mail import Mailer, MailError, mailer_for, message
-from gatekeeper.config import Settings
 from gatekeeper.domain.deciders import has_own_voice, year_number
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.vocabulary import ConsentKind
-from gatekeeper.errors import DeliveryFailed, InvalidInput, NotConfigured, NotFound
+from gatekeeper.errors import DeliveryFailed, InvalidInput, NotFound
 from gatekeeper.services import decisions, options
 from gatekeeper.services.access_links import end_access
 from gatekeeper.services.context import Context
 from gatekeeper.services.portal import token_hash
+from gatekeeper.services.public_links import required_base
 from gatekeeper.services.records import on_roll_clause
 
 
@@ -43,43 +42,6 @@ class Audience(StrEnum):
     MISSING = "missing"  # children with a decision missing this year: the reminder
     YEAR_GROUP = "year-group"
     CONTACT = "contact"  # one family: a new link for a parent who lost theirs
-
-
-LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
-
-
-@dataclass(frozen=True)
-class LinkBase:
-    """Where the links in invitations point (GATEKEEPER_PUBLIC_URL), as the DPO sees it."""
-
-    url: str | None
-
-    @property
-    def local(self) -> bool:
-        """A loopback address: links would open only on the server itself, not parents' phones."""
-        if not self.url:
-            return False
-        host = (urlsplit(self.url).hostname or "").lower()
-        return host in LOCAL_HOSTS or host.endswith(".localhost") or host.startswith("127.")
-
-
-def link_base(settings: Settings) -> LinkBase:
-    """The base of invitation links, or none while GATEKEEPER_PUBLIC_URL is unset."""
-    return LinkBase(settings.public_url.rstrip("/") if settings.public_url else None)
-
-
-def _required_base(settings: Settings) -> str:
-    """The links' base, or NotConfigured: a link that parents cannot open is worse than none
-    (it is single-use, so the school would have to send every family a second one)."""
-    base = link_base(settings).url
-    if not base:
-        raise NotConfigured(
-            "set GATEKEEPER_PUBLIC_URL to the address parents open Gatekeeper at (for example "
-            "https://consent.yourschool.example) before sending invitations; nothing was sent")
-    if urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).hostname:
-        raise NotConfigured(f"GATEKEEPER_PUBLIC_URL must start with https:// (got {base!r}); "
-                            "nothing was sent")
-    return base
 
 
 @dataclass(frozen=True)
@@ -160,7 +122,7 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
     who decides for themselves and has an address), send them, and hand the links back.
     Audience.CONTACT sends one new link to the contact `contact_ref` alone (their older unused
     link stops working), for a parent who lost or never got theirs."""
-    base = _required_base(ctx.settings)
+    base = required_base(ctx.settings)
     if audience is Audience.YEAR_GROUP and year_group is None:
         raise InvalidInput("say which year group, e.g. --year-group 7")
     if audience is Audience.CONTACT and not (contact_ref or "").strip():
@@ -252,51 +214,6 @@ def _contact(session: Session, ref: str | None) -> Contact:
     if contact is None:
         raise NotFound(f"no contact {(ref or '').strip()} (the MIS contact_id in contacts.csv)")
     return contact
-
-
-@dataclass(frozen=True)
-class Family:
-    """One contact as the Parents page lists it for a new link (the DPO sees names)."""
-
-    ref: str
-    name: str
-    email: str
-    children: list[str]
-    may_decide: bool
-
-
-MAX_FAMILIES_SHOWN = 20
-
-
-def find_families(*, ctx: Context, text: str) -> list[Family]:
-    """Contacts whose name, e-mail address, contact id or child's name contains `text` (at most
-    MAX_FAMILIES_SHOWN), for the DPO to send one of them a new link."""
-    needle = text.strip().lower()
-    if not needle:
-        return []
-    like = f"%{needle.replace('%', '').replace('_', '')}%"
-    with ctx.uow() as uow:
-        s = uow.session
-        child_match = select(ContactChild.contact_id).join(Person).where(or_(
-            func.lower(Person.given_name + " " + Person.family_name).like(like),
-            func.lower(Person.external_id).like(like)))
-        found = s.scalars(select(Contact).where(or_(
-            func.lower(Contact.ref).like(like), func.lower(Contact.email).like(like),
-            func.lower(Contact.given_name + " " + Contact.family_name).like(like),
-            Contact.id.in_(child_match))).order_by(Contact.family_name, Contact.given_name,
-                                                   Contact.ref).limit(MAX_FAMILIES_SHOWN)).all()
-        today = ctx.today()
-        out = []
-        for c in found:
-            kids = [(link, s.get(Person, link.person_id)) for link in c.children]
-            on_roll = [(link, p) for link, p in kids if p is not None and p.kind == "pupil"
-                       and (p.left_on is None or p.left_on > today)]
-            out.append(Family(
-                c.ref, f"{c.given_name} {c.family_name}", c.email,
-                sorted(f"{p.given_name} {p.family_name}" for _link, p in on_roll),
-                any(link.parental_responsibility and not link.no_contact
-                    for link, _p in on_roll)))
-        return out
 
 
 def links_csv(report: InviteReport) -> str:
