@@ -57,3 +57,20 @@ def test_the_migration_stops_on_names_that_already_clash(database_url):
         migrate(engine)
     assert current_revision(engine) == "0007"
     engine.dispose()
+
+
+def test_the_sign_in_page_takes_the_name_in_any_case(ctx):
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    add_user(ctx=ctx, username="dpo1", roles="dpo", password=PASSWORD)
+    app = create_app(ctx.settings, ctx)
+    with TestClient(app, follow_redirects=False) as client:
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/signin").text).group(1)
+        resp = client.post("/signin", data={"username": "DPO1", "password": PASSWORD,
+                                            "csrf": token})
+        assert resp.status_code == 303
+        assert "dpo1" in client.get("/account").text
