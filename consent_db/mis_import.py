@@ -25,6 +25,9 @@ CONSENT_KINDS = ("display", "print", "online", "retain")
 CONTACT_COLUMNS = ("contact_id", "external_id", "given_name", "family_name", "email",
                    "parental_responsibility", "no_contact")
 _YEAR = re.compile(r"^(\d{4})/(\d{2})$")
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_UK_DAY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+DATE_FORMS = "YYYY-MM-DD or DD/MM/YYYY"
 
 
 MAX_LENGTH = {"external_id": 64, "contact_id": 64, "year_group": 32, "evidence": 255,
@@ -33,6 +36,28 @@ MAX_LENGTH = {"external_id": 64, "contact_id": 64, "year_group": 32, "evidence":
 
 class ImportRejected(ValueError):
     """A CSV import refused as a whole; the message names the row, column and reason."""
+
+
+def parse_day(text: str) -> date:
+    """A date as a UK school office writes it: ISO `2026-09-01` or `01/09/2026` (`1/9/2026`).
+
+    Anything else is refused rather than guessed: a two-digit year or a US-style month first
+    would put a leaving date (and so a retention date) in the wrong year or month.
+    """
+    value = text.strip()
+    iso, uk = _ISO_DAY.match(value), _UK_DAY.match(value)
+    if iso:
+        year, month, day = (int(g) for g in iso.groups())
+    elif uk:
+        day, month, year = (int(g) for g in uk.groups())
+    else:
+        raise ValueError(f"not a date: use {DATE_FORMS} (got {value!r})")
+    try:
+        return date(year, month, day)
+    except ValueError:
+        hint = (f"; month {month} does not exist: US-style MM/DD/YYYY dates are not accepted"
+                if uk and month > 12 and day <= 12 else "")
+        raise ValueError(f"not a date: no such day {value!r} ({DATE_FORMS}){hint}") from None
 
 
 def parse_academic_year(text: str) -> str:
@@ -138,9 +163,9 @@ class _Row:
         if value is None:
             return None
         try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise self.fail(column, f"not a date in YYYY-MM-DD form (got {value!r})") from None
+            return parse_day(value)
+        except ValueError as exc:
+            raise self.fail(column, str(exc)) from None
 
 
 def _read(data: bytes, columns: tuple[str, ...], optional: set[str], what: str) -> list[_Row]:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy import (
@@ -56,6 +57,11 @@ class User(Base):
     @property
     def role_set(self) -> set[str]:
         return {r for r in self.roles.split(",") if r}
+
+
+# One account per name whatever its case (`office1`, `Office1`): the service checks first, this
+# settles two admins adding the same name at once.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
 class UserSession(Base):
@@ -155,6 +161,8 @@ class Event(Base):
 
 class Photo(Base):
     __tablename__ = "photos"
+    # numbers make the published file names: two uploads at once must never share one
+    __table_args__ = (Index("uq_photo_event_number", "event_id", "number", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gatekeeper.domain.vocabulary import (
@@ -16,6 +17,8 @@ from gatekeeper.domain.vocabulary import (
     RotationMode,
     StoreBackend,
 )
+
+DEFAULT_MAIL_FROM = "Gatekeeper <gatekeeper@localhost>"
 
 
 class Settings(BaseSettings):
@@ -68,9 +71,13 @@ class Settings(BaseSettings):
 
     # The consent portal: links in invitations point here; mail goes by SMTP when set,
     # otherwise to <home>/outbox/ as .eml files.
-    public_url: str = "http://127.0.0.1:8000"
+    # No default: a link to this machine's own address reaches no parent, and links are single-use.
+    public_url: str | None = None
     smtp_url: str | None = None
-    mail_from: str = "Gatekeeper <gatekeeper@localhost>"
+    mail_from: str = DEFAULT_MAIL_FROM
+    # The school's name, as parents know it: the sender's display name (unless mail_from names
+    # another), the invitations' subject and the portal's title.
+    school_name: str | None = None
     invitation_days: int = 7  # a portal link expires after this many days (and after one use)
     portal_session_max_age_s: int = 3600
 
@@ -79,6 +86,15 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     session_max_age_s: int = 8 * 3600
     https_only: bool = False  # set when served over HTTPS: session cookie gets Secure
+
+    @model_validator(mode="after")
+    def _school_sends(self) -> Settings:
+        """Parents see the school's name as the sender, not "Gatekeeper", unless the school
+        chose a sender name of its own."""
+        name, address = parseaddr(self.mail_from)
+        if self.school_name and name == parseaddr(DEFAULT_MAIL_FROM)[0] and address:
+            self.mail_from = formataddr((self.school_name, address))
+        return self
 
     @property
     def resolved_database_url(self) -> str:

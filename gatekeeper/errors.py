@@ -93,3 +93,7 @@ class StoreUnavailable(GatekeeperError):
 
     http_status = 503
     exit_code = 3
+
+
+class NotConfigured(GatekeeperError):
+    """A setting this step needs is missing or unusable; the message names it."""

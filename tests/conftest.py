@@ -125,7 +125,9 @@ def face_engine():
 def settings(tmp_path, database_url):
     from gatekeeper.config import Settings
 
-    return Settings(home=tmp_path / "home", database_url=database_url)
+    # invitations need the links' base; the test server's own address (e2e tests swap it)
+    return Settings(home=tmp_path / "home", database_url=database_url,
+                    public_url="http://127.0.0.1:8000")
 
 
 @pytest.fixture

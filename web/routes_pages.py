@@ -72,13 +72,14 @@ def my_uploads(request: Request, ctx: ContextDep, page: int = 1,
 
 @router.get("/review")
 def review_queue(request: Request, ctx: ContextDep, status: str = "awaiting_review",
-                 event: str = "", page: int = 1, user: Actor = roles(*REVIEWERS)) -> Response:
+                 event: str = "", page: int = 1, deleted: int | None = None,
+                 user: Actor = roles(*REVIEWERS)) -> Response:
     event_id = int(event) if event.strip().isdigit() else None  # "any" sends an empty value
     q = queries.review_queue(ctx=ctx, status=status or None, event=event_id, page=page)
     return templates.TemplateResponse(request, "queue.html", {
         "user": user, "photos": q.photos, "status": status, "event": event_id,
         "events": q.events, "statuses": queries.STATUSES, "stage_labels": queries.STAGE_LABELS,
-        "page": q.page, "total": q.total, "pages": q.pages,
+        "page": q.page, "total": q.total, "pages": q.pages, "deleted": deleted,
     })
 
 
@@ -145,6 +146,18 @@ def release(request: Request, ctx: ContextDep, photo_id: RecordId, csrf: str = F
     check_csrf(request, csrf)
     review.release(ctx=ctx, photo_id=photo_id, user=user)
     return RedirectResponse(f"/photos/{photo_id}", status_code=303)
+
+
+@router.post("/photos/{photo_id}/delete")
+def delete_held(request: Request, ctx: ContextDep, photo_id: RecordId, reason: str = Form(""),
+                confirm: str = Form(""), csrf: str = Form(""),
+                user: Actor = roles(Role.DPO)) -> Response:
+    """Deleting a held photo needs the confirmation box ticked (its original goes for good)."""
+    check_csrf(request, csrf)
+    if confirm != "yes":
+        raise InvalidInput("tick the box to confirm that the photo is to be deleted")
+    review.delete_held(ctx=ctx, photo_id=photo_id, reason=reason, user=user)
+    return RedirectResponse(f"/review?status=held&deleted={photo_id}", status_code=303)
 
 
 @router.post("/faces/{face_id}/identify")

@@ -8,7 +8,15 @@ from fastapi.responses import RedirectResponse, Response
 
 from gatekeeper.domain.vocabulary import Role
 from gatekeeper.errors import GatekeeperError, InvalidInput
-from gatekeeper.services import contacts, decisions, invitations, options, portal_answers
+from gatekeeper.services import (
+    contacts,
+    decisions,
+    families,
+    invitations,
+    options,
+    portal_answers,
+    public_links,
+)
 from gatekeeper.services.context import Context
 from gatekeeper.services.users import Actor
 from web.deps import ContextDep, roles
@@ -25,13 +33,16 @@ def _page(request: Request, ctx: Context, user: Actor, status: int = 200,
     return templates.TemplateResponse(request, "parents.html", {
         "user": user, "counts": contacts.portal_counts(ctx=ctx), "outbox": not ctx.settings.smtp_url,
         "voice_from": options.get(ctx=ctx, option=decisions.PUPIL_VOICE_FROM_YEAR),
-        "days": ctx.settings.invitation_days, **extra}, status_code=status)
+        "days": ctx.settings.invitation_days, "link_base": public_links.link_base(ctx.settings),
+        **extra}, status_code=status)
 
 
 @router.get("")
-def parents_page(request: Request, ctx: ContextDep, user: Actor = roles(Role.DPO)) -> Response:
+def parents_page(request: Request, ctx: ContextDep, family: str = "",
+                 user: Actor = roles(Role.DPO)) -> Response:
     invitations.forget_old_links_csv(ctx=ctx)
-    return _page(request, ctx, user)
+    found = families.find_families(ctx=ctx, text=family[:200])
+    return _page(request, ctx, user, family=family, families=found)
 
 
 @router.post("/import")
@@ -65,6 +76,22 @@ async def invite(request: Request, ctx: ContextDep, audience: str = Form("all"),
         return _page(request, ctx, user, status=exc.http_status, error=str(exc))
     token = invitations.keep_links_csv(ctx=ctx, report=report)
     return _page(request, ctx, user, invited=report.line(), links_token=token,
+                 link_count=len(report.links))
+
+
+@router.post("/invite-contact")
+async def invite_contact(request: Request, ctx: ContextDep, contact: str = Form(""),
+                         csrf: str = Form(""), user: Actor = roles(Role.DPO)) -> Response:
+    """One family's new link (their older unused one stops working)."""
+    check_csrf(request, csrf)
+    try:
+        report = await offload(invitations.invite, ctx=ctx,
+                               audience=invitations.Audience.CONTACT, contact_ref=contact,
+                               actor_id=user.id)
+    except GatekeeperError as exc:
+        return _page(request, ctx, user, status=exc.http_status, error=str(exc))
+    token = invitations.keep_links_csv(ctx=ctx, report=report)
+    return _page(request, ctx, user, invited=f"{contact}: {report.line()}", links_token=token,
                  link_count=len(report.links))
 
 

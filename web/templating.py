@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from web.security import csrf_token
@@ -11,3 +12,13 @@ from web.security import csrf_token
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals["csrf_token"] = csrf_token
+
+
+def school_name(request: Request) -> str | None:
+    """The school's name (GATEKEEPER_SCHOOL_NAME) for the portal's title, from this app's own
+    settings (several apps with different settings share these templates in tests)."""
+    ctx = getattr(request.app.state, "ctx", None)
+    return ctx.settings.school_name if ctx is not None else None
+
+
+templates.env.globals["school_name"] = school_name

@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--missing", action="store_true",
                      help="a reminder: only children with decisions missing this year")
     who.add_argument("--year-group", type=int, metavar="N", help="one National Curriculum year")
+    who.add_argument("--contact", metavar="CONTACT_REF",
+                     help="one family: a new link for this MIS contact_id (the older one stops)")
     pin.add_argument("--days", type=int, help="days a link stays valid (default 7)")
     pin.add_argument("--csv", type=Path, help="also write the links here (contact, email, link)")
     pin.add_argument("--by", required=True, help="the DPO sending the invitations")
@@ -207,6 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     pj.add_argument("id", type=int)
     pj.add_argument("--by", required=True)
     pj.add_argument("--reason", required=True)
+    pd = ph.add_parser("delete", help="delete a held photo and its original (dpo)")
+    pd.add_argument("id", type=int)
+    pd.add_argument("--by", required=True)
+    pd.add_argument("--reason", required=True)
     pc = ph.add_parser("cover", help="add a rectangle to cover (x0 y0 x1 y1)")
     pc.add_argument("id", type=int)
     pc.add_argument("box", nargs=4, type=int)

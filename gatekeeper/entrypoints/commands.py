@@ -290,6 +290,9 @@ def cmd_photos(args: argparse.Namespace, ctx: Context) -> int:
     elif args.action == "reject":
         review.reject(ctx=ctx, photo_id=args.id, reason=args.reason, user=user)
         print(f"photo {args.id} rejected")
+    elif args.action == "delete":
+        review.delete_held(ctx=ctx, photo_id=args.id, reason=args.reason, user=user)
+        print(f"photo {args.id} deleted: its original is gone from the store")
     elif args.action == "cover":
         box = review.add_cover(ctx=ctx, photo_id=args.id, box=tuple(args.box), user=user)
         print(f"photo {args.id}: cover {list(box)} added")
@@ -485,9 +488,10 @@ def cmd_parents(args: argparse.Namespace, ctx: Context) -> int:
         print(("would import " if args.dry_run else "") + report.line())
         return 0
     audience = (invitations.Audience.ALL if args.all else invitations.Audience.MISSING
-                if args.missing else invitations.Audience.YEAR_GROUP)
+                if args.missing else invitations.Audience.CONTACT if args.contact
+                else invitations.Audience.YEAR_GROUP)
     result = invitations.invite(ctx=ctx, audience=audience, year_group=args.year_group,
-                                days=args.days, actor_id=user.id)
+                                days=args.days, actor_id=user.id, contact_ref=args.contact)
     if args.csv:
         _write(args.csv, invitations.links_csv(result))
     print(result.line() + (f"; links in {args.csv}" if args.csv else ""))

@@ -89,7 +89,7 @@ def latest_answers(session: Session, person_id: int, year: str) -> dict[str, lis
     eligible = {link.contact_id for link in session.scalars(select(ContactChild).where(
         ContactChild.person_id == person_id, ContactChild.parental_responsibility.is_(True),
         ContactChild.no_contact.is_(False)))}
-    names = {c.id: f"{c.given_name[:1]}. {c.family_name}" for c in session.scalars(
+    names = {c.id: f"{c.given_name} {c.family_name}" for c in session.scalars(
         select(Contact).where(Contact.id.in_(eligible or {0})))}
     latest: dict[tuple[str, str], ConsentDecision] = {}
     for d in session.scalars(select(ConsentDecision).where(

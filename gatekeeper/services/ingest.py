@@ -8,6 +8,8 @@ leaves at worst an unreferenced object, never a row without its original.
 from __future__ import annotations
 
 import hashlib
+import random
+import time
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
@@ -117,10 +119,15 @@ def ingest_bytes(*, ctx: Context, data: bytes, name: str, event_name: str,
     return result
 
 
+RECORD_ATTEMPTS = 12  # one per rival upload that may take the same number first
+
+
 def _record_with_retry(ctx: Context, **kwargs: Any) -> IngestResult:
-    """Record the upload; a race with a simultaneous upload (the same file, or the first photo
-    of the same new event) is settled by looking again."""
-    for attempt in range(3):
+    """Record the upload; a race with a simultaneous upload is settled by looking again: the
+    same file is a duplicate; the first photo of the same new event, or the same number in an
+    event (the database's unique (event, number) refused it), is recorded again afresh, after a
+    short random pause so that the rivals do not collide once more."""
+    for attempt in range(RECORD_ATTEMPTS):
         try:
             return _record(ctx, **kwargs)
         except IntegrityError:
@@ -129,8 +136,9 @@ def _record_with_retry(ctx: Context, **kwargs: Any) -> IngestResult:
                 if existing is not None:
                     return IngestResult(kwargs["name"], IngestOutcome.DUPLICATE, existing.id,
                                         f"already ingested as photo {existing.id}")
-            if attempt == 2:
+            if attempt == RECORD_ATTEMPTS - 1:
                 raise
+            time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
     raise AssertionError("unreachable")
 
 

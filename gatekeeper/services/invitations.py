@@ -32,6 +32,7 @@ from gatekeeper.services import decisions, options
 from gatekeeper.services.access_links import end_access
 from gatekeeper.services.context import Context
 from gatekeeper.services.portal import token_hash
+from gatekeeper.services.public_links import required_base
 from gatekeeper.services.records import on_roll_clause
 
 
@@ -39,6 +40,7 @@ class Audience(StrEnum):
     ALL = "all"  # every child on roll
     MISSING = "missing"  # children with a decision missing this year: the reminder
     YEAR_GROUP = "year-group"
+    CONTACT = "contact"  # one family: a new link for a parent who lost theirs
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,12 @@ class InviteReport:
 
 
 def _children(session: Session, audience: Audience, year_group: int | None, year: str,
-              today: date) -> list[Person]:
+              today: date, contact: Contact | None = None) -> list[Person]:
     pupils = session.scalars(select(Person).where(
         Person.kind == PersonKind.PUPIL, on_roll_clause(today)).order_by(Person.id)).all()
+    if contact is not None:
+        theirs = {link.person_id for link in contact.children}
+        return [p for p in pupils if p.id in theirs]
     if audience is Audience.YEAR_GROUP:
         return [p for p in pupils if year_number(p.year_group) == year_group]
     if audience is Audience.MISSING:
@@ -103,13 +108,24 @@ def _body(name: str, children: list[str], url: str, days: int, reminder: bool,
             "if the pupil refuses, at any age. Without it, the pupil's face is always covered.\n")
 
 
+def _subject(school_name: str | None, reminder: bool) -> str:
+    """Parents open a message from their school, not from "Gatekeeper": its name comes first."""
+    subject = "Photo consent: " + ("a reminder" if reminder else "your answers")
+    return f"{school_name}: {subject[0].lower()}{subject[1:]}" if school_name else subject
+
+
 def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
            year_group: int | None = None, days: int | None = None,
-           mailer: Mailer | None = None) -> InviteReport:
+           mailer: Mailer | None = None, contact_ref: str | None = None) -> InviteReport:
     """Make one link per contact who may decide for a child in `audience` (and one per pupil
-    who decides for themselves and has an address), send them, and hand the links back."""
+    who decides for themselves and has an address), send them, and hand the links back.
+    Audience.CONTACT sends one new link to the contact `contact_ref` alone (their older unused
+    link stops working), for a parent who lost or never got theirs."""
+    base = required_base(ctx.settings)
     if audience is Audience.YEAR_GROUP and year_group is None:
         raise InvalidInput("say which year group, e.g. --year-group 7")
+    if audience is Audience.CONTACT and not (contact_ref or "").strip():
+        raise InvalidInput("say which contact, e.g. --contact C1 (the MIS contact id)")
     days = days or ctx.settings.invitation_days
     if not 1 <= days <= 60:
         raise InvalidInput("links may be valid for 1 to 60 days")
@@ -117,12 +133,12 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
     year = academic_year(today, *ctx.year_start)
     reminder = audience is Audience.MISSING
     mailer = mailer or mailer_for(ctx.settings.smtp_url, ctx.settings.home)
-    base = ctx.settings.public_url.rstrip("/")
     report = InviteReport(via=mailer.via)
     now = utcnow()
     with ctx.uow() as uow:
         s = uow.session
-        kids = _children(s, audience, year_group, year, today)
+        family = _contact(s, contact_ref) if audience is Audience.CONTACT else None
+        kids = _children(s, audience, year_group, year, today, family)
         by_id = {k.id: k for k in kids}
         links = s.scalars(select(ContactChild).where(
             ContactChild.person_id.in_(by_id or {0}))).all()
@@ -135,11 +151,19 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
             else:
                 report.barred += 1
         report.children_without_contact = len(set(by_id) - covered)
+        if family is not None:  # their children's other parents keep the links they have
+            if family.id not in allowed:
+                raise InvalidInput(f"contact {family.ref} may not decide for any child on roll "
+                                   "(no parental responsibility, or no contact allowed): no "
+                                   "link was sent")
+            allowed = {family.id: allowed[family.id]}
+            report.barred = report.children_without_contact = 0
         contacts = {c.id: c for c in s.scalars(select(Contact).where(
             Contact.id.in_(allowed or {0})))}
         voice_from = int(options.read(s, decisions.PUPIL_VOICE_FROM_YEAR))
         messages = []
         kind = "reminder" if reminder else "invitation"
+        subject = _subject(ctx.settings.school_name, reminder)
 
         def new_link(contact_id: int | None, pupil_id: int | None) -> str:
             token = secrets.token_urlsafe(32)
@@ -148,7 +172,8 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
                                    created_at=now, expires_at=now + timedelta(days=days)))
             return f"{base}/portal/welcome/{token}"
 
-        pupils = [kid for kid in kids if kid.email and has_own_voice(kid.year_group, voice_from)]
+        pupils = [kid for kid in kids if kid.email and family is None
+                  and has_own_voice(kid.year_group, voice_from)]
         # the newest link replaces any earlier one not yet used: fewer live links in mailboxes
         end_access(s, contact_ids=set(allowed), pupil_ids={k.id for k in pupils}, visits=False)
         for cid, children in sorted(allowed.items()):
@@ -157,7 +182,7 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
             names = sorted(c.given_name for c in children)
             messages.append(message(
                 sender=ctx.settings.mail_from, to=contact.email,
-                subject="Photo consent: " + ("a reminder" if reminder else "your answers"),
+                subject=subject,
                 body=_body(f"{contact.given_name} {contact.family_name}", names, url, days,
                            reminder, pupil=False)))
             report.links.append(Link(contact.ref, contact.email, url))
@@ -166,7 +191,7 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
             url = new_link(None, kid.id)
             messages.append(message(
                 sender=ctx.settings.mail_from, to=kid.email or "",
-                subject="Photo consent: " + ("a reminder" if reminder else "your answers"),
+                subject=subject,
                 body=_body(kid.given_name, [kid.given_name], url, days, reminder, pupil=True)))
             report.links.append(Link(kid.external_id, kid.email or "", url))
             report.pupils += 1
@@ -177,9 +202,17 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
             raise DeliveryFailed(str(exc)) from None  # rolled back: no link exists
         audit.record(s, "portal.invited", "portal", None, actor_id, audience=audience.value,
                      year_group=year_group, contacts=report.contacts, pupils=report.pupils,
-                     via=mailer.via, kind=kind, academic_year=year)
+                     via=mailer.via, kind=kind, academic_year=year,
+                     contact_id=family.id if family else None)
         uow.commit()
     return report
+
+
+def _contact(session: Session, ref: str | None) -> Contact:
+    contact = session.scalar(select(Contact).where(Contact.ref == (ref or "").strip()))
+    if contact is None:
+        raise NotFound(f"no contact {(ref or '').strip()} (the MIS contact_id in contacts.csv)")
+    return contact
 
 
 def links_csv(report: InviteReport) -> str:

@@ -17,7 +17,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consent_db import audit
-from consent_db.mis_import import ConsentRow, ImportRejected, parse_consent, parse_people
+from consent_db.mis_import import (
+    ConsentRow,
+    ImportRejected,
+    PersonRow,
+    parse_consent,
+    parse_people,
+)
 from consent_db.models import (
     AuditEvent,
     ConsentDecision,
@@ -122,6 +128,20 @@ def _set_in_app(session: Session, person_ids: list[int]) -> dict[tuple[int, str]
     return {k: v for k, v in last.items() if v}
 
 
+_ARRIVAL_FIELDS = ("year_group", "left_on", "biometric_consent", "safeguarding_no_photo")
+
+
+def _arrival(row: PersonRow) -> list[Change]:
+    """A new person's row in the preview, then each field the DPO must see before confirming:
+    a safeguarding flag, face recognition or a leaving date set from the start matters as
+    much as one a later file changes."""
+    name = f"{row.given_name} {row.family_name}"
+    first = Change(row.external_id, name, "new person", "",
+                   f"{row.kind}{', ' + row.year_group if row.year_group else ''}")
+    return [first, *(Change(row.external_id, name, f, "(none)", _shown(getattr(row, f)))
+                     for f in _ARRIVAL_FIELDS if getattr(row, f) is not None)]
+
+
 def _people_into(session: Session, data: bytes, today: date, actor_id: int | None,
                  keep_app_values: bool = False) -> ImportReport:
     rows = parse_people(data)
@@ -144,9 +164,7 @@ def _people_into(session: Session, data: bytes, today: date, actor_id: int | Non
             session.flush()
             audit.record(session, "person.created", "person", person.id, actor_id)
             report.created += 1
-            report.changes.append(Change(row.external_id, f"{row.given_name} {row.family_name}",
-                                         "new person", "", f"{row.kind}"
-                                         f"{', ' + row.year_group if row.year_group else ''}"))
+            report.changes.extend(_arrival(row))
             continue
         changed = sorted(f for f, v in values.items() if getattr(person, f) != v)
         name = f"{person.given_name} {person.family_name}"

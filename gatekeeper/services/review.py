@@ -22,6 +22,8 @@ from gatekeeper.services import rechecks
 from gatekeeper.services.context import Context
 from gatekeeper.services.enrol import confirmable_person
 from gatekeeper.services.facts import face_facts, person_facts
+from gatekeeper.services.ingest import original_key
+from gatekeeper.services.pictures import review_key
 from gatekeeper.services.records import get_photo
 from gatekeeper.services.safeguarding import redecide_block
 from gatekeeper.services.templates import drop_contradicted
@@ -210,3 +212,42 @@ def remove_cover(*, ctx: Context, photo_id: int, cover_id: int, user: Actor) -> 
         audit.record(uow.session, "photo.cover_removed", "photo", photo.id, user.id,
                      cover=cover_id, box=box)
         uow.commit()
+
+
+DELETED = "deleted by the DPO"
+
+
+def delete_held(*, ctx: Context, photo_id: int, reason: str, user: Actor) -> None:
+    """The DPO deletes a held photo outright (a personal phone's, say): releasing or rejecting
+    would keep the original. The row stays as purged, without file name or serial, so the audit
+    trail and the SHA-256 (a later upload of the same file) still point somewhere.
+
+    The original and its review copy leave the private store only after the commit: a failure
+    on the way leaves the held photo as it was, or the deleted row with files that calling this
+    again removes (their keys follow from the SHA-256)."""
+    require_role(user, Role.DPO)
+    if not reason.strip():
+        raise InvalidInput("say why the photo is deleted")
+    with ctx.uow() as uow:
+        photo = get_photo(uow.session, photo_id)
+        again = photo.status == PhotoStatus.PURGED and (photo.status_reason or "").startswith(
+            DELETED)
+        if photo.status != PhotoStatus.HELD and not again:
+            raise InvalidState(f"photo {photo_id} is {photo.status}, not held: only a held "
+                               "photo is deleted here (reject any other)")
+        if any(p.taken_down_at is None for p in photo.publications):
+            raise InvalidState(f"photo {photo_id} still has live copies: they are taken down "
+                               "first (recheck)")
+        doomed = [review_key(photo.sha256), photo.original_key or original_key(photo.sha256)]
+        if not again:
+            photo.faces.clear()
+            photo.covers.clear()
+            photo.approvals.clear()
+            photo.original_key = photo.original_filename = photo.camera_serial = None
+            photo.status = PhotoStatus.PURGED.value
+            photo.status_reason = f"{DELETED}: {reason.strip()[:500]}"
+            audit.record(uow.session, "photo.deleted", "photo", photo.id, user.id,
+                         was="held", objects=len(doomed))
+            uow.commit()
+    for key in doomed:  # after the commit: nothing points at them any more
+        ctx.stores.private.delete(key)

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from consent_db import audit
@@ -71,13 +71,20 @@ def check_roles(text: str) -> str:
         raise InvalidInput(str(exc)) from None
 
 
+def named(username: str) -> ColumnElement[bool]:
+    """The clause that finds a user by name whatever its case: `Office1` and `office1` are one
+    person to the school (and the database's unique index on lower(username) says so too)."""
+    return func.lower(User.username) == username.lower()
+
+
 def _check_new_user(session: Session, username: str, password: str) -> None:
-    if (not username or len(username) > 64
+    if (not username or len(username) > 64 or not username.isascii()
             or not username.replace("_", "").replace(".", "").isalnum()):
-        raise InvalidInput("user names are 1-64 letters, digits, '.' or '_'")
+        raise InvalidInput("user names are 1-64 letters (a-z), digits, '.' or '_'")
     _check_password(password)
-    if session.scalar(select(User).where(User.username == username)):
-        raise InvalidInput(f"user {username} already exists")
+    existing = session.scalar(select(User.username).where(named(username)))
+    if existing:
+        raise InvalidInput(f"user {existing} already exists (user names ignore case)")
 
 
 def create_user(session: Session, *, username: str, roles: str, password: str,
@@ -115,7 +122,7 @@ def new_password() -> str:
 def find_actor(*, ctx: Context, username: str) -> Actor:
     """The active user named `username`, as the actor of a CLI command."""
     with ctx.uow() as uow:
-        user = uow.session.scalar(select(User).where(User.username == username))
+        user = uow.session.scalar(select(User).where(named(username)))
         if user is None or not user.active:
             raise NotFound(f"no active user {username}")
         return actor_of(user)
@@ -140,7 +147,7 @@ def authenticate(*, ctx: Context, username: str, password: str) -> tuple[Actor, 
     """The actor and their session stamp, or PermissionDenied with one message for every
     kind of failure (and the same cost whether or not the user exists)."""
     with ctx.uow() as uow:
-        user = uow.session.scalar(select(User).where(User.username == username))
+        user = uow.session.scalar(select(User).where(named(username)))
         try:
             if user is None or not user.active:
                 _hasher.hash(password)
@@ -190,7 +197,7 @@ def _revoke_all(session: Session, user_id: int) -> None:
 
 
 def _user(session: Session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
+    user = session.scalar(select(User).where(named(username)))
     if user is None:
         raise NotFound(f"no user {username}")
     return user

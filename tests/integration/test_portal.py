@@ -251,7 +251,7 @@ def test_a_parents_biometric_objection_deletes_every_template(ctx, school):
             AuditEvent.action == "template.deleted")) >= 1
     _year, rows = decisions.overview(ctx=ctx)
     tom_state = next(r for r in rows if r.external_id == "TOM").uses["biometric"]
-    assert tom_state.state == "refused" and "objection by M. Cruise" in tom_state.reason
+    assert tom_state.state == "refused" and "objection by Max Cruise" in tom_state.reason
 
 
 @SQLITE_ONLY
@@ -263,6 +263,7 @@ def test_parents_commands(ctx, tmp_path, capsys, monkeypatch):
 
     setup_school(ctx)
     monkeypatch.setenv("GATEKEEPER_DATABASE_URL", ctx.settings.resolved_database_url)
+    monkeypatch.setenv("GATEKEEPER_PUBLIC_URL", "https://consent.school.example")
     home = ["--home", str(ctx.settings.home)]
     contacts_csv = tmp_path / "contacts.csv"
     contacts_csv.write_text(FAMILIES)

@@ -117,7 +117,7 @@ def test_dpo_invites_by_smtp_and_a_parent_answers_on_the_portal(ctx, smtp_server
         assert ended.status_code == 401 and "ask the school office for a new one" in ended.text
 
         consent_page = dpo.get("/parents/consent")
-        assert consent_page.status_code == 200 and "given by A. Family1" in consent_page.text
+        assert consent_page.status_code == 200 and "given by Ann Family1" in consent_page.text
 
 
 def test_portal_answers_are_saved_even_when_the_confirmation_cannot_be_sent(ctx):

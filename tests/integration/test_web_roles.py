@@ -43,6 +43,7 @@ ROUTES = [
     ("POST", "/photos/1/approve", {"editor", "dpo"}, 409),
     ("POST", "/photos/1/reject", {"editor", "dpo"}, 303),
     ("POST", "/photos/1/release", {"dpo"}, 409),
+    ("POST", "/photos/1/delete", {"dpo"}, 409),  # not held
     ("POST", "/photos/1/covers", {"editor", "dpo"}, 303),
     ("POST", "/people/P1/consent", {"dpo"}, 303),
     ("POST", "/people/P1/update", {"dpo"}, 303),
@@ -66,6 +67,7 @@ ROUTES = [
     ("GET", "/parents/consent", {"dpo"}, 200),
     ("POST", "/parents/options", {"dpo"}, 303),
     ("POST", "/parents/invite", {"dpo"}, 200),
+    ("POST", "/parents/invite-contact", {"dpo"}, 404),  # no such contact
     ("POST", "/parents/pupil-refusal", {"dpo"}, 200),
     ("GET", "/parents/links/0123456789abcdef0123456789abcdef.csv", {"dpo"}, 404),
     ("GET", "/templates", {"dpo"}, 200),
@@ -76,6 +78,7 @@ ROUTES = [
 FORMS = {
     "/photos/1/approve": {"channel": "online"},
     "/photos/1/reject": {"reason": "blurred"},
+    "/photos/1/delete": {"reason": "a phone's", "confirm": "yes"},
     "/photos/1/covers": {"x0": "1", "y0": "1", "x1": "20", "y1": "20"},
     "/people/P1/consent": {"academic_year": "2026/27", "channel": "online", "granted": "no",
                            "recorded_on": "2026-10-01"},
@@ -88,6 +91,7 @@ FORMS = {
     "/api/photos/1/reject": {"reason": "blurred"},
     "/parents/options": {"voice_from": "9"},
     "/parents/invite": {"audience": "missing"},
+    "/parents/invite-contact": {"contact": "C1"},
     "/parents/pupil-refusal": {"external_id": "P1", "use": "biometric", "note": "told staff"},
     "/templates/999/remove": {"reason": "wrong person"},
     "/options/confirmed_faces_become_templates": {"value": "yes"},

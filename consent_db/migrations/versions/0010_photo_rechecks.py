@@ -1,15 +1,15 @@
 """The photos whose facts changed and whose live copies are still to be reconciled (the dirty
 set that the targeted job and the minute sweep read).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
