@@ -190,6 +190,8 @@ class School(RuleBasedStateMachine):
             return
         actor = self._contact(p)
         _y, cards = portal_answers.children(ctx=self.ctx, actor=actor)
+        if not cards:  # the child has left: nobody decides for them in the portal any more
+            return
         portal_answers.decide(ctx=self.ctx, actor=actor, handle=cards[0].handle,
                               answers={use: granted}, signed_name=actor.name,
                               client_address="192.0.2.1", user_agent="test")

@@ -38,6 +38,7 @@ def test_write_private_is_0600_whatever_the_umask_and_the_old_file(tmp_path, dat
 @SQLITE_ONLY
 def test_every_out_file_of_the_cli_is_0600(ctx, school, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("GATEKEEPER_DATABASE_URL", ctx.settings.resolved_database_url)
+    monkeypatch.setenv("GATEKEEPER_PUBLIC_URL", "https://consent.school.example")
     home = ["--home", str(ctx.settings.home)]
     erase_person(ctx=ctx, external_id="EIL", user=school["dpo1"])
     cert = certificates(ctx=ctx)[0]["id"]
