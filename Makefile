@@ -37,7 +37,7 @@ test: install test-system-deps
 	@$(UV) run ruff check .
 	@$(UV) run mypy
 	@$(UV) run lint-imports
-	@$(UV) run mkdocs build --strict --quiet
+	@NO_MKDOCS_2_WARNING=1 $(UV) run mkdocs build --strict
 	@$(UV) run pytest -q -rs -n $(PYTEST_WORKERS) --dist worksteal --durations=15
 
 bench: install test-system-deps
