@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from consent_db.models import AuditEvent, FaceTemplate, Photo
+from gatekeeper.config import Settings
 from gatekeeper.errors import InvalidInput
 from gatekeeper.services.auditing import anchor_audit_head, check_audit
 from gatekeeper.services.context import Context
@@ -26,7 +27,6 @@ from gatekeeper.services.queries import list_photos, photo_detail
 from gatekeeper.services.review import add_cover
 from gatekeeper.services.scan import scan_photo
 from tests.integration.helpers import PEOPLE_HEADER, event_photo, ingest, people, person_row
-from gatekeeper.config import Settings
 from workers import tasks
 
 ROOT = Path(__file__).resolve().parents[2]
