@@ -1,4 +1,5 @@
-# Gatekeeper: `make run` starts the service, `make test` runs every test. Both install first.
+# Gatekeeper: `make run` starts the service, `make test` runs every test and builds the
+# documentation site (docs/ -> site/, strict: a broken link fails). Both install first.
 SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 # Pango (and a font) for WeasyPrint's PDFs: reports, certificates, DPIA/RoPA, subject access.
@@ -36,6 +37,7 @@ test: install test-system-deps
 	@$(UV) run ruff check .
 	@$(UV) run mypy
 	@$(UV) run lint-imports
+	@NO_MKDOCS_2_WARNING=1 $(UV) run mkdocs build --strict
 	@$(UV) run pytest -q -rs -n $(PYTEST_WORKERS) --dist worksteal --durations=15
 
 bench: install test-system-deps

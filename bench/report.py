@@ -1,4 +1,4 @@
-"""Turn bench/results/*.json into the markdown table quoted in the README."""
+"""Turn bench/results/*.json into bench/results/README.md (shown whole on docs/developers/benchmarks.md)."""
 
 from __future__ import annotations
 

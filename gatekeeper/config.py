@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     s3_public_bucket: str = "gatekeeper-public"
 
     # Matching: a face is identified only when best distance <= tolerance and every other
-    # person is at least `margin` farther away (see README, "Identification").
+    # person is at least `margin` farther away (see docs/developers/engine.md).
     match_tolerance: float = 0.5
     match_margin: float = 0.08
     min_face_px: int = 40  # smaller faces are covered as unidentifiable

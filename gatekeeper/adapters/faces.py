@@ -103,7 +103,7 @@ class EngineOptions:
     # acceptance), which it would often be sure of larger, and those it accepts up to
     # gate_relook_px, whose boxes and landmarks (identification starts from them) are better
     # at the larger scale. Only where a smaller pass follows, which finds the larger faces.
-    # Measured (README, "Choosing the scanning defaults"): of 1,984 small faces one 10.8 px
+    # Measured (docs/developers/engine.md, "Choosing the scanning defaults"): of 1,984 small faces one 10.8 px
     # face had a mark as weak as 0.0126 (0.03 lost it); the working pass fed 69 instead of
     # 158 Mpx on the benchmark, the same faces found. 0: the whole photo is searched.
     gate_floor: float = 0.01

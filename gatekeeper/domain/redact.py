@@ -1,9 +1,9 @@
 """Irreversible covering of heads: a solid fill (default) or coarse, noisy pixelation. No blur.
 
-Geometry (documented in the README): the detector box (forehead to chin) is grown to the whole
-head: 35 % of its width added on each side for ears and hair, 60 % of its height above for hair,
-25 % below for chin and neck; the region is a rounded rectangle (corner radius 35 % of the shorter
-side), clipped to the image.
+Geometry (docs/developers/engine.md, "Covering geometry"): the detector box (forehead to chin)
+is grown to the whole head: 35 % of its width added on each side for ears and hair, 60 % of its
+height above for hair, 25 % below for chin and neck; the region is a rounded rectangle (corner
+radius 35 % of the shorter side), clipped to the image.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The README walk-through, end to end through the real `gatekeeper` command on a temporary home.
+"""The walk-through (docs/reference/cli.md), end to end through the real `gatekeeper` command
+on a temporary home.
 
 People: A consented for online; B not consented; C without biometric consent; D safeguarding-
 flagged; E a leaver past retention; F a leaver inside retention (consent to retain).

@@ -1,4 +1,5 @@
-"""A correction made after publishing reaches the live copy (README: covers and identities)."""
+"""A correction made after publishing reaches the live copy (docs/school/editor.md, "Corrections
+after publishing")."""
 
 from __future__ import annotations
 
