@@ -4,6 +4,8 @@ consent covered, the consented pupil shown, no sound, no metadata)."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -18,7 +20,9 @@ from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.services.devices import add_device
 from gatekeeper.services.enrol import enrol
 from gatekeeper.services.ingest import IngestOutcome
+from gatekeeper.services.live import recheck_all
 from gatekeeper.services.publish import publish_one
+from gatekeeper.services.register import subject_access_export
 from gatekeeper.services.review import approve, release
 from gatekeeper.services.scan import scan_photo
 from tests import videogen
@@ -111,6 +115,24 @@ def test_video_from_upload_to_website(ctx, pupils, tmp_path):
         x0, y0, x1, y1 = clip.truth[i]["eileen"]
         crop = Image.fromarray(frames[i]).crop((max(0, x0 - 20), max(0, y0 - 20), x1 + 20, y1))
         assert ctx.faces.find_faces(crop, look_sideways=False, encode=False) == [], i
+
+    # subject access: the requester's own track shown, everyone else covered, as a video
+    export = subject_access_export(ctx=ctx, external_id="EIL", user=pupils["dpo1"])
+    with zipfile.ZipFile(io.BytesIO(export.data)) as zf:
+        [name] = [n for n in zf.namelist() if n.startswith("photos/")]
+        assert name.endswith(".mp4")
+        own = list(read_frames(zf.read(name), 640, 360))
+    x0, y0 = clip.truth[5]["tom"][:2]
+    fx0, fy0, fx1, fy1 = truth["tom"]
+    assert own[5][y0 + fy0:y0 + fy1, x0 + fx0:x0 + fx1].reshape(-1, 3).std(axis=0).max() < 6
+
+    # takedown: Tom's consent withdrawn, the live copy goes
+    consent(ctx, "TOM", granted="no")
+    recheck_all(ctx=ctx)
+    assert not path.exists()
+    with ctx.uow() as uow:
+        [pub] = uow.session.get(Photo, result.photo_id).publications
+        assert pub.taken_down_at is not None
 
 
 def test_video_limits_and_refusals(ctx, pupils):
