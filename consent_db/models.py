@@ -170,6 +170,11 @@ class Photo(Base):
     original_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     original_filename: Mapped[str | None] = mapped_column(String(255), nullable=True)
     format: Mapped[str] = mapped_column(String(16))
+    # photo | video: a video is an item like a photo, its faces are tracks (Face.frames)
+    media: Mapped[str] = mapped_column(String(8), default="photo", server_default="photo")
+    duration_s: Mapped[float | None] = mapped_column(Float, nullable=True)  # videos only
+    fps: Mapped[float | None] = mapped_column(Float, nullable=True)
+    frame_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     orientation: Mapped[int] = mapped_column(Integer, default=0)  # EXIF tag; 0 = none
@@ -218,6 +223,9 @@ class Face(Base):
     margin: Mapped[float | None] = mapped_column(Float, nullable=True)
     near_person_ids: Mapped[list] = mapped_column(JSON, default=list)
     decided_by: Mapped[str] = mapped_column(String(16), default="auto")  # auto | editor
+    # a video's face is a track: its box is the best one, here [frame, top, right, bottom,
+    # left] of every sampled frame it was found on (None for a photo's face)
+    frames: Mapped[list | None] = mapped_column(JSON, nullable=True)
     photo: Mapped[Photo] = relationship(back_populates="faces")
 
 

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
 
     max_image_pixels: int = 80_000_000  # larger images are refused as decompression bombs
     max_upload_bytes: int = 60_000_000
+    # Video (MP4, MOV, M4V): longer or larger movies are refused at upload.
+    video_max_seconds: float = 600
+    video_max_side: int = 4096  # 4K (3840x2160 or DCI 4096x2160)
+    video_max_pixels: int = 4096 * 2160
+    video_scan_fps: float = 5.0  # frames a second searched for faces (at most every frame)
+    video_crf: int = 23  # H.264 quality of published videos (lower: better, larger)
 
     cover_mode: CoverMode = CoverMode.SOLID
     publish_max_side: int = 2048  # online

@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session
 
 from consent_db import audit
 from consent_db.models import Event, Photo, PhotoStatus
+from gatekeeper.config import Settings
 from gatekeeper.domain.camera import CameraInfo, Provenance, judge_provenance, read_camera_info
 from gatekeeper.domain.images import DecodedImage, decode
+from gatekeeper.domain.movie import MovieInfo, read_movie, refusal, sniff
 from gatekeeper.domain.names import slugify
 from gatekeeper.errors import InvalidImage, InvalidInput
 from gatekeeper.services.context import Context
@@ -95,11 +97,15 @@ def ingest_bytes(*, ctx: Context, data: bytes, name: str, event_name: str,
         if existing is not None:
             return IngestResult(name, IngestOutcome.DUPLICATE, existing.id,
                                 f"already ingested as photo {existing.id}")
+    movie: MovieInfo | None = None
     try:
-        decoded = decode(data, ctx.settings.max_image_pixels)
+        if sniff(data) is not None:
+            movie, decoded = open_video(data, ctx.settings)
+        else:
+            decoded = decode(data, ctx.settings.max_image_pixels)
     except InvalidImage as exc:
         return IngestResult(name, IngestOutcome.REJECTED, reason=str(exc))
-    info = read_camera_info(data)
+    info = movie.camera if movie is not None else read_camera_info(data)
     key = original_key(sha)
     review = review_rendition(decoded.pixels)  # the reviewer's copy: never decoded again
     ctx.stores.private.put(key, data)
@@ -107,7 +113,7 @@ def ingest_bytes(*, ctx: Context, data: bytes, name: str, event_name: str,
     try:
         result = _record_with_retry(ctx, data=data, sha=sha, key=key, name=name,
                                     event_name=event_name, decoded=decoded, info=info,
-                                    actor_id=actor_id)
+                                    movie=movie, actor_id=actor_id)
     except BaseException:
         with ctx.uow() as uow:  # no original without its row (unless a twin upload owns it)
             if uow.session.scalar(select(Photo.id).where(Photo.sha256 == sha)) is None:
@@ -117,6 +123,22 @@ def ingest_bytes(*, ctx: Context, data: bytes, name: str, event_name: str,
     if result.outcome is IngestOutcome.ACCEPTED and result.photo_id is not None:
         ctx.jobs.scan(result.photo_id)
     return result
+
+
+def open_video(data: bytes, settings: Settings) -> tuple[MovieInfo, DecodedImage]:
+    """The movie's header facts, within the limits, and its middle frame (the reviewer's
+    picture; decoding it proves the picture stream decodes); InvalidImage otherwise."""
+    from PIL import Image
+
+    from gatekeeper.adapters.video import still  # deferred: FFmpeg only where videos come
+
+    movie = read_movie(data)
+    reason = refusal(movie, max_seconds=settings.video_max_seconds,
+                     max_side=settings.video_max_side, max_pixels=settings.video_max_pixels)
+    if reason is not None:
+        raise InvalidImage(reason)
+    frame = still(data, movie.duration_s / 2, movie.width, movie.height)
+    return movie, DecodedImage(Image.fromarray(frame), movie.format, None)
 
 
 RECORD_ATTEMPTS = 12  # one per rival upload that may take the same number first
@@ -143,7 +165,8 @@ def _record_with_retry(ctx: Context, **kwargs: Any) -> IngestResult:
 
 
 def _record(ctx: Context, *, data: bytes, sha: str, key: str, name: str, event_name: str,
-            decoded: DecodedImage, info: CameraInfo, actor_id: int | None) -> IngestResult:
+            decoded: DecodedImage, info: CameraInfo, movie: MovieInfo | None,
+            actor_id: int | None) -> IngestResult:
     with ctx.uow() as uow:
         provenance = judge_provenance(info, registered_serials(uow.session))
         held = provenance is not Provenance.SCHOOL_DEVICE
@@ -156,13 +179,15 @@ def _record(ctx: Context, *, data: bytes, sha: str, key: str, name: str, event_n
             provenance=provenance.value,
             status=(PhotoStatus.HELD if held else PhotoStatus.RECEIVED).value,
             status_reason=f"held: {provenance.value.replace('_', ' ')}" if held else None,
-            uploaded_by_id=actor_id,
+            uploaded_by_id=actor_id, media="video" if movie else "photo",
+            duration_s=movie.duration_s if movie else None, fps=movie.fps if movie else None,
+            frame_count=movie.frame_count if movie else None,
         )
         event.next_number += 1
         uow.session.add(photo)
         uow.flush()
         audit.record(uow.session, "photo.ingested", "photo", photo.id, actor_id,
-                     provenance=provenance.value, status=photo.status)
+                     provenance=provenance.value, status=photo.status, media=photo.media)
         uow.commit()
         outcome = IngestOutcome.HELD if held else IngestOutcome.ACCEPTED
         return IngestResult(name, outcome, photo.id, photo.status_reason)

@@ -43,6 +43,11 @@ def render(*, ctx: Context, photo: Photo, decision: PhotoDecision, data: bytes,
            channel: Channel, covers: list[Region] | None = None) -> bytes:
     """The exact bytes that would be published for this photo, decision and channel.
     `covers`: the editors' rectangles to use instead of the photo's own (subject access)."""
+    if photo.media == "video":
+        from gatekeeper.services.video_publish import render_video  # deferred: FFmpeg
+
+        return render_video(ctx=ctx, photo=photo, decision=decision, data=data,
+                            channel=channel, covers=covers)
     s, rule = ctx.settings, ctx.settings.channel_rule(channel)
     img = decode(data, s.max_image_pixels, long_side=rule.max_side).pixels
     k = img.width / photo.width  # < 1 when the JPEG was decoded at a reduced scale
@@ -102,9 +107,11 @@ def write_copy(ctx: Context, session: Session, photo: Photo, channel: Channel,
     data = render(ctx=ctx, photo=photo, decision=decision, channel=channel,
                   data=ctx.stores.private.get(photo.original_key))
     fmt = ctx.settings.channel_rule(channel).image_format.value
-    key = public_key(session, photo, EXTENSIONS[fmt])
+    ext, media_type = (("mp4", "video/mp4") if photo.media == "video"
+                       else (EXTENSIONS[fmt], MEDIA_TYPES[fmt]))
+    key = public_key(session, photo, ext)
     store = ctx.stores.public[channel]
-    store.put(key, data, MEDIA_TYPES[fmt])
+    store.put(key, data, media_type)
     if replaces is not None:
         take_down(ctx=ctx, session=session, publication=replaces, reason="replaced by a corrected copy")
         session.flush()

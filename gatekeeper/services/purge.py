@@ -81,15 +81,19 @@ def _plan_for(session: Session, plan: PurgePlan) -> PurgePlan:
     if doomed:
         touched = select(Face.photo_id).where(Face.person_id.in_(doomed)).scalar_subquery()
         identified: dict[int, set[int]] = {}
-        for photo_id, person_id in session.execute(
-                select(Face.photo_id, Face.person_id).join(Photo)
+        videos: set[int] = set()
+        for photo_id, person_id, media in session.execute(
+                select(Face.photo_id, Face.person_id, Photo.media).join(Photo)
                 .where(Face.photo_id.in_(touched), Face.person_id.is_not(None),
                        Photo.status != PhotoStatus.PURGED.value)):
             if person_id is not None:
                 identified.setdefault(photo_id, set()).add(person_id)
+            if media == "video":
+                videos.add(photo_id)
         for photo_id in sorted(identified):
             ids = identified[photo_id]
-            if ids - doomed:
+            # a video is not yet covered in place (its frames would need re-encoding): deleted
+            if ids - doomed and photo_id not in videos:
                 plan.photos_to_cover[photo_id] = sorted(ids & doomed)
             else:
                 plan.photos_to_delete.append(photo_id)

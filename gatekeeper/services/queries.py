@@ -65,6 +65,7 @@ def photo_summary(photo: Photo) -> dict[str, Any]:
         "stage": info.stage.value, "stage_label": info.label, "stage_cause": info.cause,
         "channels_live": list(info.channels) if info.stage is Stage.PUBLISHED else [],
         "event": photo.event.name, "number": photo.number, "faces": len(photo.faces),
+        "media": photo.media,
     }
 
 
@@ -97,6 +98,8 @@ def _detail(session: Session, photo: Photo, on: date, year_start: tuple[int, int
         **photo_summary(photo),
         "status_reason": photo.status_reason,
         "format": photo.format, "width": photo.width, "height": photo.height,
+        **({"duration_s": round(photo.duration_s or 0, 2), "fps": photo.fps,
+            "frame_count": photo.frame_count} if photo.media == "video" else {}),
         "taken_at": photo.taken_at.isoformat() if photo.taken_at else None,
         "provenance": {
             "verdict": photo.provenance, "make": photo.camera_make,
@@ -111,6 +114,7 @@ def _detail(session: Session, photo: Photo, on: date, year_start: tuple[int, int
                 "distance": None if f.distance is None else round(f.distance, 4),
                 "margin": None if f.margin is None else round(f.margin, 4),
                 "decided_by": f.decided_by,
+                **({"frames": [r[0] for r in f.frames]} if f.frames is not None else {}),
             }
             for f in photo.faces
         ],

@@ -184,7 +184,8 @@ def subject_access_export(*, ctx: Context, external_id: str, user: Actor) -> Exp
 
             with ThreadPoolExecutor(RENDER_THREADS) as pool:
                 for (photo, _), data in zip(jobs, pool.map(one, jobs), strict=True):
-                    add(f"photos/photo-{photo.id:06d}.jpg", data)
+                    ext = "mp4" if photo.media == "video" else "jpg"
+                    add(f"photos/photo-{photo.id:06d}.{ext}", data)
         add("register.json", json.dumps(register, indent=2, sort_keys=True).encode())
         summary = _summary_html(register, [*manifest, "summary.html", "summary.pdf"])
         add("summary.html", summary.encode())

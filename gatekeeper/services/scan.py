@@ -79,6 +79,12 @@ def _scan(ctx: Context, photo_id: int) -> str:
         photo = get_photo(uow.session, photo_id)
         data = ctx.stores.private.get(original_key_of(photo))
         gallery = load_gallery(uow.session)
+        media = photo.media
+    if media == "video":
+        from gatekeeper.services.video_scan import find_tracks  # deferred: FFmpeg
+
+        return _save(ctx, photo_id, find_tracks(ctx=ctx, photo_id=photo_id, data=data,
+                                                gallery=gallery))
     decoded = decode(data, ctx.settings.max_image_pixels)
     mode = ctx.settings.detect_rotations
     sideways = mode is RotationMode.ALWAYS or (
@@ -89,19 +95,26 @@ def _scan(ctx: Context, photo_id: int) -> str:
     usable = [f for f in found if f.encoding is not None]
     matches = identify_faces(usable, gallery, ctx.settings)
     by_face = {id(f): m for f, m in zip(usable, matches, strict=True)}
+    rows = []
+    for f in found:
+        m = by_face.get(id(f))
+        rows.append(Face(
+            top=f.box.top, right=f.box.right, bottom=f.box.bottom, left=f.box.left,
+            score=f.score, rotation=f.rotation, quality=f.quality.value,
+            person_id=m.person_id if m else None,
+            distance=m.distance if m else None, margin=m.margin if m else None,
+            near_person_ids=sorted(m.near_person_ids) if m else [], decided_by="auto",
+        ))
+    return _save(ctx, photo_id, rows)
+
+
+def _save(ctx: Context, photo_id: int, rows: list[Face]) -> str:
+    """Replace the photo's faces (a video's: its tracks) by `rows`, decide, and commit."""
     with ctx.uow() as uow:
         photo = get_photo(uow.session, photo_id)
         photo.faces.clear()
         uow.flush()
-        for f in found:
-            m = by_face.get(id(f))
-            photo.faces.append(Face(
-                top=f.box.top, right=f.box.right, bottom=f.box.bottom, left=f.box.left,
-                score=f.score, rotation=f.rotation, quality=f.quality.value,
-                person_id=m.person_id if m else None,
-                distance=m.distance if m else None, margin=m.margin if m else None,
-                near_person_ids=sorted(m.near_person_ids) if m else [], decided_by="auto",
-            ))
+        photo.faces.extend(rows)
         uow.flush()
         reason = blocked_reason(face_facts(photo), person_facts(uow.session, photo))
         photo.scanned_at = utcnow()
@@ -114,8 +127,8 @@ def _scan(ctx: Context, photo_id: int) -> str:
             photo.status, photo.status_reason = PhotoStatus.AWAITING_REVIEW.value, None
         audit.record(
             uow.session, "photo.scanned", "photo", photo.id, None, status=photo.status,
-            faces=len(found), identified=sum(1 for m in matches if m.person_id is not None),
-            unidentifiable=sum(1 for f in found if f.quality.value != "ok"),
+            faces=len(rows), identified=sum(1 for f in rows if f.person_id is not None),
+            unidentifiable=sum(1 for f in rows if f.quality != "ok"),
         )
         uow.commit()
         return photo.status

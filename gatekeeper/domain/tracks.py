@@ -1,0 +1,149 @@
+"""Faces over time: link the boxes found on sampled frames into tracks, name a track by votes,
+and say where a track must be covered on any frame. Pure: boxes, frame numbers and matches in,
+values out.
+
+Boxes are (top, right, bottom, left) in frame pixels, the face engine's order.
+
+- Linking: a box joins the live track whose last box overlaps it most (IoU at least `min_iou`),
+  or, for a face moving fast, whose last box's centre is within `reach` box widths with a size
+  within a factor of two; a track stays live for `max_gap` frames without a box, so a face the
+  detector loses for a few samples stays one track.
+- Naming (`vote`): a track is a person only when that person wins at least `share` of its best
+  frames' votes, at least `min_votes` of them, and nobody else has any; everyone near any of its
+  frames stays near (a safeguarding flag blocks on a possible sighting, as for photos). Two tracks
+  named as the same person at the same time are both ambiguous (as a person twice in one photo).
+- Covering (`cover_box`): between two boxes the box is interpolated and grown by half the step
+  between them (the face may have moved anywhere on the way); before the first and after the
+  last box the end box holds for `pad` frames.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from gatekeeper.domain.matching import Match
+
+Box4 = tuple[int, int, int, int]  # top, right, bottom, left
+
+
+@dataclass
+class Track:
+    """One face over time: (frame, box, key) of each sighting, frames ascending; `key` is the
+    caller's handle on the detection (e.g. its index among that frame's faces)."""
+
+    sightings: list[tuple[int, Box4, int]] = field(default_factory=list)
+
+    @property
+    def first(self) -> int:
+        return self.sightings[0][0]
+
+    @property
+    def last(self) -> int:
+        return self.sightings[-1][0]
+
+
+def iou(a: Box4, b: Box4) -> float:
+    top, right = max(a[0], b[0]), min(a[1], b[1])
+    bottom, left = min(a[2], b[2]), max(a[3], b[3])
+    inter = max(0, right - left) * max(0, bottom - top)
+    area = (a[1] - a[3]) * (a[2] - a[0]) + (b[1] - b[3]) * (b[2] - b[0]) - inter
+    return inter / area if area > 0 else 0.0
+
+
+def _near(a: Box4, b: Box4, reach: float) -> bool:
+    wa, wb = a[1] - a[3], b[1] - b[3]
+    if wa <= 0 or wb <= 0 or max(wa, wb) > 2 * min(wa, wb):
+        return False
+    dx = (a[1] + a[3] - b[1] - b[3]) / 2
+    dy = (a[0] + a[2] - b[0] - b[2]) / 2
+    return bool((dx * dx + dy * dy) ** 0.5 <= reach * (wa + wb) / 2)
+
+
+def link(frames: list[tuple[int, list[Box4]]], *, max_gap: int, min_iou: float = 0.2,
+         reach: float = 1.0) -> list[Track]:
+    """Tracks from the boxes of each sampled frame ((frame number, boxes), frames ascending)."""
+    tracks: list[Track] = []
+    for frame, boxes in frames:
+        live = [t for t in tracks if frame - t.last <= max_gap]
+        pairs = []
+        for ti, t in enumerate(live):
+            last = t.sightings[-1][1]
+            for bi, box in enumerate(boxes):
+                overlap = iou(last, box)
+                if overlap >= min_iou or _near(last, box, reach):
+                    pairs.append((overlap, -abs(frame - t.last), ti, bi))
+        taken_t: set[int] = set()
+        taken_b: set[int] = set()
+        for _, _, ti, bi in sorted(pairs, reverse=True):
+            if ti in taken_t or bi in taken_b:
+                continue
+            live[ti].sightings.append((frame, boxes[bi], bi))
+            taken_t.add(ti)
+            taken_b.add(bi)
+        tracks += [Track([(frame, box, bi)]) for bi, box in enumerate(boxes) if bi not in taken_b]
+    return tracks
+
+
+@dataclass(frozen=True)
+class TrackName:
+    person_id: int | None
+    distance: float | None
+    margin: float | None
+    near_person_ids: frozenset[int]
+    votes: int  # for person_id (or for nobody)
+
+
+def vote(best: list[Match], everyone: list[Match], *, share: float = 0.6,
+         min_votes: int = 2) -> TrackName:
+    """The track's name from the matches of its best frames; `everyone`: all its frames'
+    matches (for who is near). A single usable frame is enough when it is all there is."""
+    near = frozenset({p for m in everyone for p in m.near_person_ids}
+                     | {m.person_id for m in everyone if m.person_id is not None})
+    counts = Counter(m.person_id for m in best)
+    named = [p for p in counts if p is not None]
+    if len(named) != 1 or not best:
+        return TrackName(None, None, None, near, counts.get(None, 0))
+    person = named[0]
+    n = counts[person]
+    enough = n >= min(min_votes, len(best)) and n >= share * len(best)
+    if not enough:
+        return TrackName(None, None, None, near, counts.get(None, 0))
+    mine = [m for m in best if m.person_id == person]
+    distances = sorted(m.distance for m in mine if m.distance is not None)
+    margins = [m.margin for m in mine if m.margin is not None]
+    return TrackName(person, distances[len(distances) // 2] if distances else None,
+                     min(margins) if margins else None, near, n)
+
+
+def ambiguous_pairs(spans: list[tuple[int, int, int | None]]) -> set[int]:
+    """Indexes of tracks ((first, last, person)) named as a person another track is named as
+    at an overlapping time: a person cannot be in two places at once."""
+    out: set[int] = set()
+    for i, (a0, a1, pa) in enumerate(spans):
+        for j, (b0, b1, pb) in enumerate(spans[i + 1:], i + 1):
+            if pa is not None and pa == pb and a0 <= b1 and b0 <= a1:
+                out |= {i, j}
+    return out
+
+
+def cover_box(sightings: list[tuple[int, Box4]], frame: int, pad: int) -> Box4 | None:
+    """Where the track must be covered on `frame` ((frame, box) ascending), or None."""
+    if not sightings or frame < sightings[0][0] - pad or frame > sightings[-1][0] + pad:
+        return None
+    if frame <= sightings[0][0]:
+        return sightings[0][1]
+    if frame >= sightings[-1][0]:
+        return sightings[-1][1]
+    for (f0, b0), (f1, b1) in zip(sightings, sightings[1:], strict=False):
+        if f0 <= frame <= f1:
+            if frame == f0:
+                return b0
+            if frame == f1:
+                return b1
+            t = (frame - f0) / (f1 - f0)
+            mid = [v0 + t * (v1 - v0) for v0, v1 in zip(b0, b1, strict=True)]
+            grow = [abs(v1 - v0) / 2 for v0, v1 in zip(b0, b1, strict=True)]
+            return (int(mid[0] - grow[0]), int(mid[1] + grow[1] + 1),
+                    int(mid[2] + grow[2] + 1), int(mid[3] - grow[3]))
+    return None  # pragma: no cover - frames ascending always meet a bracket

@@ -1,0 +1,55 @@
+"""The movie header reader: recognised by content, camera tags from Keys and UserData, limits,
+and what a published movie must not carry."""
+
+from __future__ import annotations
+
+import pytest
+
+from gatekeeper.domain.movie import leftovers, read_movie, refusal, sniff
+from gatekeeper.errors import InvalidImage
+from tests import videogen
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return videogen.frames_of(seconds=1.0, fps=10, size=(320, 180), face_px=80)[0]
+
+
+def test_sniff_by_content():
+    assert sniff(b"\x00\x00\x00\x18ftypqt  \x00\x00\x02\x00qt  ") == "mov"
+    assert sniff(b"\x00\x00\x00\x18ftypM4V \x00\x00\x02\x00") == "m4v"
+    assert sniff(b"\xff\xd8\xff\xe0" + b"\x00" * 20) is None
+    assert sniff(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00") is None  # HEIC is a photo
+
+
+@pytest.mark.parametrize(("container", "keys"), [("mp4", True), ("mov", True), ("mov", False)])
+def test_camera_tags(frames, container, keys):
+    tags = {"make": "Canon", "model": "EOS 250D"} | ({"serial": "0123456789"} if keys else {})
+    info = read_movie(videogen.write_mp4(frames, 10, tags=tags, container=container, keys=keys))
+    assert (info.format, info.width, info.height, info.codec) == (container, 320, 180, "h264")
+    assert info.duration_s == pytest.approx(1.0) and info.fps == pytest.approx(10)
+    assert (info.camera.make, info.camera.model) == ("Canon", "EOS 250D")
+    assert info.camera.serial == ("0123456789" if keys else None)
+
+
+def test_no_camera_data_and_sound(frames):
+    info = read_movie(videogen.write_mp4(frames, 10, tags={}, audio=True))
+    assert info.camera.make is None and info.camera.serial is None
+    assert info.has_audio and "sound" in leftovers(info)
+
+
+def test_refusals(frames):
+    info = read_movie(videogen.write_mp4(frames, 10, tags={}))
+    assert refusal(info, max_seconds=600, max_side=4096, max_pixels=4096 * 2160) is None
+    assert "too long" in (refusal(info, max_seconds=0.5, max_side=4096, max_pixels=10**8) or "")
+    assert "too large" in (refusal(info, max_seconds=600, max_side=200, max_pixels=10**8) or "")
+
+
+@pytest.mark.parametrize("cut", [20, 200, 2000])
+def test_truncated_or_foreign_files_are_refused(frames, cut):
+    data = videogen.write_mp4(frames, 10, tags={})
+    # ffmpeg writes moov last: a file cut short has no header
+    with pytest.raises(InvalidImage):
+        read_movie(data[:cut])
+    with pytest.raises(InvalidImage):
+        read_movie(b"not a movie at all")

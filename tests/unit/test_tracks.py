@@ -1,0 +1,71 @@
+"""Tracks: linking over gaps and fast motion, covering padded in time and space, naming by votes."""
+
+from __future__ import annotations
+
+from gatekeeper.domain.matching import Match
+from gatekeeper.domain.tracks import ambiguous_pairs, cover_box, iou, link, vote
+
+
+def box(x: int, y: int = 100, size: int = 60) -> tuple[int, int, int, int]:
+    return (y, x + size, y + size, x)  # top, right, bottom, left
+
+
+def test_two_faces_make_two_tracks_and_a_lost_face_stays_one_track():
+    frames = [(f, [box(10 + 5 * f), box(500 - 5 * f, y=250)]) for f in range(0, 30, 3)]
+    frames[4] = (12, [box(500 - 5 * 12, y=250)])  # the first face missed on one sample...
+    frames[5] = (15, [box(500 - 5 * 15, y=250)])  # ...and on the next
+    tracks = link(frames, max_gap=9)
+    assert len(tracks) == 2
+    first = next(t for t in tracks if t.sightings[0][1] == box(10))
+    assert [f for f, _, _ in first.sightings] == [0, 3, 6, 9, 18, 21, 24, 27]
+    # covered on every frame of the gap, the box there between its neighbours
+    for frame in range(9, 19):
+        b = cover_box([(f, b) for f, b, _ in first.sightings], frame, pad=2)
+        assert b is not None and b[3] <= 10 + 5 * frame and b[1] >= 10 + 5 * frame + 60
+
+
+def test_a_gap_longer_than_max_gap_starts_a_new_track():
+    frames = [(0, [box(10)]), (3, [box(12)]), (30, [box(14)])]
+    assert len(link(frames, max_gap=9)) == 2
+
+
+def test_fast_motion_links_by_centre_distance():
+    # 50 px a sample on a 60 px face: IoU 0.09, but the centres are close
+    frames = [(f, [box(10 + 50 * (f // 3))]) for f in range(0, 15, 3)]
+    assert iou(box(10), box(60)) < 0.2
+    assert len(link(frames, max_gap=6)) == 1
+
+
+def test_cover_box_padding_and_interpolation_grow_the_box():
+    s = [(10, box(100)), (16, box(160))]
+    assert cover_box(s, 7, pad=3) == box(100)  # before the first sighting, within the pad
+    assert cover_box(s, 6, pad=3) is None
+    assert cover_box(s, 19, pad=3) == box(160)
+    assert cover_box(s, 20, pad=3) is None
+    mid = cover_box(s, 13, pad=3)
+    assert mid is not None
+    # the face may be anywhere between: the box reaches both neighbours' halfway points
+    assert mid[3] <= 130 - 30 and mid[1] >= 190 + 30
+
+
+def m(pid: int | None, near: tuple[int, ...] = ()) -> Match:
+    return Match(pid, 0.3 if pid else None, 0.2 if pid else None, frozenset(near))
+
+
+def test_vote_names_only_a_clear_majority_without_rivals():
+    assert vote([m(1), m(1), m(None)], [m(1)] * 3).person_id == 1
+    assert vote([m(1), m(None), m(None)], [m(1)]).person_id is None  # not enough votes
+    assert vote([m(1), m(1), m(2)], [m(1)]).person_id is None  # a rival: ambiguous
+    assert vote([m(1)], [m(1)]).person_id == 1  # its only usable frame
+    assert vote([], [m(None)]).person_id is None
+
+
+def test_vote_keeps_everyone_near_any_frame():
+    name = vote([m(1), m(1)], [m(1), m(None, near=(7,)), m(2)])
+    assert name.person_id is None or name.person_id == 1
+    assert {1, 2, 7} <= name.near_person_ids
+
+
+def test_the_same_person_in_two_tracks_at_once_is_ambiguous():
+    assert ambiguous_pairs([(0, 10, 1), (5, 20, 1), (0, 20, 2)]) == {0, 1}
+    assert ambiguous_pairs([(0, 10, 1), (11, 20, 1)]) == set()  # one after the other
