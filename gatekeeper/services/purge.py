@@ -102,6 +102,7 @@ def _plan_for(session: Session, plan: PurgePlan) -> PurgePlan:
 def apply_purge(*, ctx: Context, today: date, actor_id: int | None = None) -> PurgePlan:
     """Carry out the plan for `today`, one photo per unit of work, then the people; the run's
     deletion certificate goes into the audit chain."""
+    outbox.process(ctx=ctx)  # first what an interrupted run left queued
     plan = plan_purge(ctx=ctx, today=today)
     _carry_out(ctx, plan, actor_id, kind="purge")
     return plan
@@ -119,6 +120,7 @@ def erase_person(*, ctx: Context, external_id: str, user: Actor) -> PurgePlan:
     others remain, deleted otherwise, publications taken down, then templates, consent and the
     record; a deletion certificate goes into the audit chain."""
     require_role(user, Role.DPO)
+    outbox.process(ctx=ctx)  # first what an interrupted run left queued (even a finished one)
     plan = plan_erasure(ctx=ctx, external_id=external_id)
     _carry_out(ctx, plan, user.id, kind="erasure")
     return plan

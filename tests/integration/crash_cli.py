@@ -1,9 +1,14 @@
 """Run the `gatekeeper` command and kill it with SIGKILL at its Nth crash point: a write or
 delete in the local store, or a database commit (`python -m tests.integration.crash_cli N
-erase EIL --by dpo1`). The kill is real: no `finally`, no rollback, no exit handler runs."""
+erase EIL --by dpo1`). The kill is real: no `finally`, no rollback, no exit handler runs.
+
+`--serve` imports Gatekeeper once and then, for each JSON line {"n", "argv", "env", "log"} on
+stdin, forks a process that runs the command (its output to "log"), answering one JSON line
+{"signal", "code"}: dozens of rounds without paying the imports each time."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -34,6 +39,28 @@ def arm(n: int) -> None:
     Session.commit = hook(Session.commit)  # type: ignore[method-assign]
 
 
+def serve() -> None:
+    for line in sys.stdin:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:  # the command's process
+            fd = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.environ.update(request["env"])
+            arm(request["n"])
+            code = main(request["argv"])
+            sys.stdout.flush()
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        print(json.dumps({"signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+                          "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None}),
+              flush=True)
+
+
 if __name__ == "__main__":
-    arm(int(sys.argv[1]))
-    sys.exit(main(sys.argv[2:]))
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+    else:
+        arm(int(sys.argv[1]))
+        sys.exit(main(sys.argv[2:]))
