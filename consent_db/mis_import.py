@@ -106,6 +106,13 @@ class ConsentRow:
     evidence: str
 
 
+# line and paragraph separators, zero-width and direction marks, bidirectional embeddings,
+# overrides and isolates: refused in every text value (names above all)
+INVISIBLE = frozenset("\u2028\u2029" + "".join(map(chr, range(0x200B, 0x2010)))
+                      + "".join(map(chr, range(0x202A, 0x202F)))
+                      + "".join(map(chr, range(0x2066, 0x206A))))
+
+
 class _Row:
     """One CSV record with typed getters that raise ImportRejected naming line and column."""
 
@@ -122,7 +129,8 @@ class _Row:
     def text(self, column: str, required: bool) -> str | None: ...
 
     def text(self, column: str, required: bool = True) -> str | None:
-        value = (self.values.get(column) or "").strip()
+        raw = self.values.get(column) or ""
+        value = raw.strip()  # strip() takes U+2028 and U+2029 too: they are looked for in raw
         if not value:
             if required:
                 raise self.fail(column, "value is missing")
@@ -130,8 +138,12 @@ class _Row:
         limit = MAX_LENGTH.get(column, 128)
         if len(value) > limit:
             raise self.fail(column, f"value is longer than {limit} characters")
-        if any(ord(ch) < 32 for ch in value):
+        if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
             raise self.fail(column, "value contains control characters")
+        hidden = next((ch for ch in raw if ch in INVISIBLE), None)
+        if hidden is not None:  # a name that reads differently than it sorts, matches or prints
+            raise self.fail(column, f"value contains an invisible, direction or line-breaking "
+                                    f"character (U+{ord(hidden):04X})")
         return value
 
     def email(self, column: str, required: bool = True) -> str | None:

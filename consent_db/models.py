@@ -291,6 +291,22 @@ class PhotoRecheck(Base):
     queued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
+class PendingDeletion(Base):
+    """A stored object to delete once the transaction that wrote this row has committed (the
+    outbox): the row is written in the same transaction that makes the object unreachable, and
+    the object goes after the commit, retried by the minute sweep until the store agrees.
+    `due_at` in the future guards an object written before its commit: the row is removed by
+    that commit, or the orphan goes when it falls due."""
+
+    __tablename__ = "pending_deletions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store: Mapped[str] = mapped_column(String(32))  # "private", or "public:<channel>"
+    key: Mapped[str] = mapped_column(String(255))
+    queued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
 class AuditEvent(Base):
     """Append-only, hash-chained: each row's hash covers its content and the previous hash."""
 

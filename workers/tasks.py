@@ -16,6 +16,7 @@ from gatekeeper.services import (
     auditing,
     invitations,
     live,
+    outbox,
     people,
     publish,
     purge,
@@ -114,7 +115,8 @@ def register(huey: Huey, resources: WorkerResources) -> None:
     @huey.periodic_task(crontab(minute="*"), name="sweep")
     def sweep() -> None:
         """Every minute: re-queue received or stuck photos, publish approvals, and reconcile
-        the photos left in the dirty set; once a day, every live copy."""
+        the photos left in the dirty set; once a day, every live copy; and delete the stored
+        objects whose deletion committed (the outbox) but did not happen yet."""
         with resources.ctx.acting_as("system:sweep") as ctx:
             for photo_id in reconcile.stuck_or_waiting(ctx=ctx):
                 scan_photo(photo_id)
@@ -124,6 +126,7 @@ def register(huey: Huey, resources: WorkerResources) -> None:
             if daily_recheck.due(ctx.today()):  # lapses that no change of fact announces
                 live.recheck_all(ctx=ctx)
                 daily_recheck.done(ctx.today())
+            outbox.process(ctx=ctx)  # stored objects whose deletion committed but failed
 
     @huey.periodic_task(crontab(minute=str(settings.daily_minute), hour=str(settings.daily_hour)),
                         name="daily")

@@ -1,7 +1,8 @@
 """Camera facts from EXIF (read with exifread, independently of the pixel decoder) and provenance.
 
 exifread does not know the WebP container, so for WebP the EXIF chunk is taken out of the RIFF
-container here (no pixels are decoded) and its TIFF body handed to exifread like any other.
+container here (no pixels are decoded) and its TIFF body handed to exifread like any other; for
+HEIC/HEIF the Exif item is taken out by pillow-heif, also without decoding pixels.
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ from datetime import datetime
 from enum import StrEnum
 
 import exifread
+
+try:  # declared dependency; HEIC uploads are decoded with it too (gatekeeper.domain.images)
+    import pillow_heif
+except ImportError:  # pragma: no cover
+    pillow_heif = None  # type: ignore[assignment]
 
 logging.getLogger("exifread").setLevel(logging.ERROR)
 
@@ -63,10 +69,27 @@ def webp_exif(data: bytes) -> bytes | None:
     return None
 
 
+def heif_exif(data: bytes) -> bytes | None:
+    """The TIFF-format EXIF body of a HEIC/HEIF file (its "Exif" item, read by pillow-heif
+    without decoding pixels), or None when `data` is not HEIF or carries no EXIF."""
+    if len(data) < 12 or data[4:8] != b"ftyp" or pillow_heif is None:
+        return None
+    try:
+        body = pillow_heif.open_heif(io.BytesIO(data)).info.get("exif")
+    except Exception:  # not a HEIF pillow-heif can read: no camera data then
+        return None
+    if not isinstance(body, bytes):
+        return None
+    if body.startswith(b"Exif\x00\x00"):
+        body = body[6:]
+    return body if body[:4] in (b"II*\x00", b"MM\x00*") else None
+
+
 def read_camera_info(data: bytes) -> CameraInfo:
     """Make, model, body serial and capture time; None for whatever the file does not carry.
-    Reads JPEG, TIFF, HEIF and PNG EXIF through exifread, and WebP through its EXIF chunk."""
-    exif_body = webp_exif(data)
+    Reads JPEG, TIFF and PNG EXIF through exifread, WebP through its EXIF chunk and HEIC/HEIF
+    through its Exif item (exifread reads neither container reliably)."""
+    exif_body = webp_exif(data) or heif_exif(data)
     if exif_body is not None:
         data = exif_body
     try:

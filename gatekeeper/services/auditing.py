@@ -108,6 +108,18 @@ def _certificate(e: AuditEvent) -> dict[str, Any]:
             "hash": e.hash, **e.details}
 
 
+def _operator(by: object) -> str:
+    """Who ran a certificate's run when no signed-in user did, in words, from the operator the
+    audit event names ("cli:root", "system:daily"); older events named none."""
+    if not isinstance(by, str) or not by:
+        return "an operator not recorded (system)"
+    if by.startswith("cli:"):
+        return f"{by.removeprefix('cli:')} on the command line ({by})"
+    if by == "system:daily":
+        return f"the scheduled retention job ({by})"
+    return f"Gatekeeper itself ({by})"
+
+
 def certificate_pdf(*, ctx: Context, certificate_id: int) -> bytes:
     """One deletion certificate as a PDF. It carries record ids: the web app gives it to the DPO
     only (governors see the counts on the certificates page and in their report)."""
@@ -123,7 +135,7 @@ def certificate_html(*, ctx: Context, certificate_id: int) -> str:
             raise NotFound(f"no deletion certificate {certificate_id}")
         cert = _certificate(event)
         who = uow.session.get(User, event.actor_id) if event.actor_id else None
-        by = who.username if who else "the scheduled retention job (system)"
+        by = who.username if who else _operator(event.details.get("by"))
     check = check_audit(ctx=ctx)
     return render_document(
         "certificate.html", c=cert, by=by, intact=check.problem is None, problem=check.problem,

@@ -88,9 +88,10 @@ def ingest_bytes(*, ctx: Context, data: bytes, name: str, event_name: str,
     Everything that can refuse the upload is checked before the original is stored, and a
     failure after storing removes it again: no original is ever left without its row."""
     event_name = clean_event_name(event_name)
-    if len(data) > ctx.settings.max_upload_bytes:
-        return IngestResult(name, IngestOutcome.REJECTED,
-                            reason=f"file larger than {ctx.settings.max_upload_bytes:,} bytes")
+    if len(data) > ctx.settings.max_upload_bytes:  # the same words at every door
+        return IngestResult(name, IngestOutcome.REJECTED, reason=(
+            f"file larger than the upload limit of {ctx.settings.max_upload_bytes:,} bytes "
+            "(GATEKEEPER_MAX_UPLOAD_BYTES)"))
     sha = hashlib.sha256(data).hexdigest()
     with ctx.uow() as uow:
         existing = uow.session.scalar(select(Photo).where(Photo.sha256 == sha))

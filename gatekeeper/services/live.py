@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from consent_db.models import Person, Photo, PhotoStatus, Publication
 from gatekeeper.domain.policy import Verdict, decide
 from gatekeeper.domain.vocabulary import Channel
-from gatekeeper.services import rechecks
+from gatekeeper.services import outbox, rechecks
 from gatekeeper.services.context import Context
 from gatekeeper.services.facts import face_facts, person_facts
 from gatekeeper.services.publish import CONSENT_LOST, refresh, stale, take_down
@@ -100,6 +100,7 @@ def settle(*, ctx: Context, photo_ids: Iterable[int], on: date | None = None) ->
                                         result=result)
                     rechecks.clear(uow.session, photo_id, queued_before=started)
                     uow.commit()
+                    outbox.after_commit(ctx=ctx, session=uow.session)  # takedowns: now
                 break
             except IntegrityError:  # another worker reconciled it at the same moment
                 if attempt == 2:

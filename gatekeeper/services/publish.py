@@ -24,6 +24,7 @@ from gatekeeper.domain.redact import Region, cover, head_region
 from gatekeeper.domain.rendition import EXTENSIONS, MEDIA_TYPES, encode
 from gatekeeper.domain.vocabulary import Channel, CoverMode
 from gatekeeper.errors import GatekeeperError, InvalidState
+from gatekeeper.services import outbox
 from gatekeeper.services.context import Context
 from gatekeeper.services.facts import face_facts, person_facts
 
@@ -154,6 +155,7 @@ def publish_one(*, ctx: Context, photo_id: int, channel: Channel, on: date) -> P
         try:
             pub = write_copy(ctx, uow.session, photo, channel, decision, approval.caption, live)
             uow.commit()
+            outbox.after_commit(ctx=ctx, session=uow.session)  # the replaced copy goes now
         except IntegrityError:  # another worker published it first: theirs stands
             uow.session.rollback()
             return publish_one(ctx=ctx, photo_id=photo_id, channel=channel, on=on)
@@ -201,9 +203,10 @@ def publish_approved(*, ctx: Context, channel: Channel | None = None,
 
 
 def take_down(*, ctx: Context, session: Session, publication: Publication, reason: str) -> None:
-    """Delete the public object (every version) and mark the publication taken down, inside the
-    caller's unit of work."""
-    ctx.stores.public[Channel(publication.channel)].delete(publication.key)
+    """Mark the publication taken down inside the caller's unit of work; its public object
+    (every version) goes right after that commit (`outbox.after_commit`, which the caller calls),
+    so a crash never leaves a live row without its object, nor the object without a row."""
+    outbox.delete_after_commit(session, outbox.public(publication.channel), publication.key)
     publication.taken_down_at = utcnow()
     publication.taken_down_reason = reason
     audit.record(session, "publication.taken_down", "publication", publication.id, None,

@@ -7,6 +7,7 @@ templates, consent records and person record go. The plan names ids and counts, 
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,8 +30,10 @@ from gatekeeper.domain.images import decode
 from gatekeeper.domain.redact import cover, head_region
 from gatekeeper.domain.rendition import encode_jpeg  # originals covered in place are kept as JPEG
 from gatekeeper.domain.retention import retention_date
-from gatekeeper.domain.vocabulary import Channel, ConsentKind, CoverMode, Role
+from gatekeeper.domain.vocabulary import ConsentKind, CoverMode, Role
+from gatekeeper.services import outbox, runs
 from gatekeeper.services.context import Context
+from gatekeeper.services.ingest import original_key
 from gatekeeper.services.people import get_person
 from gatekeeper.services.pictures import review_key, review_rendition
 from gatekeeper.services.publish import take_down
@@ -103,6 +106,7 @@ def _plan_for(session: Session, plan: PurgePlan) -> PurgePlan:
 def apply_purge(*, ctx: Context, today: date, actor_id: int | None = None) -> PurgePlan:
     """Carry out the plan for `today`, one photo per unit of work, then the people; the run's
     deletion certificate goes into the audit chain."""
+    outbox.process(ctx=ctx)  # first what an interrupted run left queued
     plan = plan_purge(ctx=ctx, today=today)
     _carry_out(ctx, plan, actor_id, kind="purge")
     return plan
@@ -120,19 +124,29 @@ def erase_person(*, ctx: Context, external_id: str, user: Actor) -> PurgePlan:
     others remain, deleted otherwise, publications taken down, then templates, consent and the
     record; a deletion certificate goes into the audit chain."""
     require_role(user, Role.DPO)
+    outbox.process(ctx=ctx)  # first what an interrupted run left queued (even a finished one)
     plan = plan_erasure(ctx=ctx, external_id=external_id)
     _carry_out(ctx, plan, user.id, kind="erasure")
     return plan
 
 
 def _carry_out(ctx: Context, plan: PurgePlan, actor_id: int | None, kind: str) -> None:
-    counts = Counter[str]()
+    """Photos one unit of work each, then the people and the certificate in one last commit.
+    An interrupted run is resumed: its photos are done already, and the certificate lists
+    what every attempt of the run deleted."""
     why = ERASED if kind == "erasure" else RETENTION
+    run = _start_or_resume(ctx, plan, actor_id, kind)
     for photo_id in plan.photos_to_delete:
-        counts.update(_delete_photo(ctx, photo_id, actor_id, why))
+        _delete_photo(ctx, photo_id, actor_id, why, run)
     for photo_id, person_ids in plan.photos_to_cover.items():
-        counts.update(_cover_people(ctx, photo_id, set(person_ids), actor_id, why))
+        _cover_people(ctx, photo_id, set(person_ids), actor_id, why, run)
+    counts = Counter[str]()
     with ctx.uow() as uow:
+        done = runs.photos_done(uow.session, run)
+        if run is not None:  # what every attempt of the run did, read back from the chain
+            plan.people = sorted(set(plan.people) | set(done.people))
+            plan.photos_to_delete, plan.photos_to_cover = sorted(done.deleted), done.covered
+            counts.update(done.counts)
         doomed = set(plan.people)
         for person_id in plan.people:
             person = uow.session.get(Person, person_id)
@@ -151,13 +165,35 @@ def _carry_out(ctx: Context, plan: PurgePlan, actor_id: int | None, kind: str) -
             near = [p for p in face.near_person_ids or [] if p not in doomed]
             if near != (face.near_person_ids or []):
                 face.near_person_ids = near  # no id of theirs is left anywhere
-        audit.record(uow.session, f"{kind}.applied", "purge", None, actor_id, **plan.as_dict())
+        audit.record(uow.session, f"{kind}.applied", "purge", None, actor_id, run=run,
+                     **plan.as_dict())
         audit.record(uow.session, "certificate.issued", "certificate", None, actor_id,
                      kind=kind, today=plan.today.isoformat(), people=plan.people,
                      photos_deleted=plan.photos_to_delete,
                      photos_covered=sorted(plan.photos_to_cover),
-                     deleted=dict(sorted(counts.items())))
+                     deleted=dict(sorted(counts.items())),
+                     **({"run": run, "attempts": done.attempts} if run else {}))
         uow.commit()
+    outbox.process(ctx=ctx)  # what a failed store left queued: the sweep retries the rest
+
+
+def _start_or_resume(ctx: Context, plan: PurgePlan, actor_id: int | None,
+                     kind: str) -> int | None:
+    """The run's id: an interrupted run of the same kind (and, for an erasure, the same person)
+    is resumed; a new run with photos to do is recorded before the first of them."""
+    with ctx.uow() as uow:
+        run = runs.open_run(uow.session, kind, None if kind == "purge" else plan.people)
+        if run is not None:
+            audit.record(uow.session, f"{kind}.resumed", "purge", run, actor_id)
+        elif plan.photos_to_delete or plan.photos_to_cover:
+            started = audit.record(uow.session, f"{kind}.started", "purge", None, actor_id,
+                                   **plan.as_dict())
+            uow.flush()
+            run = started.id
+        else:
+            return None  # nothing before the last commit: nothing to resume
+        uow.commit()
+        return run
 
 
 def _portal_records(session: Session, person_id: int) -> Counter[str]:
@@ -179,21 +215,29 @@ def _drop_contacts_without_children(session: Session, actor_id: int | None) -> i
     return len(lonely)
 
 
-def _delete_photo(ctx: Context, photo_id: int, actor_id: int | None,
-                  why: str) -> Counter[str]:
+def covered_key(sha256: str) -> str:
+    """A new key for an original covered in place (the old object goes through the outbox)."""
+    return f"{original_key(sha256)}.{secrets.token_hex(8)}"
+
+
+def _delete_photo(ctx: Context, photo_id: int, actor_id: int | None, why: str,
+                  run: int | None) -> None:
+    """Purge one photo in one commit; its objects are deleted only after it (the outbox)."""
     counts = Counter[str]()
     with ctx.uow() as uow:
         photo = get_photo(uow.session, photo_id)
+        if photo.status == PhotoStatus.PURGED:
+            return  # done by an earlier attempt, or by someone else meanwhile
         for pub in photo.publications:
             if pub.taken_down_at is None:
                 take_down(ctx=ctx, session=uow.session, publication=pub, reason=why)
-            else:
-                ctx.stores.public[Channel(pub.channel)].delete(pub.key)  # every version
+            else:  # taken down before: delete again, every version
+                outbox.delete_after_commit(uow.session, outbox.public(pub.channel), pub.key)
             counts["public_objects"] += 1
         if photo.original_key:
-            ctx.stores.private.delete(photo.original_key)
+            outbox.delete_after_commit(uow.session, outbox.PRIVATE, photo.original_key)
             counts["originals"] += 1
-        ctx.stores.private.delete(review_key(photo.sha256))
+        outbox.delete_after_commit(uow.session, outbox.PRIVATE, review_key(photo.sha256))
         counts["review_renditions"] += 1
         counts["faces"] += len(photo.faces)
         counts["photos_deleted"] += 1
@@ -204,24 +248,37 @@ def _delete_photo(ctx: Context, photo_id: int, actor_id: int | None,
         photo.original_filename = None
         photo.camera_serial = None
         photo.status, photo.status_reason = PhotoStatus.PURGED.value, why
-        audit.record(uow.session, "photo.purged", "photo", photo.id, actor_id)
+        audit.record(uow.session, "photo.purged", "photo", photo.id, actor_id,
+                     **runs.photo_details(run, counts))
         uow.commit()
-    return counts
+    outbox.after_commit(ctx=ctx, session=uow.session)
 
 
 def _cover_people(ctx: Context, photo_id: int, person_ids: set[int],
-                  actor_id: int | None, why: str) -> Counter[str]:
-    """Cover the expired people in the stored original itself, and drop copies that showed them."""
+                  actor_id: int | None, why: str, run: int | None) -> None:
+    """Cover the expired people in a new copy of the original, switch the photo to it in one
+    commit and drop copies that showed them; the old original goes after that commit."""
     counts = Counter[str]({"photos_covered_in_place": 1, "originals_rewritten": 1})
     with ctx.uow() as uow:
+        sha = get_photo(uow.session, photo_id).sha256
+    new_key = covered_key(sha)
+    outbox.write_guard(ctx, outbox.PRIVATE, new_key)  # an orphan if we die before the commit
+    with ctx.uow() as uow:
         photo = get_photo(uow.session, photo_id)
-        img = decode(ctx.stores.private.get(original_key_of(photo)),
-                     ctx.settings.max_image_pixels).pixels
+        if not any(f.person_id in person_ids for f in photo.faces):
+            return  # covered by an earlier attempt (the guard removes the unused key)
+        old_key = original_key_of(photo)
+        img = decode(ctx.stores.private.get(old_key), ctx.settings.max_image_pixels).pixels
         regions = [(head_region(f.top, f.right, f.bottom, f.left, img.width, img.height), True)
                    for f in photo.faces if f.person_id in person_ids]
         covered = cover(img, regions, CoverMode.SOLID)
-        ctx.stores.private.put(original_key_of(photo), encode_jpeg(covered, 1 << 20, 95))
+        ctx.stores.private.put(new_key, encode_jpeg(covered, 1 << 20, 95))
+        # the review copy is a cache under a fixed key: written covered before the commit,
+        # it errs towards covering if the commit never comes (the re-run covers the original)
         ctx.stores.private.put(review_key(photo.sha256), review_rendition(covered), "image/jpeg")
+        outbox.claim(uow.session, outbox.PRIVATE, new_key)
+        outbox.delete_after_commit(uow.session, outbox.PRIVATE, old_key)
+        photo.original_key = new_key
         photo.orientation, photo.format = 1, "JPEG"  # the stored pixels are upright now
         for pub in photo.publications:
             if pub.taken_down_at is None and set(pub.shown_person_ids or []) & person_ids:
@@ -234,6 +291,6 @@ def _cover_people(ctx: Context, photo_id: int, person_ids: set[int],
                 face.near_person_ids, face.decided_by = [], "purge"
         photo.revision += 1
         audit.record(uow.session, "photo.redacted", "photo", photo.id, actor_id,
-                     person_ids=sorted(person_ids))
+                     person_ids=sorted(person_ids), **runs.photo_details(run, counts))
         uow.commit()
-    return counts
+    outbox.after_commit(ctx=ctx, session=uow.session)
