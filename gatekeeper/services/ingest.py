@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -129,8 +130,6 @@ def ingest_bytes(*, ctx: Context, data: bytes, name: str, event_name: str,
 def open_video(data: bytes, settings: Settings) -> tuple[MovieInfo, DecodedImage]:
     """The movie's header facts, within the limits, and its middle frame (the reviewer's
     picture; decoding it proves the picture stream decodes); InvalidImage otherwise."""
-    from PIL import Image
-
     from gatekeeper.adapters.video import still  # deferred: FFmpeg only where videos come
 
     movie = read_movie(data)
