@@ -17,13 +17,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consent_db import audit
-from consent_db.mis_import import (
-    ConsentRow,
-    ImportRejected,
-    PersonRow,
-    parse_consent,
-    parse_people,
-)
 from consent_db.models import (
     AuditEvent,
     ConsentDecision,
@@ -31,6 +24,12 @@ from consent_db.models import (
     FaceTemplate,
     Person,
     User,
+)
+from gatekeeper.adapters.mis_csv import (
+    ConsentRow,
+    PersonRow,
+    parse_consent,
+    parse_people,
 )
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.safe_csv import to_csv
@@ -269,11 +268,8 @@ def _run(ctx: Context, kind: str, data: bytes, actor_id: int | None, commit: boo
     if importer is None:
         raise InvalidInput(f"unknown import {kind!r} (people or consent)")
 
-    def work(session: Session) -> ImportReport:
-        try:
-            return importer(session, data, ctx.today(), actor_id, keep_app_values)
-        except ImportRejected as exc:
-            raise InvalidInput(str(exc)) from None
+    def work(session: Session) -> ImportReport:  # a bad row raises ImportRejected, whole
+        return importer(session, data, ctx.today(), actor_id, keep_app_values)
 
     def reconcile(report: ImportReport) -> None:
         ctx.jobs.reconcile(sorted(report.photo_ids))
@@ -329,11 +325,8 @@ def record_consent(*, ctx: Context, external_id: str, academic_year: str, channe
          evidence]])
     with ctx.uow() as uow:
         person = uow.session.scalar(select(Person).where(Person.external_id == external_id))
-        try:
-            row = parse_consent(buf.getvalue().encode(),
-                                known_ids={external_id} if person else set())[0]
-        except ImportRejected as exc:
-            raise InvalidInput(str(exc)) from None
+        row = parse_consent(buf.getvalue().encode(),
+                            known_ids={external_id} if person else set())[0]
         assert person is not None
         report = ImportReport()
         answered = ledger.portal_answer_since(uow.session, person.id, row.academic_year,

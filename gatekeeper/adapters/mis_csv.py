@@ -16,12 +16,15 @@ from typing import Literal, overload
 
 from email_validator import EmailNotValidError, validate_email
 
+from gatekeeper.domain.vocabulary import ConsentKind, PersonKind
+from gatekeeper.errors import InvalidInput
+
 PEOPLE_COLUMNS = ("external_id", "given_name", "family_name", "kind", "year_group", "joined_on",
                   "left_on", "biometric_consent", "safeguarding_no_photo", "email")
 PEOPLE_OPTIONAL = {"year_group", "joined_on", "left_on", "email"}
 CONSENT_COLUMNS = ("external_id", "academic_year", "channel", "granted", "recorded_on", "evidence")
 CONSENT_OPTIONAL = {"evidence"}
-CONSENT_KINDS = ("display", "print", "online", "retain")
+CONSENT_KINDS = tuple(k.value for k in ConsentKind)
 CONTACT_COLUMNS = ("contact_id", "external_id", "given_name", "family_name", "email",
                    "parental_responsibility", "no_contact")
 _YEAR = re.compile(r"^(\d{4})/(\d{2})$")
@@ -34,7 +37,7 @@ MAX_LENGTH = {"external_id": 64, "contact_id": 64, "year_group": 32, "evidence":
               "email": 254}  # the columns' sizes
 
 
-class ImportRejected(ValueError):
+class ImportRejected(InvalidInput):
     """A CSV import refused as a whole; the message names the row, column and reason."""
 
 
@@ -230,7 +233,7 @@ def parse_people(data: bytes) -> list[PersonRow]:
         seen[ext] = r.line
         row = PersonRow(
             line=r.line, external_id=ext, given_name=r.text("given_name"),
-            family_name=r.text("family_name"), kind=r.choice("kind", ("pupil", "staff")),
+            family_name=r.text("family_name"), kind=r.choice("kind", tuple(k.value for k in PersonKind)),
             year_group=r.text("year_group", required=False), joined_on=r.day("joined_on", False),
             left_on=r.day("left_on", False), biometric_consent=r.yes_no("biometric_consent"),
             safeguarding_no_photo=r.yes_no("safeguarding_no_photo"),
