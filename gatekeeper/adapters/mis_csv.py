@@ -123,6 +123,8 @@ class _Row:
         self.line, self.values = line, values
 
     def fail(self, column: str, reason: str) -> ImportRejected:
+        if self.line == 0:  # one answer typed into a form, not a file
+            return ImportRejected(f"{column.replace('_', ' ')}: {reason}")
         return ImportRejected(f"row {self.line}, column {column}: {reason}; nothing was imported")
 
     @overload
@@ -251,23 +253,33 @@ def parse_consent(data: bytes, known_ids: Container[str] | None = None) -> list[
     out: list[ConsentRow] = []
     seen: dict[tuple[str, str, str], int] = {}
     for r in _read(data, CONSENT_COLUMNS, CONSENT_OPTIONAL, "consent"):
-        if known_ids is not None and r.text("external_id") not in known_ids:
-            raise r.fail("external_id", "no such person (import people first)")
-        try:
-            year = parse_academic_year(r.text("academic_year"))
-        except ValueError as exc:
-            raise r.fail("academic_year", str(exc)) from None
-        row = ConsentRow(
-            line=r.line, external_id=r.text("external_id"), academic_year=year,
-            channel=r.choice("channel", CONSENT_KINDS), granted=r.yes_no("granted"),
-            recorded_on=r.day("recorded_on"), evidence=r.text("evidence", required=False) or "",
-        )
+        row = _consent_row(r, known_ids)
         key = (row.external_id, row.academic_year, row.channel)
         if key in seen:
             raise r.fail("channel", f"same person, year and channel as row {seen[key]}")
         seen[key] = r.line
         out.append(row)
     return out
+
+
+def consent_answer(values: dict[str, str], known_ids: Container[str]) -> ConsentRow:
+    """One written answer typed into the DPO's form, checked by exactly the rules of a
+    consent.csv row (an error names the field)."""
+    return _consent_row(_Row(0, {k: " ".join(v.split()) for k, v in values.items()}), known_ids)
+
+
+def _consent_row(r: _Row, known_ids: Container[str] | None) -> ConsentRow:
+    if known_ids is not None and r.text("external_id") not in known_ids:
+        raise r.fail("external_id", "no such person (import people first)")
+    try:
+        year = parse_academic_year(r.text("academic_year"))
+    except ValueError as exc:
+        raise r.fail("academic_year", str(exc)) from None
+    return ConsentRow(
+        line=r.line, external_id=r.text("external_id"), academic_year=year,
+        channel=r.choice("channel", CONSENT_KINDS), granted=r.yes_no("granted"),
+        recorded_on=r.day("recorded_on"), evidence=r.text("evidence", required=False) or "",
+    )
 
 
 def parse_contacts(data: bytes, known_ids: Container[str]) -> list[ContactRow]:
