@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consent_db import audit
-from consent_db.mis_import import ImportRejected, parse_contacts
 from consent_db.models import (
     ConsentDecision,
     Contact,
@@ -20,9 +19,10 @@ from consent_db.models import (
     Person,
     PortalInvitation,
 )
+from gatekeeper.adapters.mis_csv import parse_contacts
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.vocabulary import PersonKind
-from gatekeeper.errors import InvalidInput, TooLarge
+from gatekeeper.errors import TooLarge
 from gatekeeper.services import decisions
 from gatekeeper.services.access_links import end_access
 from gatekeeper.services.context import Context
@@ -157,12 +157,9 @@ def import_contacts(*, ctx: Context, data: bytes, actor_id: int | None,
     if len(data) > MAX_CONTACTS_BYTES:
         raise TooLarge(f"CSV files may be at most {MAX_CONTACTS_BYTES:,} bytes: split the file")
 
-    def work(session: Session) -> ContactsReport:
-        try:
-            return _import(session, data, actor_id, ctx.today(),
-                           academic_year(ctx.today(), *ctx.year_start))
-        except ImportRejected as exc:
-            raise InvalidInput(str(exc)) from None
+    def work(session: Session) -> ContactsReport:  # a bad row raises ImportRejected, whole
+        return _import(session, data, actor_id, ctx.today(),
+                       academic_year(ctx.today(), *ctx.year_start))
 
     def reconcile(report: ContactsReport) -> None:
         ctx.jobs.reconcile(sorted(report.photo_ids))

@@ -6,8 +6,6 @@ rolled back, so what the DPO is shown is exactly what confirming will do.
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,13 +15,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consent_db import audit
-from consent_db.mis_import import (
-    ConsentRow,
-    ImportRejected,
-    PersonRow,
-    parse_consent,
-    parse_people,
-)
 from consent_db.models import (
     AuditEvent,
     ConsentDecision,
@@ -31,6 +22,13 @@ from consent_db.models import (
     FaceTemplate,
     Person,
     User,
+)
+from gatekeeper.adapters.mis_csv import (
+    ConsentRow,
+    PersonRow,
+    consent_answer,
+    parse_consent,
+    parse_people,
 )
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.safe_csv import to_csv
@@ -269,11 +267,8 @@ def _run(ctx: Context, kind: str, data: bytes, actor_id: int | None, commit: boo
     if importer is None:
         raise InvalidInput(f"unknown import {kind!r} (people or consent)")
 
-    def work(session: Session) -> ImportReport:
-        try:
-            return importer(session, data, ctx.today(), actor_id, keep_app_values)
-        except ImportRejected as exc:
-            raise InvalidInput(str(exc)) from None
+    def work(session: Session) -> ImportReport:  # a bad row raises ImportRejected, whole
+        return importer(session, data, ctx.today(), actor_id, keep_app_values)
 
     def reconcile(report: ImportReport) -> None:
         ctx.jobs.reconcile(sorted(report.photo_ids))
@@ -320,20 +315,14 @@ def apply_consent(session: Session, *, person: Person, row: ConsentRow,
 def record_consent(*, ctx: Context, external_id: str, academic_year: str, channel: str,
                    granted: bool, recorded_on: date, evidence: str,
                    actor_id: int | None) -> ImportReport:
-    """The DPO records one written answer: the same rules as a consent.csv row (checked by the
-    same parser), through the same ledger, touching only that person's record."""
-    buf = io.StringIO()
-    csv.writer(buf).writerows([
-        ["external_id", "academic_year", "channel", "granted", "recorded_on", "evidence"],
-        [external_id, academic_year, channel, "yes" if granted else "no", recorded_on.isoformat(),
-         evidence]])
+    """The DPO records one written answer: checked by the rules of a consent.csv row, through
+    the same ledger, touching only that person's record."""
     with ctx.uow() as uow:
         person = uow.session.scalar(select(Person).where(Person.external_id == external_id))
-        try:
-            row = parse_consent(buf.getvalue().encode(),
-                                known_ids={external_id} if person else set())[0]
-        except ImportRejected as exc:
-            raise InvalidInput(str(exc)) from None
+        row = consent_answer({
+            "external_id": external_id, "academic_year": academic_year, "channel": channel,
+            "granted": "yes" if granted else "no", "recorded_on": recorded_on.isoformat(),
+            "evidence": evidence}, known_ids={external_id} if person else set())
         assert person is not None
         report = ImportReport()
         answered = ledger.portal_answer_since(uow.session, person.id, row.academic_year,

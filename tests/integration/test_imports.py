@@ -39,7 +39,7 @@ def test_people_import_is_idempotent_and_updates(ctx):
 
 
 def test_columns_in_any_order_with_bom():
-    from consent_db.mis_import import parse_people
+    from gatekeeper.adapters.mis_csv import parse_people
 
     text = ("\ufeffsafeguarding_no_photo,biometric_consent,left_on,joined_on,year_group,kind,"
             "family_name,given_name,external_id\nno,yes,,2020-09-01,Y5,pupil,Fam,Giv,X1\n")

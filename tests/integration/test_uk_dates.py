@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from consent_db.mis_import import ImportRejected, parse_consent, parse_people
+from gatekeeper.adapters.mis_csv import ImportRejected, parse_consent, parse_people
 from gatekeeper.services.people import preview_csv
 from tests.integration.helpers import PEOPLE_HEADER
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from consent_db.mis_import import ImportRejected, parse_contacts, parse_people
+from gatekeeper.adapters.mis_csv import ImportRejected, parse_contacts, parse_people
 
 HIDDEN = ["\u2028", "\u2029", *map(chr, range(0x200B, 0x2010)), *map(chr, range(0x202A, 0x202F)),
           *map(chr, range(0x2066, 0x206A))]

@@ -16,12 +16,15 @@ from typing import Literal, overload
 
 from email_validator import EmailNotValidError, validate_email
 
+from gatekeeper.domain.vocabulary import ConsentKind, PersonKind
+from gatekeeper.errors import InvalidInput
+
 PEOPLE_COLUMNS = ("external_id", "given_name", "family_name", "kind", "year_group", "joined_on",
                   "left_on", "biometric_consent", "safeguarding_no_photo", "email")
 PEOPLE_OPTIONAL = {"year_group", "joined_on", "left_on", "email"}
 CONSENT_COLUMNS = ("external_id", "academic_year", "channel", "granted", "recorded_on", "evidence")
 CONSENT_OPTIONAL = {"evidence"}
-CONSENT_KINDS = ("display", "print", "online", "retain")
+CONSENT_KINDS = tuple(k.value for k in ConsentKind)
 CONTACT_COLUMNS = ("contact_id", "external_id", "given_name", "family_name", "email",
                    "parental_responsibility", "no_contact")
 _YEAR = re.compile(r"^(\d{4})/(\d{2})$")
@@ -34,7 +37,7 @@ MAX_LENGTH = {"external_id": 64, "contact_id": 64, "year_group": 32, "evidence":
               "email": 254}  # the columns' sizes
 
 
-class ImportRejected(ValueError):
+class ImportRejected(InvalidInput):
     """A CSV import refused as a whole; the message names the row, column and reason."""
 
 
@@ -120,6 +123,8 @@ class _Row:
         self.line, self.values = line, values
 
     def fail(self, column: str, reason: str) -> ImportRejected:
+        if self.line == 0:  # one answer typed into a form, not a file
+            return ImportRejected(f"{column.replace('_', ' ')}: {reason}")
         return ImportRejected(f"row {self.line}, column {column}: {reason}; nothing was imported")
 
     @overload
@@ -230,7 +235,7 @@ def parse_people(data: bytes) -> list[PersonRow]:
         seen[ext] = r.line
         row = PersonRow(
             line=r.line, external_id=ext, given_name=r.text("given_name"),
-            family_name=r.text("family_name"), kind=r.choice("kind", ("pupil", "staff")),
+            family_name=r.text("family_name"), kind=r.choice("kind", tuple(k.value for k in PersonKind)),
             year_group=r.text("year_group", required=False), joined_on=r.day("joined_on", False),
             left_on=r.day("left_on", False), biometric_consent=r.yes_no("biometric_consent"),
             safeguarding_no_photo=r.yes_no("safeguarding_no_photo"),
@@ -248,23 +253,33 @@ def parse_consent(data: bytes, known_ids: Container[str] | None = None) -> list[
     out: list[ConsentRow] = []
     seen: dict[tuple[str, str, str], int] = {}
     for r in _read(data, CONSENT_COLUMNS, CONSENT_OPTIONAL, "consent"):
-        if known_ids is not None and r.text("external_id") not in known_ids:
-            raise r.fail("external_id", "no such person (import people first)")
-        try:
-            year = parse_academic_year(r.text("academic_year"))
-        except ValueError as exc:
-            raise r.fail("academic_year", str(exc)) from None
-        row = ConsentRow(
-            line=r.line, external_id=r.text("external_id"), academic_year=year,
-            channel=r.choice("channel", CONSENT_KINDS), granted=r.yes_no("granted"),
-            recorded_on=r.day("recorded_on"), evidence=r.text("evidence", required=False) or "",
-        )
+        row = _consent_row(r, known_ids)
         key = (row.external_id, row.academic_year, row.channel)
         if key in seen:
             raise r.fail("channel", f"same person, year and channel as row {seen[key]}")
         seen[key] = r.line
         out.append(row)
     return out
+
+
+def consent_answer(values: dict[str, str], known_ids: Container[str]) -> ConsentRow:
+    """One written answer typed into the DPO's form, checked by exactly the rules of a
+    consent.csv row (an error names the field)."""
+    return _consent_row(_Row(0, {k: " ".join(v.split()) for k, v in values.items()}), known_ids)
+
+
+def _consent_row(r: _Row, known_ids: Container[str] | None) -> ConsentRow:
+    if known_ids is not None and r.text("external_id") not in known_ids:
+        raise r.fail("external_id", "no such person (import people first)")
+    try:
+        year = parse_academic_year(r.text("academic_year"))
+    except ValueError as exc:
+        raise r.fail("academic_year", str(exc)) from None
+    return ConsentRow(
+        line=r.line, external_id=r.text("external_id"), academic_year=year,
+        channel=r.choice("channel", CONSENT_KINDS), granted=r.yes_no("granted"),
+        recorded_on=r.day("recorded_on"), evidence=r.text("evidence", required=False) or "",
+    )
 
 
 def parse_contacts(data: bytes, known_ids: Container[str]) -> list[ContactRow]:
