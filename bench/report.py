@@ -158,7 +158,8 @@ def write_readme() -> str:
                   f"- the minute sweep with nothing changed: median {lf['idle_sweep_s']['median']}"
                   f" s, max {lf['idle_sweep_s']['max']} s (target under 1 s)",
                   f"- the daily full re-check of every live copy: {lf['daily_full_recheck_s']} s "
-                  "(what every minute's sweep used to cost)", ""]
+                  "(one unit of work a photo; the old minute sweep re-decided every live copy, in "
+                  "one unit of work, every minute)", ""]
     wm = _load("web_memory")
     if wm:
         lines += ["## Web process under 4 concurrent views of an 80-megapixel photo", "",
