@@ -358,3 +358,28 @@ def test_init_names_who_created_the_first_admin(tmp_path):
         events = list(uow.session.scalars(select(AuditEvent)))
     ctx.close()
     assert events and all(e.actor_id is not None or e.details.get("by") for e in events)
+
+
+@SQLITE
+def test_the_cameras_page_deactivates_from_a_day_and_reactivates(wctx, school):
+    from fastapi.testclient import TestClient
+
+    from tests.security.test_probe_findings import client_for
+    from web.app import create_app
+
+    photo_id = published(wctx, school)
+    app = create_app(wctx.settings, wctx)
+    with TestClient(app):
+        dpo, csrf = client_for(app, "dpo1")
+        page = dpo.get("/devices").text
+        assert "Camera 1 lost on" in page and 'id="deactivate-help"' in page
+        bad = dpo.post("/devices/1/active", data={"active": "", "since": "31/02/2026",
+                                                   "csrf": csrf})
+        assert bad.status_code == 400 and "not a date" in bad.text
+        later = (date.today() + timedelta(days=1)).isoformat()
+        assert dpo.post("/devices/1/active", data={"active": "", "since": later,
+                                                    "csrf": csrf}).status_code == 303
+        assert len(live_copies(wctx, photo_id)) == 2, "taken before the day it was lost"
+        dpo.post("/devices/1/active", data={"active": "yes", "csrf": csrf})
+        dpo.post("/devices/1/active", data={"active": "", "since": "", "csrf": csrf})
+        assert live_copies(wctx, photo_id) == [], "no day given: every live photo comes down"
