@@ -67,6 +67,9 @@ class Settings(BaseSettings):
 
     daily_hour: int = 2  # the daily purge and clean-up run at this local time
     daily_minute: int = 30
+    # The daily job also writes a backup here (embedded instance only), keeping the newest few.
+    backup_dir: Path | None = None
+    backup_keep: int = 7
     scan_stuck_after_s: int = 60  # a photo `scanning` this long was left by a dead worker
     workers: int = 1  # scanning worker processes started by `gatekeeper serve` / `worker`
 

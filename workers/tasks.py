@@ -12,8 +12,10 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 from gatekeeper.adapters.filemodes import secure_database_file
 from gatekeeper.config import Settings
 from gatekeeper.domain.vocabulary import Channel
+from gatekeeper.errors import GatekeeperError
 from gatekeeper.services import (
     auditing,
+    backup,
     invitations,
     live,
     outbox,
@@ -131,13 +133,18 @@ def register(huey: Huey, resources: WorkerResources) -> None:
     @huey.periodic_task(crontab(minute=str(settings.daily_minute), hour=str(settings.daily_hour)),
                         name="daily")
     def daily() -> None:
-        """Retention purge (applied, its report in the audit log) and orphan clean-up."""
+        """Retention purge (applied, its report in the audit log), orphan clean-up, and the
+        backup into GATEKEEPER_BACKUP_DIR when one is set."""
         with resources.ctx.acting_as("system:daily") as ctx:
             purge.apply_purge(ctx=ctx, today=ctx.today())
             people.drop_leavers_templates(ctx=ctx)
             reconcile.remove_orphan_public_objects(ctx=ctx)
             invitations.forget_old_links_csv(ctx=ctx)
             auditing.anchor_audit_head(ctx=ctx)
+            try:  # last, so that a failed backup costs none of the above
+                backup.scheduled_backup(settings=ctx.settings, today=ctx.today())
+            except GatekeeperError as exc:
+                log.warning("scheduled backup not written: %s", type(exc).__name__)
 
     huey.gatekeeper_tasks = GatekeeperTasks(
         scan_photo, publish_photo, enrol_reference, confirmed_template, sweep, daily,

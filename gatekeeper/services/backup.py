@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from consent_db.snapshot import copy_sqlite
@@ -75,6 +76,26 @@ def backup(*, settings: Settings, out: Path) -> BackupResult:
             out.unlink(missing_ok=True)
             raise InvalidInput(f"{out}: cannot write ({exc.strerror})") from None
     return BackupResult(out, files)
+
+
+SCHEDULED_PREFIX = "gatekeeper-"
+SCHEDULED_SUFFIX = ".tar.gz"
+
+
+def scheduled_backup(*, settings: Settings, today: date) -> BackupResult | None:
+    """The daily job's backup into `backup_dir` (one a day, named by the day), then only the
+    newest `backup_keep` of them are kept; None when no backup folder is set."""
+    folder = settings.backup_dir
+    if folder is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(PRIVATE_DIR_MODE)
+    out = folder / f"{SCHEDULED_PREFIX}{today.isoformat()}{SCHEDULED_SUFFIX}"
+    result = BackupResult(out, 0) if out.exists() else backup(settings=settings, out=out)
+    ours = sorted(p for p in folder.glob(f"{SCHEDULED_PREFIX}*{SCHEDULED_SUFFIX}") if p.is_file())
+    for old in ours[:-max(1, settings.backup_keep)]:
+        old.unlink()
+    return result
 
 
 def restore(*, settings: Settings, archive: Path) -> BackupResult:

@@ -130,3 +130,31 @@ def test_a_member_that_would_land_outside_the_home_is_refused(tmp_path, name):
     with pytest.raises(DamagedArchive, match="outside"):
         extract_archive(archive, target)
     assert not (tmp_path / "outside").exists()
+
+
+def test_the_daily_job_writes_a_backup_and_keeps_the_newest(tmp_path, monkeypatch):
+    """GATEKEEPER_BACKUP_DIR: one 0600 backup a day from the daily job, the oldest going once
+    there are more than GATEKEEPER_BACKUP_KEEP; none when it is unset."""
+    from datetime import date
+
+    from gatekeeper.services.backup import scheduled_backup
+    from workers.tasks import make_huey
+
+    monkeypatch.delenv("GATEKEEPER_DATABASE_URL", raising=False)
+    folder = tmp_path / "backups"
+    settings = Settings(home=tmp_path / "school", backup_dir=folder, backup_keep=2)
+    initialise(settings=settings, admin="admin")
+    assert scheduled_backup(settings=settings.model_copy(update={"backup_dir": None}),
+                            today=date(2026, 12, 1)) is None
+    for day in range(1, 4):
+        scheduled_backup(settings=settings, today=date(2026, 12, day))
+    kept = sorted(p.name for p in folder.iterdir())
+    assert kept == ["gatekeeper-2026-12-02.tar.gz", "gatekeeper-2026-12-03.tar.gz"]
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in folder.iterdir())
+    restored = tmp_path / "restored"
+    assert main(["restore", str(folder / kept[-1]), "--home", str(restored)]) == 0
+    # the worker's daily task writes today's
+    huey = make_huey(settings, immediate=True)
+    huey.gatekeeper_tasks.daily()
+    today = f"gatekeeper-{date.today().isoformat()}.tar.gz"
+    assert today in {p.name for p in folder.iterdir()}
