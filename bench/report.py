@@ -76,12 +76,32 @@ def _detection_lines(det: dict) -> list[str]:
         lines.append(f"- {title}, s/MP by kind: " + "; ".join(
             f"{kind}: " + ", ".join(f"{k.split(' / ')[1]} {v}" for k, v in spm.items()
                                     if k.split(" / ")[0] == kind) for kind in kinds))
+    split = _real_and_generated(det.get("photos", []))
+    if split:
+        lines.append("- the engine alone against HOG, photo by photo summed, real photos (group, "
+                     "crowd, rescaled) apart from generated scenes (the whole-scan ratio above "
+                     "weighs the large generated scenes most): " + "; ".join(
+                         f"{PART_TITLES.get(p, p)}, {fam}: {g:.1f} s vs {h:.1f} s, {g / h:.2f}x "
+                         f"({n} photos)" for (p, fam), (g, h, n) in split.items()))
     if det.get("peak_rss_mb_24mp") is not None:
         lines.append(f"- peak memory of a worker scanning the 24 MP scene: "
                      f"{det['peak_rss_mb_24mp']} MB")
     if det.get("quick"):
         lines.append("- a quick run (`--quick`): the whole scan once per part, no memory figure")
     return lines + [""]
+
+
+def _real_and_generated(photos: list[dict]) -> dict[tuple[str, str], tuple[float, float, int]]:
+    """(part, real|generated) -> Gatekeeper's engine seconds, HOG's seconds, photos."""
+    out: dict[tuple[str, str], tuple[float, float, int]] = {}
+    for r in photos:
+        if "part" not in r or "face_recognition_default" not in r:
+            continue
+        fam = "generated" if r["kind"].split()[0] in ("scene", "event") else "real"
+        g, h, n = out.get((r["part"], fam), (0.0, 0.0, 0))
+        out[(r["part"], fam)] = (g + r["gatekeeper"]["seconds"],
+                                 h + r["face_recognition_default"]["seconds"], n + 1)
+    return dict(sorted(out.items()))
 
 
 def write_readme() -> str:
