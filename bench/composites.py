@@ -162,6 +162,27 @@ def composite(width: int, height: int, crops: list[Crop], sizes: list[float], se
     return canvas, faces
 
 
+# Event-like scenes for the benchmark's two parts (bench/split.py decides which by name): seeds
+# 501-512, used by no other composite (the truth's scenes use 21-241, extra_composites 301-318).
+EVENT_SEEDS = range(501, 513)
+EVENT_SIDES = [(4243, 2828), (4000, 3000), (4896, 3264), (5472, 3648), (6000, 4000), (3648, 5472)]
+
+
+def event_scenes(publish_side: int) -> list[dict]:
+    """12-24 MP scenes with 8-40 real faces each, sizes spread evenly in log scale over
+    10-160 px at publication scale (`publish_side` long side), at random places: like event
+    photos with people near and far, unlike the truth's scenes of 8-60 px faces."""
+    out = []
+    for seed in EVENT_SEEDS:
+        rng = random.Random(f"event-spec-{seed}")
+        width, height = EVENT_SIDES[seed % len(EVENT_SIDES)]
+        pub = min(1.0, publish_side / max(width, height))
+        sizes = [round(10 * 16 ** rng.random() / pub, 1) for _ in range(rng.randint(8, 40))]
+        out.append({"name": f"event_{seed}", "width": width, "height": height, "seed": seed,
+                    "sizes": sizes})
+    return out
+
+
 def clutter_images(faces_dir: Path) -> list[Image.Image]:
     """The shared no-face photos, used as clutter that must not be covered."""
     out = []

@@ -3,6 +3,9 @@ scenes (other seeds and sizes, 30 real faces each at 10-160 px at publication sc
 labelled crowd photos shrunk so their faces are 10.5, 15 and 25 px. Prints, for each set of
 options, the faces of 10 px or more (publication scale) left uncovered.
 
+A tuning tool, so it draws on the benchmark's tuning part only (bench/split.py): crops of
+tuning people, crowd photos of the tuning part. The held-back part never goes into a choice.
+
     uv run python -m bench.extra_composites "gate_floor=0" "gate_floor=0.01"
 
 Each argument is the inside of an `EngineOptions(...)` call; "" is the defaults.
@@ -23,16 +26,17 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from gatekeeper.adapters.faces import EngineOptions, FaceEngine  # noqa: E402
 
 from .common import require_faces  # noqa: E402
-from .composites import clutter_images, composite, load_crops  # noqa: E402
-from .detection import PUBLISH_SIDE, score  # noqa: E402
+from .composites import clutter_images, composite  # noqa: E402
+from .detection import PUBLISH_SIDE, crops_by_part, score  # noqa: E402
 from .label_detection import TRUTH, load_image, size_of  # noqa: E402
+from .split import TUNING, part_of  # noqa: E402
 
 SIDES = [(2000, 1400), (3600, 2400), (4000, 3000), (6000, 4000), (1600, 1067), (1000, 700)]
 
 
 def photos(faces_dir, truth) -> Iterator[tuple[str, object, list]]:
     """(name, image, truth boxes) of every extra photo."""
-    crops = load_crops(faces_dir, truth["crops"])
+    crops = crops_by_part(faces_dir, truth)[TUNING]
     clutter = clutter_images(faces_dir)
     for seed in range(301, 319):
         rng = random.Random(seed)
@@ -42,7 +46,7 @@ def photos(faces_dir, truth) -> Iterator[tuple[str, object, list]]:
         img, pasted = composite(width, height, crops, sizes, seed, clutter)
         yield f"seed{seed}", img, [list(p.box) for p in pasted]
     for rel, entry in truth["photos"].items():
-        if len(entry["faces"]) < 25:
+        if len(entry["faces"]) < 25 or part_of(rel) != TUNING:
             continue
         median = float(np.median([size_of(f) for f in entry["faces"]]))
         for target in (10.5, 15, 25):
