@@ -83,6 +83,15 @@ def review_queue(request: Request, ctx: ContextDep, status: str = "awaiting_revi
     })
 
 
+@router.get("/live")
+def live_now(request: Request, ctx: ContextDep, channel: str = "",
+             user: Actor = roles(*REVIEWERS)) -> Response:
+    chosen = channel if channel in {c.value for c in Channel} else ""
+    return templates.TemplateResponse(request, "live.html", {
+        "user": user, "copies": queries.live_now(ctx=ctx, channel=chosen or None),
+        "channel": chosen, "channels": [c.value for c in Channel]})
+
+
 @router.get("/photos/{photo_id}")
 def photo_page(request: Request, ctx: ContextDep, photo_id: RecordId, approved: int | None = None,
                user: Actor = roles(*SEE_PHOTOS)) -> Response:

@@ -19,6 +19,7 @@ from consent_db.models import (
     Person,
     Photo,
     PhotoStatus,
+    Publication,
     User,
 )
 from gatekeeper.domain.names import slug_names_someone
@@ -237,6 +238,37 @@ def review_queue(*, ctx: Context, status: str | None, event: int | None, page: i
         events = [(i, n) for i, n in uow.session.execute(
             select(Event.id, Event.name).order_by(Event.name))]
     return QueuePage(photos, events, total, page, max(1, -(-total // PAGE_SIZE)))
+
+
+@dataclass(frozen=True)
+class LiveCopy:
+    """One copy live now: where it is, with what caption, and how many people it shows."""
+
+    photo_id: int
+    event: str
+    number: int
+    channel: str
+    caption: str | None
+    location: str
+    published_at: str
+    shown: int
+
+
+def live_now(*, ctx: Context, channel: str | None = None) -> list[LiveCopy]:
+    """Every published copy that is live now, newest first (the editors' "Live now" page)."""
+    with ctx.uow() as uow:
+        query = (select(Publication, Photo.number, Event.name).select_from(Publication)
+                 .join(Photo, Photo.id == Publication.photo_id)
+                 .join(Event, Event.id == Photo.event_id)
+                 .where(Publication.taken_down_at.is_(None)))
+        if channel:
+            query = query.where(Publication.channel == channel)
+        rows = uow.session.execute(query.order_by(Publication.published_at.desc(),
+                                                  Publication.id.desc()).limit(1000))
+        return [LiveCopy(pub.photo_id, event, number, pub.channel, pub.caption, pub.location,
+                         pub.published_at.isoformat(sep=" ", timespec="minutes"),
+                         len(pub.shown_person_ids or []))
+                for pub, number, event in rows]
 
 
 def event_names(*, ctx: Context) -> list[str]:

@@ -365,7 +365,8 @@ def test_every_page_passes_axe_at_desktop_and_phone_width(ctx, live, browser):
                         event_name="Trip", actor_id=u["office1"].id)
     scan_pending(ctx=ctx)
     pid = shot.photo_id
-    pages = {"upload": "/upload", "uploads": "/uploads", "queue": "/review", "photo": f"/photos/{pid}",
+    pages = {"upload": "/upload", "uploads": "/uploads", "queue": "/review", "live": "/live",
+             "photo": f"/photos/{pid}",
              "people": "/people", "person": "/people/TOM", "devices": "/devices",
              "users": "/users", "audit": "/audit", "events": "/events", "reports": "/reports",
              "account": "/account", "help": "/help", "error": "/photos/999999",

@@ -383,3 +383,27 @@ def test_the_cameras_page_deactivates_from_a_day_and_reactivates(wctx, school):
         dpo.post("/devices/1/active", data={"active": "yes", "csrf": csrf})
         dpo.post("/devices/1/active", data={"active": "", "since": "", "csrf": csrf})
         assert live_copies(wctx, photo_id) == [], "no day given: every live photo comes down"
+
+
+@SQLITE
+def test_live_now_lists_each_live_copy_with_its_channel_and_caption(wctx, school):
+    from fastapi.testclient import TestClient
+
+    from tests.security.test_probe_findings import client_for
+    from web.app import create_app
+
+    photo_id = published(wctx, school)
+    with wctx.uow() as uow:
+        pub = uow.session.scalar(select(Publication).where(Publication.channel == "online"))
+        pub.caption = "Sports day relay"
+        uow.commit()
+    app = create_app(wctx.settings, wctx)
+    with TestClient(app):
+        editor, _ = client_for(app, "editor1")
+        page = editor.get("/live").text
+        assert f'href="/photos/{photo_id}"' in page and "Sports day relay" in page
+        assert page.count("<tr>") == 3  # the header and two live copies
+        online = editor.get("/live?channel=online").text
+        assert online.count("<tr>") == 2
+        _flag(wctx, school, True)
+        assert 'id="nothing-live"' in editor.get("/live").text

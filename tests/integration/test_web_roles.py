@@ -20,6 +20,7 @@ ROLES = ("office", "editor", "dpo", "governor")
 ROUTES = [
     ("GET", "/upload", {"office", "dpo"}, 200),
     ("GET", "/review", {"editor", "dpo"}, 200),
+    ("GET", "/live", {"editor", "dpo"}, 200),
     ("GET", "/photos/1", {"office", "editor", "dpo"}, 200),
     ("GET", "/photos/1/image", {"editor", "dpo"}, 200),
     ("GET", "/api/photos", {"editor", "dpo"}, 200),
