@@ -67,17 +67,23 @@ def _proxy_lines(proxy: dict) -> list[str]:
              f"({st['soften_px']} px blur), on a {st['canvas'][0]}x{st['canvas'][1]} canvas, "
              f"JPEG {st['jpeg_quality']}. Un-enrolled shown counts strangers, each enrolled "
              "person's probes with them left out, and look-alike pairs within the part.", "",
-             "| references | part | people (enrolled) | recognised (>= 60 px) | wrong person | "
-             "un-enrolled shown | probes | photos without a usable face |",
-             "|---|---|---|---|---|---|---|---|"]
-    for key, label in (("current", "as enrolled today"),
-                       ("flip_averaged_references", "flip-averaged")):
-        for part, r in proxy.get(key, {}).items():
-            lines.append(
-                f"| {label} | {part.replace('_', '-')} | {r['people']} ({r['enrolled_people']}) | "
-                f"{r['recognised_60px']:.1%} of {r['genuine_faces_60px']} | {r['wrong_person']} | "
-                f"{r['unenrolled_shown']} | {r['probes']} (+{r['lookalike_probes']} look-alike) | "
-                f"{r['photos_without_usable_face']} |")
+             "The hard condition: the same sizes (" + ", ".join(map(str, st["hard_sizes"]))
+             + f" px) dimmed (contrast x{st['hard']['contrast']}), noisier (sd "
+             f"{st['hard']['noise_sd']}), softer ({st['hard']['soften_px']} px), JPEG "
+             f"{st['hard']['jpeg_quality']}.", "",
+             "| probes | references | part | people (enrolled) | recognised (>= 60 px) | "
+             "wrong person | un-enrolled shown | probes | photos without a usable face |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for cond in ("soft", "hard"):
+        for key, label in (("current", "as enrolled today"),
+                           ("flip_averaged_references", "flip-averaged")):
+            for part, r in proxy.get(f"{cond}/{key}", {}).items():
+                lines.append(
+                    f"| {cond} | {label} | {part.replace('_', '-')} | {r['people']} "
+                    f"({r['enrolled_people']}) | {r['recognised_60px']:.1%} of "
+                    f"{r['genuine_faces_60px']} | {r['wrong_person']} | {r['unenrolled_shown']} | "
+                    f"{r['probes']} (+{r['lookalike_probes']} look-alike) | "
+                    f"{r['photos_without_usable_face']} |")
     return lines + [""]
 
 
