@@ -12,7 +12,7 @@ from other photos, small and soft as faces in a 1500x700 class photo of six):
   (sorted by file name) as reference photos; their other photos are the probes. Everyone with
   fewer is un-enrolled: all their photos are shown as strangers. Each enrolled person's probes
   are also shown with that person left out of the gallery (an un-enrolled child), and each
-  look-alike pair of PAIRS.csv within the part enrols A and shows B.
+  look-alike pair of PAIRS.csv whose B is in the part enrols A (from either part) and shows B.
 - Probes: each photo shrunk so its face is CLASS_SIZES px wide, softened (Gaussian blur of
   SOFTEN px after shrinking, as a compact camera's or a phone's small faces are), pasted on a
   1500x700 canvas and saved as JPEG at quality JPEG_QUALITY, then found and encoded by the
@@ -35,6 +35,7 @@ from dataclasses import asdict
 import numpy as np
 from PIL import Image, ImageFilter
 
+from gatekeeper.adapters.faces import EngineOptions
 from gatekeeper.domain.fusion import FusionRule
 from gatekeeper.domain.images import decode
 from gatekeeper.errors import InvalidImage
@@ -152,7 +153,7 @@ def measure(by_identity: dict, rule: FusionRule, pairs: list, unusable: dict,
     for part in PARTS:
         mine = {k: v for k, v in refs.items() if part_of(k) == part}
         r = evaluate(mine, fused_decider(rule), n_refs=2, pairs=pairs,
-                     probe_sizes=CONDITIONS[condition])
+                     probe_sizes=CONDITIONS[condition], lookalikes_from=refs)
         out[part] = {k: r[k] for k in (
             "recognised_60px", "genuine_faces_60px", "wrong_person", "wrong_person_60px",
             "unenrolled_shown", "unenrolled_shown_60px", "probes", "enrolled_people",
@@ -163,7 +164,8 @@ def measure(by_identity: dict, rule: FusionRule, pairs: list, unusable: dict,
 
 
 def run(engine_factory, rule: FusionRule | None = None) -> dict:
-    """The proxy at the current settings, references as enrolled today and flip-averaged."""
+    """The proxy at the current fusion rule, each reference photo encoded as it is (plain) and
+    flip-averaged (EngineOptions.flip_references: the default says which one enrolment uses)."""
     engine = engine_factory()
     by_identity, unusable = collect(engine)
     rule = rule or FusionRule()
@@ -171,10 +173,11 @@ def run(engine_factory, rule: FusionRule | None = None) -> dict:
     result = {
         "setting": {"salt": SALT, "class_sizes": CLASS_SIZES, "canvas": CANVAS,
                     "soften_px": SOFTEN, "jpeg_quality": JPEG_QUALITY, "references": 2,
-                    "hard_sizes": HARD_SIZES, "hard": HARD, "rule": asdict(rule)},
+                    "hard_sizes": HARD_SIZES, "hard": HARD, "rule": asdict(rule),
+                    "flip_references_default": EngineOptions().flip_references},
         **{f"{cond}/{label}": measure(by_identity, rule, pairs, unusable, key, cond)
            for cond in CONDITIONS
-           for label, key in (("current", "native"), ("flip_averaged_references", "flip"))},
+           for label, key in (("plain", "native"), ("flip_averaged", "flip"))},
     }
     write("children_proxy", result)
     return result

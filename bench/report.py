@@ -66,7 +66,8 @@ def _proxy_lines(proxy: dict) -> list[str]:
              f"photos shrunk to faces of {', '.join(map(str, st['class_sizes']))} px, softened "
              f"({st['soften_px']} px blur), on a {st['canvas'][0]}x{st['canvas'][1]} canvas, "
              f"JPEG {st['jpeg_quality']}. Un-enrolled shown counts strangers, each enrolled "
-             "person's probes with them left out, and look-alike pairs within the part.", "",
+             "person's probes with them left out, and look-alike pairs (B in the part, A "
+             "enrolled).", "",
              "The hard condition: the same sizes (" + ", ".join(map(str, st["hard_sizes"]))
              + f" px) dimmed (contrast x{st['hard']['contrast']}), noisier (sd "
              f"{st['hard']['noise_sd']}), softer ({st['hard']['soften_px']} px), JPEG "
@@ -75,8 +76,7 @@ def _proxy_lines(proxy: dict) -> list[str]:
              "wrong person | un-enrolled shown | probes | photos without a usable face |",
              "|---|---|---|---|---|---|---|---|---|"]
     for cond in ("soft", "hard"):
-        for key, label in (("current", "as enrolled today"),
-                           ("flip_averaged_references", "flip-averaged")):
+        for key, label in (("plain", "plain"), ("flip_averaged", "flip-averaged")):
             for part, r in proxy.get(f"{cond}/{key}", {}).items():
                 lines.append(
                     f"| {cond} | {label} | {part.replace('_', '-')} | {r['people']} "

@@ -1,4 +1,4 @@
-"""Flip-averaged reference encodings (EngineOptions.flip_references, off by default): the face
+"""Flip-averaged reference encodings (EngineOptions.flip_references, on by default): the face
 and its mirror image, each model's vectors averaged, keep the models' scales."""
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from tests.integration.helpers import TOM
 
 def test_flip_averaged_reference_stays_the_same_face(face_engine):
     img = imagegen.load(TOM)
-    plain_dlib, plain = face_engine.encode_single(img)
-    engine = copy.copy(face_engine)  # the same models, the option on
-    engine.options = replace(engine.options, flip_references=True)
-    dlib, flipped = engine.encode_single(img)
+    assert face_engine.options.flip_references
+    dlib, flipped = face_engine.encode_single(img)
+    engine = copy.copy(face_engine)  # the same models, the option off
+    engine.options = replace(engine.options, flip_references=False)
+    plain_dlib, plain = engine.encode_single(img)
     assert flipped.box == plain.box
     assert 0 < np.linalg.norm(dlib - plain_dlib) < 0.25  # a different vector, the same person
     assert abs(np.linalg.norm(dlib) - np.linalg.norm(plain_dlib)) < 0.05
