@@ -71,13 +71,16 @@ def _proxy_lines(proxy: dict) -> list[str]:
              "The hard condition: the same sizes (" + ", ".join(map(str, st["hard_sizes"]))
              + f" px) dimmed (contrast x{st['hard']['contrast']}), noisier (sd "
              f"{st['hard']['noise_sd']}), softer ({st['hard']['soften_px']} px), JPEG "
-             f"{st['hard']['jpeg_quality']}.", "",
+             f"{st['hard']['jpeg_quality']}. Enrolment uses the "
+             + ("flip-averaged" if st.get("flip_references_default") else "plain")
+             + " references (EngineOptions.flip_references).", "",
              "| probes | references | part | people (enrolled) | recognised (>= 60 px) | "
              "wrong person | un-enrolled shown | probes | photos without a usable face |",
              "|---|---|---|---|---|---|---|---|---|"]
     for cond in ("soft", "hard"):
         for key, label in (("plain", "plain"), ("flip_averaged", "flip-averaged")):
-            for part, r in proxy.get(f"{cond}/{key}", {}).items():
+            for part, r in sorted(proxy.get(f"{cond}/{key}", {}).items(),
+                                  key=lambda kv: kv[0] != "tuning"):
                 lines.append(
                     f"| {cond} | {label} | {part.replace('_', '-')} | {r['people']} "
                     f"({r['enrolled_people']}) | {r['recognised_60px']:.1%} of "
