@@ -112,12 +112,20 @@ def fused_decider(rule: FusionRule):
     return decide
 
 
-def evaluate(by_identity, decide, n_refs: int = 2, pairs: list | None = None) -> dict:
+def evaluate(by_identity, decide, n_refs: int = 2, pairs: list | None = None,
+             probe_sizes: tuple | None = None, lookalikes_from: dict | None = None) -> dict:
     """Leave-one-out identification on the shared people photos: the first `n_refs` photos of
     each person with more are enrolled, the rest are genuine probes (native size and pasted at
     class-photo sizes); each probe is also tried with its own person left out (an un-enrolled
     child), every photo of a person with too few photos is a stranger, and each look-alike pair
-    of PAIRS.csv enrols A from one photo and shows B."""
+    of PAIRS.csv enrols A from one photo and shows B. `probe_sizes`: the keys of each photo's
+    "sizes" shown as probes (default: every one); references are always the "native" ones.
+    `lookalikes_from`: where the enrolled A of a look-alike pair may also come from (B is
+    always one of `by_identity`)."""
+
+    def shown_sizes(sizes: dict) -> list:
+        return [r for k, r in sizes.items() if probe_sizes is None or k in probe_sizes]
+
     enrolled = {k: v for k, v in by_identity.items() if len(v) > n_refs}
     names = sorted(enrolled)
     rows = [(i, p["sizes"]["native"]) for i, n in enumerate(names) for p in enrolled[n][:n_refs]]
@@ -127,7 +135,7 @@ def evaluate(by_identity, decide, n_refs: int = 2, pairs: list | None = None) ->
     unenrolled_60, wrong_60 = 0, 0
     for i, name in enumerate(names):
         for probe in enrolled[name][n_refs:]:
-            for rec in probe["sizes"].values():
+            for rec in shown_sizes(probe["sizes"]):
                 if rec[0] is None:
                     continue
                 big = rec[1] >= 60
@@ -143,13 +151,15 @@ def evaluate(by_identity, decide, n_refs: int = 2, pairs: list | None = None) ->
                 unenrolled_shown += shown
                 unenrolled_60 += shown and big
     files = {(k, p["file"]): p["sizes"] for k, v in by_identity.items() for p in v}
+    extra = {(k, p["file"]): p["sizes"] for k, v in (lookalikes_from or {}).items() for p in v}
     lookalike_probes = 0
     for ida, fa, idb, fb in pairs or []:
-        if (ida, fa) not in files or (idb, fb) not in files:
+        a = files.get((ida, fa)) or extra.get((ida, fa))
+        if a is None or (idb, fb) not in files:
             continue
         keep = [r for r in rows if names[r[0]] != idb]
-        g = _gallery(keep + [(-1, files[(ida, fa)]["native"])])
-        for rec in files[(idb, fb)].values():
+        g = _gallery(keep + [(-1, a["native"])])
+        for rec in shown_sizes(files[(idb, fb)]):
             if rec[0] is None:
                 continue
             lookalike_probes += 1
@@ -158,7 +168,7 @@ def evaluate(by_identity, decide, n_refs: int = 2, pairs: list | None = None) ->
             unenrolled_60 += shown and rec[1] >= 60
     strangers = {k: v for k, v in by_identity.items() if k not in enrolled}
     for probe in itertools.chain.from_iterable(strangers.values()):
-        for rec in probe["sizes"].values():
+        for rec in shown_sizes(probe["sizes"]):
             if rec[0] is None:
                 continue
             probes += 1

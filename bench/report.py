@@ -104,6 +104,40 @@ def _real_and_generated(photos: list[dict]) -> dict[tuple[str, str], tuple[float
     return dict(sorted(out.items()))
 
 
+def _proxy_lines(proxy: dict) -> list[str]:
+    """The children's proxy (bench/children_proxy.py): both parts, each way of enrolling."""
+    st = proxy["setting"]
+    lines = ["## Children's proxy (issue 29): tuning and held-back parts", "",
+             "The shared people photos split by a hash of each person's folder (salt "
+             f"`{st['salt']}`); in each part everyone with 3+ usable photos enrolled with "
+             f"{st['references']} reference photos, the rest un-enrolled; probes are their other "
+             f"photos shrunk to faces of {', '.join(map(str, st['class_sizes']))} px, softened "
+             f"({st['soften_px']} px blur), on a {st['canvas'][0]}x{st['canvas'][1]} canvas, "
+             f"JPEG {st['jpeg_quality']}. Un-enrolled shown counts strangers, each enrolled "
+             "person's probes with them left out, and look-alike pairs (B in the part, A "
+             "enrolled).", "",
+             "The hard condition: the same sizes (" + ", ".join(map(str, st["hard_sizes"]))
+             + f" px) dimmed (contrast x{st['hard']['contrast']}), noisier (sd "
+             f"{st['hard']['noise_sd']}), softer ({st['hard']['soften_px']} px), JPEG "
+             f"{st['hard']['jpeg_quality']}. Enrolment uses the "
+             + ("flip-averaged" if st.get("flip_references_default") else "plain")
+             + " references (EngineOptions.flip_references).", "",
+             "| probes | references | part | people (enrolled) | recognised (>= 60 px) | "
+             "wrong person | un-enrolled shown | probes | photos without a usable face |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for cond in ("soft", "hard"):
+        for key, label in (("plain", "plain"), ("flip_averaged", "flip-averaged")):
+            for part, r in sorted(proxy.get(f"{cond}/{key}", {}).items(),
+                                  key=lambda kv: kv[0] != "tuning"):
+                lines.append(
+                    f"| {cond} | {label} | {part.replace('_', '-')} | {r['people']} "
+                    f"({r['enrolled_people']}) | {r['recognised_60px']:.1%} of "
+                    f"{r['genuine_faces_60px']} | {r['wrong_person']} | {r['unenrolled_shown']} | "
+                    f"{r['probes']} (+{r['lookalike_probes']} look-alike) | "
+                    f"{r['photos_without_usable_face']} |")
+    return lines + [""]
+
+
 def write_readme() -> str:
     lines = ["# Benchmark results", "", "Written by `make bench` (2 cores, no GPU).", ""]
     det = _load("detection")
@@ -143,6 +177,9 @@ def write_readme() -> str:
                       f"dlib {t['dlib_ms_per_face']} ms, "
                       f"SFace {t['sface_ms_per_face']} ms (aligned crop + network): fused / dlib = "
                       f"{t['fused_over_dlib']}x", ""]
+    proxy = _load("children_proxy")
+    if proxy:
+        lines += _proxy_lines(proxy)
     pooling = _load("template_pooling")
     if pooling:
         lines += ["## Several templates per person", "",

@@ -7,6 +7,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from bench import (  # noqa: E402
+    children_proxy,
     cleaning,
     detection,
     identification,
@@ -31,6 +32,8 @@ def main() -> None:
     detection.run(FaceEngine)
     print("identification ...", flush=True)
     identification.run(FaceEngine, (s.match_tolerance, s.match_margin))
+    print("children's proxy (tuning and held-back parts) ...", flush=True)
+    children_proxy.run(FaceEngine)
     print("several templates per person ...", flush=True)
     template_pooling.run(FaceEngine)
     print("throughput ...", flush=True)

@@ -55,7 +55,12 @@ class TooLarge(InvalidInput):
 
 
 class EnrolmentRefused(GatekeeperError):
-    """A reference photo or person that cannot give a face template."""
+    """A reference photo or person that cannot give a face template. `refusals`: each refused
+    photo's name and why (empty when the person, not a photo, was refused)."""
+
+    def __init__(self, message: str, refusals: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.refusals = refusals
 
 
 class InvalidState(GatekeeperError):

@@ -15,7 +15,7 @@ from gatekeeper.config import Settings
 from gatekeeper.domain.vocabulary import Role
 from gatekeeper.entrypoints.compose import build_context
 from gatekeeper.entrypoints.output import emit, read_password
-from gatekeeper.errors import GatekeeperError, InvalidInput
+from gatekeeper.errors import EnrolmentRefused, GatekeeperError, InvalidInput
 from gatekeeper.services import (
     compliance,
     contacts,
@@ -198,8 +198,19 @@ def cmd_devices(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_enrol(args: argparse.Namespace, ctx: Context) -> int:
     photos = [(p.name, _read(p)) for p in args.photos]
-    n = enrol(ctx=ctx, external_id=args.external_id, photos=photos)
-    print(f"{args.external_id}: {n} face template(s) stored")
+    try:
+        n = enrol(ctx=ctx, external_id=args.external_id, photos=photos)
+    except EnrolmentRefused as exc:
+        if not exc.refusals:
+            raise
+        # one line per refused photo, each with what to do about it
+        print(f"gatekeeper: {args.external_id}: nothing was enrolled; {len(exc.refusals)} of "
+              f"{len(photos)} reference photo(s) refused:", file=sys.stderr)
+        for name, why in exc.refusals:
+            print(f"  {name}: {why}", file=sys.stderr)
+        return exc.exit_code
+    print(f"{args.external_id}: {n} face template(s) stored"
+          + ("" if n >= 3 else "; three or more recent photos are recognised more often"))
     return 0
 
 

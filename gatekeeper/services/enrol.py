@@ -39,24 +39,33 @@ def enrollable_person(session: Session, external_id: str, today: date) -> Person
 
 def enrol(*, ctx: Context, external_id: str, photos: list[tuple[str, bytes]],
           actor_id: int | None = None) -> int:
-    """Add one template per reference photo; all photos or none. Returns the template count."""
+    """Add one template per reference photo; all photos or none. Returns the template count.
+    Every photo is looked at before refusing, so the refusal names each refused photo and why
+    (EnrolmentRefused.refusals)."""
     with ctx.uow() as uow:
         person = enrollable_person(uow.session, external_id, ctx.today())
         if not photos:
             raise EnrolmentRefused("no reference photo given")
         templates = []
+        refusals: list[tuple[str, str]] = []
         for name, data in photos:
             try:
                 img = decode(data, ctx.settings.max_image_pixels).pixels
                 encoding, face = ctx.faces.encode_single(img)
             except (InvalidImage, EnrolmentRefused) as exc:
-                raise EnrolmentRefused(f"{name}: {exc}; nothing was enrolled") from None
+                refusals.append((name, str(exc)))
+                continue
             templates.append(FaceTemplate(
                 person_id=person.id, encoding=np.asarray(encoding, "<f8").tobytes(),
                 source_sha256=hashlib.sha256(data).hexdigest(), quality=face.score,
                 **second_embedding_fields(face),
                 **provenance(person, ctx=ctx, source="reference", actor_id=actor_id),
             ))
+        if refusals:
+            raise EnrolmentRefused(
+                "; ".join(f"{name}: {why}" for name, why in refusals)
+                + f"; nothing was enrolled ({len(refusals)} of {len(photos)} photo"
+                + ("" if len(photos) == 1 else "s") + " refused)", tuple(refusals))
         uow.session.add_all(templates)
         uow.flush()
         audit.record(uow.session, "person.enrolled", "person", person.id, actor_id,
@@ -64,6 +73,9 @@ def enrol(*, ctx: Context, external_id: str, photos: list[tuple[str, bytes]],
         enforce_cap(uow.session, person.id, actor_id)
         uow.commit()
         return len(templates)
+
+
+REASON_CHARS = 200  # the longest refusal reason (reference_refusal) is about 110
 
 
 def reference_key(data: bytes) -> str:
@@ -98,8 +110,10 @@ def enrol_staged(*, ctx: Context, external_id: str, key: str, actor_id: int | No
     except EnrolmentRefused as exc:
         with ctx.uow() as uow:
             person = get_person(uow.session, external_id)
+            # the reason alone, never the file's name (it may name the pupil)
+            reason = exc.refusals[0][1] if exc.refusals else str(exc)
             audit.record(uow.session, "reference.refused", "person", person.id, actor_id,
-                         reason=str(exc).split(":", 1)[-1].strip()[:120])
+                         reason=reason[:REASON_CHARS])
             uow.commit()
         outcome = "refused"
     ctx.stores.private.delete(key)
