@@ -263,6 +263,8 @@ IMPORTERS: dict[str, Importer] = {"people": _people_into, "consent": _consent_in
 
 def _run(ctx: Context, kind: str, data: bytes, actor_id: int | None, commit: bool,
          keep_app_values: bool = False) -> ImportReport:
+    if len(data) > MAX_CSV_BYTES:  # every door: the web page, the CLI, the API
+        raise TooLarge(f"CSV files may be at most {MAX_CSV_BYTES:,} bytes: split the file")
     importer = IMPORTERS.get(kind)
     if importer is None:
         raise InvalidInput(f"unknown import {kind!r} (people or consent)")
