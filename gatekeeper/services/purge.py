@@ -31,7 +31,7 @@ from gatekeeper.domain.redact import cover, head_region
 from gatekeeper.domain.rendition import encode_jpeg  # originals covered in place are kept as JPEG
 from gatekeeper.domain.retention import retention_date
 from gatekeeper.domain.vocabulary import ConsentKind, CoverMode, Role
-from gatekeeper.services import outbox, runs
+from gatekeeper.services import live, outbox, rechecks, runs
 from gatekeeper.services.context import Context
 from gatekeeper.services.ingest import original_key
 from gatekeeper.services.people import get_person
@@ -174,6 +174,9 @@ def _carry_out(ctx: Context, plan: PurgePlan, actor_id: int | None, kind: str) -
                      deleted=dict(sorted(counts.items())),
                      **({"run": run, "attempts": done.attempts} if run else {}))
         uow.commit()
+    # live copies of the photos covered in place follow their new original now (a copy made
+    # before showed no one of them, but it was rendered from the old pixels)
+    live.settle(ctx=ctx, photo_ids=plan.photos_to_cover)
     outbox.process(ctx=ctx)  # what a failed store left queued: the sweep retries the rest
 
 
@@ -289,7 +292,8 @@ def _cover_people(ctx: Context, photo_id: int, person_ids: set[int],
             if face.person_id in person_ids:
                 face.person_id, face.distance, face.margin = None, None, None
                 face.near_person_ids, face.decided_by = [], "purge"
-        photo.revision += 1
+        photo.revision += 1  # copies that did not show them are re-rendered from the new original
+        rechecks.mark(uow.session, [photo.id], "erasure" if why == ERASED else "retention")
         audit.record(uow.session, "photo.redacted", "photo", photo.id, actor_id,
                      person_ids=sorted(person_ids), **runs.photo_details(run, counts))
         uow.commit()

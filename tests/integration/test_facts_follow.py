@@ -407,3 +407,22 @@ def test_live_now_lists_each_live_copy_with_its_channel_and_caption(wctx, school
         assert online.count("<tr>") == 2
         _flag(wctx, school, True)
         assert 'id="nothing-live"' in editor.get("/live").text
+
+
+@SQLITE
+def test_an_erasure_rerenders_copies_that_did_not_show_them_from_the_covered_original(
+        wctx, school):
+    """Found by the property test: TOM covered by hand, so no live copy shows him; erasing him
+    rewrites the original covered, and the live copies must follow the new original."""
+    from gatekeeper.services.purge import erase_person
+
+    photo_id = published(wctx, school)
+    tom = person_id(wctx, "TOM")
+    with wctx.uow() as uow:
+        f = uow.session.scalar(select(Face).where(Face.person_id == tom))
+        box = (f.left - 5, f.top - 5, f.right + 5, f.bottom + 5)
+    add_cover(ctx=wctx, photo_id=photo_id, box=box, user=school["editor1"])
+    assert len(live_copies(wctx, photo_id)) == 2
+    erase_person(ctx=wctx, external_id="TOM", user=school["dpo1"])
+    assert len(live_copies(wctx, photo_id)) == 2, "EIL is still shown where she consented"
+    assert_not_shown(wctx, photo_id, tom)  # each copy equals a fresh render of the new original
