@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from datetime import date, timedelta
 
 import numpy as np
@@ -339,7 +340,10 @@ class School(RuleBasedStateMachine):
                 assert e.actor_id is not None or (e.details or {}).get("by"), e.action
 
 
+# CI runs a fixed sequence (a red CI must mean a regression, not a newly drawn example);
+# every other run draws new examples, and hypothesis keeps any failure it finds to replay.
 School.TestCase.settings = settings(
     max_examples=12, stateful_step_count=10, deadline=None,
+    derandomize=os.environ.get("CI") == "true",
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 test_live_state_follows_every_change_of_fact = pytest.mark.slow(School.TestCase)
