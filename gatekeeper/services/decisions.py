@@ -173,7 +173,7 @@ def apply(session: Session, person: Person, year: str, today: date, evidence: st
         allowed = bio.outcome is Outcome.GRANTED
         if person.biometric_consent != allowed:
             effect = ledger.set_biometric(session, person=person, allowed=allowed,
-                                          actor_id=actor_id, via="portal", today=today,
+                                          actor_id=actor_id, via="portal",
                                           reason=bio.reason)
             (applied.granted if allowed else applied.withdrawn).append(BIOMETRIC)
             applied.templates_deleted = effect.templates_deleted

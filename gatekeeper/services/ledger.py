@@ -121,7 +121,7 @@ def set_consent(session: Session, *, person: Person, year: str, kind: ConsentKin
 
 
 def set_biometric(session: Session, *, person: Person, allowed: bool, actor_id: int | None,
-                  via: str, today: date, reason: str | None = None) -> Effect:
+                  via: str, reason: str | None = None) -> Effect:
     """Face-recognition consent given or withdrawn. A withdrawal (a parent's objection, the
     pupil's refusal) deletes the person's templates and withdraws every identification made
     through them: those faces become unknown, so covered. A face an editor named by eye was not

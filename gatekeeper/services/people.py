@@ -213,7 +213,7 @@ def _set_facts(session: Session, person: Person, values: dict[str, object],
     if "biometric_consent" in values:
         effect.add(ledger.set_biometric(session, person=person,
                                         allowed=bool(values["biometric_consent"]),
-                                        actor_id=actor_id, via=via, today=today))
+                                        actor_id=actor_id, via=via))
     if "safeguarding_no_photo" in values:
         effect.add(ledger.set_safeguarding(session, person=person,
                                            flagged=bool(values["safeguarding_no_photo"]),

@@ -117,6 +117,14 @@ def _fresh(ctx: Context, pub: Publication) -> bytes:
                               data=ctx.stores.private.get(photo.original_key))
 
 
+def cover_by_hand(ctx: Context, school, photo_id: int, pid: int) -> None:
+    """An editor draws a cover a little larger than the person's face box."""
+    with ctx.uow() as uow:
+        f = uow.session.scalar(select(Face).where(Face.person_id == pid))
+        box = (f.left - 5, f.top - 5, f.right + 5, f.bottom + 5)
+    add_cover(ctx=ctx, photo_id=photo_id, box=box, user=school["editor1"])
+
+
 def auto_identified(ctx: Context, photo_id: int, pid: int) -> bool:
     with ctx.uow() as uow:
         return uow.session.scalar(select(Face.id).where(
@@ -321,10 +329,7 @@ def test_every_view_tells_the_same_stage(wctx, school):
 def test_a_hand_cover_over_a_recognised_face_counts_as_covered(wctx, school):
     photo_id = published(wctx, school)
     tom = person_id(wctx, "TOM")
-    with wctx.uow() as uow:
-        f = uow.session.scalar(select(Face).where(Face.person_id == tom))
-        box = (f.left - 5, f.top - 5, f.right + 5, f.bottom + 5)
-    add_cover(ctx=wctx, photo_id=photo_id, box=box, user=school["editor1"])
+    cover_by_hand(wctx, school, photo_id, tom)
     reg = person_register(ctx=wctx, external_id="TOM")
     assert set(reg["photos"][0]["channels"].values()) == {"covered"}
     detail = queries.photo_detail(ctx=wctx, photo_id=photo_id)
@@ -418,10 +423,7 @@ def test_an_erasure_rerenders_copies_that_did_not_show_them_from_the_covered_ori
 
     photo_id = published(wctx, school)
     tom = person_id(wctx, "TOM")
-    with wctx.uow() as uow:
-        f = uow.session.scalar(select(Face).where(Face.person_id == tom))
-        box = (f.left - 5, f.top - 5, f.right + 5, f.bottom + 5)
-    add_cover(ctx=wctx, photo_id=photo_id, box=box, user=school["editor1"])
+    cover_by_hand(wctx, school, photo_id, tom)
     assert len(live_copies(wctx, photo_id)) == 2
     erase_person(ctx=wctx, external_id="TOM", user=school["dpo1"])
     assert len(live_copies(wctx, photo_id)) == 2, "EIL is still shown where she consented"
