@@ -92,13 +92,14 @@ def run() -> dict:
     from consent_db.models import Contact, Person
     from gatekeeper.config import Settings
     from gatekeeper.domain.retention import academic_year
-    from gatekeeper.services import live, portal_answers, publish, reconcile
-    from gatekeeper.services.contacts import import_contacts
+    from gatekeeper.services.accounts.users import add_user
+    from gatekeeper.services.consent.people import import_csv, record_consent, update_person
     from gatekeeper.services.context import Context
-    from gatekeeper.services.devices import add_device, set_device_active
-    from gatekeeper.services.people import import_csv, record_consent, update_person
-    from gatekeeper.services.portal import PortalActor
-    from gatekeeper.services.users import add_user
+    from gatekeeper.services.photos import live, publish, reconcile
+    from gatekeeper.services.photos.devices import add_device, set_device_active
+    from gatekeeper.services.portal import answers as portal_answers
+    from gatekeeper.services.portal.contacts import import_contacts
+    from gatekeeper.services.portal.visits import PortalActor
 
     today = date.today()
     year = academic_year(today)

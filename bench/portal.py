@@ -47,8 +47,9 @@ def run() -> dict:
 
     from consent_db.db import migrate
     from gatekeeper.config import Settings
-    from gatekeeper.services import contacts, invitations, people
+    from gatekeeper.services.consent import people
     from gatekeeper.services.context import Context
+    from gatekeeper.services.portal import contacts, invitations
     from web.app import create_app
 
     with tempfile.TemporaryDirectory() as home:

@@ -55,7 +55,7 @@ def run() -> dict:
     from consent_db.db import migrate
     from gatekeeper.config import Settings
     from gatekeeper.services.context import Context
-    from gatekeeper.services.purge import plan_purge
+    from gatekeeper.services.dpo.purge import plan_purge
 
     engine = create_engine(PG)
     with engine.begin() as conn:

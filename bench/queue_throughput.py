@@ -20,10 +20,10 @@ REDIS = os.environ.get("GATEKEEPER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"
 def one_run(processes: int, queue_url: str | None, n_photos: int = 16) -> float:
     from consent_db.db import migrate
     from gatekeeper.config import Settings
+    from gatekeeper.services.accounts.users import add_user, find_actor
     from gatekeeper.services.context import Context
-    from gatekeeper.services.ingest import ingest_bytes
-    from gatekeeper.services.review import release
-    from gatekeeper.services.users import add_user, find_actor
+    from gatekeeper.services.photos.ingest import ingest_bytes
+    from gatekeeper.services.photos.review import release
     from workers.tasks import make_huey
 
     with tempfile.TemporaryDirectory() as home:

@@ -19,8 +19,8 @@ def run() -> dict:
 
     from consent_db.db import migrate
     from gatekeeper.config import Settings
+    from gatekeeper.services.accounts.users import add_user
     from gatekeeper.services.context import Context
-    from gatekeeper.services.users import add_user
     from web.app import create_app
 
     with tempfile.TemporaryDirectory() as home:

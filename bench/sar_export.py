@@ -50,7 +50,7 @@ def _scene(seed: int) -> tuple[bytes, list[tuple[int, int, int, int]]]:
 
 def seed(ctx, n_photos: int) -> None:
     from consent_db.models import Event, Face, Person, Photo
-    from gatekeeper.services.ingest import original_key
+    from gatekeeper.services.photos.ingest import original_key
 
     with ctx.uow() as uow:
         s = uow.session
@@ -78,9 +78,9 @@ def seed(ctx, n_photos: int) -> None:
 def run(n_photos: int = N_PHOTOS) -> dict:
     from consent_db.db import migrate
     from gatekeeper.config import Settings
+    from gatekeeper.services.accounts.users import add_user, find_actor
     from gatekeeper.services.context import Context
-    from gatekeeper.services.register import RENDER_THREADS, subject_access_export
-    from gatekeeper.services.users import add_user, find_actor
+    from gatekeeper.services.dpo.register import RENDER_THREADS, subject_access_export
 
     with tempfile.TemporaryDirectory() as home:
         ctx = Context(Settings(home=Path(home)))

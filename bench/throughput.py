@@ -74,11 +74,11 @@ def photos_per_minute(processes: int, n_photos: int = 24) -> float:
     """`scan_pending` over a fresh embedded instance holding n 4 MP photos."""
     from consent_db.db import migrate
     from gatekeeper.config import Settings
+    from gatekeeper.services.accounts.users import add_user, find_actor
     from gatekeeper.services.context import Context
-    from gatekeeper.services.ingest import ingest_bytes
-    from gatekeeper.services.review import release
-    from gatekeeper.services.scan import scan_pending
-    from gatekeeper.services.users import add_user, find_actor
+    from gatekeeper.services.photos.ingest import ingest_bytes
+    from gatekeeper.services.photos.review import release
+    from gatekeeper.services.photos.scan import scan_pending
 
     with tempfile.TemporaryDirectory() as home:
         settings = Settings(home=Path(home))

@@ -9,8 +9,8 @@ from fastapi import Depends, Request
 
 from gatekeeper.domain.vocabulary import Role
 from gatekeeper.errors import PermissionDenied, SignInRequired
+from gatekeeper.services.accounts.users import Actor, session_actor
 from gatekeeper.services.context import Context
-from gatekeeper.services.users import Actor, session_actor
 
 
 def get_context(request: Request) -> Context:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gatekeeper.errors import GatekeeperError, SignInRequired
-from gatekeeper.services.users import Actor, session_actor
+from gatekeeper.services.accounts.users import Actor, session_actor
 from web.templating import templates
 
 _TITLES = {400: "That did not work", 401: "Sign in first", 502: "Not sent", 403: "Not allowed",

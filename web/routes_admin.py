@@ -11,10 +11,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from gatekeeper.domain.vocabulary import ConsentKind, Role
 from gatekeeper.errors import GatekeeperError, InvalidInput, InvalidState
-from gatekeeper.services import people, queries, users
-from gatekeeper.services.devices import add_device, set_device_active
-from gatekeeper.services.enrol import remove_templates, stage_reference
-from gatekeeper.services.users import Actor
+from gatekeeper.services.accounts import users
+from gatekeeper.services.accounts.users import Actor
+from gatekeeper.services.consent import people
+from gatekeeper.services.consent import read as people_read
+from gatekeeper.services.consent.enrol import remove_templates, stage_reference
+from gatekeeper.services.dpo import read as dpo_read
+from gatekeeper.services.photos import read as photo_read
+from gatekeeper.services.photos.devices import add_device, set_device_active
 from web.deps import ContextDep, roles
 from web.forms import RecordId, day_from, read_upload
 from web.offload import offload
@@ -28,7 +32,7 @@ PEOPLE_PAGE = 100
 def _people(request: Request, ctx: Any, user: Any, q: str, page: int,
             preview: dict[str, Any] | None, status: int = 200) -> Response:
     page = max(1, page)
-    rows, total = queries.search_people(ctx=ctx, q=q, limit=PEOPLE_PAGE,
+    rows, total = people_read.search_people(ctx=ctx, q=q, limit=PEOPLE_PAGE,
                                         offset=(page - 1) * PEOPLE_PAGE)
     return templates.TemplateResponse(request, "people.html", {
         "user": user, "people": rows, "q": q, "preview": preview, "total": total,
@@ -84,7 +88,7 @@ SAVED = {"consent": "Consent form recorded.", "person": "Leaving date and flags 
 @router.get("/people/{external_id}")
 def person_page(request: Request, ctx: ContextDep, external_id: str, saved: str = "",
                 covered: int = 0, user: Actor = roles(Role.DPO)) -> Response:
-    page = queries.person_page(ctx=ctx, external_id=external_id)
+    page = dpo_read.person_page(ctx=ctx, external_id=external_id)
     return templates.TemplateResponse(request, "person.html", {
         "user": user, "person": page.person, "consents": page.consents, "history": page.history,
         "photos": page.photos,
@@ -154,13 +158,13 @@ def person_reference_remove(request: Request, ctx: ContextDep, external_id: str,
 def events_page(request: Request, ctx: ContextDep,
                 user: Actor = roles(Role.OFFICE, Role.EDITOR, Role.DPO)) -> Response:
     return templates.TemplateResponse(request, "events.html", {
-        "user": user, "events": queries.events(ctx=ctx)})
+        "user": user, "events": photo_read.events(ctx=ctx)})
 
 
 def _devices(request: Request, ctx: Any, user: Any, error: str | None = None,
              typed: dict[str, str] | None = None, saved: str = "", status: int = 200) -> Response:
     return templates.TemplateResponse(request, "devices.html", {
-        "user": user, "devices": queries.devices(ctx=ctx), "error": error,
+        "user": user, "devices": photo_read.devices(ctx=ctx), "error": error,
         "typed": typed or {}, "saved": saved}, status_code=status)
 
 
@@ -245,7 +249,7 @@ def users_password(request: Request, ctx: ContextDep, username: str, password: s
 def audit_page(request: Request, ctx: ContextDep, action: str = "", entity: str = "",
                entity_id: int | None = None, actor: str = "", before: int | None = None,
                user: Actor = roles(Role.DPO)) -> Response:
-    page = queries.audit_events(ctx=ctx, action=action, entity=entity, entity_id=entity_id,
+    page = dpo_read.audit_events(ctx=ctx, action=action, entity=entity, entity_id=entity_id,
                                 actor=actor, before=before)
     return templates.TemplateResponse(request, "audit.html", {
         "user": user, "events": page.events, "names": page.names, "older": page.older,

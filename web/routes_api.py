@@ -9,10 +9,13 @@ from fastapi.responses import Response
 
 from gatekeeper.domain.vocabulary import Role
 from gatekeeper.errors import InvalidInput
-from gatekeeper.services import queries, review
-from gatekeeper.services.ingest import ingest_bytes
-from gatekeeper.services.pictures import review_image
-from gatekeeper.services.users import Actor
+from gatekeeper.services.accounts.users import Actor
+from gatekeeper.services.consent import read as people_read
+from gatekeeper.services.dpo import read as dpo_read
+from gatekeeper.services.photos import read as photo_read
+from gatekeeper.services.photos import review
+from gatekeeper.services.photos.ingest import ingest_bytes
+from gatekeeper.services.photos.pictures import review_image
 from web.deps import ContextDep, roles
 from web.forms import RecordId, channels_from
 from web.offload import offload
@@ -31,13 +34,13 @@ def _csrf(request: Request, csrf: str) -> None:
 @router.get("/photos")
 def list_photos(ctx: ContextDep, status: str | None = None,
                 user: Actor = roles(*REVIEWERS)) -> list[dict[str, Any]]:
-    return queries.list_photos(ctx=ctx, status=status)
+    return photo_read.list_photos(ctx=ctx, status=status)
 
 
 @router.get("/photos/{photo_id}")
 def get_photo(ctx: ContextDep, photo_id: RecordId,
               user: Actor = roles(Role.OFFICE, *REVIEWERS)) -> dict[str, Any]:
-    return queries.photo_detail(ctx=ctx, photo_id=photo_id, viewer=user)
+    return photo_read.photo_detail(ctx=ctx, photo_id=photo_id, viewer=user)
 
 
 @router.get("/photos/{photo_id}/image")
@@ -109,20 +112,20 @@ def add_cover(request: Request, ctx: ContextDep, photo_id: RecordId, x0: int = F
 @router.get("/people/search")
 def people_search(ctx: ContextDep, q: str = "", user: Actor = roles(*REVIEWERS)) -> list[dict[str, str]]:
     """For the editor's identify box: a few matches, only what naming a face needs."""
-    return queries.identify_candidates(ctx=ctx, q=q, viewer=user)
+    return photo_read.identify_candidates(ctx=ctx, q=q, viewer=user)
 
 
 @router.get("/people")
 def list_people(ctx: ContextDep, q: str = "", page: int = 1,
                 user: Actor = roles(Role.DPO)) -> dict[str, Any]:
-    rows, total = queries.search_people(ctx=ctx, q=q, limit=500, offset=(max(page, 1) - 1) * 500)
+    rows, total = people_read.search_people(ctx=ctx, q=q, limit=500, offset=(max(page, 1) - 1) * 500)
     return {"total": total, "page": max(page, 1), "people": [r.as_dict() for r in rows]}
 
 
 @router.get("/audit")
 def list_audit(ctx: ContextDep, entity: str = "", entity_id: int | None = None,
                before: int | None = None, user: Actor = roles(Role.DPO)) -> dict[str, Any]:
-    page = queries.audit_events(ctx=ctx, entity=entity, entity_id=entity_id, before=before,
+    page = dpo_read.audit_events(ctx=ctx, entity=entity, entity_id=entity_id, before=before,
                                 limit=500)
     return {"events": page.events, "older": page.older}
 

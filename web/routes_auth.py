@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from gatekeeper.errors import GatekeeperError, PermissionDenied
-from gatekeeper.services.users import change_own_password, sign_in, sign_out
+from gatekeeper.services.accounts.users import change_own_password, sign_in, sign_out
 from web.deps import ContextDep, CurrentUser
 from web.security import SignInThrottled, check_csrf
 from web.templating import templates

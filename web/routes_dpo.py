@@ -9,10 +9,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from gatekeeper.domain.vocabulary import Role
 from gatekeeper.errors import InvalidInput
-from gatekeeper.services import compliance, options, purge, register
-from gatekeeper.services import templates as face_templates
+from gatekeeper.services.accounts import options
+from gatekeeper.services.accounts.users import Actor
 from gatekeeper.services.auditing import certificate_pdf, certificates
-from gatekeeper.services.users import Actor
+from gatekeeper.services.consent import templates as face_templates
+from gatekeeper.services.dpo import compliance, purge, register
 from web.deps import ContextDep, roles
 from web.forms import RecordId
 from web.offload import offload

@@ -7,13 +7,15 @@ from fastapi.responses import RedirectResponse, Response
 
 from gatekeeper.domain.vocabulary import Channel, Role
 from gatekeeper.errors import InvalidInput
-from gatekeeper.services import governors, queries, review
-from gatekeeper.services.charts import CHARTS
-from gatekeeper.services.ingest import ingest_bytes
-from gatekeeper.services.pictures import review_image
-from gatekeeper.services.publish import preview
-from gatekeeper.services.reports import chart_svg, governors_pdf
-from gatekeeper.services.users import Actor
+from gatekeeper.services.accounts.users import Actor
+from gatekeeper.services.governors import dashboard as governors
+from gatekeeper.services.governors.charts import CHARTS
+from gatekeeper.services.governors.reports import chart_svg, governors_pdf
+from gatekeeper.services.photos import read as photo_read
+from gatekeeper.services.photos import review
+from gatekeeper.services.photos.ingest import ingest_bytes
+from gatekeeper.services.photos.pictures import review_image
+from gatekeeper.services.photos.publish import preview
 from web.deps import ContextDep, CurrentUser, roles
 from web.forms import RecordId, channels_from
 from web.offload import offload
@@ -39,7 +41,7 @@ def home(user: CurrentUser) -> Response:
 @router.get("/upload")
 def upload_page(request: Request, ctx: ContextDep, user: Actor = roles(*UPLOADERS)) -> Response:
     return templates.TemplateResponse(request, "upload.html", {
-        "user": user, "events": queries.event_names(ctx=ctx), "results": None})
+        "user": user, "events": photo_read.event_names(ctx=ctx), "results": None})
 
 
 @router.post("/upload")
@@ -57,14 +59,14 @@ async def upload(request: Request, ctx: ContextDep, files: list[UploadFile] | No
                                      name=f.filename or "upload", event_name=event,
                                      actor_id=user.id))
     return templates.TemplateResponse(request, "upload.html", {
-        "user": user, "events": queries.event_names(ctx=ctx), "results": results})
+        "user": user, "events": photo_read.event_names(ctx=ctx), "results": results})
 
 
 @router.get("/uploads")
 def my_uploads(request: Request, ctx: ContextDep, page: int = 1,
                user: Actor = roles(*UPLOADERS)) -> Response:
     """The signed-in user's own uploads and the stage of each: no faces, no names."""
-    q = queries.my_uploads(ctx=ctx, viewer=user, page=page)
+    q = photo_read.my_uploads(ctx=ctx, viewer=user, page=page)
     return templates.TemplateResponse(request, "uploads.html", {
         "user": user, "rows": q.rows, "counts": q.counts, "total": q.total, "page": q.page,
         "pages": q.pages}, headers=NO_STORE)
@@ -75,10 +77,10 @@ def review_queue(request: Request, ctx: ContextDep, status: str = "awaiting_revi
                  event: str = "", page: int = 1, deleted: int | None = None,
                  user: Actor = roles(*REVIEWERS)) -> Response:
     event_id = int(event) if event.strip().isdigit() else None  # "any" sends an empty value
-    q = queries.review_queue(ctx=ctx, status=status or None, event=event_id, page=page)
+    q = photo_read.review_queue(ctx=ctx, status=status or None, event=event_id, page=page)
     return templates.TemplateResponse(request, "queue.html", {
         "user": user, "photos": q.photos, "status": status, "event": event_id,
-        "events": q.events, "statuses": queries.STATUSES, "stage_labels": queries.STAGE_LABELS,
+        "events": q.events, "statuses": photo_read.STATUSES, "stage_labels": photo_read.STAGE_LABELS,
         "page": q.page, "total": q.total, "pages": q.pages, "deleted": deleted,
     })
 
@@ -88,14 +90,14 @@ def live_now(request: Request, ctx: ContextDep, channel: str = "",
              user: Actor = roles(*REVIEWERS)) -> Response:
     chosen = channel if channel in {c.value for c in Channel} else ""
     return templates.TemplateResponse(request, "live.html", {
-        "user": user, "copies": queries.live_now(ctx=ctx, channel=chosen or None),
+        "user": user, "copies": photo_read.live_now(ctx=ctx, channel=chosen or None),
         "channel": chosen, "channels": [c.value for c in Channel]})
 
 
 @router.get("/photos/{photo_id}")
 def photo_page(request: Request, ctx: ContextDep, photo_id: RecordId, approved: int | None = None,
                user: Actor = roles(*SEE_PHOTOS)) -> Response:
-    page = queries.photo_page(ctx=ctx, photo_id=photo_id, viewer=user)
+    page = photo_read.photo_page(ctx=ctx, photo_id=photo_id, viewer=user)
     shown_on: dict[int, set[str]] = {}
     for channel, c in page.detail.get("channels", {}).items():
         for fid in c["shown_faces"]:
@@ -136,7 +138,7 @@ def approve(request: Request, ctx: ContextDep, photo_id: RecordId,
 @router.get("/photos/{photo_id}/next")
 def next_photo(ctx: ContextDep, photo_id: RecordId, user: Actor = roles(*REVIEWERS)) -> Response:
     """After a decision: the next photo awaiting review, saying what happened to this one."""
-    after = queries.next_to_review(ctx=ctx, after=photo_id)
+    after = photo_read.next_to_review(ctx=ctx, after=photo_id)
     target = f"/photos/{after}?approved={photo_id}" if after else f"/photos/{photo_id}"
     return RedirectResponse(target, status_code=303)
 

@@ -8,17 +8,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from gatekeeper.domain.vocabulary import Role
 from gatekeeper.errors import GatekeeperError, InvalidInput
-from gatekeeper.services import (
-    contacts,
-    decisions,
-    families,
-    invitations,
-    options,
-    portal_answers,
-    public_links,
-)
+from gatekeeper.services.accounts import options
+from gatekeeper.services.accounts.users import Actor
+from gatekeeper.services.consent import decisions
 from gatekeeper.services.context import Context
-from gatekeeper.services.users import Actor
+from gatekeeper.services.portal import answers as portal_answers
+from gatekeeper.services.portal import contacts, families, invitations, public_links
 from web.deps import ContextDep, roles
 from web.forms import read_upload
 from web.offload import offload

@@ -11,8 +11,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from gatekeeper.errors import InvalidInput
-from gatekeeper.services import decisions, portal, portal_answers
-from gatekeeper.services.portal import PortalActor
+from gatekeeper.services.consent import decisions
+from gatekeeper.services.portal import answers as portal_answers
+from gatekeeper.services.portal import visits as portal
+from gatekeeper.services.portal.visits import PortalActor
 from web.deps import ContextDep
 from web.security import LinkThrottle, check_csrf
 from web.templating import templates

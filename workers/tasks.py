@@ -13,20 +13,13 @@ from gatekeeper.adapters.filemodes import secure_database_file
 from gatekeeper.config import Settings
 from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.errors import GatekeeperError
-from gatekeeper.services import (
-    auditing,
-    backup,
-    invitations,
-    live,
-    outbox,
-    people,
-    publish,
-    purge,
-    reconcile,
-    scan,
-)
+from gatekeeper.services import auditing, outbox
+from gatekeeper.services.consent import people
+from gatekeeper.services.consent.enrol import add_confirmed_template, enrol_staged
 from gatekeeper.services.context import Context
-from gatekeeper.services.enrol import add_confirmed_template, enrol_staged
+from gatekeeper.services.dpo import backup, purge
+from gatekeeper.services.photos import live, publish, reconcile, scan
+from gatekeeper.services.portal import invitations
 
 log = logging.getLogger(__name__)
 

@@ -16,38 +16,9 @@ from gatekeeper.domain.vocabulary import Role
 from gatekeeper.entrypoints.compose import build_context
 from gatekeeper.entrypoints.output import emit, read_password
 from gatekeeper.errors import EnrolmentRefused, GatekeeperError, InvalidInput, TooLarge
-from gatekeeper.services import (
-    compliance,
-    contacts,
-    decisions,
-    governors,
-    invitations,
-    live,
-    options,
-    people,
-    portal_answers,
-    publish,
-    purge,
-    queries,
-    register,
-    reports,
-    review,
-    scan,
-    templates,
-)
-from gatekeeper.services.auditing import (
-    anchor_audit_head,
-    certificate_pdf,
-    certificates,
-    check_audit,
-)
-from gatekeeper.services.backup import backup, restore
-from gatekeeper.services.context import Context
-from gatekeeper.services.devices import add_device, set_device_active
-from gatekeeper.services.enrol import enrol
-from gatekeeper.services.ingest import IngestOutcome, IngestResult, ingest_bytes
-from gatekeeper.services.instance import ensure_initialised, initialise
-from gatekeeper.services.users import (
+from gatekeeper.services.accounts import options
+from gatekeeper.services.accounts.instance import ensure_initialised, initialise
+from gatekeeper.services.accounts.users import (
     Actor,
     add_user,
     find_actor,
@@ -57,6 +28,25 @@ from gatekeeper.services.users import (
     set_password,
     set_roles,
 )
+from gatekeeper.services.auditing import (
+    anchor_audit_head,
+    certificate_pdf,
+    certificates,
+    check_audit,
+)
+from gatekeeper.services.consent import decisions, people, templates
+from gatekeeper.services.consent.enrol import enrol
+from gatekeeper.services.context import Context
+from gatekeeper.services.dpo import compliance, purge, register
+from gatekeeper.services.dpo.backup import backup, restore
+from gatekeeper.services.governors import dashboard as governors
+from gatekeeper.services.governors import reports
+from gatekeeper.services.photos import live, publish, review, scan
+from gatekeeper.services.photos import read as photo_read
+from gatekeeper.services.photos.devices import add_device, set_device_active
+from gatekeeper.services.photos.ingest import IngestOutcome, IngestResult, ingest_bytes
+from gatekeeper.services.portal import answers as portal_answers
+from gatekeeper.services.portal import contacts, invitations
 
 
 def expand(paths: list[Path]) -> list[Path]:
@@ -181,7 +171,7 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_devices(args: argparse.Namespace, ctx: Context) -> int:
     if args.action == "list":
-        for d in queries.devices(ctx=ctx):
+        for d in photo_read.devices(ctx=ctx):
             state = "active" if d.active else "deactivated"
             print(f"{d.id}\t{d.make}\t{d.model}\t{d.serial}\t{d.label}\t{state}")
         return 0
@@ -292,12 +282,12 @@ def cmd_scan(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_photos(args: argparse.Namespace, ctx: Context) -> int:
     if args.action == "list":
-        rows = queries.list_photos(ctx=ctx, status=args.status)
+        rows = photo_read.list_photos(ctx=ctx, status=args.status)
         emit(rows, args.json, [f"{r['id']}\t{r['stage_label']}\t{r['faces']} faces\t{r['event']}"
                                for r in rows] or ["no photos"])
         return 0
     if args.action == "show":
-        d = queries.photo_detail(ctx=ctx, photo_id=args.id)
+        d = photo_read.photo_detail(ctx=ctx, photo_id=args.id)
         emit(d, args.json, _show_lines(d))
         return 0
     user = _actor(ctx, args.by)

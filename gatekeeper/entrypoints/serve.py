@@ -17,7 +17,7 @@ import uvicorn
 
 from gatekeeper.config import Settings
 from gatekeeper.errors import InvalidInput
-from gatekeeper.services.instance import ensure_initialised
+from gatekeeper.services.accounts.instance import ensure_initialised
 from web.app import create_app
 from workers.tasks import make_huey
 

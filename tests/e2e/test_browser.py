@@ -13,11 +13,11 @@ import httpx
 import pytest
 
 from consent_db.models import Photo
-from gatekeeper.services.devices import add_device
-from gatekeeper.services.enrol import enrol, enrol_staged, stage_reference
-from gatekeeper.services.ingest import ingest_bytes
-from gatekeeper.services.publish import publish_approved
-from gatekeeper.services.scan import scan_pending
+from gatekeeper.services.consent.enrol import enrol, enrol_staged, stage_reference
+from gatekeeper.services.photos.devices import add_device
+from gatekeeper.services.photos.ingest import ingest_bytes
+from gatekeeper.services.photos.publish import publish_approved
+from gatekeeper.services.photos.scan import scan_pending
 from tests import imagegen
 from tests.integration.helpers import (
     PEOPLE_HEADER,

@@ -17,12 +17,12 @@ from sqlalchemy import select
 from consent_db.models import Person, Publication
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.vocabulary import Channel
+from gatekeeper.services.consent.people import import_csv, record_consent, update_person
 from gatekeeper.services.context import Context
-from gatekeeper.services.devices import set_device_active
-from gatekeeper.services.people import import_csv, record_consent, update_person
-from gatekeeper.services.publish import publish_one
-from gatekeeper.services.review import approve
-from gatekeeper.services.scan import scan_photo
+from gatekeeper.services.photos.devices import set_device_active
+from gatekeeper.services.photos.publish import publish_one
+from gatekeeper.services.photos.review import approve
+from gatekeeper.services.photos.scan import scan_photo
 from tests.integration.helpers import PEOPLE_HEADER, consent, event_photo, ingest, person_row
 from workers.queue import HueyJobQueue
 from workers.tasks import make_huey

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gatekeeper.services import contacts, invitations
+from gatekeeper.services.portal import contacts, invitations
 from tests.e2e.test_browser import SHOTS, browser, check_page, live, sign_in  # noqa: F401
 from tests.integration.helpers import users
 from tests.integration.test_portal import FAMILIES, school_people

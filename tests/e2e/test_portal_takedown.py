@@ -14,11 +14,13 @@ from sqlalchemy import select
 
 from consent_db.models import Publication
 from gatekeeper.domain.vocabulary import Channel
-from gatekeeper.services import contacts, invitations, portal, portal_answers
 from gatekeeper.services.context import Context
-from gatekeeper.services.publish import CONSENT_LOST, publish_approved
-from gatekeeper.services.review import approve
-from gatekeeper.services.scan import scan_pending
+from gatekeeper.services.photos.publish import CONSENT_LOST, publish_approved
+from gatekeeper.services.photos.review import approve
+from gatekeeper.services.photos.scan import scan_pending
+from gatekeeper.services.portal import answers as portal_answers
+from gatekeeper.services.portal import contacts, invitations
+from gatekeeper.services.portal import visits as portal
 from tests.integration.helpers import event_photo, ingest
 from workers.queue import HueyJobQueue
 from workers.tasks import make_huey

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from consent_db.models import AuditEvent, Photo, Publication
 from gatekeeper.domain.vocabulary import Channel
-from gatekeeper.services.review import approve
+from gatekeeper.services.photos.review import approve
 from tests.integration.helpers import context_like, event_photo, ingest
 from workers.tasks import make_huey
 

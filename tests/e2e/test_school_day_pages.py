@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from gatekeeper.services import contacts
+from gatekeeper.services.portal import contacts
 from tests import imagegen
 from tests.e2e.test_browser import SHOTS, browser, check_page, live, sign_in  # noqa: F401
 from tests.integration.helpers import PEOPLE_HEADER, ingest, users

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from consent_db.models import Face, PendingDeletion, Person, Photo, PhotoStatus, Publication
 from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.services import outbox
+from gatekeeper.services.accounts.users import Actor, find_actor
 from gatekeeper.services.context import Context
-from gatekeeper.services.devices import add_device
-from gatekeeper.services.pictures import review_key
-from gatekeeper.services.publish import publish_approved
-from gatekeeper.services.review import approve
-from gatekeeper.services.users import Actor, find_actor
+from gatekeeper.services.photos.devices import add_device
+from gatekeeper.services.photos.pictures import review_key
+from gatekeeper.services.photos.publish import publish_approved
+from gatekeeper.services.photos.review import approve
 from tests import imagegen
 from tests.integration.helpers import consent, ingest, people, person_row, users
 

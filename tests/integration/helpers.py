@@ -6,12 +6,12 @@ from datetime import date
 
 from gatekeeper.adapters.storage import Stores
 from gatekeeper.domain.retention import academic_year
+from gatekeeper.services.accounts.users import Actor, add_user, find_actor
+from gatekeeper.services.consent.enrol import enrol
+from gatekeeper.services.consent.people import import_csv
 from gatekeeper.services.context import Context
-from gatekeeper.services.devices import add_device
-from gatekeeper.services.enrol import enrol
-from gatekeeper.services.ingest import IngestResult, ingest_bytes
-from gatekeeper.services.people import import_csv
-from gatekeeper.services.users import Actor, add_user, find_actor
+from gatekeeper.services.photos.devices import add_device
+from gatekeeper.services.photos.ingest import IngestResult, ingest_bytes
 from tests import imagegen
 
 TOM = imagegen.FIXTURES / "tom_cruise.jpg"

@@ -22,11 +22,11 @@ from gatekeeper.services.auditing import (
     certificates,
     check_audit,
 )
-from gatekeeper.services.publish import publish_approved
-from gatekeeper.services.purge import erase_person, plan_erasure
-from gatekeeper.services.register import person_register, subject_access_export
-from gatekeeper.services.review import approve
-from gatekeeper.services.scan import scan_photo
+from gatekeeper.services.dpo.purge import erase_person, plan_erasure
+from gatekeeper.services.dpo.register import person_register, subject_access_export
+from gatekeeper.services.photos.publish import publish_approved
+from gatekeeper.services.photos.review import approve
+from gatekeeper.services.photos.scan import scan_photo
 from tests import imagegen
 from tests.integration.helpers import EILEEN, event_photo, ingest
 

@@ -19,9 +19,9 @@ from consent_db.models import Photo
 from gatekeeper.config import Settings
 from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.entrypoints.cli import main
+from gatekeeper.services.accounts.instance import initialise
 from gatekeeper.services.auditing import anchor_audit_head, anchors_path, check_audit
 from gatekeeper.services.context import Context
-from gatekeeper.services.instance import initialise
 from tests.integration.helpers import event_photo, ingest, school
 
 
@@ -137,7 +137,7 @@ def test_the_daily_job_writes_a_backup_and_keeps_the_newest(tmp_path, monkeypatc
     there are more than GATEKEEPER_BACKUP_KEEP; none when it is unset."""
     from datetime import date
 
-    from gatekeeper.services.backup import scheduled_backup
+    from gatekeeper.services.dpo.backup import scheduled_backup
     from workers.tasks import make_huey
 
     monkeypatch.delenv("GATEKEEPER_DATABASE_URL", raising=False)
@@ -166,7 +166,7 @@ def test_a_backup_taken_during_uploads_restores_consistent(instance, tmp_path, c
     first), and the audit chain verifies."""
     import threading
 
-    from gatekeeper.services.ingest import ingest_bytes
+    from gatekeeper.services.photos.ingest import ingest_bytes
     from tests import imagegen
 
     stop = threading.Event()

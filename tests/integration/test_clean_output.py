@@ -16,11 +16,11 @@ import pytest
 from PIL import Image, ImageCms
 
 from gatekeeper.domain.vocabulary import Channel
-from gatekeeper.services.devices import add_device
-from gatekeeper.services.ingest import ingest_bytes
-from gatekeeper.services.publish import publish_one
-from gatekeeper.services.review import approve, release
-from gatekeeper.services.scan import scan_photo
+from gatekeeper.services.photos.devices import add_device
+from gatekeeper.services.photos.ingest import ingest_bytes
+from gatekeeper.services.photos.publish import publish_one
+from gatekeeper.services.photos.review import approve, release
+from gatekeeper.services.photos.scan import scan_photo
 from tests import imagegen
 from tests.integration.helpers import users
 from tests.oracles import exiftool_tags

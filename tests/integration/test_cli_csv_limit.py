@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gatekeeper.entrypoints.cli import main
-from gatekeeper.services import people
+from gatekeeper.services.consent import people
 from tests.integration.helpers import PEOPLE_HEADER, person_row
 
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -18,7 +18,7 @@ SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_an_oversized_csv_is_refused_by_the_cli_in_one_line(ctx, school, tmp_path, monkeypatch,
                                                             capsys, command):
     monkeypatch.setattr(people, "MAX_CSV_BYTES", 1_000)
-    from gatekeeper.services import contacts
+    from gatekeeper.services.portal import contacts
 
     monkeypatch.setattr(contacts, "MAX_CONTACTS_BYTES", 1_000)
     monkeypatch.setenv("GATEKEEPER_DATABASE_URL", ctx.settings.resolved_database_url)

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from consent_db.models import Face, Person, Publication
 from gatekeeper.domain.vocabulary import Channel, CoverMode
-from gatekeeper.services.live import recheck_all as recheck_live
-from gatekeeper.services.publish import publish_approved
-from gatekeeper.services.review import add_cover, approve, identify_face
-from gatekeeper.services.scan import scan_photo
+from gatekeeper.services.photos.live import recheck_all as recheck_live
+from gatekeeper.services.photos.publish import publish_approved
+from gatekeeper.services.photos.review import add_cover, approve, identify_face
+from gatekeeper.services.photos.scan import scan_photo
 from tests.integration.helpers import event_photo, ingest
 
 
@@ -68,7 +68,7 @@ def test_a_cover_is_removed_before_publishing_but_never_from_a_live_copy(ctx, sc
 
     from consent_db.models import AuditEvent, Photo
     from gatekeeper.errors import InvalidState, NotFound
-    from gatekeeper.services.review import remove_cover
+    from gatekeeper.services.photos.review import remove_cover
 
     photo_id = ingest(ctx, school["office1"], event_photo(("tom",))).photo_id
     scan_photo(ctx=ctx, photo_id=photo_id)

@@ -12,11 +12,12 @@ import pytest
 from consent_db.db import UnitOfWork, migrate
 from consent_db.models import Photo, PhotoStatus
 from gatekeeper.domain.vocabulary import Channel
-from gatekeeper.services import outbox, purge
+from gatekeeper.services import outbox
 from gatekeeper.services.auditing import certificate_html, certificates
 from gatekeeper.services.context import Context
-from gatekeeper.services.live import settle
-from gatekeeper.services.publish import take_down
+from gatekeeper.services.dpo import purge
+from gatekeeper.services.photos.live import settle
+from gatekeeper.services.photos.publish import take_down
 from tests.integration.deletions import PURGE_DAY, build, consistent, finished, users_of
 
 

@@ -14,8 +14,8 @@ from PIL import Image, ImageFilter
 
 from gatekeeper.entrypoints.commands import cmd_enrol
 from gatekeeper.errors import EnrolmentRefused
+from gatekeeper.services.consent.enrol import enrol, enrol_staged, stage_reference
 from gatekeeper.services.context import Context
-from gatekeeper.services.enrol import enrol, enrol_staged, stage_reference
 from tests import imagegen
 from tests.integration.helpers import EILEEN, TOM, people, person_row, users
 from tests.integration.test_web_roles import RecordingJobs, signed_in

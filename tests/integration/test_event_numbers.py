@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from consent_db.models import Photo
-from gatekeeper.services.ingest import IngestOutcome, ingest_bytes
+from gatekeeper.services.photos.ingest import IngestOutcome, ingest_bytes
 from tests import imagegen
 from tests.integration.helpers import users
 

@@ -13,15 +13,18 @@ from sqlalchemy import select
 
 from consent_db.models import AuditEvent, Contact, Face, Person, Photo, PhotoRecheck, Publication
 from gatekeeper.domain.vocabulary import Channel
-from gatekeeper.services import live, portal_answers, publish, queries, stages
-from gatekeeper.services.contacts import import_contacts
+from gatekeeper.services import stages
+from gatekeeper.services.consent.people import import_csv, record_consent, update_person
 from gatekeeper.services.context import Context, NoJobQueue
-from gatekeeper.services.devices import CAMERA_HELD, set_device_active
-from gatekeeper.services.people import import_csv, record_consent, update_person
-from gatekeeper.services.portal import PortalActor
-from gatekeeper.services.register import person_register
-from gatekeeper.services.review import add_cover, approve, identify_face
-from gatekeeper.services.scan import scan_photo
+from gatekeeper.services.dpo.register import person_register
+from gatekeeper.services.photos import live, publish
+from gatekeeper.services.photos import read as photo_read
+from gatekeeper.services.photos.devices import CAMERA_HELD, set_device_active
+from gatekeeper.services.photos.review import add_cover, approve, identify_face
+from gatekeeper.services.photos.scan import scan_photo
+from gatekeeper.services.portal import answers as portal_answers
+from gatekeeper.services.portal.contacts import import_contacts
+from gatekeeper.services.portal.visits import PortalActor
 from tests.integration.helpers import PEOPLE_HEADER, consent, event_photo, ingest, person_row
 
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -213,14 +216,14 @@ def test_a_flag_takes_live_copies_down_at_once_and_lifting_it_returns_the_photo(
     with wctx.uow() as uow:
         photo = uow.session.get(Photo, photo_id)
         assert photo.status == "blocked" and photo.status_reason.startswith("safeguarding:")
-    assert queries.status_counts(ctx=wctx).get("blocked") == 1
+    assert photo_read.status_counts(ctx=wctx).get("blocked") == 1
     door(wctx, school, False)
     with wctx.uow() as uow:
         photo = uow.session.get(Photo, photo_id)
         assert (photo.status, photo.status_reason) == ("awaiting_review", None)
         assert photo.approvals == [], "showing again needs a new approval"
-    assert "blocked" not in queries.status_counts(ctx=wctx)
-    assert queries.list_photos(ctx=wctx, status="taken_down")[0]["id"] == photo_id
+    assert "blocked" not in photo_read.status_counts(ctx=wctx)
+    assert photo_read.list_photos(ctx=wctx, status="taken_down")[0]["id"] == photo_id
 
 
 @SQLITE
@@ -313,15 +316,15 @@ def test_a_lost_job_is_settled_by_the_sweep_and_an_idle_sweep_touches_nothing(ct
 @SQLITE
 def test_every_view_tells_the_same_stage(wctx, school):
     photo_id = published(wctx, school)
-    [row] = queries.list_photos(ctx=wctx, status="published")
+    [row] = photo_read.list_photos(ctx=wctx, status="published")
     assert (row["id"], row["stage"], row["channels_live"]) == (photo_id, "published",
                                                                ["display", "online"])
-    queue = queries.review_queue(ctx=wctx, status="published", event=None, page=1)
+    queue = photo_read.review_queue(ctx=wctx, status="published", event=None, page=1)
     assert [p["stage_label"] for p in queue.photos] == ["published (display, online)"]
     reg = person_register(ctx=wctx, external_id="TOM")
     assert reg["photos"][0]["stage"]["stage"] == "published"
     for stage in stages.STAGES:  # the SQL filter and the function agree
-        ids = {r["id"] for r in queries.list_photos(ctx=wctx, status=stage.value)}
+        ids = {r["id"] for r in photo_read.list_photos(ctx=wctx, status=stage.value)}
         assert (photo_id in ids) == (stage is stages.Stage.PUBLISHED)
 
 
@@ -332,18 +335,18 @@ def test_a_hand_cover_over_a_recognised_face_counts_as_covered(wctx, school):
     cover_by_hand(wctx, school, photo_id, tom)
     reg = person_register(ctx=wctx, external_id="TOM")
     assert set(reg["photos"][0]["channels"].values()) == {"covered"}
-    detail = queries.photo_detail(ctx=wctx, photo_id=photo_id)
+    detail = photo_read.photo_detail(ctx=wctx, photo_id=photo_id)
     assert len(detail["channels"]["online"]["shown_faces"]) == 1
     assert_not_shown(wctx, photo_id, tom)
 
 
 @SQLITE
 def test_an_erasure_on_request_reads_as_erasure_not_retention(wctx, school):
-    from gatekeeper.services.purge import erase_person
+    from gatekeeper.services.dpo.purge import erase_person
 
     photo_id = published(wctx, school, ("tom",))
     erase_person(ctx=wctx, external_id="TOM", user=school["dpo1"])
-    [row] = queries.list_photos(ctx=wctx, status="erased")
+    [row] = photo_read.list_photos(ctx=wctx, status="erased")
     assert row["id"] == photo_id and row["stage_label"] == "erased on request"
     with wctx.uow() as uow:
         reasons = set(uow.session.scalars(select(Publication.taken_down_reason)))
@@ -354,7 +357,7 @@ def test_an_erasure_on_request_reads_as_erasure_not_retention(wctx, school):
 
 def test_init_names_who_created_the_first_admin(tmp_path):
     from gatekeeper.config import Settings
-    from gatekeeper.services.instance import initialise
+    from gatekeeper.services.accounts.instance import initialise
 
     settings = Settings(home=tmp_path / "home")
     initialise(settings=settings, admin="admin", operator="cli:someone")
@@ -419,7 +422,7 @@ def test_an_erasure_rerenders_copies_that_did_not_show_them_from_the_covered_ori
         wctx, school):
     """Found by the property test: TOM covered by hand, so no live copy shows him; erasing him
     rewrites the original covered, and the live copies must follow the new original."""
-    from gatekeeper.services.purge import erase_person
+    from gatekeeper.services.dpo.purge import erase_person
 
     photo_id = published(wctx, school)
     tom = person_id(wctx, "TOM")

@@ -36,17 +36,18 @@ from gatekeeper.config import Settings
 from gatekeeper.domain.policy import PhotoDecision, Verdict, blocked_reason, decide, has_consent
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.vocabulary import Channel
-from gatekeeper.services import live, portal_answers, publish
-from gatekeeper.services.contacts import import_contacts
+from gatekeeper.services.accounts.users import add_user, find_actor
+from gatekeeper.services.consent.people import import_csv, record_consent, update_person
+from gatekeeper.services.consent.templates import remove_template
 from gatekeeper.services.context import Context, NoJobQueue
-from gatekeeper.services.devices import CAMERA_HELD, add_device, set_device_active
+from gatekeeper.services.dpo.purge import erase_person
 from gatekeeper.services.facts import face_facts, person_facts
-from gatekeeper.services.people import import_csv, record_consent, update_person
-from gatekeeper.services.portal import PortalActor
-from gatekeeper.services.purge import erase_person
-from gatekeeper.services.review import add_cover, approve, identify_face
-from gatekeeper.services.templates import remove_template
-from gatekeeper.services.users import add_user, find_actor
+from gatekeeper.services.photos import live, publish
+from gatekeeper.services.photos.devices import CAMERA_HELD, add_device, set_device_active
+from gatekeeper.services.photos.review import add_cover, approve, identify_face
+from gatekeeper.services.portal import answers as portal_answers
+from gatekeeper.services.portal.contacts import import_contacts
+from gatekeeper.services.portal.visits import PortalActor
 
 PUPILS = ("P1", "P2", "P3")
 USES = ("display", "print", "online")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from gatekeeper.services import contacts, decisions, invitations
-from gatekeeper.services.invitations import Audience
+from gatekeeper.services.consent import decisions
+from gatekeeper.services.portal import contacts, invitations
+from gatekeeper.services.portal.invitations import Audience
 from tests.integration.helpers import users
 from tests.integration.test_portal import (
     CONTACTS_HEADER,

@@ -12,7 +12,7 @@ import pytest
 from gatekeeper.config import Settings
 from gatekeeper.domain.fusion import Gallery, identify_fused
 from gatekeeper.domain.images import decode
-from gatekeeper.services.gallery import rule_from_settings
+from gatekeeper.services.consent.gallery import rule_from_settings
 
 pytestmark = pytest.mark.slow
 

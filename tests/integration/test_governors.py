@@ -14,14 +14,14 @@ from consent_db.models import AuditEvent, ConsentRecord, Person, Photo, Publicat
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.services.auditing import certificates
-from gatekeeper.services.charts import CHARTS
-from gatekeeper.services.governors import dashboard, dashboard_csv
-from gatekeeper.services.live import recheck_all as recheck_live
-from gatekeeper.services.publish import publish_approved
-from gatekeeper.services.purge import erase_person
-from gatekeeper.services.reports import governors_html
-from gatekeeper.services.review import approve
-from gatekeeper.services.scan import scan_photo
+from gatekeeper.services.dpo.purge import erase_person
+from gatekeeper.services.governors.charts import CHARTS
+from gatekeeper.services.governors.dashboard import dashboard, dashboard_csv
+from gatekeeper.services.governors.reports import governors_html
+from gatekeeper.services.photos.live import recheck_all as recheck_live
+from gatekeeper.services.photos.publish import publish_approved
+from gatekeeper.services.photos.review import approve
+from gatekeeper.services.photos.scan import scan_photo
 from gatekeeper.services.stages import stage_of
 from tests.integration.helpers import PASSWORD, consent, event_photo, ingest
 
@@ -113,7 +113,7 @@ def test_dashboard_page_and_charts_for_a_governor(ctx, school):
 
 
 def test_the_re_consent_list_names_pupils_without_a_decision(ctx, school):
-    from gatekeeper.services.people import missing_decisions, missing_decisions_csv
+    from gatekeeper.services.consent.people import missing_decisions, missing_decisions_csv
 
     rows = {r.external_id: r.kinds for r in missing_decisions(ctx=ctx)}
     assert rows["TOM"] == ("display", "print", "retain")  # online was recorded

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from consent_db.models import AuditEvent, Photo
 from gatekeeper.adapters.storage import Stores
-from gatekeeper.services.pictures import review_key
+from gatekeeper.services.photos.pictures import review_key
 from tests import imagegen
 from tests.integration.helpers import context_like, ingest, users
 from tests.integration.test_web_roles import signed_in
@@ -97,7 +97,7 @@ def test_the_dpo_rejects_or_deletes_a_held_photo_from_its_page(ctx):
 
 def test_only_a_held_photo_is_deleted_this_way(ctx):
     from gatekeeper.errors import InvalidState
-    from gatekeeper.services.review import delete_held, reject
+    from gatekeeper.services.photos.review import delete_held, reject
 
     u = users(ctx)
     [held] = held_photos(ctx, u["office1"], 1)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from consent_db.models import AuditEvent, ConsentRecord, Person
 from gatekeeper.errors import InvalidInput as ImportRejected
-from gatekeeper.services.people import import_csv
+from gatekeeper.services.consent.people import import_csv
 from tests.integration.helpers import PEOPLE_HEADER, person_row
 
 

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from consent_db.models import PortalInvitation
 from gatekeeper.errors import GatekeeperError, InvalidInput
-from gatekeeper.services import invitations, portal
-from gatekeeper.services.invitations import Audience
+from gatekeeper.services.portal import invitations
+from gatekeeper.services.portal import visits as portal
+from gatekeeper.services.portal.invitations import Audience
 from tests.integration.helpers import context_like
 from tests.integration.test_portal import links_by_recipient, setup_school
 from tests.integration.test_web_roles import signed_in

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from gatekeeper.services import queries
-from gatekeeper.services.access import MASKED_SAFEGUARDING
-from gatekeeper.services.people import update_person
-from gatekeeper.services.scan import scan_photo
+from gatekeeper.services.accounts.access import MASKED_SAFEGUARDING
+from gatekeeper.services.consent.people import update_person
+from gatekeeper.services.photos import read as photo_read
+from gatekeeper.services.photos.scan import scan_photo
 from tests.integration.helpers import event_photo, ingest
 
 
@@ -17,7 +17,7 @@ def test_my_uploads_lists_own_photos_with_stage_next_step_and_masked_reason(ctx,
     scan_photo(ctx=ctx, photo_id=blocked)
     update_person(ctx=ctx, external_id="TOM", actor_id=None, left_on=None,
                   biometric_consent=True, safeguarding_no_photo=True)
-    page = queries.my_uploads(ctx=ctx, viewer=office)
+    page = photo_read.my_uploads(ctx=ctx, viewer=office)
     rows = {r.id: r for r in page.rows}
     assert set(rows) == {blocked, held} and other not in rows and page.total == 2
     assert rows[blocked].stage == "blocked" and rows[blocked].reason == MASKED_SAFEGUARDING

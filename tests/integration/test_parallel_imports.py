@@ -20,12 +20,12 @@ from consent_db.models import AuditEvent, ConsentRecord, ContactChild, Person
 from gatekeeper.config import Settings
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.errors import InvalidState
-from gatekeeper.services import contacts
+from gatekeeper.services.accounts.instance import initialise
 from gatekeeper.services.auditing import check_audit
+from gatekeeper.services.consent.people import import_csv
 from gatekeeper.services.context import Context
 from gatekeeper.services.exclusive import run_import
-from gatekeeper.services.instance import initialise
-from gatekeeper.services.people import import_csv
+from gatekeeper.services.portal import contacts
 from tests.integration.helpers import PEOPLE_HEADER, person_row, users
 
 BASE = [f"B{i:03d}" for i in range(60)]

@@ -16,13 +16,13 @@ from consent_db.audit import verify_chain
 from consent_db.models import AuditEvent, FaceTemplate, Person, Photo, PhotoStatus, Publication
 from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.errors import InvalidState, PermissionDenied
-from gatekeeper.services.enrol import enrol
-from gatekeeper.services.ingest import IngestOutcome
-from gatekeeper.services.live import recheck_all as recheck_live
-from gatekeeper.services.publish import publish_approved
-from gatekeeper.services.queries import list_photos
-from gatekeeper.services.review import approve, release
-from gatekeeper.services.scan import scan_pending, scan_photo
+from gatekeeper.services.consent.enrol import enrol
+from gatekeeper.services.photos.ingest import IngestOutcome
+from gatekeeper.services.photos.live import recheck_all as recheck_live
+from gatekeeper.services.photos.publish import publish_approved
+from gatekeeper.services.photos.read import list_photos
+from gatekeeper.services.photos.review import approve, release
+from gatekeeper.services.photos.scan import scan_pending, scan_photo
 from tests import imagegen
 from tests.integration.helpers import (
     EILEEN,
@@ -266,7 +266,7 @@ def test_parallel_scan_uses_worker_processes(ctx, school):
 
 def test_a_refused_rendition_blocks_the_photo(ctx, school, monkeypatch):
     from gatekeeper.errors import UnsafeOutput
-    from gatekeeper.services import publish as publish_service
+    from gatekeeper.services.photos import publish as publish_service
 
     photo_id = ingest(ctx, school["office1"], event_photo()).photo_id
     scan_photo(ctx=ctx, photo_id=photo_id)
@@ -288,7 +288,7 @@ def test_s3_stores_publish_take_down_and_purge_every_version(ctx, school, s3_cli
     import uuid
 
     from gatekeeper.adapters.storage import S3Store, Stores
-    from gatekeeper.services.purge import apply_purge
+    from gatekeeper.services.dpo.purge import apply_purge
 
     suffix = uuid.uuid4().hex[:8]
     originals, public = f"originals-{suffix}", f"public-{suffix}"

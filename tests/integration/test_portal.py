@@ -22,8 +22,11 @@ from consent_db.models import (
     utcnow,
 )
 from gatekeeper.errors import InvalidInput, NotFound
-from gatekeeper.services import contacts, decisions, invitations, portal, portal_answers
-from gatekeeper.services.invitations import Audience
+from gatekeeper.services.consent import decisions
+from gatekeeper.services.portal import answers as portal_answers
+from gatekeeper.services.portal import contacts, invitations
+from gatekeeper.services.portal import visits as portal
+from gatekeeper.services.portal.invitations import Audience
 from tests.integration.helpers import PEOPLE_HEADER, users
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -39,7 +42,7 @@ def pupil(ext: str, year: str = "Year 5", email_address: str = "") -> str:
 def school_people(ctx) -> None:
     data = (PEOPLE_HEADER.strip() + ",email\n" + pupil("P1") + pupil("P2") +
             pupil("P3", "Year 9", "p3@pupils.example.org") + pupil("P4", "Year 3"))
-    from gatekeeper.services.people import import_csv
+    from gatekeeper.services.consent.people import import_csv
 
     import_csv(ctx=ctx, kind="people", data=data.encode())
 
@@ -201,7 +204,7 @@ def test_a_pupil_with_a_voice_refuses_over_a_parent_and_younger_ones_do_not_coun
     assert "refused by the pupil" in next(
         r for r in rows if r.external_id == "P3").uses["online"].reason
     # the DPO moves the voice to Year 10: P3 (Year 9) no longer decides, and has no link
-    from gatekeeper.services import options
+    from gatekeeper.services.accounts import options
 
     options.set_option(ctx=ctx, option=decisions.PUPIL_VOICE_FROM_YEAR, value=10, actor_id=None)
     with pytest.raises(Exception, match="visit has ended"):
@@ -227,7 +230,7 @@ def test_reminders_go_only_to_families_with_decisions_missing(ctx):
 
 
 def test_a_parents_biometric_objection_deletes_every_template(ctx, school):
-    from gatekeeper.services.people import import_csv
+    from gatekeeper.services.consent.people import import_csv
 
     import_csv(ctx=ctx, kind="people", data=(PEOPLE_HEADER.strip() + ",email\n" + pupil("TOM")
                                              ).encode())  # TOM stays enrolled
@@ -293,7 +296,7 @@ def test_parents_commands(ctx, tmp_path, capsys, monkeypatch):
 @SQLITE_ONLY
 def test_erasing_a_child_erases_their_portal_answers_and_a_parent_left_with_no_child(ctx):
     from consent_db.models import Contact, ContactChild
-    from gatekeeper.services.purge import erase_person
+    from gatekeeper.services.dpo.purge import erase_person
 
     u = setup_school(ctx)
     tokens = links_by_recipient(invitations.invite(ctx=ctx, audience=Audience.ALL, actor_id=None))
@@ -351,7 +354,7 @@ def test_one_link_used_by_two_requests_at_once_opens_one_visit(ctx):
 def test_an_older_paper_form_never_overrides_a_newer_portal_answer(ctx):
     from datetime import date
 
-    from gatekeeper.services.people import import_csv
+    from gatekeeper.services.consent.people import import_csv
 
     setup_school(ctx)
     tokens = links_by_recipient(invitations.invite(ctx=ctx, audience=Audience.ALL, actor_id=None))
@@ -370,7 +373,7 @@ def test_subject_access_export_holds_portal_answers_without_the_parents_identity
     import io
     import zipfile
 
-    from gatekeeper.services.register import subject_access_export
+    from gatekeeper.services.dpo.register import subject_access_export
 
     u = setup_school(ctx)
     tokens = links_by_recipient(invitations.invite(ctx=ctx, audience=Audience.ALL, actor_id=None))
@@ -386,7 +389,7 @@ def test_subject_access_export_holds_portal_answers_without_the_parents_identity
 
 @SQLITE_ONLY
 def test_links_end_when_an_address_or_rights_change_and_a_new_link_replaces_the_old(ctx):
-    from gatekeeper.services.people import import_csv
+    from gatekeeper.services.consent.people import import_csv
 
     setup_school(ctx)
     first = links_by_recipient(invitations.invite(ctx=ctx, audience=Audience.ALL, actor_id=None))
@@ -409,7 +412,7 @@ def test_links_end_when_an_address_or_rights_change_and_a_new_link_replaces_the_
 
 @SQLITE_ONLY
 def test_consent_given_by_a_parent_who_loses_parental_responsibility_ends(ctx):
-    from gatekeeper.services.people import import_csv
+    from gatekeeper.services.consent.people import import_csv
 
     setup_school(ctx)
     tokens = links_by_recipient(invitations.invite(ctx=ctx, audience=Audience.ALL, actor_id=None))

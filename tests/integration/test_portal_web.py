@@ -125,7 +125,7 @@ def test_portal_answers_are_saved_even_when_the_confirmation_cannot_be_sent(ctx)
     a signature with hidden characters is refused; an unused links list goes after the hour."""
     import time
 
-    from gatekeeper.services import contacts, invitations
+    from gatekeeper.services.portal import contacts, invitations
     from tests.integration.helpers import users
     from tests.integration.test_portal import FAMILIES, school_people
     from web.app import create_app
@@ -163,7 +163,7 @@ def test_portal_answers_are_saved_even_when_the_confirmation_cannot_be_sent(ctx)
 
 
 def test_links_that_do_not_work_slow_down_their_address_only(ctx):
-    from gatekeeper.services import contacts, invitations
+    from gatekeeper.services.portal import contacts, invitations
     from tests.integration.helpers import users
     from tests.integration.test_portal import FAMILIES, school_people
     from web.app import create_app

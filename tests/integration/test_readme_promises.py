@@ -21,11 +21,11 @@ from consent_db.models import AuditEvent, FaceTemplate, Photo
 from gatekeeper.config import Settings
 from gatekeeper.errors import InvalidInput
 from gatekeeper.services.auditing import anchor_audit_head, check_audit
+from gatekeeper.services.consent.people import drop_leavers_templates, import_csv
 from gatekeeper.services.context import Context
-from gatekeeper.services.people import drop_leavers_templates, import_csv
-from gatekeeper.services.queries import list_photos, photo_detail
-from gatekeeper.services.review import add_cover
-from gatekeeper.services.scan import scan_photo
+from gatekeeper.services.photos.read import list_photos, photo_detail
+from gatekeeper.services.photos.review import add_cover
+from gatekeeper.services.photos.scan import scan_photo
 from tests.integration.helpers import PEOPLE_HEADER, event_photo, ingest, people, person_row
 from workers import tasks
 

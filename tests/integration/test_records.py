@@ -12,13 +12,13 @@ from sqlalchemy import select
 from consent_db.models import AuditEvent
 from gatekeeper.domain.vocabulary import StoreBackend
 from gatekeeper.errors import InvalidInput, PermissionDenied
-from gatekeeper.services.compliance import (
+from gatekeeper.services.dpo.compliance import (
     NOT_RECORDED,
     processing_document,
     processing_records,
     record_processing_details,
 )
-from gatekeeper.services.devices import add_device
+from gatekeeper.services.photos.devices import add_device
 from tests.integration.helpers import PASSWORD, context_like, people, person_row, users
 
 BASIS = "Consent, UK GDPR Article 6(1)(a), given per use each year"

@@ -7,7 +7,7 @@ import pytest
 
 from gatekeeper.config import Settings
 from gatekeeper.entrypoints.cli import main
-from gatekeeper.services.instance import initialise
+from gatekeeper.services.accounts.instance import initialise
 
 
 def s3_settings(tmp_path, endpoint: str, **changes) -> Settings:

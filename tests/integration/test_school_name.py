@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gatekeeper.config import Settings
-from gatekeeper.services import invitations
 from gatekeeper.services.context import Context
-from gatekeeper.services.invitations import Audience
+from gatekeeper.services.portal import invitations
+from gatekeeper.services.portal.invitations import Audience
 from tests.integration.test_portal import links_by_recipient, setup_school
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from consent_db.models import Face, FaceTemplate, Person
 from gatekeeper.adapters.sface import MODEL_NAME
-from gatekeeper.services.devices import add_device
-from gatekeeper.services.enrol import enrol
-from gatekeeper.services.gallery import load_gallery
-from gatekeeper.services.ingest import ingest_bytes
-from gatekeeper.services.scan import scan_photo
+from gatekeeper.services.consent.enrol import enrol
+from gatekeeper.services.consent.gallery import load_gallery
+from gatekeeper.services.photos.devices import add_device
+from gatekeeper.services.photos.ingest import ingest_bytes
+from gatekeeper.services.photos.scan import scan_photo
 from tests import imagegen
 from tests.integration.helpers import EILEEN, TOM, consent, people, person_row, users
 

@@ -17,9 +17,9 @@ from PIL import Image
 from bench.composites import composite, load_crops
 from bench.label_detection import TRUTH
 from gatekeeper.domain.vocabulary import Channel
-from gatekeeper.services.publish import publish_one
-from gatekeeper.services.review import approve
-from gatekeeper.services.scan import scan_photo
+from gatekeeper.services.photos.publish import publish_one
+from gatekeeper.services.photos.review import approve
+from gatekeeper.services.photos.scan import scan_photo
 from tests import imagegen
 from tests.integration.helpers import ingest
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from consent_db.models import Photo, Publication
 from gatekeeper.domain.vocabulary import Channel
-from gatekeeper.services.publish import publish_approved
-from gatekeeper.services.review import approve
+from gatekeeper.services.photos.publish import publish_approved
+from gatekeeper.services.photos.review import approve
 from tests.integration.helpers import event_photo, ingest
 from workers import tasks
 

@@ -16,13 +16,13 @@ from consent_db.models import AuditEvent, Face, FaceTemplate, Person, Photo
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.errors import InvalidInput, PermissionDenied
+from gatekeeper.services.accounts.options import change_option, list_options
+from gatekeeper.services.consent.enrol import add_confirmed_template
+from gatekeeper.services.consent.people import update_person
+from gatekeeper.services.consent.templates import remove_template, stale_csv, stale_templates
 from gatekeeper.services.context import Context, NoJobQueue
-from gatekeeper.services.enrol import add_confirmed_template
-from gatekeeper.services.options import change_option, list_options
-from gatekeeper.services.people import update_person
-from gatekeeper.services.review import approve, identify_face
-from gatekeeper.services.scan import scan_photo
-from gatekeeper.services.templates import remove_template, stale_csv, stale_templates
+from gatekeeper.services.photos.review import approve, identify_face
+from gatekeeper.services.photos.scan import scan_photo
 from tests.integration.helpers import event_photo, ingest, people, person_row
 
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -205,7 +205,7 @@ def test_the_dpo_sees_templates_and_removes_one_on_the_person_page(ctx, school):
 
 @SQLITE
 def test_a_person_keeps_at_most_ten_templates_the_oldest_going_first(ctx, school):
-    from gatekeeper.services.enrol import enrol
+    from gatekeeper.services.consent.enrol import enrol
     from tests.integration.helpers import TOM
 
     [first] = _templates(ctx, "TOM")

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from gatekeeper.adapters.mis_csv import ImportRejected, parse_consent, parse_people
-from gatekeeper.services.people import preview_csv
+from gatekeeper.services.consent.people import preview_csv
 from tests.integration.helpers import PEOPLE_HEADER
 
 CONSENT_HEADER = "external_id,academic_year,channel,granted,recorded_on,evidence\n"

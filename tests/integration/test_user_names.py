@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from consent_db.models import User
 from gatekeeper.errors import InvalidInput
-from gatekeeper.services.users import add_user, authenticate, find_actor, set_active
+from gatekeeper.services.accounts.users import add_user, authenticate, find_actor, set_active
 from tests.integration.helpers import PASSWORD
 
 

@@ -17,14 +17,14 @@ from consent_db.models import Person, Photo
 from gatekeeper.adapters.video import read_frames
 from gatekeeper.domain.movie import read_movie
 from gatekeeper.domain.vocabulary import Channel
-from gatekeeper.services.devices import add_device
-from gatekeeper.services.enrol import enrol
-from gatekeeper.services.ingest import IngestOutcome
-from gatekeeper.services.live import recheck_all
-from gatekeeper.services.publish import publish_one
-from gatekeeper.services.register import subject_access_export
-from gatekeeper.services.review import approve, release
-from gatekeeper.services.scan import scan_photo
+from gatekeeper.services.consent.enrol import enrol
+from gatekeeper.services.dpo.register import subject_access_export
+from gatekeeper.services.photos.devices import add_device
+from gatekeeper.services.photos.ingest import IngestOutcome
+from gatekeeper.services.photos.live import recheck_all
+from gatekeeper.services.photos.publish import publish_one
+from gatekeeper.services.photos.review import approve, release
+from gatekeeper.services.photos.scan import scan_photo
 from tests import videogen
 from tests.integration.helpers import EILEEN, TOM, consent, ingest, people, person_row, users
 from tests.oracles import exiftool_tags

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gatekeeper.services.context import Context, NoJobQueue
-from gatekeeper.services.devices import add_device
-from gatekeeper.services.ingest import ingest_bytes
+from gatekeeper.services.photos.devices import add_device
+from gatekeeper.services.photos.ingest import ingest_bytes
 from tests import imagegen
 from tests.integration.helpers import context_like, people, person_row, users
 
@@ -206,7 +206,7 @@ class RecordingJobs(NoJobQueue):
 
 
 def test_reference_photos_are_enrolled_by_the_worker(app_ctx, ctx):
-    from gatekeeper.services.enrol import enrol_staged
+    from gatekeeper.services.consent.enrol import enrol_staged
     from web.app import create_app
 
     jobs = RecordingJobs()

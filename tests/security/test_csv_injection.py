@@ -12,11 +12,11 @@ import io
 import pytest
 
 from gatekeeper.domain.safe_csv import neutralise, to_csv
-from gatekeeper.services import contacts, invitations
-from gatekeeper.services.governors import Dashboard, dashboard_csv
-from gatekeeper.services.invitations import Audience
-from gatekeeper.services.people import import_csv, missing_decisions, missing_decisions_csv
-from gatekeeper.services.templates import stale_csv, stale_templates
+from gatekeeper.services.consent.people import import_csv, missing_decisions, missing_decisions_csv
+from gatekeeper.services.consent.templates import stale_csv, stale_templates
+from gatekeeper.services.governors.dashboard import Dashboard, dashboard_csv
+from gatekeeper.services.portal import contacts, invitations
+from gatekeeper.services.portal.invitations import Audience
 from tests.integration.helpers import PEOPLE_HEADER
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -12,7 +12,7 @@ import pytest
 from gatekeeper.adapters.filemodes import write_private
 from gatekeeper.entrypoints.cli import main
 from gatekeeper.services.auditing import certificates
-from gatekeeper.services.purge import erase_person
+from gatekeeper.services.dpo.purge import erase_person
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

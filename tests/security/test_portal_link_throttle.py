@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from gatekeeper.services import contacts, invitations
+from gatekeeper.services.portal import contacts, invitations
 from tests.integration.helpers import users
 from tests.integration.test_portal import FAMILIES, school_people
 from tests.integration.test_portal_web import csrf_of

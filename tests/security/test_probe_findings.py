@@ -14,12 +14,12 @@ from sqlalchemy import select
 from consent_db.models import Photo, Publication
 from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.errors import InvalidInput
-from gatekeeper.services.devices import set_device_active
-from gatekeeper.services.ingest import IngestOutcome, ingest_bytes
-from gatekeeper.services.publish import publish_approved
-from gatekeeper.services.review import approve
-from gatekeeper.services.scan import scan_photo
-from gatekeeper.services.users import set_active
+from gatekeeper.services.accounts.users import set_active
+from gatekeeper.services.photos.devices import set_device_active
+from gatekeeper.services.photos.ingest import IngestOutcome, ingest_bytes
+from gatekeeper.services.photos.publish import publish_approved
+from gatekeeper.services.photos.review import approve
+from gatekeeper.services.photos.scan import scan_photo
 from tests.integration.helpers import (
     PASSWORD,
     PEOPLE_HEADER,
