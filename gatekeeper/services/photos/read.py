@@ -115,7 +115,9 @@ def _detail(session: Session, photo: Photo, on: date, year_start: tuple[int, int
             for f in photo.faces
         ],
         "manual_covers": [[c.x0, c.y0, c.x1, c.y1] for c in photo.covers],
-        "covers": [{"id": c.id, "box": [c.x0, c.y0, c.x1, c.y1]}
+        "covers": [{"id": c.id, "box": [c.x0, c.y0, c.x1, c.y1],
+                    **({"start_s": c.start_ms / 1000, "end_s": c.end_ms / 1000}
+                       if c.start_ms is not None and c.end_ms is not None else {})}
                    for c in sorted(photo.covers, key=lambda c: c.id)],
         "publishing": sorted(a.channel for a in photo.approvals
                              if not any(p.channel == a.channel and p.taken_down_at is None
