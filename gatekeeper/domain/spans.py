@@ -47,3 +47,21 @@ def regions_on(covers: Sequence[Region], frame: int) -> list[Region]:
 def holds_throughout(cover: Region, first: int, last: int) -> bool:
     """Whether `cover` is on every frame from `first` to `last` (a track's sightings)."""
     return not isinstance(cover, TimedRegion) or (cover.first <= first and last <= cover.last)
+
+
+Box = tuple[int, int, int, int]  # top, right, bottom, left (the face engine's order)
+
+
+def box_at(sightings: Sequence[tuple[int, Box]], frame: int) -> Box | None:
+    """Where a track is on `frame` ((frame, box) ascending): its box there, interpolated
+    between two sightings, or None outside its first and last sighting (for drawing only;
+    covering pads in time and space, see domain.tracks.cover_box)."""
+    if not sightings or not sightings[0][0] <= frame <= sightings[-1][0]:
+        return None
+    for (f0, b0), (f1, b1) in zip(sightings, sightings[1:], strict=False):
+        if f0 <= frame <= f1:
+            t = (frame - f0) / (f1 - f0) if f1 > f0 else 0.0
+            top, right, bottom, left = (round(v0 + t * (v1 - v0))
+                                        for v0, v1 in zip(b0, b1, strict=True))
+            return (top, right, bottom, left)
+    return sightings[0][1]  # a single sighting, on its own frame

@@ -190,6 +190,10 @@ def test_thumbnails_and_preview_are_for_reviewers_and_show_what_publishing_would
                                            viewer=editor), W, H))
     assert all(_face_spread(f, where["tom"]) < 8 for f, where in zip(again, clip.truth,
                                                                       strict=True))
+    # a video not scanned yet has no preview (no tracks: nothing would be covered)
+    fresh = ingest(ctx, school["office1"], _clip(1.0).data, name="later.mp4")
+    with pytest.raises(InvalidState, match="received"):
+        video_preview(ctx=ctx, photo_id=fresh.photo_id, channel=Channel.ONLINE, viewer=editor)
     # a channel on which the video is blocked has no preview
     people(ctx, person_row("TOM", flag="yes"))
     identify_face(ctx=ctx, face_id=tracks["tom"], external_id="TOM", user=editor)

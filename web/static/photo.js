@@ -32,9 +32,13 @@
     if (!start) { return; }
     const [x, y] = point(e); const s = start; start = null;
     if (Math.abs(x - s[0]) < 8 || Math.abs(y - s[1]) < 8) { drag.setAttribute("hidden", ""); return; }
-    if (!confirm("Cover this area in every published copy?")) { drag.setAttribute("hidden", ""); return; }
     const f = document.getElementById("cover-form");
-    f.x0.value = Math.min(x, s[0]); f.y0.value = Math.min(y, s[1]); f.x1.value = Math.max(x, s[0]); f.y1.value = Math.max(y, s[1]);
+    const fill = () => { f.x0.value = Math.min(x, s[0]); f.y0.value = Math.min(y, s[1]); f.x1.value = Math.max(x, s[0]); f.y1.value = Math.max(y, s[1]); };
+    if (f.start_s) {  // a video: the editor says for how long (or leaves both times empty for every frame)
+      fill(); document.getElementById("cover-area").open = true; f.start_s.focus(); return;
+    }
+    if (!confirm("Cover this area in every published copy?")) { drag.setAttribute("hidden", ""); return; }
+    fill();
     f.submit();
   });
 })();

@@ -16,7 +16,7 @@ import json
 
 from PIL import Image
 
-from consent_db.models import Face, Photo
+from consent_db.models import Face, Photo, PhotoStatus
 from gatekeeper.adapters.video import still
 from gatekeeper.domain.policy import decide
 from gatekeeper.domain.redact import head_region
@@ -96,6 +96,9 @@ def video_preview(*, ctx: Context, photo_id: int, channel: Channel, viewer: Acto
         photo = get_photo(uow.session, photo_id)
         require_image_access(viewer, photo.uploaded_by_id)
         key = _video(photo)
+        if photo.status != PhotoStatus.AWAITING_REVIEW:
+            raise InvalidState(f"video {photo_id} is {photo.status}: a preview is made once its "
+                               "tracks are found, for a video that may be published")
         decision = decide(face_facts(photo), person_facts(uow.session, photo), channel,
                           ctx.today(), ctx.year_start)
         if decision.blocked:
