@@ -20,6 +20,7 @@ from gatekeeper.services.video import review as video_review
 from web.deps import ContextDep, CurrentUser, roles
 from web.forms import RecordId, channels_from, span_from
 from web.offload import offload
+from web.ranges import ranged
 from web.security import check_csrf
 from web.templating import templates
 
@@ -213,12 +214,13 @@ async def track_thumbnail(ctx: ContextDep, face_id: RecordId,
 
 
 @router.get("/photos/{photo_id}/video/{channel}")
-async def video_preview(ctx: ContextDep, photo_id: RecordId, channel: Channel,
+async def video_preview(request: Request, ctx: ContextDep, photo_id: RecordId, channel: Channel,
                         user: Actor = roles(*REVIEWERS)) -> Response:
-    """The covered preview of a video on a channel: what publishing would write, smaller."""
+    """The covered preview of a video on a channel: what publishing would write, smaller (in
+    byte ranges when the player asks, so it can seek)."""
     data = await offload(video_review.video_preview, ctx=ctx, photo_id=photo_id,
                          channel=channel, viewer=user)
-    return Response(data, media_type="video/mp4", headers=NO_STORE)
+    return ranged(request, data, "video/mp4", NO_STORE)
 
 
 @router.get("/help")

@@ -64,6 +64,12 @@ def test_editor_reviews_a_video_by_keyboard_at_desktop_and_phone_width(ctx, live
         page.goto(f"{live}/photos/{photo_id}")
         assert page.inner_text("h1").startswith(f"Video {photo_id}")
         assert _plays(page) == pytest.approx(2.0, abs=0.15)
+        # the player can seek (the preview is served in byte ranges)
+        assert page.evaluate("""() => new Promise(done => {
+            const v = document.getElementById('preview-video');
+            v.addEventListener('seeked', () => done(v.seekable.end(0) > 1.5 && v.currentTime > 1),
+                               {once: true});
+            v.currentTime = 1.2; })""")
         thumbs = page.locator("ol.tracks img.thumb")
         assert thumbs.count() == 2
         page.wait_for_function("Array.from(document.querySelectorAll('ol.tracks img.thumb'))"

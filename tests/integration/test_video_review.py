@@ -199,3 +199,31 @@ def test_thumbnails_and_preview_are_for_reviewers_and_show_what_publishing_would
     identify_face(ctx=ctx, face_id=tracks["tom"], external_id="TOM", user=editor)
     with pytest.raises(InvalidState, match="blocked"):
         video_preview(ctx=ctx, photo_id=photo_id, channel=Channel.ONLINE, viewer=editor)
+
+
+def test_the_cli_covers_an_area_of_a_video_for_a_time_span(tmp_path, capsys):
+    import json
+
+    from gatekeeper.entrypoints.cli import main
+    from tests.integration.helpers import PASSWORD
+
+    home = ["--home", str(tmp_path / "h")]
+    pw = tmp_path / "pw"
+    pw.write_text(PASSWORD)
+    assert main(["init", *home]) == 0
+    for name, role in (("office1", "office"), ("editor1", "editor")):
+        assert main(["users", "add", name, "--role", role, "--password-file", str(pw),
+                     *home]) == 0
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(_clip(1.0).data)
+    assert main(["ingest", str(clip), "--event", "Trip", "--by", "office1", *home]) == 0
+    box = [str(v) for v in PATCH]
+    capsys.readouterr()
+    assert main(["photos", "cover", "1", *box, "--from", "0.25", "--to", "0.5", "--by",
+                 "editor1", *home]) == 0
+    assert "from 0.25 s to 0.5 s added" in capsys.readouterr().out
+    assert main(["photos", "cover", "1", *box, "--from", "0.25", "--by", "editor1", *home]) != 0
+    assert "both --from and --to" in capsys.readouterr().err
+    assert main(["photos", "show", "1", "--json", *home]) == 0
+    [cover] = json.loads(capsys.readouterr().out)["covers"]
+    assert (cover["box"], cover["start_s"], cover["end_s"]) == ([*PATCH], 0.25, 0.5)
