@@ -96,12 +96,19 @@ def test_editor_reviews_a_video_by_keyboard_at_desktop_and_phone_width(ctx, live
     page.keyboard.press("Enter")
     page.wait_for_selector(f"#face-{tracks['tom']}:has-text('online: covered')")
     assert re.search(r"from 0 s to 2\.\d+ s|from 0(\.\d+)? s to", page.inner_text("#covers"))
-    # and an area for a time span, by its coordinates
+    # and an area for a time span, by its coordinates; the times taken from the player
+    _plays(page)
     page.locator("#cover-area summary").focus()
     page.keyboard.press("Enter")
-    for label, value in (("Left", "560"), ("Top", "20"), ("Right", "630"), ("Bottom", "160"),
-                         ("From (s)", "0.5"), ("To (s)", "1.2")):
+    for label, value in (("Left", "560"), ("Top", "20"), ("Right", "630"), ("Bottom", "160")):
         page.get_by_label(label, exact=True).fill(value)
+    for at, button, label in ((0.5, "From: the player's time", "From (s)"),
+                              (1.2, "To: the player's time", "To (s)")):
+        page.evaluate("""t => new Promise(done => { const v = document.getElementById('preview-video');
+            v.addEventListener('seeked', () => done(), {once: true}); v.currentTime = t; })""", at)
+        page.get_by_role("button", name=button).focus()
+        page.keyboard.press("Enter")
+        assert page.get_by_label(label, exact=True).input_value() == f"{at:.2f}"
     page.get_by_label("To (s)", exact=True).press("Enter")
     page.wait_for_selector("#covers li:has-text('from 0.5 s to 1.2 s')")
     # a time that is not one is refused with a page that says so

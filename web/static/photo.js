@@ -64,3 +64,16 @@
     });
   });
 })();
+// A video's time-span cover: the From / To buttons take the covered preview's current time.
+(function () {
+  document.querySelectorAll("button[data-time-to]").forEach(b => {
+    b.addEventListener("click", () => {
+      const v = document.getElementById("preview-video");
+      const field = document.getElementById(b.dataset.timeTo);
+      if (!v || !field) { return; }
+      const t = b.dataset.round === "up" ? Math.ceil(v.currentTime * 100) / 100 : Math.floor(v.currentTime * 100) / 100;
+      field.value = t.toFixed(2);
+      field.focus();
+    });
+  });
+})();

@@ -13,6 +13,7 @@ import copy
 import hashlib
 import io
 import json
+import threading
 
 from PIL import Image
 
@@ -34,6 +35,7 @@ PREVIEW_SIDE = 640  # long side of the preview: quick to render, enough to judge
 THUMB_SIDE = 160
 _previews = Memo(96 * 1024 * 1024)
 _thumbs = Memo(16 * 1024 * 1024)
+_stripes = [threading.Lock() for _ in range(8)]  # one preview of a video and channel at a time
 
 
 def _video(photo: Photo) -> str:
@@ -91,7 +93,13 @@ def _small(ctx: Context) -> Context:
 
 
 def video_preview(*, ctx: Context, photo_id: int, channel: Channel, viewer: Actor) -> bytes:
-    """The covered MP4 that publishing on `channel` today would write, at the preview's size."""
+    """The covered MP4 that publishing on `channel` today would write, at the preview's size.
+    A player asks for several byte ranges at once: one renders, the others wait for its bytes."""
+    with _stripes[hash((photo_id, channel.value)) % len(_stripes)]:
+        return _preview(ctx=ctx, photo_id=photo_id, channel=channel, viewer=viewer)
+
+
+def _preview(*, ctx: Context, photo_id: int, channel: Channel, viewer: Actor) -> bytes:
     with ctx.uow() as uow:
         photo = get_photo(uow.session, photo_id)
         require_image_access(viewer, photo.uploaded_by_id)
