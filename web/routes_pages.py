@@ -124,8 +124,15 @@ def photo_image(ctx: ContextDep, photo_id: RecordId, size: int = 1600,
 @router.get("/photos/{photo_id}/preview/{channel}")
 def photo_preview(ctx: ContextDep, photo_id: RecordId, channel: Channel,
                   user: Actor = roles(*REVIEWERS)) -> Response:
-    return Response(preview(ctx=ctx, photo_id=photo_id, channel=channel),
-                    media_type="image/jpeg", headers=NO_STORE)
+    data = preview(ctx=ctx, photo_id=photo_id, channel=channel)
+    return Response(data, media_type=_media_type(data), headers=NO_STORE)
+
+
+def _media_type(data: bytes) -> str:
+    """What publishing wrote, told by its content: an MP4 (a video), a PNG or a JPEG."""
+    if data[4:8] == b"ftyp":
+        return "video/mp4"
+    return "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
 
 
 @router.post("/photos/{photo_id}/approve")

@@ -124,11 +124,16 @@ def test_editor_reviews_a_video_by_keyboard_at_desktop_and_phone_width(ctx, live
     assert _plays(page) == pytest.approx(2.0, abs=0.15)  # the preview follows the corrections
     check_page(page, "video-corrected", 390)
     _shot_opens("video-corrected", 390)
+    # the full-size render of a channel (what publishing writes) says it is a video
+    full = page.request.get(f"{live}/photos/{photo_id}/preview/online")
+    assert full.status == 200 and full.headers["content-type"] == "video/mp4"
     # approve from the keyboard ("a", confirmed)
-    page.once("dialog", lambda d: d.accept())
+    asked: list[str] = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
     page.locator("body").focus()
     page.keyboard.press("a")
     page.wait_for_selector("#approved-notice, #publishing")
+    assert asked == ["Approve and publish this video on online?"]
     page.close()
 
     # the office: the stage of their own upload, no faces, no tracks, no preview
@@ -142,6 +147,7 @@ def test_editor_reviews_a_video_by_keyboard_at_desktop_and_phone_width(ctx, live
     office.goto(f"{live}/photos/{photo_id}")
     assert "2 tracks found" in office.inner_text("#office-view")
     assert office.locator("video, img.thumb").count() == 0
-    for url in (f"/faces/{tracks['tom']}/thumbnail", f"/photos/{photo_id}/video/online"):
+    for url in (f"/faces/{tracks['tom']}/thumbnail", f"/photos/{photo_id}/video/online",
+                f"/photos/{photo_id}/preview/online"):
         assert office.request.get(f"{live}{url}").status == 403, url
     check_page(office, "office-video", 390)

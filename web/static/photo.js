@@ -10,7 +10,7 @@
       if (!b) { return; }
       const f = document.getElementById("approve-form");
       const chosen = Array.from(f.querySelectorAll("input[name=channel]:checked")).map(c => c.value);
-      if (confirm("Approve and publish this photo on " + (chosen.join(", ") || "no channel") + "?")) { b.click(); }
+      if (confirm("Approve and publish this " + (document.querySelector("ol.tracks") ? "video" : "photo") + " on " + (chosen.join(", ") || "no channel") + "?")) { b.click(); }
     }
     if (e.key === "r") { const r = document.getElementById("reject-reason"); if (r) { r.focus(); e.preventDefault(); } }
   });
