@@ -109,6 +109,8 @@ def test_editor_reviews_a_video_by_keyboard_at_desktop_and_phone_width(ctx, live
         page.get_by_role("button", name=button).focus()
         page.keyboard.press("Enter")
         assert page.get_by_label(label, exact=True).input_value() == f"{at:.2f}"
+    check_page(page, "video-span-form", 390)
+    _shot_opens("video-span-form", 390)
     page.get_by_label("To (s)", exact=True).press("Enter")
     page.wait_for_selector("#covers li:has-text('from 0.5 s to 1.2 s')")
     # a time that is not one is refused with a page that says so
