@@ -107,6 +107,15 @@ def test_a_time_span_cover_covers_exactly_the_frames_of_its_span(ctx, school):
     # Tom is shown throughout: a cover for a time span hides no track beyond its rectangle
     assert all(_face_spread(f, where["tom"]) > 20 for f, where in zip(frames, clip.truth,
                                                                        strict=True))
+    # a second span added while the video is live: the live copy is re-rendered with both
+    add_cover(ctx=ctx, photo_id=photo_id, box=PATCH, user=school["editor1"], span=(1.6, 1.7))
+    assert settle(ctx=ctx, photo_ids=[photo_id]).rerendered
+    with ctx.uow() as uow:
+        [live] = [p for p in uow.session.get(Photo, photo_id).publications
+                  if p.taken_down_at is None]
+        frames = list(read_frames(Path(live.location).read_bytes(), W, H))
+    covered = [i for i, f in enumerate(frames) if _spread(f, PATCH) < 3]
+    assert covered == [*range(7, 18), 24, 25]  # 1.6 s to 1.7 s: frames 24 (1.6-1.667) and 25
 
 
 def test_a_time_span_cover_is_refused_on_a_photo_and_when_it_makes_no_sense(ctx, school):
