@@ -217,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     pc.add_argument("id", type=int)
     pc.add_argument("box", nargs=4, type=int)
     pc.add_argument("--by", required=True)
+    pc.add_argument("--from", dest="start_s", type=float,
+                    help="a video: cover from this second only (with --to)")
+    pc.add_argument("--to", dest="end_s", type=float, help="a video: cover up to this second")
 
     fi = sub.add_parser("identify", help="set or clear the person of a face")
     fi.add_argument("face_id", type=int)

@@ -316,8 +316,13 @@ def cmd_photos(args: argparse.Namespace, ctx: Context) -> int:
         review.delete_held(ctx=ctx, photo_id=args.id, reason=args.reason, user=user)
         print(f"photo {args.id} deleted: its original is gone from the store")
     elif args.action == "cover":
-        box = review.add_cover(ctx=ctx, photo_id=args.id, box=tuple(args.box), user=user)
-        print(f"photo {args.id}: cover {list(box)} added")
+        if (args.start_s is None) != (args.end_s is None):
+            raise InvalidInput("give both --from and --to (seconds), or neither")
+        span = None if args.start_s is None else (args.start_s, args.end_s)
+        box = review.add_cover(ctx=ctx, photo_id=args.id, box=tuple(args.box), user=user,
+                               span=span)
+        when = f" from {span[0]:g} s to {span[1]:g} s" if span else ""
+        print(f"photo {args.id}: cover {list(box)}{when} added")
     return 0
 
 
