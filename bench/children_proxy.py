@@ -41,7 +41,6 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from gatekeeper.adapters.faces import FaceEngine, FoundFace, sharpness
-from .landmarks_again import refined_landmarks
 from gatekeeper.adapters.sface import aligned_crop, similarity_transform
 from gatekeeper.domain.images import decode
 from gatekeeper.errors import InvalidImage
@@ -50,6 +49,7 @@ from . import split
 from .age_strain import K_PER_YEAR, grown
 from .common import require_faces
 from .identification import main_face
+from .landmarks_again import refined_landmarks
 
 SALT = "proxy-2"
 PARTS = ("tuning", "held_back")
