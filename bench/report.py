@@ -105,36 +105,37 @@ def _real_and_generated(photos: list[dict]) -> dict[tuple[str, str], tuple[float
 
 
 def _proxy_lines(proxy: dict) -> list[str]:
-    """The children's proxy (bench/children_proxy.py): both parts, each way of enrolling."""
+    """The children's proxy (bench/children_proxy.py): each route on both parts, both levels."""
     st = proxy["setting"]
+    if "levels" not in st:  # the first version's results
+        return []
     lines = ["## Children's proxy (issue 29): tuning and held-back parts", "",
              "The shared people photos split by a hash of each person's folder (salt "
-             f"`{st['salt']}`); in each part everyone with 3+ usable photos enrolled with "
-             f"{st['references']} reference photos, the rest un-enrolled; probes are their other "
-             f"photos shrunk to faces of {', '.join(map(str, st['class_sizes']))} px, softened "
-             f"({st['soften_px']} px blur), on a {st['canvas'][0]}x{st['canvas'][1]} canvas, "
-             f"JPEG {st['jpeg_quality']}. Un-enrolled shown counts strangers, each enrolled "
-             "person's probes with them left out, and look-alike pairs (B in the part, A "
-             "enrolled).", "",
-             "The hard condition: the same sizes (" + ", ".join(map(str, st["hard_sizes"]))
-             + f" px) dimmed (contrast x{st['hard']['contrast']}), noisier (sd "
-             f"{st['hard']['noise_sd']}), softer ({st['hard']['soften_px']} px), JPEG "
-             f"{st['hard']['jpeg_quality']}. Enrolment uses the "
-             + ("flip-averaged" if st.get("flip_references_default") else "plain")
-             + " references (EngineOptions.flip_references).", "",
-             "| probes | references | part | people (enrolled) | recognised (>= 60 px) | "
-             "wrong person | un-enrolled shown | probes | photos without a usable face |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for cond in ("soft", "hard"):
-        for key, label in (("plain", "plain"), ("flip_averaged", "flip-averaged")):
-            for part, r in sorted(proxy.get(f"{cond}/{key}", {}).items(),
-                                  key=lambda kv: kv[0] != "tuning"):
+             f"`{st['salt']}`); in each part everyone with 3+ usable photos enrolled (as a "
+             f"child) with {st['references']} reference photos. Probes: their other photos in "
+             f"{st['canvas'][0]}x{st['canvas'][1]} class photos of six, faces "
+             f"{', '.join(map(str, st['sizes']))} px, grown by the cardioidal strain for a gap "
+             f"of {', '.join(map(str, st['gap_years']))} years, softened, half of the photos "
+             f"dim and noisy (JPEG {st['hard']['jpeg_quality']}), each photo shown "
+             f"{st['showings']} times. Un-enrolled: group-photo faces, people with too few "
+             f"photos, siblings ({st['sibling_share']:.0%} of an enrolled face blended into an "
+             "un-enrolled one), each enrolled person left out, look-alike pairs; half-and-half "
+             "morphs are counted apart. Levels: "
+             + "; ".join(f"{lv}: strain {k} a year, blur {b[0]}-{b[1]} px"
+                         for lv, (k, b) in st["levels"].items())
+             + ". Choices were made on the tuning part of the class level only.", "",
+             "| level | route | part | recognised (>= 60 px) | wrong person | un-enrolled "
+             "shown (siblings) | morphs shown | references refused |",
+             "|---|---|---|---|---|---|---|---|"]
+    for level in st["levels"]:
+        for label, parts in proxy[level]["routes"].items():
+            for part, r in sorted(parts.items(), key=lambda kv: kv[0] != "tuning"):
                 lines.append(
-                    f"| {cond} | {label} | {part.replace('_', '-')} | {r['people']} "
-                    f"({r['enrolled_people']}) | {r['recognised_60px']:.1%} of "
-                    f"{r['genuine_faces_60px']} | {r['wrong_person']} | {r['unenrolled_shown']} | "
-                    f"{r['probes']} (+{r['lookalike_probes']} look-alike) | "
-                    f"{r['photos_without_usable_face']} |")
+                    f"| {level} | {label} | {part.replace('_', '-')} | {r['recognised_60px']} "
+                    f"of {r['genuine_60px']} ({r['recall_60px']:.1%}) | {r['wrong_person']} | "
+                    f"{r['unenrolled_shown']} of {r['unenrolled_probes']} ({r['sibling_shown']} "
+                    f"of {r['sibling_probes']}) | {r['morph_shown']} of {r['morph_probes']} | "
+                    f"{r['references_refused']} |")
     return lines + [""]
 
 

@@ -7,12 +7,12 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from bench import (  # noqa: E402
-    children_proxy,
     cleaning,
     detection,
     identification,
     live_follow,
     portal,
+    proxy_routes,
     purge_planning,
     queue_throughput,
     report,
@@ -22,6 +22,7 @@ from bench import (  # noqa: E402
     throughput,
     web_memory,
 )
+from bench.run_children_proxy import cache_dir  # noqa: E402
 from gatekeeper.adapters.faces import FaceEngine  # noqa: E402
 from gatekeeper.config import Settings  # noqa: E402
 
@@ -33,7 +34,7 @@ def main() -> None:
     print("identification ...", flush=True)
     identification.run(FaceEngine, (s.match_tolerance, s.match_margin))
     print("children's proxy (tuning and held-back parts) ...", flush=True)
-    children_proxy.run(FaceEngine)
+    proxy_routes.run(FaceEngine, cache_dir())
     print("several templates per person ...", flush=True)
     template_pooling.run(FaceEngine)
     print("throughput ...", flush=True)

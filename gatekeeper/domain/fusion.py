@@ -28,6 +28,14 @@ face that resembles a single template of the person and none of the others: abov
 of the wrong person (an editor's confirmation later contradicted), which alone would otherwise
 show every face of that other child as the person.
 
+Children (pupils) are held to a higher bar: `child_threshold` and `child_margin` instead of
+`threshold` and `margin` when the candidate is a child. Children's faces lie closer together than
+adults', and a school holds siblings: on the children's proxy (bench/children_proxy.py, tuning
+part) a sibling's face (an enrolled child's face blended with another's) was shown as the
+enrolled child at threshold 4.0, and on the held-back part one was at 4.25; 4.5 with margin 1.25
+was the setting with the most children recognised that kept a step of headroom. Adults (staff,
+visitors) keep the rule measured on the shared adult photos.
+
 Templates enrolled before the second model existed (no SFace vector): a person with none at all
 is identified by dlib alone at the legacy setting (`legacy_tolerance`, `legacy_margin`), exactly
 as before fusion; as a rival of someone else they are assumed to look to SFace as much like the
@@ -68,6 +76,9 @@ class FusionRule:
     # mean of their `pool` best ones (1: the nearest alone, as before).
     pool: int = 2
     pool_from: int = 3
+    # A child candidate (a pupil) must clear these instead of `threshold` and `margin`.
+    child_threshold: float = 4.5
+    child_margin: float = 1.25
 
     def dlib_z(self, dist: Any) -> Any:
         return (self.dlib_impostor_mean - dist) / self.dlib_impostor_sd
@@ -83,11 +94,13 @@ class FusionRule:
 @dataclass(frozen=True)
 class Gallery:
     """Every template of every person: dlib rows (T, 128), SFace rows (T, 128) with NaN where a
-    template has none, and the person id of each row."""
+    template has none, the person id of each row, and (optionally) whether its person is a child
+    (None: nobody is)."""
 
     dlib: np.ndarray
     sface: np.ndarray
     person_ids: np.ndarray
+    children: np.ndarray | None = None
 
     @classmethod
     def empty(cls) -> Gallery:
@@ -153,11 +166,13 @@ def _best_two(row: np.ndarray, larger_is_better: bool) -> tuple[int, float, floa
 
 def decide_one(dist: np.ndarray, sims: np.ndarray | None, has_sface: np.ndarray, width: float,
                rule: FusionRule, pooled_dist: np.ndarray | None = None,
-               pooled_sims: np.ndarray | None = None) -> tuple[int | None, float, float | None]:
+               pooled_sims: np.ndarray | None = None,
+               child: np.ndarray | None = None) -> tuple[int | None, float, float | None]:
     """Index of the identified person (or None), dlib's best distance and dlib's gap, for one
     face given its per-person dlib distances and SFace similarities to their nearest templates
     (sims None: no SFace vector; -inf for people without an SFace template) and, optionally,
-    the pooled ones (see FusionRule.pool): the candidate must clear the rule on those too."""
+    the pooled ones (see FusionRule.pool): the candidate must clear the rule on those too.
+    `child`: per person, whether they are a child (the child threshold and margin apply)."""
     strict = rule.small_face_factor if width < rule.small_face_px else 1.0
     best, best_d, second_d = _best_two(dist, larger_is_better=False)
     gap = None if second_d is None else second_d - best_d
@@ -177,9 +192,12 @@ def decide_one(dist: np.ndarray, sims: np.ndarray | None, has_sface: np.ndarray,
                                                               float(pooled_sims[best]))
     f_best = float(rule.fused(own_d, own_s))  # never more than at the nearest templates
     rivals = np.delete(fused, best)  # every rival at their nearest templates: the worst case
-    if f_best < rule.threshold or min(rule.dlib_z(own_d), rule.sface_z(own_s)) < rule.min_each:
+    is_child = child is not None and bool(child[best])
+    threshold = rule.child_threshold if is_child else rule.threshold
+    margin = rule.child_margin if is_child else rule.margin
+    if f_best < threshold or min(rule.dlib_z(own_d), rule.sface_z(own_s)) < rule.min_each:
         return None, best_d, gap
-    if len(rivals) and f_best - float(rivals.max()) < rule.margin * strict:
+    if len(rivals) and f_best - float(rivals.max()) < margin * strict:
         return None, best_d, gap
     return best, best_d, gap
 
@@ -207,11 +225,14 @@ def identify_fused(
     pooled_dist = _pooled(t_dist, ids, rule.pool, rule.pool_from)
     pooled_sims = -_pooled(-t_sims, ids, rule.pool, rule.pool_from)
     has_sface = np.isfinite(sims[0]) if len(sims) else np.zeros(len(people), bool)
+    child = None if gallery.children is None else _per_person(
+        np.asarray(gallery.children, np.float64)[None], ids, np.maximum)[1][0] > 0
     results: list[Match] = []
     for i in range(n):
         row_sims = None if np.isnan(sface[i]).any() else sims[i]
         chosen, best_d, gap = decide_one(dist[i], row_sims, has_sface, float(widths[i]), rule,
-                                         pooled_dist[i], None if row_sims is None else pooled_sims[i])
+                                         pooled_dist[i], None if row_sims is None else pooled_sims[i],
+                                         child)
         # Anyone either model alone (or the fused score) places near: safeguarding blocks on them.
         near = dist[i] <= rule.legacy_tolerance
         if row_sims is not None:

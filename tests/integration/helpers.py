@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from gatekeeper.adapters.storage import Stores
 from gatekeeper.domain.retention import academic_year
@@ -60,10 +60,12 @@ def school(ctx: Context) -> dict[str, Actor]:
     return u
 
 
-def event_photo(seed_faces: tuple[str, ...] = ("tom", "eileen"), exif: bool = True) -> bytes:
+def event_photo(seed_faces: tuple[str, ...] = ("tom", "eileen"), exif: bool = True,
+                taken: datetime | None = None) -> bytes:
+    """A row of the test faces; its EXIF date is `taken` (default: 10 July 2026)."""
     faces = {"tom": imagegen.load(TOM), "eileen": imagegen.load(EILEEN).crop((120, 20, 330, 230))}
     canvas, _ = imagegen.row_of_faces([faces[f] for f in seed_faces], height=380)
-    return imagegen.jpeg(canvas, imagegen.exif_bytes() if exif else None)
+    return imagegen.jpeg(canvas, imagegen.exif_bytes(taken=taken) if exif else None)
 
 
 def ingest(ctx: Context, user: Actor, data: bytes, name: str = "x.jpg") -> IngestResult:

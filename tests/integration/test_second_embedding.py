@@ -65,3 +65,19 @@ def test_template_from_before_the_second_model_loads_as_legacy(ctx):
     with ctx.uow() as uow:
         gallery = load_gallery(uow.session)
         assert len(gallery) == 1 and np.isnan(gallery.sface).all()
+
+
+def test_pupils_are_children_in_the_gallery_staff_are_not(ctx):
+    """Issue 29: the fused rule holds pupils to the child threshold, so the gallery says who is
+    a pupil; staff keep the adult rule."""
+    people(ctx, person_row("TOM"), "EIL,GivenEIL,FamilyEIL,staff,,2020-09-01,,yes,no\n")
+    for ext in ("TOM", "EIL"):
+        consent(ctx, ext)
+    enrol(ctx=ctx, external_id="TOM", photos=[("tom.jpg", TOM.read_bytes())])
+    enrol(ctx=ctx, external_id="EIL", photos=[("eil.png", EILEEN.read_bytes())])
+    with ctx.uow() as uow:
+        ids = {p.external_id: p.id for p in uow.session.scalars(select(Person))}
+        gallery = load_gallery(uow.session)
+    assert gallery.children is not None
+    marked = dict(zip(gallery.person_ids.tolist(), gallery.children.tolist(), strict=True))
+    assert marked == {ids["TOM"]: True, ids["EIL"]: False}

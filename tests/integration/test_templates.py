@@ -5,7 +5,7 @@ biometric consent withdrawal deleting every template of every model."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, time
 
 import numpy as np
 import pytest
@@ -50,8 +50,8 @@ def _events(ctx, action: str) -> list[AuditEvent]:
 
 
 def _scanned(ctx, school, faces=("tom", "eileen")) -> tuple[int, dict[str, int]]:
-    """A scanned event photo and the face id identified as each person."""
-    photo_id = ingest(ctx, school["office1"], event_photo(faces)).photo_id
+    """A scanned event photo, taken today, and the face id identified as each person."""
+    photo_id = ingest(ctx, school["office1"], event_photo(faces, taken=datetime.now())).photo_id
     scan_photo(ctx=ctx, photo_id=photo_id)
     with ctx.uow() as uow:
         ids = {uow.session.get(Person, f.person_id).external_id: f.id
@@ -152,6 +152,40 @@ def test_a_confirmed_face_becomes_a_template_only_with_the_dpo_option(ctx, schoo
     # ...and naming the face again contradicts the confirmation: its template goes
     assert [t.source for t in _templates(ctx, "TOM")] == ["reference"]
     assert _events(ctx, "template.removed")[-1].details["source_face_id"] == face_id
+    web.close()
+
+
+@SQLITE
+def test_only_a_face_of_this_school_year_becomes_a_template(ctx, school):
+    """Issue 29: a confirmed face is a fresher template only when its photo was taken this
+    school year; an older photo named now would pass for this year's face and take the person
+    off the refresh list. Nothing is queued for it, and the worker refuses it, audited."""
+    jobs = RecordingJobs()
+    editor = school["editor1"]
+    web = Context(ctx.settings, stores=ctx.stores, faces=ctx.faces, jobs=jobs)
+    assert change_option(ctx=ctx, key=OPTION, text="yes", user=school["dpo1"])
+    photo_id, faces = _scanned(ctx, school, ("tom",))
+    this_year = academic_year(date.today(), *ctx.year_start)
+    with ctx.uow() as uow:  # the camera's date: two school years ago
+        uow.session.get(Photo, photo_id).taken_at = datetime(int(this_year[:4]) - 2, 10, 1, 10)
+        uow.commit()
+    identify_face(ctx=web, face_id=faces["TOM"], external_id="TOM", user=editor)
+    assert jobs.confirmed == []
+    assert add_confirmed_template(ctx=ctx, face_id=faces["TOM"],
+                                  actor_id=editor.id) == "not this school year"
+    assert [t.source for t in _templates(ctx, "TOM")] == ["reference"]
+    [refused] = _events(ctx, "template.refused")
+    assert refused.details["reason"].startswith("the photo is not of this school year")
+    # the same face, its photo taken this school year: a template recorded as this year's
+    with ctx.uow() as uow:
+        uow.session.get(Photo, photo_id).taken_at = datetime.combine(date.today(), time(10))
+        uow.commit()
+    identify_face(ctx=web, face_id=faces["TOM"], external_id="TOM", user=editor)
+    assert jobs.confirmed == [(faces["TOM"], editor.id)]
+    assert add_confirmed_template(ctx=ctx, face_id=faces["TOM"], actor_id=editor.id) == "added"
+    reference, confirmed = _templates(ctx, "TOM")
+    assert (confirmed.source, confirmed.academic_year, confirmed.age_band) == (
+        "confirmed", this_year, "Y5-Y6")
     web.close()
 
 

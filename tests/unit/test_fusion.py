@@ -150,3 +150,24 @@ def test_empty_gallery_and_no_faces():
     assert identify_fused(np.zeros((0, 128)), np.zeros((0, 128)), np.zeros(0), g, RULE) == []
     [m] = identify_fused(da[None], sa[None], np.array([100.0]), Gallery.empty(), RULE)
     assert m.person_id is None
+
+
+def test_a_child_needs_the_higher_bar_an_adult_does_not():
+    """Issue 29: a pupil candidate must clear the child threshold and margin (siblings lie
+    closer than adults); the same face against an adult's templates keeps the adult rule."""
+    (da, db, sa, sb), _ = people_ab()
+    # fused 4.35: above the adult threshold (4.25), under the child threshold (4.5)
+    face_d = near(da, RULE.dlib_impostor_mean - 3.9 * RULE.dlib_impostor_sd)
+    face_s = cos_near(sa, RULE.sface_impostor_mean + 4.8 * RULE.sface_impostor_sd)
+    adults = gallery([da, db], [sa, sb], [1, 2])
+    children = Gallery(adults.dlib, adults.sface, adults.person_ids, np.array([True, False]))
+    assert RULE.threshold < 4.35 < RULE.child_threshold
+    assert one(adults, face_d, face_s).person_id == 1
+    assert one(children, face_d, face_s).person_id is None
+    # clearly the child: identified
+    sure_d = near(da, RULE.dlib_impostor_mean - 4.5 * RULE.dlib_impostor_sd)
+    sure_s = cos_near(sa, RULE.sface_impostor_mean + 5.5 * RULE.sface_impostor_sd)
+    assert one(children, sure_d, sure_s).person_id == 1
+    # the rival's being a child does not change the adult candidate's bar
+    rival_child = Gallery(adults.dlib, adults.sface, adults.person_ids, np.array([False, True]))
+    assert one(rival_child, face_d, face_s).person_id == 1

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from consent_db import audit
 from consent_db.models import Face, FaceTemplate, Person
 from gatekeeper.domain.images import decode
+from gatekeeper.domain.retention import academic_year
 from gatekeeper.errors import EnrolmentRefused, InvalidImage, NotFound
 from gatekeeper.services.accounts.options import read
 from gatekeeper.services.consent.gallery import second_embedding_fields
@@ -133,10 +134,21 @@ def remove_templates(*, ctx: Context, external_id: str, actor_id: int | None) ->
         return count
 
 
+def this_years_face(face: Face, today: date, year_start: tuple[int, int]) -> bool:
+    """Whether the face's photo was taken in the current academic year (its EXIF date, else the
+    day it was uploaded): only such a face is a fresher template of a child. An older photo
+    uploaded now would otherwise go on the person's list as this year's, and the refresh list
+    would stop asking for a new reference photo."""
+    photo = face.photo
+    day = (photo.taken_at or photo.created_at).date()
+    return academic_year(day, *year_start) == academic_year(today, *year_start)
+
+
 def confirmable_person(session: Session, face: Face | None, person_id: int | None,
-                 today: date) -> Person | None:
+                       today: date, year_start: tuple[int, int]) -> Person | None:
     """The person whose template the face may become: still named by an editor as that person,
-    the DPO's option on, biometric consent, on roll, and the scan found the face usable."""
+    the DPO's option on, biometric consent, on roll, the scan found the face usable, and the
+    photo is of this school year."""
     if face is None or face.person_id is None or face.decided_by != "editor":
         return None
     if person_id is not None and face.person_id != person_id:
@@ -144,17 +156,28 @@ def confirmable_person(session: Session, face: Face | None, person_id: int | Non
     person = session.get(Person, face.person_id)
     if person is None or not may_hold_templates(person, today) or face.quality != "ok":
         return None
+    if not this_years_face(face, today, year_start):
+        return None
     return person if read(session, CONFIRMED_TEMPLATES) else None
 
 
 def add_confirmed_template(*, ctx: Context, face_id: int, actor_id: int | None) -> str:
     """Worker side: a face an editor named by hand becomes a template of that person (dlib and
-    SFace computed again from the stored original), when the DPO's option allows it and the face
-    passes the reference photos' gates. Returns the outcome; idempotent."""
+    SFace computed again from the stored original), when the DPO's option allows it, the photo
+    is of this school year and the face passes the reference photos' gates. Returns the outcome;
+    idempotent."""
     with ctx.uow() as uow:
         face = uow.session.get(Face, face_id)
-        person = confirmable_person(uow.session, face, None, ctx.today())
+        person = confirmable_person(uow.session, face, None, ctx.today(), ctx.year_start)
         if face is None or person is None:
+            if (face is not None and face.person_id is not None
+                    and face.decided_by == "editor" and read(uow.session, CONFIRMED_TEMPLATES)
+                    and not this_years_face(face, ctx.today(), ctx.year_start)):
+                audit.record(uow.session, "template.refused", "person", face.person_id,
+                             actor_id, face_id=face_id, reason="the photo is not of this "
+                             "school year: an older face would pass for a fresh one")
+                uow.commit()
+                return "not this school year"
             return "not allowed"
         if uow.session.scalar(select(FaceTemplate.id).where(
                 FaceTemplate.person_id == person.id, FaceTemplate.source_face_id == face_id)):
@@ -173,7 +196,7 @@ def add_confirmed_template(*, ctx: Context, face_id: int, actor_id: int | None) 
         return "refused"
     with ctx.uow() as uow:  # checked again: the editor or the DPO may have changed their mind
         face = uow.session.get(Face, face_id)
-        person = confirmable_person(uow.session, face, person_id, ctx.today())
+        person = confirmable_person(uow.session, face, person_id, ctx.today(), ctx.year_start)
         if person is None or found.encoding is None:
             return "not allowed"
         template = FaceTemplate(

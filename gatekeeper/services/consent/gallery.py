@@ -19,6 +19,7 @@ from gatekeeper.adapters.sface import DIM, MODEL_NAME
 from gatekeeper.config import Settings
 from gatekeeper.domain.fusion import FusionRule, Gallery, identify_fused
 from gatekeeper.domain.matching import Match
+from gatekeeper.domain.vocabulary import PersonKind
 
 if TYPE_CHECKING:  # the engine's module is only needed for its type here
     from gatekeeper.adapters.faces import FoundFace
@@ -31,10 +32,11 @@ def rule_from_settings(settings: Settings) -> FusionRule:
 
 def load_gallery(session: Session) -> Gallery:
     """Every template of every person with biometric consent (consent and roll kept in sync).
-    A template without an SFace vector of the current model gets a NaN row."""
+    A template without an SFace vector of the current model gets a NaN row; pupils are marked
+    as children (the fused rule's child threshold and margin)."""
     rows = session.execute(
         select(FaceTemplate.person_id, FaceTemplate.encoding, FaceTemplate.sface_encoding,
-               FaceTemplate.sface_model)
+               FaceTemplate.sface_model, Person.kind)
         .join(Person).where(Person.biometric_consent.is_(True))
     ).all()
     if not rows:
@@ -44,7 +46,8 @@ def load_gallery(session: Session) -> Gallery:
     nan = np.full(DIM, np.nan, dtype=np.float32)
     sface = np.stack([np.frombuffer(r[2], dtype="<f4") if r[2] is not None and r[3] == MODEL_NAME
                       else nan for r in rows])
-    return Gallery(dlib, sface, ids)
+    children = np.array([r[4] == PersonKind.PUPIL for r in rows], dtype=bool)
+    return Gallery(dlib, sface, ids, children)
 
 
 def identify_faces(usable: list[FoundFace], gallery: Gallery, settings: Settings) -> list[Match]:

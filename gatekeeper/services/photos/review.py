@@ -162,7 +162,8 @@ def identify_face(*, ctx: Context, face_id: int, external_id: str | None, user: 
         redecide_block(uow.session, photo, user.id)
         audit.record(uow.session, "face.identified", "face", face.id, user.id,
                      photo_id=face.photo_id, person_id=face.person_id)
-        to_template = confirmable_person(uow.session, face, None, ctx.today()) is not None
+        to_template = confirmable_person(uow.session, face, None, ctx.today(),
+                                         ctx.year_start) is not None
         dirty = rechecks.mark(uow.session, [photo.id], "identification") | others
         uow.commit()
     ctx.jobs.reconcile(sorted(dirty))

@@ -1,0 +1,139 @@
+"""Issue 29's routes to recall, each measured on its own on the children's proxy, then together.
+
+The threshold grid runs on the child threshold and margin (every enrolled person of the proxy is
+a child); its pick became FusionRule's child_threshold and child_margin.
+
+Every route is scored on both parts; only the tuning part chose anything (the grid's pick is the
+setting with the most tuning faces recognised among those with no wrong person and no
+un-enrolled face shown on the tuning part, and with a step of headroom: the next step looser on
+the threshold also shows no one there). The held-back part is reported as it comes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from gatekeeper.domain.fusion import FusionRule
+
+from .children_proxy import (
+    CANVAS,
+    GAP_YEARS,
+    HARD,
+    LEVELS,
+    MORPH_SHARE,
+    PARTS,
+    SALT,
+    SHOWINGS,
+    SIBLING_SHARE,
+    SIZES,
+    SOFT_JPEG,
+    cached,
+)
+from .common import write
+from .proxy_eval import Route, evaluate
+
+NOW = FusionRule()
+# The rule before issue 29's change: children held to the adults' threshold and margin
+RULE = replace(NOW, child_threshold=NOW.threshold, child_margin=NOW.margin)
+THRESHOLDS = (3.5, 3.75, 4.0, 4.25, 4.5)
+MARGINS = (0.75, 1.0, 1.25)
+MIN_EACH = (1.5, 2.0)
+# References refused when their sharpness (Laplacian SD of the 64x64 crop) is under this
+REFERENCE_SHARPNESS = (18.0, 22.0)
+
+
+@dataclass(frozen=True)
+class Weighted(FusionRule):
+    """The fused score with SFace weighed `sface_weight` (the rule's own: a half)."""
+
+    sface_weight: float = 0.5
+
+    def fused(self, dist: Any, sims: Any) -> Any:
+        return ((1 - self.sface_weight) * self.dlib_z(dist)
+                + self.sface_weight * self.sface_z(sims))
+
+
+def both(photos, route: Route) -> dict:
+    return {part: evaluate(photos, part, route) for part in PARTS}
+
+
+def safe(r: dict) -> bool:
+    return r["wrong_person"] == 0 and r["unenrolled_shown"] == 0
+
+
+def pick(photos, base: Route) -> tuple[FusionRule, list[dict]]:
+    """The grid of one threshold, margin and each model's minimum for every face, on the tuning
+    part, and its pick (see the module's doc)."""
+    rows = []
+    for t, m, e in itertools.product(THRESHOLDS, MARGINS, MIN_EACH):
+        rule = replace(RULE, child_threshold=t, child_margin=m, min_each=e)
+        r = evaluate(photos, "tuning", replace(base, rule_for=lambda rec, rule=rule: rule))
+        rows.append({"threshold": t, "margin": m, "min_each": e, **r})
+    by_key = {(x["threshold"], x["margin"], x["min_each"]): x for x in rows}
+
+    def headroom(x: dict) -> bool:
+        lower = [t for t in THRESHOLDS if t < x["threshold"]]
+        return bool(lower) and safe(by_key[(max(lower), x["margin"], x["min_each"])])
+
+    ok = [x for x in rows if safe(x) and headroom(x)] or [x for x in rows if safe(x)]
+    best = max(ok, key=lambda x: (x["recognised_60px"], x["threshold"], x["margin"],
+                                  x["min_each"]))
+    return replace(RULE, child_threshold=best["threshold"], child_margin=best["margin"],
+                   min_each=best["min_each"]), rows
+
+
+def routes_at(photos) -> tuple[dict[str, dict], list[dict]]:
+    """Each route on its own against the issue's setting (plain references, the rule as it
+    is, no confirmed face), then the two kept together."""
+    before = Route(references="ref", rule_for=lambda rec: RULE)
+    out: dict[str, dict] = {"before (plain references, as in the issue)": both(photos, before)}
+    out["flip-averaged references (on)"] = both(photos, replace(before, references="ref_flip"))
+    out["SFace aligned on landmarks found again"] = both(photos, replace(
+        before, sface="sface_fine"))
+    for s in REFERENCE_SHARPNESS:
+        out[f"references refused under sharpness {s:g}"] = both(photos, replace(
+            before, accept_reference=lambda rec, s=s: rec.sharp >= s))
+    out["references refused under 150 px"] = both(photos, replace(
+        before, accept_reference=lambda rec: rec.width >= 150))
+    chosen, grid = pick(photos, before)
+    out[f"one threshold tuned: {chosen.child_threshold}, margin {chosen.child_margin}, each "
+        f"{chosen.min_each}"] = both(photos, replace(before, rule_for=lambda rec: chosen))
+    lower = replace(RULE, child_threshold=4.0)
+    out["threshold 4.0 for every face"] = both(photos, replace(
+        before, rule_for=lambda rec: lower))
+    out["threshold 4.0 for faces of 80 px or more (size-aware)"] = both(photos, replace(
+        before, rule_for=lambda rec: lower if rec.width >= 80 else RULE))
+    out["threshold 4.0 for sharp faces, sharpness 10 or more (quality-aware)"] = both(
+        photos, replace(before, rule_for=lambda rec: lower if rec.sharp >= 10 else RULE))
+    weighed = Weighted(sface_weight=0.65, child_threshold=4.5, child_margin=NOW.margin)
+    out["SFace weighed 0.65 in the fused score, threshold 4.5"] = both(photos, replace(
+        before, rule_for=lambda rec: weighed))
+    out["a confirmed face of this school year as a template (DPO option)"] = both(
+        photos, replace(before, confirmed=True))
+    kept = Route(references="ref_flip", confirmed=True, rule_for=lambda rec: RULE)
+    out["flip-averaged references + confirmed faces of this school year"] = both(photos, kept)
+    out[f"flip-averaged + confirmed + the tuned threshold ({chosen.child_threshold}, margin "
+        f"{chosen.child_margin})"] = both(photos, replace(kept, rule_for=lambda rec: chosen))
+    out["now, by default: flip-averaged references + the child rule"] = both(
+        photos, Route(rule_for=lambda rec: NOW))
+    out["now with the DPO's option: + confirmed faces of this school year"] = both(
+        photos, Route(confirmed=True, rule_for=lambda rec: NOW))
+    return out, grid
+
+
+def run(engine_factory, cache: Path) -> dict:
+    result: dict[str, object] = {"setting": {
+        "salt": SALT, "sizes": SIZES, "gap_years": GAP_YEARS, "levels": LEVELS,
+        "showings": SHOWINGS, "canvas": CANVAS, "hard": HARD, "soft_jpeg": SOFT_JPEG,
+        "references": 2, "sibling_share": SIBLING_SHARE, "morph_share": MORPH_SHARE,
+        "rule_before": asdict(RULE), "rule_now": asdict(NOW)}}
+    for level in LEVELS:
+        photos, unusable = cached(engine_factory, cache, level)
+        routes, grid = routes_at(photos)
+        result[level] = {"routes": routes, "threshold_grid_tuning": grid,
+                         "photos_without_usable_face": unusable}
+    write("children_proxy", result)
+    return result
