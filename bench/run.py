@@ -10,6 +10,7 @@ from bench import (  # noqa: E402
     cleaning,
     detection,
     identification,
+    import_scale,
     live_follow,
     portal,
     proxy_routes,
@@ -53,6 +54,8 @@ def main() -> None:
     sar_export.run()
     print("cleaning vs mat2 ...", flush=True)
     cleaning.run()
+    print("large MIS files through the CLI ...", flush=True)
+    import_scale.run()
     print("purge planning on PostgreSQL ...", flush=True)
     try:
         purge_planning.run()
