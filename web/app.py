@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -21,6 +21,7 @@ from web import (
     routes_portal,
 )
 from web.errors import install_error_handlers
+from web.flash import keep_form
 from web.headers import SecurityHeaders
 from web.security import LinkThrottle, SignInThrottle, secret_key
 from web.templating import HERE
@@ -40,7 +41,8 @@ def create_app(settings: Settings, ctx: Context | None = None) -> FastAPI:
             app.state.ctx.close()
 
     app = FastAPI(title="Gatekeeper", lifespan=lifespan, docs_url=None, openapi_url=None,
-                  redoc_url=None)  # API docs: signed-in DPOs only, served locally (routes_api)
+                  redoc_url=None, dependencies=[Depends(keep_form)])
+    # API docs: signed-in DPOs only, served locally (routes_api)
     app.state.throttle = SignInThrottle()
     # portal links: failures per client address and token prefix; a working link always opens
     app.state.portal_throttle = LinkThrottle()

@@ -47,7 +47,8 @@ async def erase(request: Request, ctx: ContextDep, external_id: str, confirm: st
                 csrf: str = Form(""), user: Actor = roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
     if confirm.strip() != external_id:
-        raise InvalidInput(f"type {external_id} to confirm the erasure")
+        raise InvalidInput(f"type {external_id} exactly to confirm the erasure",
+                           field="confirm")
     await offload(purge.erase_person, ctx=ctx, external_id=external_id, user=user)
     return RedirectResponse("/certificates", status_code=303)
 

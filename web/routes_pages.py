@@ -166,7 +166,8 @@ def delete_held(request: Request, ctx: ContextDep, photo_id: RecordId, reason: s
     """Deleting a held photo needs the confirmation box ticked (its original goes for good)."""
     check_csrf(request, csrf)
     if confirm != "yes":
-        raise InvalidInput("tick the box to confirm that the photo is to be deleted")
+        raise InvalidInput("tick the box to confirm that the photo is to be deleted",
+                           field="confirm")
     review.delete_held(ctx=ctx, photo_id=photo_id, reason=reason, user=user)
     return RedirectResponse(f"/review?status=held&deleted={photo_id}", status_code=303)
 

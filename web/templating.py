@@ -22,3 +22,13 @@ def school_name(request: Request) -> str | None:
 
 
 templates.env.globals["school_name"] = school_name
+
+
+def _install_form_helpers() -> None:
+    from web.flash import form_keys, take_form_error  # web.flash imports web.security too
+
+    templates.env.globals["form_keys"] = form_keys
+    templates.env.globals["take_form_error"] = take_form_error
+
+
+_install_form_helpers()
