@@ -23,7 +23,7 @@ from web import (
 from web.errors import install_error_handlers
 from web.flash import keep_form
 from web.headers import SecurityHeaders
-from web.security import LinkThrottle, SignInThrottle, secret_key
+from web.security import LinkThrottle, NewLinkThrottle, SignInThrottle, secret_key
 from web.templating import HERE
 from workers.queue import HueyJobQueue
 from workers.tasks import make_huey
@@ -46,6 +46,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> FastAPI:
     app.state.throttle = SignInThrottle()
     # portal links: failures per client address and token prefix; a working link always opens
     app.state.portal_throttle = LinkThrottle()
+    app.state.new_link_throttle = NewLinkThrottle()  # "e-mail me a new link", per address
     app.add_middleware(
         SessionMiddleware, secret_key=secret_key(settings), session_cookie="gatekeeper_session",
         max_age=settings.session_max_age_s, same_site="lax", https_only=settings.https_only,

@@ -60,7 +60,7 @@ def _answer(request: Request, status: int, message: str, field: str | None = Non
 # refusals of what was typed come back to the form; a missing record, a lost session or a
 # server-side failure get their own page
 _SAME_PAGE = {400, 403, 409, 413, 422}
-_LINK_PAGES = {"/portal", "/portal/welcome", "/portal/history"}
+_LINK_PAGES = {"/portal", "/portal/welcome", "/portal/history"}  # offer "e-mail me a new link"
 
 
 def _signed_in(request: Request) -> Actor | None:

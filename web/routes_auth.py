@@ -21,9 +21,9 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/signin")
-def signin_page(request: Request, next: str | None = None) -> Response:
-    return templates.TemplateResponse(request, "signin.html", {"user": None, "next": next,
-                                                                "error": None})
+def signin_page(request: Request, next: str | None = None, changed: str = "") -> Response:
+    return templates.TemplateResponse(request, "signin.html", {
+        "user": None, "next": next, "error": None, "changed": changed == "1"})
 
 
 @router.post("/signin")
@@ -56,7 +56,7 @@ def signout(request: Request, ctx: ContextDep, csrf: str = Form("")) -> Response
     check_csrf(request, csrf)
     sign_out(ctx=ctx, session_id=request.session.get("sid"))
     request.session.clear()
-    return RedirectResponse("/signin", status_code=303)
+    return RedirectResponse("/signin?changed=1", status_code=303)
 
 
 @router.get("/account")

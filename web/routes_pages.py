@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from gatekeeper.domain.vocabulary import Channel, Role
 from gatekeeper.errors import InvalidInput
@@ -20,7 +20,7 @@ from web.deps import ContextDep, CurrentUser, roles
 from web.forms import RecordId, channels_from
 from web.offload import offload
 from web.security import check_csrf
-from web.templating import templates
+from web.templating import HERE, templates
 
 router = APIRouter()
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -77,11 +77,16 @@ def review_queue(request: Request, ctx: ContextDep, status: str = "awaiting_revi
                  event: str = "", page: int = 1, deleted: int | None = None,
                  user: Actor = roles(*REVIEWERS)) -> Response:
     event_id = int(event) if event.strip().isdigit() else None  # "any" sends an empty value
+    status = status.strip().lower().replace(" ", "_").replace("-", "_")
+    unknown = status if status and status not in photo_read.STATUSES else ""
+    if unknown:  # a typed or stale address: say so and show every stage
+        status = ""
     q = photo_read.review_queue(ctx=ctx, status=status or None, event=event_id, page=page)
     return templates.TemplateResponse(request, "queue.html", {
         "user": user, "photos": q.photos, "status": status, "event": event_id,
         "events": q.events, "statuses": photo_read.STATUSES, "stage_labels": photo_read.STAGE_LABELS,
         "page": q.page, "total": q.total, "pages": q.pages, "deleted": deleted,
+        "unknown_status": unknown[:60],
     })
 
 
@@ -189,6 +194,13 @@ def add_cover(request: Request, ctx: ContextDep, photo_id: RecordId, x0: int = F
     check_csrf(request, csrf)
     review.add_cover(ctx=ctx, photo_id=photo_id, box=(x0, y0, x1, y1), user=user)
     return RedirectResponse(f"/photos/{photo_id}", status_code=303)
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """Browsers ask every page for it: the shield of the page header."""
+    return FileResponse(HERE / "static" / "favicon.ico", media_type="image/x-icon",
+                        headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/help")
