@@ -33,9 +33,11 @@ templates.env.globals["school_name"] = school_name
 
 def _install_form_helpers() -> None:
     from web.flash import form_keys, take_form_error  # web.flash imports web.security too
+    from web.menu import menu_for
 
     templates.env.globals["form_keys"] = form_keys
     templates.env.globals["take_form_error"] = take_form_error
+    templates.env.globals["menu_for"] = menu_for
 
 
 _install_form_helpers()

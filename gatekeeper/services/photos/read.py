@@ -137,6 +137,9 @@ def _detail(session: Session, photo: Photo, on: date, year_start: tuple[int, int
                                         and p.revision == photo.revision
                                         for p in photo.publications)),
         "channels": _channels(session, photo, on, year_start),
+        "approvals": [{"channel": a.channel, "caption": a.caption,
+                       "approved_at": a.approved_at.isoformat()}
+                      for a in sorted(photo.approvals, key=lambda a: a.channel)],
         "publications": [
             {"id": p.id, "channel": p.channel, "key": p.key, "location": p.location,
              "caption": p.caption, "where_live": WHERE_LIVE.get(p.channel, p.channel),
