@@ -30,7 +30,8 @@ def count_ticks(largest: int, most: int = 6) -> list[int]:
 def count_axis(largest: int, title: str | None = None) -> Any:
     """A count's axis and scale: integer ticks only, the domain ending on the last tick."""
     ticks = count_ticks(largest)
-    axis = alt.Axis(values=ticks, format="d", **({"title": title} if title else {}))
+    axis = (alt.Axis(values=ticks, format="d", title=title) if title
+            else alt.Axis(values=ticks, format="d"))
     return axis, alt.Scale(domain=[0, ticks[-1]], nice=False)
 
 
@@ -109,7 +110,7 @@ def takedown_chart(board: Dashboard) -> str:
     """How long takedowns after a withdrawal took: how many fell in each band of hours."""
     rows = [{"band": label, "order": i, "takedowns": n}
             for i, (label, n) in enumerate(board.takedown_bands().items())]
-    axis, scale = count_axis(max((r["takedowns"] for r in rows), default=0))
+    axis, scale = count_axis(max(board.takedown_bands().values(), default=0))
     return _svg(alt.Chart(_data(rows)).mark_bar().encode(
         x=alt.X("band:N", sort=[label for label, _upper in TAKEDOWN_BINS], title="hours",
                 axis=alt.Axis(labelAngle=-45)),
