@@ -8,6 +8,8 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from gatekeeper.services.accounts import school
+from web.flash import form_keys, take_form_error
+from web.menu import menu_for
 from web.security import csrf_token
 
 HERE = Path(__file__).parent
@@ -30,14 +32,6 @@ def school_name(request: Request) -> str | None:
 
 templates.env.globals["school_name"] = school_name
 
-
-def _install_form_helpers() -> None:
-    from web.flash import form_keys, take_form_error  # web.flash imports web.security too
-    from web.menu import menu_for
-
-    templates.env.globals["form_keys"] = form_keys
-    templates.env.globals["take_form_error"] = take_form_error
-    templates.env.globals["menu_for"] = menu_for
-
-
-_install_form_helpers()
+templates.env.globals["form_keys"] = form_keys
+templates.env.globals["take_form_error"] = take_form_error
+templates.env.globals["menu_for"] = menu_for
