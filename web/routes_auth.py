@@ -56,7 +56,7 @@ def signout(request: Request, ctx: ContextDep, csrf: str = Form("")) -> Response
     check_csrf(request, csrf)
     sign_out(ctx=ctx, session_id=request.session.get("sid"))
     request.session.clear()
-    return RedirectResponse("/signin?changed=1", status_code=303)
+    return RedirectResponse("/signin", status_code=303)
 
 
 @router.get("/account")
@@ -79,4 +79,4 @@ def account_password(request: Request, ctx: ContextDep, user: CurrentUser,
                                           {"user": user, "error": str(exc), "done": False},
                                           status_code=400)
     request.session.clear()  # this session ended too: sign in with the new password
-    return RedirectResponse("/signin", status_code=303)
+    return RedirectResponse("/signin?changed=1", status_code=303)

@@ -87,9 +87,9 @@ def test_a_school_day_without_dead_ends(ctx, live, browser, tmp_path):  # noqa: 
         assert dpo.locator("nav.menu a[aria-current=page]").inner_text() == "Review queue"
 
         dpo.goto(f"{live}/photos/{photo_id}")
-        dpo.fill("#caption", "GivenTOM wins the relay")
+        dpo.fill("#caption", "GivenTOM FamilyTOM wins the relay")
         dpo.click("#approve")
-        _refused_beside(dpo, "#caption", "GivenTOM wins the relay")
+        _refused_beside(dpo, "#caption", "GivenTOM FamilyTOM wins the relay")
         assert dpo.url == f"{live}/photos/{photo_id}"
         assert "caption refused for online" in dpo.inner_text("#form-error")
         check_page(dpo, "form-error-caption", width)
@@ -172,6 +172,7 @@ def test_a_school_day_without_dead_ends(ctx, live, browser, tmp_path):  # noqa: 
 
     gov = browser.new_page(viewport={"width": 1280, "height": 900})
     sign_in(gov, live, "gov1")
+    gov.wait_for_url(f"{live}/reports")
     gov.goto(f"{live}/account")
     gov.fill("input[name=current]", "long-password-1")
     gov.fill("input[name=new]", "another-long-pass-9")
