@@ -44,8 +44,10 @@ def _answer(request: Request, status: int, message: str, field: str | None = Non
                 "message": message, "status": status,
                 "visitor": getattr(request.state, "visitor", None),
                 "new_link": request.url.path in _LINK_PAGES,
-                "title": "Your visit has ended" if status == 401 else _TITLES.get(
-                    status, "That did not work")}, status_code=status)
+                "title": "Your visit has ended" if status == 401 else
+                "This link does not open your page" if request.url.path in _LINK_PAGES
+                and status == 400 else _TITLES.get(status, "That did not work")},
+            status_code=status)
     if wants_html(request):
         user = getattr(request.state, "actor", None) or _signed_in(request)
         back, back_text = way_back(request)

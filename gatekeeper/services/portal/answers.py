@@ -139,11 +139,13 @@ def _check_signature(signed_name: str) -> str:
     name = " ".join(signed_name.split())
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") or ch == "\ufffd"
            for ch in name):
-        raise InvalidInput("the signature may hold only your name, without hidden characters")
+        raise InvalidInput("the signature may hold only your name, without hidden characters",
+                           field="signed_name")
     if sum(ch.isalpha() for ch in name) < 2:
-        raise InvalidInput("type your full name to sign your answers")
+        raise InvalidInput("type your full name to sign your answers", field="signed_name")
     if len(name) > 200:
-        raise InvalidInput("the signature must be your name, at most 200 characters")
+        raise InvalidInput("the signature must be your name, at most 200 characters",
+                           field="signed_name")
     return name
 
 
