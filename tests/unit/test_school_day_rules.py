@@ -12,7 +12,7 @@ from gatekeeper.services.accounts.users import Actor
 from gatekeeper.services.dpo.read import event_words
 from gatekeeper.services.governors.charts import consent_chart, count_ticks, stages_chart
 from gatekeeper.services.governors.dashboard import Dashboard
-from gatekeeper.services.photos.read import camera_name
+from gatekeeper.services.photos.read import WHERE_LIVE, camera_name
 from web.menu import menu_for
 from web.security import LinkAttemptsThrottled, NewLinksThrottled, SignInThrottled
 
@@ -45,6 +45,11 @@ def test_a_camera_is_named_once():
     assert camera_name("NIKON CORPORATION", "NIKON Z 6") == "NIKON CORPORATION NIKON Z 6"
     assert camera_name("Apple", "iPhone 13") == "Apple iPhone 13"
     assert camera_name(None, None) is None
+
+
+def test_only_online_copies_are_on_the_website():
+    assert WHERE_LIVE["online"] == "on the website"
+    assert "website" not in WHERE_LIVE["display"] and "website" not in WHERE_LIVE["print"]
 
 
 def test_history_reads_as_plain_words():
