@@ -41,7 +41,7 @@ MENU = (
         Link("/parents", "Parents", ("dpo",)),
         Link("/templates", "Templates to refresh", ("dpo",)),
     )),
-    Group("Accountability", (
+    Group("Oversight", (
         Link("/reports", "Reports", (ANY,)),
         Link("/certificates", "Certificates", ("dpo", "governor")),
         Link("/audit", "Audit log", ("dpo",)),
