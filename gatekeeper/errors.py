@@ -10,10 +10,17 @@ from typing import ClassVar
 
 
 class GatekeeperError(Exception):
-    """Base of every refusal that has a one-line reason for the user."""
+    """Base of every refusal that has a one-line reason for the user. `field` names the form
+    field the reason is about (a page shows the reason beside it), when there is one."""
 
     http_status: ClassVar[int] = 400
     exit_code: ClassVar[int] = 1
+    field: str | None = None
+
+    def __init__(self, *args: object, field: str | None = None) -> None:
+        super().__init__(*args)
+        if field is not None:
+            self.field = field
 
 
 class InvalidInput(GatekeeperError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -21,8 +21,9 @@ from web import (
     routes_portal,
 )
 from web.errors import install_error_handlers
+from web.flash import keep_form
 from web.headers import SecurityHeaders
-from web.security import LinkThrottle, SignInThrottle, secret_key
+from web.security import LinkThrottle, NewLinkThrottle, SignInThrottle, secret_key
 from web.templating import HERE
 from workers.queue import HueyJobQueue
 from workers.tasks import make_huey
@@ -40,10 +41,12 @@ def create_app(settings: Settings, ctx: Context | None = None) -> FastAPI:
             app.state.ctx.close()
 
     app = FastAPI(title="Gatekeeper", lifespan=lifespan, docs_url=None, openapi_url=None,
-                  redoc_url=None)  # API docs: signed-in DPOs only, served locally (routes_api)
+                  redoc_url=None, dependencies=[Depends(keep_form)])
+    # API docs: signed-in DPOs only, served locally (routes_api)
     app.state.throttle = SignInThrottle()
     # portal links: failures per client address and token prefix; a working link always opens
     app.state.portal_throttle = LinkThrottle()
+    app.state.new_link_throttle = NewLinkThrottle()  # "e-mail me a new link", per address
     app.add_middleware(
         SessionMiddleware, secret_key=secret_key(settings), session_cookie="gatekeeper_session",
         max_age=settings.session_max_age_s, same_site="lax", https_only=settings.https_only,

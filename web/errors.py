@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gatekeeper.errors import GatekeeperError, SignInRequired
 from gatekeeper.services.accounts.users import Actor, session_actor
+from web.flash import back_to_form, way_back
 from web.templating import templates
 
 _TITLES = {400: "That did not work", 401: "Sign in first", 502: "Not sent", 403: "Not allowed",
@@ -29,21 +30,39 @@ def _portal(request: Request) -> bool:
     return request.url.path == "/portal" or request.url.path.startswith("/portal/")
 
 
-def _answer(request: Request, status: int, message: str) -> Response:
+def _answer(request: Request, status: int, message: str, field: str | None = None,
+            same_page: bool = True) -> Response:
+    """A browser's refused form goes back to its page (reason beside the field, typed values
+    kept); any other refusal is an error page with a way back, or JSON for the API."""
+    if wants_html(request) and same_page and request.method == "POST" and status in _SAME_PAGE:
+        back = back_to_form(request, message, field)
+        if back is not None:
+            return RedirectResponse(back, status_code=303)
     if wants_html(request) and _portal(request):  # parents never see the staff pages' menu
         return templates.TemplateResponse(
             request, "portal/error.html", {
                 "message": message, "status": status,
                 "visitor": getattr(request.state, "visitor", None),
-                "title": "Your visit has ended" if status == 401 else _TITLES.get(
-                    status, "That did not work")}, status_code=status)
+                "new_link": request.url.path in _LINK_PAGES,
+                "title": "Your visit has ended" if status == 401 else
+                "This link does not open your page" if request.url.path in _LINK_PAGES
+                and status == 400 else _TITLES.get(status, "That did not work")},
+            status_code=status)
     if wants_html(request):
         user = getattr(request.state, "actor", None) or _signed_in(request)
+        back, back_text = way_back(request)
         return templates.TemplateResponse(
             request, "error.html", {"message": message, "status": status, "user": user,
-                                    "title": _TITLES.get(status, "That did not work")},
+                                    "title": _TITLES.get(status, "That did not work"),
+                                    "back": back, "back_text": back_text},
             status_code=status)
     return JSONResponse({"detail": message}, status_code=status)
+
+
+# refusals of what was typed come back to the form; a missing record, a lost session or a
+# server-side failure get their own page
+_SAME_PAGE = {400, 403, 409, 413, 422}
+_LINK_PAGES = {"/portal", "/portal/welcome", "/portal/history"}  # offer "e-mail me a new link"
 
 
 def _signed_in(request: Request) -> Actor | None:
@@ -75,7 +94,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(GatekeeperError)
     async def domain_error(request: Request, exc: GatekeeperError) -> Response:
-        response = _answer(request, exc.http_status, str(exc))
+        response = _answer(request, exc.http_status, str(exc), exc.field)
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:
             response.headers["Retry-After"] = str(retry_after)
@@ -83,7 +102,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        return _answer(request, 422, _validation_message(list(exc.errors())))
+        errors = list(exc.errors())
+        if wants_html(request) and any(e.get("loc", ("",))[0] == "path" for e in errors):
+            return _answer(request, 404, "there is no page at this address (the address has a "
+                           "part that names nothing, such as a photo number that is not a "
+                           "number)")
+        field = next((str(e["loc"][1]) for e in errors
+                      if len(e.get("loc", ())) > 1 and e["loc"][0] == "body"), None)
+        return _answer(request, 422, _validation_message(errors), field)
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)

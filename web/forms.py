@@ -16,20 +16,21 @@ RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="a record id")]
 
 def channels_from(values: list[str] | None) -> list[Channel]:
     if not values:
-        raise InvalidInput("tick at least one channel to approve")
+        raise InvalidInput("tick at least one channel to approve", field="channel")
     try:
         return [parse_channel(v) for v in values]
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
 
 
-def day_from(text: str, example: str = "2026-09-10") -> date | None:
+def day_from(text: str, example: str = "2026-09-10", field: str | None = None) -> date | None:
     if not text.strip():
         return None
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(f"a date must look like {example}, not {text!r}") from None
+        raise InvalidInput(f"a date must look like {example}, not {text!r}",
+                           field=field) from None
 
 
 async def read_upload(upload: UploadFile, limit: int) -> bytes:

@@ -105,9 +105,9 @@ def person_consent(request: Request, ctx: ContextDep, external_id: str,
                    recorded_on: str = Form(...), evidence: str = Form(""), csrf: str = Form(""),
                    user: Actor = roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
-    day = day_from(recorded_on)
+    day = day_from(recorded_on, field="recorded_on")
     if day is None:
-        raise InvalidInput("the date on the form is needed")
+        raise InvalidInput("the date on the form is needed", field="recorded_on")
     people.record_consent(ctx=ctx, external_id=external_id, academic_year=academic_year_,
                           channel=channel, granted=granted == "yes", recorded_on=day,
                           evidence=evidence, actor_id=user.id)
@@ -120,7 +120,7 @@ def person_update(request: Request, ctx: ContextDep, external_id: str, left_on: 
                   csrf: str = Form(""), user: Actor = roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
     people.update_person(ctx=ctx, external_id=external_id, actor_id=user.id,
-                         left_on=day_from(left_on, "2026-07-20"),
+                         left_on=day_from(left_on, "2026-07-20", field="left_on"),
                          biometric_consent=biometric_consent == "yes",
                          safeguarding_no_photo=safeguarding_no_photo == "yes")
     return RedirectResponse(f"/people/{external_id}?saved=person", status_code=303)
@@ -149,7 +149,8 @@ def person_reference_remove(request: Request, ctx: ContextDep, external_id: str,
     """Deleting every template needs the confirmation box ticked (a destructive action)."""
     check_csrf(request, csrf)
     if confirm != "yes":
-        raise InvalidInput("tick the box to confirm that all face templates are to be deleted")
+        raise InvalidInput("tick the box to confirm that all face templates are to be deleted",
+                           field="confirm")
     remove_templates(ctx=ctx, external_id=external_id, actor_id=user.id)
     return RedirectResponse(f"/people/{external_id}?saved=templates", status_code=303)
 

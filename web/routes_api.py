@@ -61,7 +61,7 @@ async def upload_photo(request: Request, ctx: ContextDep, file: UploadFile | Non
     r = await offload(ingest_bytes, ctx=ctx, data=data, name=file.filename or "upload",
                       event_name=event, actor_id=user.id)
     return {"name": r.name, "outcome": r.outcome.value, "photo_id": r.photo_id,
-            "reason": r.reason}
+            "reason": r.reason, "by_someone_else": r.by_someone_else, "stage": r.stage}
 
 
 @router.post("/photos/{photo_id}/approve")

@@ -21,9 +21,9 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/signin")
-def signin_page(request: Request, next: str | None = None) -> Response:
-    return templates.TemplateResponse(request, "signin.html", {"user": None, "next": next,
-                                                                "error": None})
+def signin_page(request: Request, next: str | None = None, changed: str = "") -> Response:
+    return templates.TemplateResponse(request, "signin.html", {
+        "user": None, "next": next, "error": None, "changed": changed == "1"})
 
 
 @router.post("/signin")
@@ -79,4 +79,4 @@ def account_password(request: Request, ctx: ContextDep, user: CurrentUser,
                                           {"user": user, "error": str(exc), "done": False},
                                           status_code=400)
     request.session.clear()  # this session ended too: sign in with the new password
-    return RedirectResponse("/signin", status_code=303)
+    return RedirectResponse("/signin?changed=1", status_code=303)

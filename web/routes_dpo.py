@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from gatekeeper.domain.vocabulary import Role
 from gatekeeper.errors import InvalidInput
 from gatekeeper.services.accounts import options
+from gatekeeper.services.accounts.school import school_name
 from gatekeeper.services.accounts.users import Actor
 from gatekeeper.services.auditing import certificate_pdf, certificates
 from gatekeeper.services.consent import templates as face_templates
@@ -47,7 +48,8 @@ async def erase(request: Request, ctx: ContextDep, external_id: str, confirm: st
                 csrf: str = Form(""), user: Actor = roles(Role.DPO)) -> Response:
     check_csrf(request, csrf)
     if confirm.strip() != external_id:
-        raise InvalidInput(f"type {external_id} to confirm the erasure")
+        raise InvalidInput(f"type {external_id} exactly to confirm the erasure",
+                           field="confirm")
     await offload(purge.erase_person, ctx=ctx, external_id=external_id, user=user)
     return RedirectResponse("/certificates", status_code=303)
 
@@ -68,7 +70,8 @@ def _pdf(data: bytes, name: str) -> Response:
 async def certificate_download(ctx: ContextDep, certificate_id: RecordId,
                                user: Actor = roles(Role.DPO)) -> Response:
     """A certificate names record ids: the DPO's, not the governors' (they see the counts)."""
-    data = await offload(certificate_pdf, ctx=ctx, certificate_id=certificate_id)
+    data = await offload(certificate_pdf, ctx=ctx, certificate_id=certificate_id,
+                         school=school_name(ctx))
     return _pdf(data, f"deletion-certificate-{certificate_id}.pdf")
 
 

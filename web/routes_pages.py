@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from gatekeeper.domain.vocabulary import Channel, Role
 from gatekeeper.errors import InvalidInput
@@ -22,7 +22,7 @@ from web.forms import RecordId, channels_from, span_from
 from web.offload import offload
 from web.ranges import ranged
 from web.security import check_csrf
-from web.templating import templates
+from web.templating import HERE, templates
 
 router = APIRouter()
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -79,11 +79,16 @@ def review_queue(request: Request, ctx: ContextDep, status: str = "awaiting_revi
                  event: str = "", page: int = 1, deleted: int | None = None,
                  user: Actor = roles(*REVIEWERS)) -> Response:
     event_id = int(event) if event.strip().isdigit() else None  # "any" sends an empty value
+    status = status.strip().lower().replace(" ", "_").replace("-", "_")
+    unknown = status if status and status not in photo_read.STATUSES else ""
+    if unknown:  # a typed or stale address: say so and show every stage
+        status = ""
     q = photo_read.review_queue(ctx=ctx, status=status or None, event=event_id, page=page)
     return templates.TemplateResponse(request, "queue.html", {
         "user": user, "photos": q.photos, "status": status, "event": event_id,
         "events": q.events, "statuses": photo_read.STATUSES, "stage_labels": photo_read.STAGE_LABELS,
         "page": q.page, "total": q.total, "pages": q.pages, "deleted": deleted,
+        "unknown_status": unknown[:60],
     })
 
 
@@ -176,7 +181,8 @@ def delete_held(request: Request, ctx: ContextDep, photo_id: RecordId, reason: s
     """Deleting a held photo needs the confirmation box ticked (its original goes for good)."""
     check_csrf(request, csrf)
     if confirm != "yes":
-        raise InvalidInput("tick the box to confirm that the photo is to be deleted")
+        raise InvalidInput("tick the box to confirm that the photo is to be deleted",
+                           field="confirm")
     review.delete_held(ctx=ctx, photo_id=photo_id, reason=reason, user=user)
     return RedirectResponse(f"/review?status=held&deleted={photo_id}", status_code=303)
 
@@ -228,6 +234,13 @@ async def video_preview(request: Request, ctx: ContextDep, photo_id: RecordId, c
     data = await offload(video_review.video_preview, ctx=ctx, photo_id=photo_id,
                          channel=channel, viewer=user)
     return ranged(request, data, "video/mp4", NO_STORE)
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """Browsers ask every page for it: the shield of the page header."""
+    return FileResponse(HERE / "static" / "favicon.ico", media_type="image/x-icon",
+                        headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/help")

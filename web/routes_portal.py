@@ -7,16 +7,17 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from gatekeeper.errors import InvalidInput
 from gatekeeper.services.consent import decisions
 from gatekeeper.services.portal import answers as portal_answers
+from gatekeeper.services.portal import new_link
 from gatekeeper.services.portal import visits as portal
 from gatekeeper.services.portal.visits import PortalActor
 from web.deps import ContextDep
-from web.security import LinkThrottle, check_csrf
+from web.security import LinkThrottle, NewLinkThrottle, check_csrf
 from web.templating import templates
 
 router = APIRouter(prefix="/portal")
@@ -117,3 +118,31 @@ def finish(request: Request, ctx: ContextDep, csrf: str = Form("")) -> Response:
     check_csrf(request, csrf)
     portal.close_session(ctx=ctx, session_id=request.session.pop(SESSION_KEY, None))
     return templates.TemplateResponse(request, "portal/finished.html", {"visitor": None})
+
+
+def _new_link_page(request: Request, ctx: ContextDep, status: int = 200, **extra: object) -> Response:
+    return templates.TemplateResponse(request, "portal/new_link.html", {
+        "visitor": None, "days": ctx.settings.invitation_days, "error": None, "typed": "",
+        "sent": False, **extra}, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/new-link")
+def new_link_page(request: Request, ctx: ContextDep) -> Response:
+    """A family whose link was used or has expired asks for a new one here."""
+    return _new_link_page(request, ctx)
+
+
+@router.post("/new-link")
+def send_new_link(request: Request, ctx: ContextDep, background: BackgroundTasks,
+                  email: str = Form(""), csrf: str = Form("")) -> Response:
+    """The same answer whether or not the address is known; the link is made and sent after
+    the answer has gone (so the time taken says nothing either), to the address on file."""
+    check_csrf(request, csrf)
+    try:
+        address = new_link.checked_address(email)
+    except InvalidInput as exc:
+        return _new_link_page(request, ctx, status=400, error=str(exc), typed=email[:254])
+    throttle: NewLinkThrottle = request.app.state.new_link_throttle
+    throttle.charge(address.lower(), _client(request))
+    background.add_task(new_link.email_new_link, ctx=ctx, address=address)
+    return _new_link_page(request, ctx, sent=True, typed=address)

@@ -62,6 +62,14 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         raise PermissionDenied("the form's security token is missing or stale: reload the page")
 
 
+def wait_words(seconds: int) -> str:
+    """The wait as the Retry-After header says it: seconds under a minute, else whole minutes."""
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
 class SignInThrottled(TooManyAttempts):
     """Too many recent sign-in attempts: refused before the password is looked at.
     `retry_after` is the number of seconds after which an attempt would be considered (HTTP 429
@@ -69,10 +77,8 @@ class SignInThrottled(TooManyAttempts):
 
     def __init__(self, retry_after: float) -> None:
         self.retry_after = max(1, math.ceil(retry_after))
-        minutes = math.ceil(self.retry_after / 60)
         super().__init__(
-            f"too many sign-in attempts: try again in {minutes} minute{'s' if minutes != 1 else ''}"
-        )
+            f"too many sign-in attempts: try again in {wait_words(self.retry_after)}")
 
 
 class LinkAttemptsThrottled(TooManyAttempts):
@@ -80,11 +86,9 @@ class LinkAttemptsThrottled(TooManyAttempts):
 
     def __init__(self, retry_after: float) -> None:
         self.retry_after = max(1, math.ceil(retry_after))
-        minutes = math.ceil(self.retry_after / 60)
         super().__init__(
             "too many links that do not work were tried from your connection: wait "
-            f"{minutes} minute{'s' if minutes != 1 else ''}, then open the link from the "
-            "school's e-mail again")
+            f"{wait_words(self.retry_after)}, then open the link from the school's e-mail again")
 
 
 @dataclass(frozen=True)
@@ -285,3 +289,34 @@ class LinkThrottle:
         self._counts.failed(prefix, client_ip)
         if wait >= 1:
             raise LinkAttemptsThrottled(wait)
+
+
+class NewLinksThrottled(TooManyAttempts):
+    """Too many requests for a new portal link (HTTP 429, Retry-After)."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(f"too many requests for a new link: wait {wait_words(self.retry_after)}"
+                         " and try again, or contact the school office")
+
+
+NEW_LINK_POLICY = ThrottlePolicy(free=3, base_s=60.0, cap_s=15 * 60.0, window_s=60 * 60.0)
+
+
+class NewLinkThrottle:
+    """Requests for a new portal link, counted per typed address and per client address
+    alike whether or not the address is known (so the throttle gives no hint either): three
+    within the hour go through, then each waits longer (1, 2, 4 ... 15 minutes)."""
+
+    def __init__(self, policy: ThrottlePolicy = NEW_LINK_POLICY,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        never = ThrottlePolicy(free=10**9)
+        self._counts = SignInThrottle(account=policy, address=policy, overall=never,
+                                      max_wait_s=0.0, clock=clock)
+
+    def charge(self, address: str, client_ip: str | None) -> None:
+        """Count one request, or raise NewLinksThrottled (nothing counted)."""
+        try:
+            self._counts.begin(f"new-link:{address}", client_ip)
+        except SignInThrottled as exc:
+            raise NewLinksThrottled(exc.retry_after) from None

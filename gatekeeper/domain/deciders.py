@@ -95,6 +95,17 @@ def year_number(year_group: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def school_order(year_group: str | None) -> tuple[int, int, str]:
+    """Sort key of year groups as a school lists them: Nursery, Reception, Year 1 ... Year 13,
+    then anything unrecognised (alphabetically), never as text ("Year 10" before "Year 3")."""
+    text = (year_group or "").strip()
+    number = year_number(text)
+    if number is None:
+        return (1, 0, text.lower())
+    nursery = text.lower().startswith(("nursery", "fs1"))
+    return (0, -1 if nursery else number, text.lower())
+
+
 def has_own_voice(year_group: str | None, from_year: int) -> bool:
     """Pupils from `from_year` on are invited themselves and their refusals win."""
     number = year_number(year_group)

@@ -120,13 +120,13 @@ def _operator(by: object) -> str:
     return f"Gatekeeper itself ({by})"
 
 
-def certificate_pdf(*, ctx: Context, certificate_id: int) -> bytes:
+def certificate_pdf(*, ctx: Context, certificate_id: int, school: str | None = None) -> bytes:
     """One deletion certificate as a PDF. It carries record ids: the web app gives it to the DPO
     only (governors see the counts on the certificates page and in their report)."""
-    return html_to_pdf(certificate_html(ctx=ctx, certificate_id=certificate_id))
+    return html_to_pdf(certificate_html(ctx=ctx, certificate_id=certificate_id, school=school))
 
 
-def certificate_html(*, ctx: Context, certificate_id: int) -> str:
+def certificate_html(*, ctx: Context, certificate_id: int, school: str | None = None) -> str:
     """One deletion certificate as a printable document, saying whether the audit chain that
     holds it verifies now."""
     with ctx.uow() as uow:
@@ -140,5 +140,6 @@ def certificate_html(*, ctx: Context, certificate_id: int) -> str:
     return render_document(
         "certificate.html", c=cert, by=by, intact=check.problem is None, problem=check.problem,
         events=check.events, made_at=utcnow().strftime("%Y-%m-%d %H:%M"),
-        title=f"Deletion certificate {cert['id']}",
-        footer=f"Gatekeeper - deletion certificate {cert['id']} - hash {cert['hash'][:16]}")
+        title=f"Deletion certificate {cert['id']}", school=school,
+        footer=f"{school or 'Gatekeeper'} - deletion certificate {cert['id']} - "
+               f"hash {cert['hash'][:16]}")

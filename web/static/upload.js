@@ -40,6 +40,12 @@
   function show(cell, r) {
     cell.replaceChildren();
     const strong = document.createElement("strong"); strong.textContent = r.outcome; cell.append(strong);
+    if (r.outcome === "duplicate" && r.by_someone_else) {  // a colleague's: not in My uploads
+      const help = document.createElement("a"); help.href = "/help#stages"; help.textContent = "what the stages mean";
+      cell.append(": already uploaded by a colleague as photo " + r.photo_id + ", now " + r.stage +
+                  ". Next: " + NEXT.duplicate + " (", help, ").");
+      return;
+    }
     if (r.outcome === "duplicate" && r.photo_id) {  // said once: "duplicate: already uploaded as photo 3"
       const a = document.createElement("a"); a.href = "/uploads#photo-" + r.photo_id; a.textContent = "photo " + r.photo_id;
       cell.append(": already uploaded as ", a, ". Next: " + NEXT.duplicate + ".");

@@ -21,7 +21,7 @@ from gatekeeper.services.accounts.users import Actor
 MASKED_SAFEGUARDING = "blocked: ask the DPO"
 _OWN_UPLOAD_FIELDS = ("id", "status", "stage", "stage_label", "stage_cause", "channels_live",
                       "status_reason", "event", "number", "media", "format", "width", "height",
-                      "taken_at", "provenance", "publications")
+                      "taken_at", "provenance", "publications", "approvals")
 
 
 class PhotoView(StrEnum):

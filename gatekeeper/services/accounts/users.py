@@ -80,11 +80,13 @@ def named(username: str) -> ColumnElement[bool]:
 def _check_new_user(session: Session, username: str, password: str) -> None:
     if (not username or len(username) > 64 or not username.isascii()
             or not username.replace("_", "").replace(".", "").isalnum()):
-        raise InvalidInput("user names are 1-64 letters (a-z), digits, '.' or '_'")
+        raise InvalidInput("user names are 1-64 letters (a-z), digits, '.' or '_'",
+                           field="username")
     _check_password(password)
     existing = session.scalar(select(User.username).where(named(username)))
     if existing:
-        raise InvalidInput(f"user {existing} already exists (user names ignore case)")
+        raise InvalidInput(f"user {existing} already exists (user names ignore case)",
+                           field="username")
 
 
 def create_user(session: Session, *, username: str, roles: str, password: str,
@@ -205,9 +207,11 @@ def _user(session: Session, username: str) -> User:
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInput(f"passwords need at least {MIN_PASSWORD_LENGTH} characters",
+                           field="password")
     if len(set(password)) < 4:
-        raise InvalidInput("that password is too simple: use more different characters")
+        raise InvalidInput("that password is too simple: use more different characters",
+                           field="password")
 
 
 def set_active(*, ctx: Context, username: str, active: bool, actor_id: int | None) -> UserRow:

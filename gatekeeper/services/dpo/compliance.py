@@ -20,6 +20,7 @@ from gatekeeper.domain.fusion import FusionRule
 from gatekeeper.domain.vocabulary import Channel, PersonKind, Role, StoreBackend
 from gatekeeper.errors import InvalidInput
 from gatekeeper.services.accounts import options
+from gatekeeper.services.accounts.school import CONTROLLER, name_from_details
 from gatekeeper.services.accounts.users import Actor, require_role
 from gatekeeper.services.context import Context
 
@@ -34,8 +35,6 @@ BASIS_KEYS: dict[str, str] = {
     "records": "Consent records, people register and audit log",
 }
 LAWFUL_BASIS = options.define("lawful_basis", {}, "Lawful basis per channel")
-CONTROLLER = options.define("controller_details", "",
-                            "Controller (the school) and its data protection officer's contact")
 MAX_TEXT = 2000
 Which = Literal["dpia", "ropa"]
 TITLES = {"dpia": "Data Protection Impact Assessment (draft)",
@@ -206,7 +205,9 @@ class Document:
 
 def _document(facts: Records, which: Which) -> Document:
     context = {"r": facts, "title": TITLES[which], "not_recorded": NOT_RECORDED,
-               "footer": f"Gatekeeper - {TITLES[which]} - DRAFT made {facts.made_at} UTC"}
+               "school": name_from_details(facts.controller),
+               "footer": f"{name_from_details(facts.controller) or 'Gatekeeper'} - "
+                         f"{TITLES[which]} - DRAFT made {facts.made_at} UTC"}
     return Document(TITLES[which], render_document(f"{which}.html", **context),
                     render_body(f"{which}.html", **context))
 

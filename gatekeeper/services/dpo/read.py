@@ -54,8 +54,27 @@ def person_page(*, ctx: Context, external_id: str) -> PersonPage:
             template_rows(uow.session, p.id, ctx.year_start, ctx.today()))
 
 
+EVENT_WORDS = {
+    "person.created": "added to the register", "person.updated": "record changed",
+    "person.enrolled": "face recognition set up", "consent.granted": "consent given",
+    "consent.refused": "consent refused", "consent.withdrawn": "consent withdrawn",
+    "consent.decided": "consent decided on the portal", "reference.staged": "reference photo received",
+    "reference.refused": "reference photo refused", "template.added": "face template made",
+    "template.deleted": "face templates deleted", "template.removed": "a face template removed",
+    "template.refused": "face template refused", "portal.opened": "opened the parents' portal",
+    "portal.invited": "invited to the parents' portal", "face.identified": "named in a photo",
+}
+
+
+def event_words(action: str) -> str:
+    """An audit action as plain words for a person's history (`consent.granted` reads
+    "consent given"); an action without words of its own reads as its parts."""
+    return EVENT_WORDS.get(action) or action.replace(".", ": ").replace("_", " ")
+
+
 def _event_dict(e: AuditEvent) -> dict[str, Any]:
     return {"id": e.id, "at": e.at.isoformat(), "actor_id": e.actor_id, "action": e.action,
+            "what": event_words(e.action),
             "entity": e.entity, "entity_id": e.entity_id, "details": e.details}
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from consent_db.models import AuditEvent, ConsentRecord, Person, Photo, PhotoStatus, Publication
+from gatekeeper.domain.deciders import school_order
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.safe_csv import to_csv
 from gatekeeper.domain.vocabulary import ConsentKind, PersonKind
@@ -90,7 +91,7 @@ def dashboard(*, ctx: Context, verify_audit: bool = True) -> Dashboard:
                        Person.left_on.is_(None))):
             answer = "granted" if granted else ("withdrawn" if withdrawn else "refused")
             answers[(group or "(none)", kind, answer)] += 1
-        for group in sorted(on_roll):
+        for group in sorted(on_roll, key=school_order):
             for kind in ConsentKind:
                 g, r, w = (answers[(group, kind.value, a)]
                            for a in ("granted", "refused", "withdrawn"))

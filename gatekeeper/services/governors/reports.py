@@ -7,6 +7,7 @@ from consent_db.models import utcnow
 from gatekeeper.adapters.documents import render_document, svg_data_uri
 from gatekeeper.adapters.pdf import html_to_pdf
 from gatekeeper.errors import NotFound
+from gatekeeper.services.accounts.school import school_name
 from gatekeeper.services.context import Context
 from gatekeeper.services.governors.dashboard import dashboard
 
@@ -28,10 +29,11 @@ def governors_html(*, ctx: Context) -> str:
     board = dashboard(ctx=ctx)
     charts = {name: svg_data_uri(draw(board)) for name, draw in CHARTS.items()}
     made_at = utcnow().strftime("%Y-%m-%d %H:%M")
+    school = school_name(ctx)
     return render_document("governors.html", board=board, charts=charts, made_at=made_at,
-                           title=f"Governors' report {board.academic_year}",
-                           footer=f"Gatekeeper - governors report {board.academic_year} - "
-                                  f"made {made_at} UTC - aggregates only")
+                           title=f"Governors' report {board.academic_year}", school=school,
+                           footer=f"{school or 'Gatekeeper'} - governors report "
+                                  f"{board.academic_year} - made {made_at} UTC - aggregates only")
 
 
 def governors_pdf(*, ctx: Context) -> bytes:

@@ -31,6 +31,7 @@ from gatekeeper.errors import InvalidImage, InvalidInput
 from gatekeeper.services.context import Context
 from gatekeeper.services.photos.devices import registered_serials
 from gatekeeper.services.photos.pictures import review_key, review_rendition
+from gatekeeper.services.stages import LABELS, stage_of
 
 
 class IngestOutcome(StrEnum):
@@ -46,6 +47,19 @@ class IngestResult:
     outcome: IngestOutcome
     photo_id: int | None = None
     reason: str | None = None
+    by_someone_else: bool = False  # a duplicate of a colleague's upload (their page is not ours)
+    stage: str | None = None  # a duplicate's stage now, in words
+
+
+def _duplicate(name: str, existing: Photo, actor_id: int | None) -> IngestResult:
+    """A file already uploaded: by this user (My uploads has it) or by a colleague, whose
+    upload this user may not open; both are told the photo's stage, so nothing is a dead end."""
+    mine = existing.uploaded_by_id == actor_id
+    stage = LABELS[stage_of(existing).stage]
+    return IngestResult(name, IngestOutcome.DUPLICATE, existing.id,
+                        f"already ingested as photo {existing.id}" if mine else
+                        f"already uploaded by a colleague as photo {existing.id}, now {stage}",
+                        by_someone_else=not mine, stage=stage)
 
 
 def original_key(sha256: str) -> str:
@@ -97,8 +111,7 @@ def ingest_bytes(*, ctx: Context, data: bytes, name: str, event_name: str,
     with ctx.uow() as uow:
         existing = uow.session.scalar(select(Photo).where(Photo.sha256 == sha))
         if existing is not None:
-            return IngestResult(name, IngestOutcome.DUPLICATE, existing.id,
-                                f"already ingested as photo {existing.id}")
+            return _duplicate(name, existing, actor_id)
     movie: MovieInfo | None = None
     try:
         if sniff(data) is not None:
@@ -156,8 +169,7 @@ def _record_with_retry(ctx: Context, **kwargs: Any) -> IngestResult:
             with ctx.uow() as uow:
                 existing = uow.session.scalar(select(Photo).where(Photo.sha256 == kwargs["sha"]))
                 if existing is not None:
-                    return IngestResult(kwargs["name"], IngestOutcome.DUPLICATE, existing.id,
-                                        f"already ingested as photo {existing.id}")
+                    return _duplicate(kwargs["name"], existing, kwargs["actor_id"])
             if attempt == RECORD_ATTEMPTS - 1:
                 raise
             time.sleep(random.uniform(0, 0.02 * (attempt + 1)))

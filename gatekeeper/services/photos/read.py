@@ -4,6 +4,7 @@ viewer's role may see."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -87,6 +88,19 @@ def _channels(session: Session, photo: Photo, on: date,
     return out
 
 
+WHERE_LIVE = {Channel.ONLINE.value: "on the website",
+              Channel.DISPLAY.value: "a display copy (screens, boards, newsletters)",
+              Channel.PRINT.value: "a print copy (leaflets, posters, press)"}
+
+
+def camera_name(make: str | None, model: str | None) -> str | None:
+    """"Canon EOS 250D", not "Canon Canon EOS 250D": many cameras repeat the make in the model."""
+    make, model = (make or "").strip(), (model or "").strip()
+    if make and model.casefold().startswith(make.casefold()):
+        return model
+    return " ".join(x for x in (make, model) if x) or None
+
+
 def _detail(session: Session, photo: Photo, on: date, year_start: tuple[int, int]) -> dict[str, Any]:
     """Everything about one photo (the DPO's and the CLI's view; others get a cut of it)."""
     ids = {f.person_id for f in photo.faces if f.person_id is not None}
@@ -102,6 +116,7 @@ def _detail(session: Session, photo: Photo, on: date, year_start: tuple[int, int
         "provenance": {
             "verdict": photo.provenance, "make": photo.camera_make,
             "model": photo.camera_model, "serial": photo.camera_serial,
+            "camera": camera_name(photo.camera_make, photo.camera_model),
         },
         "faces": [
             {
@@ -127,9 +142,12 @@ def _detail(session: Session, photo: Photo, on: date, year_start: tuple[int, int
                                         and p.revision == photo.revision
                                         for p in photo.publications)),
         "channels": _channels(session, photo, on, year_start),
+        "approvals": [{"channel": a.channel, "caption": a.caption,
+                       "approved_at": a.approved_at.isoformat()}
+                      for a in sorted(photo.approvals, key=lambda a: a.channel)],
         "publications": [
             {"id": p.id, "channel": p.channel, "key": p.key, "location": p.location,
-             "caption": p.caption,
+             "caption": p.caption, "where_live": WHERE_LIVE.get(p.channel, p.channel),
              "published_at": p.published_at.isoformat(),
              "taken_down_at": p.taken_down_at.isoformat() if p.taken_down_at else None,
              "taken_down_reason": p.taken_down_reason}
@@ -187,6 +205,8 @@ def photo_page(*, ctx: Context, photo_id: int, viewer: Actor) -> PhotoPage:
         photo = _photo(uow.session, photo_id)
         view = photo_view_for(viewer, photo.uploaded_by_id)
         detail = view.cut(_detail(uow.session, photo, ctx.today(), ctx.year_start))
+        if view is PhotoView.FULL:  # the DPO reads who blocks it, not a record number
+            _name_blockers(uow.session, detail)
         waiting = to_review_filter()
         prev_id = uow.session.scalar(select(func.max(Photo.id)).where(Photo.id < photo_id, waiting))
         next_id = uow.session.scalar(select(func.min(Photo.id)).where(Photo.id > photo_id, waiting))
@@ -198,6 +218,31 @@ def photo_page(*, ctx: Context, photo_id: int, viewer: Actor) -> PhotoPage:
         return PhotoPage(detail, photo.uploaded_by_id == viewer.id,
                          prev_id if view.reviews else None, next_id if view.reviews else None,
                          names)
+
+
+_PERSON_ID = re.compile(r"\bperson (\d+)\b")
+
+
+def _name_blockers(session: Session, detail: dict[str, Any]) -> None:
+    """Reasons say "person 7" (the policy knows record ids only): the DPO's page says
+    "Ann Lee (P9)"."""
+    texts = [detail.get("status_reason"), detail.get("stage_cause"),
+             *(c.get("reason") for c in detail.get("channels", {}).values())]
+    ids = {int(m) for t in texts if t for m in _PERSON_ID.findall(t)}
+    if not ids:
+        return
+    names = {pid: f"{given} {family} ({ext})" for pid, ext, given, family in session.execute(
+        select(Person.id, Person.external_id, Person.given_name, Person.family_name)
+        .where(Person.id.in_(ids)))}
+
+    def named(text: str | None) -> str | None:
+        return text and _PERSON_ID.sub(
+            lambda m: names.get(int(m.group(1)), "a person no longer on record"), text)
+
+    for key in ("status_reason", "stage_cause"):
+        detail[key] = named(detail.get(key))
+    for channel in detail.get("channels", {}).values():
+        channel["reason"] = named(channel.get("reason"))
 
 
 def next_to_review(*, ctx: Context, after: int) -> int | None:

@@ -63,7 +63,7 @@ def check_caption(session: Session, caption: str | None, channel: Channel,
     reasons = names_found(caption, people, rule)
     if reasons:
         raise InvalidInput(f"caption refused for {channel}: it contains {' and '.join(reasons)}"
-                           " of someone on the school's roll")
+                           " of someone on the school's roll", field="caption")
     return caption.strip()
 
 

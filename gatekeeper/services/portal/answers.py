@@ -20,6 +20,7 @@ from gatekeeper.domain.deciders import BIOMETRIC
 from gatekeeper.domain.retention import academic_year, on_roll
 from gatekeeper.domain.vocabulary import PersonKind
 from gatekeeper.errors import InvalidInput, NotFound
+from gatekeeper.services.accounts.school import school_name, sender
 from gatekeeper.services.consent import decisions
 from gatekeeper.services.context import Context
 from gatekeeper.services.portal.visits import SELF, PortalActor
@@ -138,11 +139,13 @@ def _check_signature(signed_name: str) -> str:
     name = " ".join(signed_name.split())
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") or ch == "\ufffd"
            for ch in name):
-        raise InvalidInput("the signature may hold only your name, without hidden characters")
+        raise InvalidInput("the signature may hold only your name, without hidden characters",
+                           field="signed_name")
     if sum(ch.isalpha() for ch in name) < 2:
-        raise InvalidInput("type your full name to sign your answers")
+        raise InvalidInput("type your full name to sign your answers", field="signed_name")
     if len(name) > 200:
-        raise InvalidInput("the signature must be your name, at most 200 characters")
+        raise InvalidInput("the signature must be your name, at most 200 characters",
+                           field="signed_name")
     return name
 
 
@@ -208,8 +211,10 @@ def _confirm(ctx: Context, actor: PortalActor, child: str, year: str,
                   "being taken down now, and no new ones will be published."]
     lines += ["", "You can change your answers at any time with a new link from the school.",
               "If you did not make this change, contact the school office at once."]
-    msg = message(sender=ctx.settings.mail_from, to=actor.email,
-                  subject=f"Your photo consent answers for {child}", body="\n".join(lines))
+    school = school_name(ctx)
+    msg = message(sender=sender(ctx), to=actor.email,
+                  subject=f"{school + ': y' if school else 'Y'}our photo consent answers for "
+                          f"{child}", body="\n".join(lines))
     try:
         mailer_for(ctx.settings.smtp_url, ctx.settings.home).deliver([msg])
     except (MailError, OSError) as exc:  # the answers stand; the page says it was not sent

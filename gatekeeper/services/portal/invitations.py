@@ -30,6 +30,7 @@ from gatekeeper.domain.vocabulary import ConsentKind, PersonKind
 from gatekeeper.errors import DeliveryFailed, InvalidInput, NotFound
 from gatekeeper.services.access_links import end_access
 from gatekeeper.services.accounts import options
+from gatekeeper.services.accounts.school import school_name, sender
 from gatekeeper.services.consent import decisions
 from gatekeeper.services.context import Context
 from gatekeeper.services.portal.public_links import required_base
@@ -135,6 +136,7 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
     reminder = audience is Audience.MISSING
     mailer = mailer or mailer_for(ctx.settings.smtp_url, ctx.settings.home)
     report = InviteReport(via=mailer.via)
+    subject, from_ = _subject(school_name(ctx), reminder), sender(ctx)
     now = utcnow()
     with ctx.uow() as uow:
         s = uow.session
@@ -164,7 +166,6 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
         voice_from = int(options.read(s, decisions.PUPIL_VOICE_FROM_YEAR))
         messages = []
         kind = "reminder" if reminder else "invitation"
-        subject = _subject(ctx.settings.school_name, reminder)
 
         def new_link(contact_id: int | None, pupil_id: int | None) -> str:
             token = secrets.token_urlsafe(32)
@@ -182,7 +183,7 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
             url = new_link(cid, None)
             names = sorted(c.given_name for c in children)
             messages.append(message(
-                sender=ctx.settings.mail_from, to=contact.email,
+                sender=from_, to=contact.email,
                 subject=subject,
                 body=_body(f"{contact.given_name} {contact.family_name}", names, url, days,
                            reminder, pupil=False)))
@@ -191,7 +192,7 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
         for kid in pupils:
             url = new_link(None, kid.id)
             messages.append(message(
-                sender=ctx.settings.mail_from, to=kid.email or "",
+                sender=from_, to=kid.email or "",
                 subject=subject,
                 body=_body(kid.given_name, [kid.given_name], url, days, reminder, pupil=True)))
             report.links.append(Link(kid.external_id, kid.email or "", url))

@@ -64,10 +64,11 @@ def open_session(*, ctx: Context, token: str) -> str:
         if invitation is None:
             raise InvalidInput("this link is not valid: ask the school office for a new one")
         if invitation.used_at is not None:
-            raise InvalidInput("this link has already been used: each link works once. Ask the "
-                               "school office for a new one")
+            raise InvalidInput("this link has already been used: each link works once. Get a new "
+                               "one by e-mail below, or ask the school office")
         if invitation.expires_at <= now:
-            raise InvalidInput("this link has expired: ask the school office for a new one")
+            raise InvalidInput("this link has expired: get a new one by e-mail below, or ask the "
+                               "school office")
         if invitation.contact_id is not None and not decisions.may_decide(
                 s, invitation.contact_id):
             raise InvalidInput("this link no longer gives access: please contact the school "
@@ -79,8 +80,8 @@ def open_session(*, ctx: Context, token: str) -> str:
             PortalInvitation.id == invitation.id, PortalInvitation.used_at.is_(None))
             .values(used_at=now))
         if getattr(used, "rowcount", 0) != 1:  # another request used it a moment ago
-            raise InvalidInput("this link has already been used: each link works once. Ask the "
-                               "school office for a new one")
+            raise InvalidInput("this link has already been used: each link works once. Get a new "
+                               "one by e-mail below, or ask the school office")
         if invitation.contact_id is not None:  # the visitor is named in the audit event
             contact = s.get(Contact, invitation.contact_id)
             s.info[OPERATOR] = f"contact:{contact.ref if contact else invitation.contact_id}"
