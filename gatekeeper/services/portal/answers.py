@@ -8,9 +8,9 @@ import logging
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from consent_db import audit
 from consent_db.db import UnitOfWork
@@ -68,7 +68,7 @@ def _uow(ctx: Context, actor_ref: str) -> UnitOfWork:
     return UnitOfWork(ctx.sessions, actor_ref)
 
 
-def _children(ctx: Context, s: Any, actor: PortalActor) -> dict[int, Person]:
+def _children(ctx: Context, s: Session, actor: PortalActor) -> dict[int, Person]:
     """handle -> child this visitor may decide for today (checked on every request)."""
     today = ctx.today()
     if actor.pupil_id is not None:
@@ -82,7 +82,7 @@ def _children(ctx: Context, s: Any, actor: PortalActor) -> dict[int, Person]:
     return out
 
 
-def _mine(s: Any, actor: PortalActor, person_id: int, year: str) -> dict[str, ConsentDecision]:
+def _mine(s: Session, actor: PortalActor, person_id: int, year: str) -> dict[str, ConsentDecision]:
     query = select(ConsentDecision).where(ConsentDecision.person_id == person_id,
                                           ConsentDecision.academic_year == year)
     query = query.where(ConsentDecision.by_pupil.is_(True)) if actor.pupil_id else query.where(
