@@ -7,7 +7,6 @@ from __future__ import annotations
 import ast
 import tomllib
 import typing
-from pathlib import Path
 
 from tests.unit.test_architecture import PACKAGES, ROOT
 
