@@ -1,0 +1,34 @@
+"""Rules of the house that a reader relies on: one document adapter (no HTML written in the
+services), mail built in one place, one way to offload blocking work in the web app, and roles
+checked in one documented place (docs/developers/architecture.md, "Where roles are checked")."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.unit.test_architecture import ROOT
+
+SERVICES = ROOT / "gatekeeper" / "services"
+MARKUP = re.compile(r"<(!doctype|html|body|table|tr|td|th|h[1-6]|p|ul|ol|li|div|span)\b", re.I)
+
+
+def _modules(folder: Path) -> Iterator[tuple[Path, ast.Module]]:
+    for path in sorted(folder.rglob("*.py")):
+        yield path, ast.parse(path.read_text())
+
+
+def _strings(tree: ast.AST) -> Iterator[ast.Constant]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node
+
+
+def test_services_write_no_html():
+    """Printed and exported documents come from the Jinja templates of the document adapter
+    (gatekeeper/adapters/doc_templates/), escaped by Jinja, never from f-strings here."""
+    found = [f"{path.relative_to(ROOT)}:{s.lineno}" for path, tree in _modules(SERVICES)
+             for s in _strings(tree) if MARKUP.search(s.value)]
+    assert found == []
