@@ -32,3 +32,21 @@ def test_services_write_no_html():
     found = [f"{path.relative_to(ROOT)}:{s.lineno}" for path, tree in _modules(SERVICES)
              for s in _strings(tree) if MARKUP.search(s.value)]
     assert found == []
+
+
+def _imports(tree: ast.Module) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_mail_is_built_and_sent_in_one_place():
+    """Only services/portal/letters.py words and sends mail: no service builds a message or
+    picks a transport and hands it on."""
+    users = sorted(str(path.relative_to(ROOT)) for path, tree in _modules(SERVICES)
+                   if "gatekeeper.adapters.mail" in _imports(tree))
+    assert users == ["gatekeeper/services/portal/letters.py"]

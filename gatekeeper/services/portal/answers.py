@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 from consent_db import audit
 from consent_db.db import UnitOfWork
 from consent_db.models import ConsentDecision, ConsentRecord, Person
-from gatekeeper.adapters.mail import MailError, mailer_for, message
 from gatekeeper.domain.deciders import BIOMETRIC
 from gatekeeper.domain.retention import academic_year, on_roll
 from gatekeeper.domain.vocabulary import PersonKind
 from gatekeeper.errors import InvalidInput, NotFound
 from gatekeeper.services.consent import decisions
 from gatekeeper.services.context import Context
+from gatekeeper.services.portal import letters
 from gatekeeper.services.portal.visits import SELF, PortalActor
 
 log = logging.getLogger(__name__)
@@ -198,21 +198,11 @@ def _confirm(ctx: Context, actor: PortalActor, child: str, year: str,
     """Tell the visitor what was recorded (a withdrawal: that it has taken effect)."""
     if not actor.email:
         return False
-    lines = [f"Dear {actor.name},", "",
-             f"We have recorded your answers for {child} for the academic year {year}:", ""]
-    for use, granted in answers.items():
-        lines.append(f"- {decisions.USE_TEXT[use][0]}: "
-                     f"{'consent given' if granted else 'consent refused'}")
-    if applied.withdrawn:
-        lines += ["", "Where consent has ended, photos of " + child + " already published are "
-                  "being taken down now, and no new ones will be published."]
-    lines += ["", "You can change your answers at any time with a new link from the school.",
-              "If you did not make this change, contact the school office at once."]
-    msg = message(sender=ctx.settings.mail_from, to=actor.email,
-                  subject=f"Your photo consent answers for {child}", body="\n".join(lines))
+    msg = letters.confirmation(ctx.settings, to=actor.email, name=actor.name, child=child,
+                               year=year, answers=answers, withdrawn=bool(applied.withdrawn))
     try:
-        mailer_for(ctx.settings.smtp_url, ctx.settings.home).deliver([msg])
-    except (MailError, OSError) as exc:  # the answers stand; the page says it was not sent
+        letters.send(ctx.settings, [msg])
+    except (letters.MailError, OSError) as exc:  # the answers stand; the page says it was not sent
         log.warning("portal confirmation not sent: %s", type(exc).__name__)
         return False
     return True
