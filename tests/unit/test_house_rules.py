@@ -50,3 +50,21 @@ def test_mail_is_built_and_sent_in_one_place():
     users = sorted(str(path.relative_to(ROOT)) for path, tree in _modules(SERVICES)
                    if "gatekeeper.adapters.mail" in _imports(tree))
     assert users == ["gatekeeper/services/portal/letters.py"]
+
+
+OFFLOADERS = {"to_thread", "run_in_executor", "run_in_threadpool", "run_sync", "ThreadPoolExecutor"}
+
+
+def test_web_offloads_blocking_work_one_way():
+    """web/offload.py's bounded pool is the one way: a second (asyncio.to_thread's unbounded
+    default pool) let password hashing and portal transactions bypass the bound."""
+    found = []
+    for path, tree in _modules(ROOT / "web"):
+        if path.name == "offload.py":
+            continue
+        for node in ast.walk(tree):
+            name = node.attr if isinstance(node, ast.Attribute) else \
+                node.id if isinstance(node, ast.Name) else None
+            if name in OFFLOADERS:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
+    assert found == []
