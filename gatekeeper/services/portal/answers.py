@@ -17,8 +17,9 @@ from consent_db.db import UnitOfWork
 from consent_db.models import ConsentDecision, ConsentRecord, Person
 from gatekeeper.domain.deciders import BIOMETRIC
 from gatekeeper.domain.retention import academic_year, on_roll
-from gatekeeper.domain.vocabulary import PersonKind
+from gatekeeper.domain.vocabulary import PersonKind, Role
 from gatekeeper.errors import InvalidInput, NotFound
+from gatekeeper.services.accounts.users import require_user_role
 from gatekeeper.services.consent import decisions
 from gatekeeper.services.context import Context
 from gatekeeper.services.portal import letters
@@ -213,6 +214,7 @@ def record_pupil_refusal(*, ctx: Context, external_id: str, uses: list[str], not
                          actor_id: int, actor_name: str) -> DecideResult:
     """A pupil tells the school they refuse (face recognition at any age; other uses once they
     have a voice): the DPO records it as the pupil's answer, with the DPO named as recorder."""
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
     unknown = sorted(set(uses) - set(decisions.USES))
     if unknown or not uses:
         raise InvalidInput(f"uses are {', '.join(decisions.USES)}")

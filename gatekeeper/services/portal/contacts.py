@@ -21,9 +21,10 @@ from consent_db.models import (
 )
 from gatekeeper.adapters.mis_csv import parse_contacts
 from gatekeeper.domain.retention import academic_year
-from gatekeeper.domain.vocabulary import PersonKind
+from gatekeeper.domain.vocabulary import PersonKind, Role
 from gatekeeper.errors import TooLarge
 from gatekeeper.services.access_links import end_access
+from gatekeeper.services.accounts.users import require_user_role
 from gatekeeper.services.consent import decisions
 from gatekeeper.services.context import Context
 from gatekeeper.services.exclusive import run_import
@@ -154,6 +155,7 @@ def _current_links(session: Session) -> dict[tuple[int, int], ContactChild]:
 def import_contacts(*, ctx: Context, data: bytes, actor_id: int | None,
                     dry_run: bool = False) -> ContactsReport:
     """Import contacts.csv whole or refuse it whole, naming the row, column and reason."""
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
     if len(data) > MAX_CONTACTS_BYTES:
         raise TooLarge(f"CSV files may be at most {MAX_CONTACTS_BYTES:,} bytes: split the file")
 

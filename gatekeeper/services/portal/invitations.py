@@ -25,10 +25,11 @@ from consent_db.models import (
 from gatekeeper.domain.deciders import has_own_voice, year_number
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.safe_csv import to_csv
-from gatekeeper.domain.vocabulary import ConsentKind, PersonKind
+from gatekeeper.domain.vocabulary import ConsentKind, PersonKind, Role
 from gatekeeper.errors import DeliveryFailed, InvalidInput, NotFound
 from gatekeeper.services.access_links import end_access
 from gatekeeper.services.accounts import options
+from gatekeeper.services.accounts.users import require_user_role
 from gatekeeper.services.consent import decisions
 from gatekeeper.services.context import Context
 from gatekeeper.services.portal import letters
@@ -95,6 +96,7 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
     who decides for themselves and has an address), send them, and hand the links back.
     Audience.CONTACT sends one new link to the contact `contact_ref` alone (their older unused
     link stops working), for a parent who lost or never got theirs."""
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
     base = required_base(ctx.settings)
     if audience is Audience.YEAR_GROUP and year_group is None:
         raise InvalidInput("say which year group, e.g. --year-group 7")
