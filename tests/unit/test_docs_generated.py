@@ -45,3 +45,12 @@ def test_the_feature_picture_follows_the_contract():
     assert svg.index("services/governors/") < svg.index("services/accounts/") < svg.index("kernel")
     assert "letters" in svg  # a module added to a feature appears without editing the page
     assert "<!-- generated: features -->" in (DOCS / "developers" / "architecture.md").read_text()
+
+
+def test_benchmark_page_is_the_results_as_generated():
+    """docs/developers/benchmarks.md includes bench/results/README.md, which is made from the
+    JSON results alone: a figure edited by hand, or results not re-rendered, fails here."""
+    from bench.report import render_readme
+
+    assert (ROOT / "bench" / "results" / "README.md").read_text() == render_readme()
+    assert '--8<-- "bench/results/README.md' in (DOCS / "developers" / "benchmarks.md").read_text()
