@@ -5,6 +5,7 @@ where a reader would lose what a function works on)."""
 from __future__ import annotations
 
 import ast
+import re
 import tomllib
 import typing
 
@@ -64,3 +65,22 @@ def test_no_session_or_context_is_typed_any():
                                 and arg.annotation.id == "Any":
                             offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {arg.arg}")
     assert offenders == []
+
+
+IGNORE = re.compile(r"#\s*type:\s*ignore(\[[a-z-, ]+\])?(.*)$")
+
+
+def test_every_type_ignore_has_a_code_and_a_reason():
+    """A silenced check says which one and why: beside it, or in the comment line above."""
+    bare = []
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            lines = path.read_text().splitlines()
+            for i, line in enumerate(lines):
+                m = IGNORE.search(line)
+                if not m:
+                    continue
+                reason = m.group(2).strip(" #") or lines[i - 1].strip().startswith("#")
+                if not m.group(1) or not reason:
+                    bare.append(f"{path.relative_to(ROOT)}:{i + 1}")
+    assert bare == []
