@@ -240,6 +240,9 @@ class ManualCover(Base):
     y0: Mapped[int] = mapped_column(Integer)
     x1: Mapped[int] = mapped_column(Integer)
     y1: Mapped[int] = mapped_column(Integer)
+    # a video's cover may hold from start_ms to end_ms only (both or neither); None: every frame
+    start_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    end_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     photo: Mapped[Photo] = relationship(back_populates="covers")
 
 

@@ -38,3 +38,29 @@ async def read_upload(upload: UploadFile, limit: int) -> bytes:
     if len(data) > limit:
         raise TooLarge(f"{upload.filename or 'the file'} is larger than {limit:,} bytes")
     return data
+
+
+def span_from(start: str, end: str) -> tuple[float, float] | None:
+    """A cover's time span from two fields in seconds ("12", "12.5", "1:05" for a minute and
+    5 s); both empty: no span (every frame); one empty or not a time: a clear refusal."""
+    if not start.strip() and not end.strip():
+        return None
+    if not start.strip() or not end.strip():
+        raise InvalidInput("give both the start and the end of the time span, or neither "
+                           "(to cover every frame)")
+    return _seconds(start), _seconds(end)
+
+
+def _seconds(text: str) -> float:
+    parts = text.strip().split(":")
+    try:
+        if len(parts) > 2 or not all(p.strip() for p in parts):
+            raise ValueError
+        minutes = int(parts[0]) if len(parts) == 2 else 0
+        value = minutes * 60 + float(parts[-1])
+    except ValueError:
+        raise InvalidInput(f"a time must be seconds (12.5) or minutes:seconds (1:05), "
+                           f"not {text.strip()!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise InvalidInput(f"a time must be a number of seconds, not {text.strip()!r}")
+    return value

@@ -17,7 +17,7 @@ from gatekeeper.services.photos import review
 from gatekeeper.services.photos.ingest import ingest_bytes
 from gatekeeper.services.photos.pictures import review_image
 from web.deps import ContextDep, roles
-from web.forms import RecordId, channels_from
+from web.forms import RecordId, channels_from, span_from
 from web.offload import offload
 from web.security import check_csrf
 from web.templating import templates
@@ -103,10 +103,23 @@ def identify_face(request: Request, ctx: ContextDep, face_id: RecordId, external
 @router.post("/photos/{photo_id}/covers")
 def add_cover(request: Request, ctx: ContextDep, photo_id: RecordId, x0: int = Form(...),
               y0: int = Form(...), x1: int = Form(...), y1: int = Form(...), csrf: str = Form(""),
+              start_s: str = Form(""), end_s: str = Form(""),
               user: Actor = roles(*REVIEWERS)) -> dict[str, Any]:
     _csrf(request, csrf)
-    box = review.add_cover(ctx=ctx, photo_id=photo_id, box=(x0, y0, x1, y1), user=user)
-    return {"photo_id": photo_id, "cover": list(box)}
+    span = span_from(start_s, end_s)
+    box = review.add_cover(ctx=ctx, photo_id=photo_id, box=(x0, y0, x1, y1), user=user,
+                           span=span)
+    return {"photo_id": photo_id, "cover": list(box),
+            **({"start_s": span[0], "end_s": span[1]} if span else {})}
+
+
+@router.post("/faces/{face_id}/cover")
+def cover_track(request: Request, ctx: ContextDep, face_id: RecordId, csrf: str = Form(""),
+                user: Actor = roles(*REVIEWERS)) -> dict[str, Any]:
+    """Cover a face whoever it is; in a video, its whole track."""
+    _csrf(request, csrf)
+    box = review.cover_track(ctx=ctx, face_id=face_id, user=user)
+    return {"face_id": face_id, "cover": list(box)}
 
 
 @router.get("/people/search")

@@ -16,9 +16,11 @@ from gatekeeper.services.photos import review
 from gatekeeper.services.photos.ingest import ingest_bytes
 from gatekeeper.services.photos.pictures import review_image
 from gatekeeper.services.photos.publish import preview
+from gatekeeper.services.video import review as video_review
 from web.deps import ContextDep, CurrentUser, roles
-from web.forms import RecordId, channels_from
+from web.forms import RecordId, channels_from, span_from
 from web.offload import offload
+from web.ranges import ranged
 from web.security import check_csrf
 from web.templating import templates
 
@@ -96,7 +98,8 @@ def live_now(request: Request, ctx: ContextDep, channel: str = "",
 
 @router.get("/photos/{photo_id}")
 def photo_page(request: Request, ctx: ContextDep, photo_id: RecordId, approved: int | None = None,
-               user: Actor = roles(*SEE_PHOTOS)) -> Response:
+               preview: str = "", user: Actor = roles(*SEE_PHOTOS)) -> Response:
+    """A photo or a video (its tracks, and a covered preview of `preview`'s channel)."""
     page = photo_read.photo_page(ctx=ctx, photo_id=photo_id, viewer=user)
     shown_on: dict[int, set[str]] = {}
     for channel, c in page.detail.get("channels", {}).items():
@@ -106,7 +109,7 @@ def photo_page(request: Request, ctx: ContextDep, photo_id: RecordId, approved: 
         "user": user, "p": page.detail, "channels": [c.value for c in Channel],
         "uploader_is_me": page.uploader_is_me, "shown_on": shown_on, "prev_id": page.prev_id,
         "next_id": page.next_id, "names": page.names, "can_review": user.has(*REVIEWERS),
-        "approved": approved,
+        "approved": approved, "preview": preview,
     }, headers=NO_STORE)
 
 
@@ -121,8 +124,15 @@ def photo_image(ctx: ContextDep, photo_id: RecordId, size: int = 1600,
 @router.get("/photos/{photo_id}/preview/{channel}")
 def photo_preview(ctx: ContextDep, photo_id: RecordId, channel: Channel,
                   user: Actor = roles(*REVIEWERS)) -> Response:
-    return Response(preview(ctx=ctx, photo_id=photo_id, channel=channel),
-                    media_type="image/jpeg", headers=NO_STORE)
+    data = preview(ctx=ctx, photo_id=photo_id, channel=channel)
+    return Response(data, media_type=_media_type(data), headers=NO_STORE)
+
+
+def _media_type(data: bytes) -> str:
+    """What publishing wrote, told by its content: an MP4 (a video), a PNG or a JPEG."""
+    if data[4:8] == b"ftyp":
+        return "video/mp4"
+    return "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
 
 
 @router.post("/photos/{photo_id}/approve")
@@ -184,10 +194,40 @@ def identify(request: Request, ctx: ContextDep, face_id: RecordId, photo_id: int
 @router.post("/photos/{photo_id}/covers")
 def add_cover(request: Request, ctx: ContextDep, photo_id: RecordId, x0: int = Form(...),
               y0: int = Form(...), x1: int = Form(...), y1: int = Form(...),
+              start_s: str = Form(""), end_s: str = Form(""),
               csrf: str = Form(""), user: Actor = roles(*REVIEWERS)) -> Response:
+    """A rectangle to cover; on a video, from `start_s` to `end_s` only when both are given."""
     check_csrf(request, csrf)
-    review.add_cover(ctx=ctx, photo_id=photo_id, box=(x0, y0, x1, y1), user=user)
-    return RedirectResponse(f"/photos/{photo_id}", status_code=303)
+    review.add_cover(ctx=ctx, photo_id=photo_id, box=(x0, y0, x1, y1), user=user,
+                     span=span_from(start_s, end_s))
+    return RedirectResponse(f"/photos/{photo_id}#covers", status_code=303)
+
+
+@router.post("/faces/{face_id}/cover")
+def cover_track(request: Request, ctx: ContextDep, face_id: RecordId, photo_id: int = Form(...),
+                csrf: str = Form(""), user: Actor = roles(*REVIEWERS)) -> Response:
+    """Cover a face (in a video: its whole track) whoever it is."""
+    check_csrf(request, csrf)
+    review.cover_track(ctx=ctx, face_id=face_id, user=user)
+    return RedirectResponse(f"/photos/{photo_id}#face-{face_id}", status_code=303)
+
+
+@router.get("/faces/{face_id}/thumbnail")
+async def track_thumbnail(ctx: ContextDep, face_id: RecordId,
+                          user: Actor = roles(*REVIEWERS)) -> Response:
+    """A track's head on its best frame (editors and the DPO, as the review image)."""
+    data = await offload(video_review.track_thumbnail, ctx=ctx, face_id=face_id, viewer=user)
+    return Response(data, media_type="image/jpeg", headers=NO_STORE)
+
+
+@router.get("/photos/{photo_id}/video/{channel}")
+async def video_preview(request: Request, ctx: ContextDep, photo_id: RecordId, channel: Channel,
+                        user: Actor = roles(*REVIEWERS)) -> Response:
+    """The covered preview of a video on a channel: what publishing would write, smaller (in
+    byte ranges when the player asks, so it can seek)."""
+    data = await offload(video_review.video_preview, ctx=ctx, photo_id=photo_id,
+                         channel=channel, viewer=user)
+    return ranged(request, data, "video/mp4", NO_STORE)
 
 
 @router.get("/help")

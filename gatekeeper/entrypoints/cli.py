@@ -249,6 +249,9 @@ def _photos(sub: Commands) -> None:
     pc.add_argument("id", type=int)
     pc.add_argument("box", nargs=4, type=int)
     pc.add_argument("--by", required=True)
+    pc.add_argument("--from", dest="start_s", type=float,
+                    help="a video: cover from this second only (with --to)")
+    pc.add_argument("--to", dest="end_s", type=float, help="a video: cover up to this second")
 
 
 def _review(sub: Commands) -> None:

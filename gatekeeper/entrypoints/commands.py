@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from gatekeeper.adapters.filemodes import write_private
 from gatekeeper.config import Settings
@@ -83,6 +84,20 @@ def _read(path: Path, limit: int | None = None) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read ({exc.strerror})") from None
+
+
+@contextlib.contextmanager
+def _open_csv(path: Path, limit: int) -> Iterator[BinaryIO]:
+    """The CSV opened for reading as a stream (the import reads it a row at a time); one over
+    `limit` is refused before a byte of it is read."""
+    try:
+        if path.stat().st_size > limit:
+            raise TooLarge(f"{path}: larger than {limit:,} bytes: split the file")
+        source = path.open("rb")
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read ({exc.strerror})") from None
+    with source:
+        yield source
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -160,9 +175,9 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
         emit(reg, args.json, _register_lines(reg))
         return 0
     actor = _actor(ctx, args.by) if args.by else None
-    report = people.import_csv(ctx=ctx, kind=args.command,
-                               data=_read(args.csv, people.MAX_CSV_BYTES),
-                               actor_id=actor.id if actor else None)
+    with _open_csv(args.csv, people.MAX_CSV_BYTES) as source:
+        report = people.import_csv(ctx=ctx, kind=args.command, data=source,
+                                   actor_id=actor.id if actor else None)
     print(report.line("people" if args.command == "people" else "consent records"))
     return 0
 
@@ -297,8 +312,13 @@ def cmd_photos(args: argparse.Namespace, ctx: Context) -> int:
         review.delete_held(ctx=ctx, photo_id=args.id, reason=args.reason, user=user)
         print(f"photo {args.id} deleted: its original is gone from the store")
     elif args.action == "cover":
-        box = review.add_cover(ctx=ctx, photo_id=args.id, box=tuple(args.box), user=user)
-        print(f"photo {args.id}: cover {list(box)} added")
+        if (args.start_s is None) != (args.end_s is None):
+            raise InvalidInput("give both --from and --to (seconds), or neither")
+        span = None if args.start_s is None else (args.start_s, args.end_s)
+        box = review.add_cover(ctx=ctx, photo_id=args.id, box=tuple(args.box), user=user,
+                               span=span)
+        when = f" from {span[0]:g} s to {span[1]:g} s" if span else ""
+        print(f"photo {args.id}: cover {list(box)}{when} added")
     return 0
 
 
@@ -487,9 +507,9 @@ def cmd_parents(args: argparse.Namespace, ctx: Context) -> int:
               + (f"; consent ended for {', '.join(done.withdrawn)}" if done.withdrawn else ""))
         return 0
     if args.action == "import":
-        report = contacts.import_contacts(ctx=ctx, data=_read(args.csv, contacts.MAX_CONTACTS_BYTES),
-                                          actor_id=user.id,
-                                          dry_run=args.dry_run)
+        with _open_csv(args.csv, contacts.MAX_CONTACTS_BYTES) as source:
+            report = contacts.import_contacts(ctx=ctx, data=source, actor_id=user.id,
+                                              dry_run=args.dry_run)
         print(("would import " if args.dry_run else "") + report.line())
         return 0
     audience = (invitations.Audience.ALL if args.all else invitations.Audience.MISSING

@@ -5,23 +5,45 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent_db.models import ConsentRecord, Person, Photo
+from consent_db.models import ConsentRecord, Face, Person, Photo
 from gatekeeper.domain.policy import ConsentFact, FaceFact, PersonFact
 from gatekeeper.domain.redact import Region, hidden_by_covers
+from gatekeeper.domain.spans import TimedRegion, holds_throughout, span_frames
+
+
+def cover_regions(photo: Photo) -> list[Region]:
+    """The editors' rectangles; one held for a span of a video as a TimedRegion of its frames
+    (a span on a video without a frame rate counts as every frame: fail closed)."""
+    out: list[Region] = []
+    for c in photo.covers:
+        span = (span_frames(c.start_ms, c.end_ms, photo.fps)
+                if c.start_ms is not None and c.end_ms is not None and photo.fps else None)
+        out.append(TimedRegion(c.x0, c.y0, c.x1, c.y1, *span) if span is not None
+                   else Region(c.x0, c.y0, c.x1, c.y1))
+    return out
+
+
+def _sighted(f: Face) -> tuple[int, int] | None:
+    """A track's first and last sampled frame (None for a photo's face)."""
+    frames = [int(r[0]) for r in f.frames or []]
+    return (min(frames), max(frames)) if frames else None
 
 
 def face_facts(photo: Photo) -> list[FaceFact]:
-    """The photo's faces as the policy sees them, a face under an editor's cover included."""
-    covers = [Region(c.x0, c.y0, c.x1, c.y1) for c in photo.covers]
-    return [
-        FaceFact(
+    """The photo's faces as the policy sees them, a face under an editor's cover included; a
+    track counts as hand-covered only under covers that hold for every frame it was seen on."""
+    covers = cover_regions(photo)
+    out = []
+    for f in photo.faces:
+        seen = _sighted(f)
+        mine = covers if seen is None else [c for c in covers if holds_throughout(c, *seen)]
+        out.append(FaceFact(
             face_id=f.id, person_id=f.person_id,
             near_person_ids=frozenset(int(p) for p in (f.near_person_ids or [])),
-            hand_covered=bool(covers) and hidden_by_covers(
-                Region(f.left, f.top, f.right, f.bottom), covers),
-        )
-        for f in photo.faces
-    ]
+            hand_covered=bool(mine) and hidden_by_covers(
+                Region(f.left, f.top, f.right, f.bottom), mine),
+        ))
+    return out
 
 
 def person_facts(session: Session, photo: Photo) -> dict[int, PersonFact]:

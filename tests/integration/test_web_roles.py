@@ -75,6 +75,10 @@ ROUTES = [
     ("POST", "/templates/999/remove", {"dpo"}, 404),
     ("GET", "/options", {"dpo"}, 200),
     ("POST", "/options/confirmed_faces_become_templates", {"dpo"}, 303),
+    ("GET", "/faces/1/thumbnail", {"editor", "dpo"}, 404),  # photo 1 is not scanned: no face
+    ("GET", "/photos/1/video/online", {"editor", "dpo"}, 400),  # a still photo: no preview
+    ("POST", "/faces/1/cover", {"editor", "dpo"}, 404),
+    ("POST", "/api/faces/1/cover", {"editor", "dpo"}, 404),
 ]
 FORMS = {
     "/photos/1/approve": {"channel": "online"},
@@ -96,6 +100,7 @@ FORMS = {
     "/parents/pupil-refusal": {"external_id": "P1", "use": "biometric", "note": "told staff"},
     "/templates/999/remove": {"reason": "wrong person"},
     "/options/confirmed_faces_become_templates": {"value": "yes"},
+    "/faces/1/cover": {"photo_id": "1"},
 }
 
 

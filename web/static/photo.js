@@ -10,7 +10,7 @@
       if (!b) { return; }
       const f = document.getElementById("approve-form");
       const chosen = Array.from(f.querySelectorAll("input[name=channel]:checked")).map(c => c.value);
-      if (confirm("Approve and publish this photo on " + (chosen.join(", ") || "no channel") + "?")) { b.click(); }
+      if (confirm("Approve and publish this " + (document.querySelector("ol.tracks") ? "video" : "photo") + " on " + (chosen.join(", ") || "no channel") + "?")) { b.click(); }
     }
     if (e.key === "r") { const r = document.getElementById("reject-reason"); if (r) { r.focus(); e.preventDefault(); } }
   });
@@ -32,9 +32,13 @@
     if (!start) { return; }
     const [x, y] = point(e); const s = start; start = null;
     if (Math.abs(x - s[0]) < 8 || Math.abs(y - s[1]) < 8) { drag.setAttribute("hidden", ""); return; }
-    if (!confirm("Cover this area in every published copy?")) { drag.setAttribute("hidden", ""); return; }
     const f = document.getElementById("cover-form");
-    f.x0.value = Math.min(x, s[0]); f.y0.value = Math.min(y, s[1]); f.x1.value = Math.max(x, s[0]); f.y1.value = Math.max(y, s[1]);
+    const fill = () => { f.x0.value = Math.min(x, s[0]); f.y0.value = Math.min(y, s[1]); f.x1.value = Math.max(x, s[0]); f.y1.value = Math.max(y, s[1]); };
+    if (f.start_s) {  // a video: the editor says for how long (or leaves both times empty for every frame)
+      fill(); document.getElementById("cover-area").open = true; f.start_s.focus(); return;
+    }
+    if (!confirm("Cover this area in every published copy?")) { drag.setAttribute("hidden", ""); return; }
+    fill();
     f.submit();
   });
 })();
@@ -57,6 +61,19 @@
           return o;
         }));
       }, 200);
+    });
+  });
+})();
+// A video's time-span cover: the From / To buttons take the covered preview's current time.
+(function () {
+  document.querySelectorAll("button[data-time-to]").forEach(b => {
+    b.addEventListener("click", () => {
+      const v = document.getElementById("preview-video");
+      const field = document.getElementById(b.dataset.timeTo);
+      if (!v || !field) { return; }
+      const t = b.dataset.round === "up" ? Math.ceil(v.currentTime * 100) / 100 : Math.floor(v.currentTime * 100) / 100;
+      field.value = t.toFixed(2);
+      field.focus();
     });
   });
 })();

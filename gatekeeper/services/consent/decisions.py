@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from consent_db.models import (
@@ -124,6 +124,26 @@ def from_portal(evidence: str | None) -> bool:
 
 
 PORTAL_EVIDENCE = ("portal decision", "pupil refusal", "contacts changed")
+
+
+def touched_by_portal(session: Session, person_ids: set[int], year: str) -> set[int]:
+    """Those of `person_ids` whose consent the portal has a say in: an answer given in the
+    portal (any use; biometric in any year) or a record the portal set this year. For anyone
+    else `apply` changes nothing, so a whole-school contacts import skips them (it spent
+    ~10 ms a child asking)."""
+    found: set[int] = set()
+    ids = sorted(person_ids)
+    for start in range(0, len(ids), _IN_CHUNK):  # SQLite allows ~32 000 values in a query
+        chunk = ids[start:start + _IN_CHUNK]
+        found.update(session.scalars(select(ConsentDecision.person_id).where(
+            ConsentDecision.person_id.in_(chunk)).distinct()))
+        found.update(session.scalars(select(ConsentRecord.person_id).where(
+            ConsentRecord.person_id.in_(chunk), ConsentRecord.academic_year == year,
+            or_(*(ConsentRecord.evidence.startswith(p) for p in PORTAL_EVIDENCE))).distinct()))
+    return found
+
+
+_IN_CHUNK = 5000
 
 
 @dataclass

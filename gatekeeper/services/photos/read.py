@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from consent_db.models import (
     Device,
     Event,
+    Face,
     Person,
     Photo,
     PhotoStatus,
@@ -22,6 +23,7 @@ from consent_db.models import (
 )
 from gatekeeper.domain.names import slug_names_someone
 from gatekeeper.domain.policy import Verdict, decide
+from gatekeeper.domain.spans import box_at
 from gatekeeper.domain.vocabulary import Channel, Role
 from gatekeeper.errors import InvalidInput, NotFound, PermissionDenied
 from gatekeeper.services.accounts.access import MASKED_SAFEGUARDING, PhotoView, mask, photo_view_for
@@ -110,12 +112,15 @@ def _detail(session: Session, photo: Photo, on: date, year_start: tuple[int, int
                 "distance": None if f.distance is None else round(f.distance, 4),
                 "margin": None if f.margin is None else round(f.margin, 4),
                 "decided_by": f.decided_by,
-                **({"frames": [r[0] for r in f.frames]} if f.frames is not None else {}),
+                **({"frames": [r[0] for r in f.frames], "on_picture": _on_picture(photo, f)}
+                   if f.frames is not None else {}),
             }
             for f in photo.faces
         ],
         "manual_covers": [[c.x0, c.y0, c.x1, c.y1] for c in photo.covers],
-        "covers": [{"id": c.id, "box": [c.x0, c.y0, c.x1, c.y1]}
+        "covers": [{"id": c.id, "box": [c.x0, c.y0, c.x1, c.y1],
+                    **({"start_s": c.start_ms / 1000, "end_s": c.end_ms / 1000}
+                       if c.start_ms is not None and c.end_ms is not None else {})}
                    for c in sorted(photo.covers, key=lambda c: c.id)],
         "publishing": sorted(a.channel for a in photo.approvals
                              if not any(p.channel == a.channel and p.taken_down_at is None
@@ -131,6 +136,16 @@ def _detail(session: Session, photo: Photo, on: date, year_start: tuple[int, int
             for p in photo.publications
         ],
     }
+
+
+def _on_picture(photo: Photo, face: Face) -> dict[str, int] | None:
+    """A track's box on the reviewer's picture of a video (its middle frame), or None when the
+    track is not on that frame."""
+    middle = round((photo.duration_s or 0) / 2 * (photo.fps or 0))
+    box = box_at([(int(r[0]), (int(r[1]), int(r[2]), int(r[3]), int(r[4])))
+                  for r in face.frames or []], middle)
+    return None if box is None else dict(zip(("top", "right", "bottom", "left"), box,
+                                              strict=True))
 
 
 def _photo(session: Session, photo_id: int) -> Photo:
@@ -335,6 +350,7 @@ class UploadRow:
     reason: str | None  # safeguarding reasons masked
     next_step: str
     faces: int  # a count only: never the faces or who they are
+    media: str = "photo"  # photo | video
 
 
 @dataclass(frozen=True)
@@ -368,6 +384,6 @@ def my_uploads(*, ctx: Context, viewer: Actor, page: int = 1) -> UploadsPage:
                 reason = reason[len(p.status) + 2:]  # "held: no camera data" under "held"
             rows.append(UploadRow(p.id, p.event.name, p.original_filename,
                                   p.created_at.isoformat(timespec="minutes"), stage, reason,
-                                  NEXT_STEP.get(stage, ""), len(p.faces)))
+                                  NEXT_STEP.get(stage, ""), len(p.faces), p.media))
     return UploadsPage(rows, {s: n for s, n in counts.items() if n}, total, page,
                        max(1, -(-total // PAGE_SIZE)))

@@ -6,6 +6,7 @@ from an older revision are re-rendered by the sweep, covering at least as much (
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -13,9 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from consent_db import audit
-from consent_db.models import Approval, Face, ManualCover, Person, PhotoStatus
+from consent_db.models import Approval, Face, ManualCover, Person, Photo, PhotoStatus
 from gatekeeper.domain.names import names_found
 from gatekeeper.domain.policy import blocked_reason
+from gatekeeper.domain.spans import frames_span_ms
 from gatekeeper.domain.vocabulary import Channel, NameRule, Role
 from gatekeeper.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
 from gatekeeper.services import rechecks
@@ -168,10 +170,27 @@ def identify_face(*, ctx: Context, face_id: int, external_id: str | None, user: 
         ctx.jobs.confirmed_template(face_id, user.id)
 
 
-def add_cover(*, ctx: Context, photo_id: int, box: tuple[int, int, int, int],
-              user: Actor) -> tuple[int, int, int, int]:
+def _span_ms(photo: Photo, span: tuple[float, float]) -> tuple[int, int]:
+    """A cover's time span in whole milliseconds (an end past the video's covers to its end);
+    a clear message for a span that is empty, negative or starts after the video."""
+    if photo.media != "video":
+        raise InvalidInput(f"photo {photo.id} is a still photo: a cover there has no time span")
+    start, end = span
+    if not (math.isfinite(start) and math.isfinite(end)) or start < 0 or end <= start:
+        raise InvalidInput("a cover's time span runs from a start to a later end, in seconds "
+                           "from the beginning of the video")
+    length = photo.duration_s or 0.0
+    if length and start >= length:
+        raise InvalidInput(f"the cover starts at {start:g} s, after the video ends "
+                           f"({length:.2f} s)")
+    return math.floor(start * 1000), math.ceil(end * 1000)
+
+
+def add_cover(*, ctx: Context, photo_id: int, box: tuple[int, int, int, int], user: Actor,
+              span: tuple[float, float] | None = None) -> tuple[int, int, int, int]:
     """An extra rectangle (x0, y0, x1, y1) to cover: a missed face, a name badge, a screen.
-    Live copies are re-rendered with it by the next sweep."""
+    On a video, `span` (start, end in seconds) keeps it to the frames on screen in that time;
+    without one it covers every frame. Live copies are re-rendered with it by the next sweep."""
     require_role(user, *REVIEWERS)
     with ctx.uow() as uow:
         photo = get_photo(uow.session, photo_id)
@@ -180,16 +199,39 @@ def add_cover(*, ctx: Context, photo_id: int, box: tuple[int, int, int, int],
         if x1 - x0 < 1 or y1 - y0 < 1:
             raise InvalidInput(f"the cover rectangle lies outside the photo "
                                f"({photo.width}x{photo.height} pixels)")
-        cover = ManualCover(photo_id=photo.id, x0=x0, y0=y0, x1=x1, y1=y1)
+        start_ms, end_ms = _span_ms(photo, span) if span is not None else (None, None)
+        cover = ManualCover(photo_id=photo.id, x0=x0, y0=y0, x1=x1, y1=y1,
+                            start_ms=start_ms, end_ms=end_ms)
         photo.covers.append(cover)
         photo.approvals.clear()
         photo.revision += 1
         uow.flush()
-        audit.record(uow.session, "photo.cover_added", "photo", photo.id, user.id, cover=cover.id)
+        audit.record(uow.session, "photo.cover_added", "photo", photo.id, user.id, cover=cover.id,
+                     **({"start_ms": start_ms, "end_ms": end_ms} if span is not None else {}))
         rechecks.mark(uow.session, [photo.id], "cover")
         uow.commit()
     ctx.jobs.reconcile([photo_id])
     return (x0, y0, x1, y1)
+
+
+def cover_track(*, ctx: Context, face_id: int, user: Actor) -> tuple[int, int, int, int]:
+    """Cover a face for good, whoever it is: in a photo, its box; in a video, its track (a cover
+    over its best box held from its first to its last sighting, which marks the whole track
+    hand-covered, so publishing covers it wherever it moves). The same path as any cover."""
+    require_role(user, *REVIEWERS)
+    with ctx.uow() as uow:
+        face = uow.session.get(Face, face_id)
+        if face is None:
+            raise NotFound(f"no face {face_id}")
+        photo = face.photo
+        box = (face.left, face.top, face.right, face.bottom)
+        frames = [int(r[0]) for r in face.frames or []]
+        span = None
+        if photo.media == "video" and frames and photo.fps:
+            start_ms, end_ms = frames_span_ms(min(frames), max(frames), photo.fps)
+            span = (start_ms / 1000, end_ms / 1000)
+        photo_id = photo.id
+    return add_cover(ctx=ctx, photo_id=photo_id, box=box, user=user, span=span)
 
 
 def remove_cover(*, ctx: Context, photo_id: int, cover_id: int, user: Actor) -> None:

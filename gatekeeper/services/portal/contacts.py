@@ -19,10 +19,9 @@ from consent_db.models import (
     Person,
     PortalInvitation,
 )
-from gatekeeper.adapters.mis_csv import parse_contacts
+from gatekeeper.adapters.mis_csv import ContactRow, Source, check_csv_size, iter_contacts
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.vocabulary import PersonKind, Role
-from gatekeeper.errors import TooLarge
 from gatekeeper.services.access_links import end_access
 from gatekeeper.services.accounts.users import require_user_role
 from gatekeeper.services.consent import decisions
@@ -60,7 +59,8 @@ def _resolve_again(session: Session, person_ids: set[int], today: date, year: st
                    actor_id: int | None, report: ContactsReport) -> None:
     """Children whose deciders changed: their consent follows who may decide now. Those whose
     consent ended are counted, and the photos to reconcile kept."""
-    for person in session.scalars(select(Person).where(Person.id.in_(person_ids or {0}))):
+    for person in session.scalars(select(Person).where(Person.id.in_(
+            decisions.touched_by_portal(session, person_ids, year)))):
         applied = decisions.apply(session, person, year, today, evidence="contacts changed",
                                   actor_id=actor_id)
         if applied.withdrawn:
@@ -68,42 +68,23 @@ def _resolve_again(session: Session, person_ids: set[int], today: date, year: st
         report.photo_ids |= applied.photo_ids
 
 
-def _import(session: Session, data: bytes, actor_id: int | None, today: date,
+def _import(session: Session, data: Source, actor_id: int | None, today: date,
             year: str) -> ContactsReport:
+    """One pass over the file as it is read: each contact is written at its first row, each
+    row's link to a child after it."""
     people = {p.external_id: p.id for p in session.scalars(select(Person))}
-    rows = parse_contacts(data, known_ids=people)
     report = ContactsReport()
     contacts = {c.ref: c for c in session.scalars(select(Contact))}
     links = {(link.contact_id, link.person_id): link
              for link in session.scalars(select(ContactChild))}
     wanted: set[tuple[int, int]] = set()
+    present: set[str] = set()
     lost_rights: set[int] = set()
     affected: set[int] = set()  # children whose deciders changed: their consent is resolved again
-    for ref in dict.fromkeys(r.contact_id for r in rows):
-        first = next(r for r in rows if r.contact_id == ref)
-        values = {"given_name": first.given_name, "family_name": first.family_name,
-                  "email": first.email}
-        contact = contacts.get(ref)
-        if contact is None:
-            contact = Contact(ref=ref, **values)
-            session.add(contact)
-            session.flush()
-            contacts[ref] = contact
-            audit.record(session, "contact.created", "contact", contact.id, actor_id)
-            report.created += 1
-            continue
-        changed = sorted(k for k, v in values.items() if getattr(contact, k) != v)
-        if changed:
-            for k in changed:
-                setattr(contact, k, values[k])
-            audit.record(session, "contact.updated", "contact", contact.id, actor_id,
-                         fields=changed)
-            report.updated += 1
-            if "email" in changed:
-                lost_rights.add(contact.id)  # links already sent went to the old address
-        else:
-            report.unchanged += 1
-    for row in rows:
+    for row in iter_contacts(data, known_ids=people):
+        if row.contact_id not in present:
+            present.add(row.contact_id)
+            _write_contact(session, contacts, row, actor_id, report, lost_rights)
         contact = contacts[row.contact_id]
         key = (contact.id, people[row.external_id])
         wanted.add(key)
@@ -132,7 +113,6 @@ def _import(session: Session, data: bytes, actor_id: int | None, today: date,
             lost_rights.add(key[0])
             report.links_removed += 1
             affected.add(key[1])
-    present = {r.contact_id for r in rows}
     for ref, contact in contacts.items():
         if ref not in present:
             affected.update(link.person_id for link in contact.children)
@@ -152,14 +132,41 @@ def _current_links(session: Session) -> dict[tuple[int, int], ContactChild]:
             for link in session.scalars(select(ContactChild))}
 
 
-def import_contacts(*, ctx: Context, data: bytes, actor_id: int | None,
+def _write_contact(session: Session, contacts: dict[str, Contact], row: ContactRow,
+                   actor_id: int | None, report: ContactsReport, lost_rights: set[int]) -> None:
+    """A contact at its first row: created, updated (a new address ends links already sent)
+    or unchanged."""
+    values = {"given_name": row.given_name, "family_name": row.family_name, "email": row.email}
+    contact = contacts.get(row.contact_id)
+    if contact is None:
+        contact = Contact(ref=row.contact_id, **values)
+        session.add(contact)
+        session.flush()
+        contacts[row.contact_id] = contact
+        audit.record(session, "contact.created", "contact", contact.id, actor_id)
+        report.created += 1
+        return
+    changed = sorted(k for k, v in values.items() if getattr(contact, k) != v)
+    if not changed:
+        report.unchanged += 1
+        return
+    for k in changed:
+        setattr(contact, k, values[k])
+    audit.record(session, "contact.updated", "contact", contact.id, actor_id, fields=changed)
+    report.updated += 1
+    if "email" in changed:
+        lost_rights.add(contact.id)  # links already sent went to the old address
+
+
+def import_contacts(*, ctx: Context, data: Source, actor_id: int | None,
                     dry_run: bool = False) -> ContactsReport:
     """Import contacts.csv whole or refuse it whole, naming the row, column and reason."""
     require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
-    if len(data) > MAX_CONTACTS_BYTES:
-        raise TooLarge(f"CSV files may be at most {MAX_CONTACTS_BYTES:,} bytes: split the file")
+    check_csv_size(data, MAX_CONTACTS_BYTES)
 
     def work(session: Session) -> ContactsReport:  # a bad row raises ImportRejected, whole
+        if not isinstance(data, bytes):
+            data.seek(0)  # a retried import reads its file again from the start
         return _import(session, data, actor_id, ctx.today(),
                        academic_year(ctx.today(), *ctx.year_start))
 

@@ -16,10 +16,12 @@ from gatekeeper.adapters.video import encode, read_frames
 from gatekeeper.domain.movie import leftovers, read_movie
 from gatekeeper.domain.policy import PhotoDecision, Verdict
 from gatekeeper.domain.redact import Region, cover, head_region
+from gatekeeper.domain.spans import regions_on
 from gatekeeper.domain.tracks import Box4, cover_box
 from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.errors import InvalidImage
 from gatekeeper.services.context import Context
+from gatekeeper.services.facts import cover_regions
 from gatekeeper.services.video.scan import pad_frames, sample_step
 
 
@@ -44,7 +46,7 @@ def covered_frames(frames: Iterator[np.ndarray], hidden: list[list[tuple[int, Bo
     """Each frame with the hidden tracks' heads and the rectangles covered."""
     for index, frame in enumerate(frames):
         h, w = frame.shape[:2]
-        regions = [(r, False) for r in covers]
+        regions = [(r, False) for r in regions_on(covers, index)]
         for sightings in hidden:
             box = cover_box(sightings, index, pad)
             if box is not None:
@@ -57,8 +59,7 @@ def render_video(*, ctx: Context, photo: Photo, decision: PhotoDecision, data: b
                  channel: Channel, covers: list[Region] | None = None) -> bytes:
     """The exact MP4 that would be published for this video, decision and channel."""
     rule = ctx.settings.channel_rule(channel)
-    boxes = covers if covers is not None else [
-        Region(c.x0, c.y0, c.x1, c.y1) for c in photo.covers]
+    boxes = covers if covers is not None else cover_regions(photo)
     pad = pad_frames(sample_step(photo.fps, ctx.settings.video_scan_fps))
     frames = covered_frames(read_frames(data, photo.width, photo.height),
                             hidden_tracks(photo, decision), boxes, pad, ctx)
