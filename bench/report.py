@@ -140,6 +140,14 @@ def _proxy_lines(proxy: dict) -> list[str]:
 
 
 def write_readme() -> str:
+    """Write bench/results/README.md from the JSON results (and return it)."""
+    text = render_readme()
+    (RESULTS / "README.md").write_text(text)
+    return text
+
+
+def render_readme() -> str:
+    """bench/results/README.md as the JSON results make it: the one source of every figure."""
     lines = ["# Benchmark results", "", "Written by `make bench` (2 cores, no GPU).", ""]
     det = _load("detection")
     if det:
@@ -297,6 +305,4 @@ def write_readme() -> str:
                          f"{pe['peak_mb']} | {r['contacts_mb']} MB | {co['cpu_s']} / {co['s']} / "
                          f"{co['peak_mb']} |")
         lines.append("")
-    text = "\n".join(lines)
-    (RESULTS / "README.md").write_text(text)
-    return text
+    return "\n".join(lines)

@@ -16,7 +16,8 @@ GENESIS = "0" * 64
 _HEAD = "gatekeeper.audit_head"
 
 
-def _digest(prev: str, at: datetime, actor_id, action, entity, entity_id, details) -> str:
+def _digest(prev: str, at: datetime, actor_id: int | None, action: str, entity: str,
+            entity_id: int | None, details: dict[str, object]) -> str:
     body = json.dumps(
         [prev, at.isoformat(), actor_id, action, entity, entity_id, details],
         sort_keys=True, separators=(",", ":"), default=str,
@@ -30,7 +31,7 @@ def record(
     entity: str,
     entity_id: int | None,
     actor_id: int | None = None,
-    **details,
+    **details: object,
 ) -> AuditEvent:
     """Append one event in the caller's transaction; details must hold ids and counts only.
 

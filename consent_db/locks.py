@@ -25,5 +25,6 @@ def lock_for_writing(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK_KEY})
     elif dialect == "sqlite":
         connection = session.connection()
+        # the ignore: sqlite3's connection is always there once session.connection() connected
         if not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
             connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import Any  # JSON columns: their values are whatever JSON holds
 
 from sqlalchemy import (
     JSON,
@@ -221,11 +222,11 @@ class Face(Base):
     )
     distance: Mapped[float | None] = mapped_column(Float, nullable=True)
     margin: Mapped[float | None] = mapped_column(Float, nullable=True)
-    near_person_ids: Mapped[list] = mapped_column(JSON, default=list)
+    near_person_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     decided_by: Mapped[str] = mapped_column(String(16), default="auto")  # auto | editor
     # a video's face is a track: its box is the best one, here [frame, top, right, bottom,
     # left] of every sampled frame it was found on (None for a photo's face)
-    frames: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    frames: Mapped[list[list[int]] | None] = mapped_column(JSON, nullable=True)
     photo: Mapped[Photo] = relationship(back_populates="faces")
 
 
@@ -273,7 +274,7 @@ class Publication(Base):
     key: Mapped[str] = mapped_column(String(255))
     location: Mapped[str] = mapped_column(String(1024))
     caption: Mapped[str | None] = mapped_column(Text, nullable=True)
-    shown_person_ids: Mapped[list] = mapped_column(JSON, default=list)
+    shown_person_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # of the photo
     cover_mode: Mapped[str | None] = mapped_column(String(16), nullable=True)  # rendered with
     published_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -320,7 +321,7 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64), index=True)
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
-    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
@@ -332,7 +333,7 @@ class InstanceOption(Base):
 
     __tablename__ = "instance_options"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[dict] = mapped_column(JSON, default=dict)  # {"value": ...}
+    value: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # {"value": ...}
     set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     set_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -19,6 +19,8 @@ import logging
 import traceback
 from collections.abc import Iterable, Mapping
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 log = logging.getLogger(__name__)
 
 CSP = "; ".join(
@@ -62,7 +64,7 @@ class SecurityHeaders:
 
     def __init__(
         self,
-        app,
+        app: ASGIApp,
         csp: str = CSP,
         path_csp: Mapping[str, str] | None = None,
         cacheable_prefixes: Iterable[str] = ("/static/",),
@@ -85,7 +87,7 @@ class SecurityHeaders:
             headers["strict-transport-security"] = HSTS
         return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -96,7 +98,7 @@ class SecurityHeaders:
         ours = self._headers_for(path)
         names = {name for name, _ in ours}
 
-        async def send_with_headers(message) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
                 if b"cache-control" in names:
@@ -106,7 +108,7 @@ class SecurityHeaders:
 
         started = False
 
-        async def tracking_send(message) -> None:
+        async def tracking_send(message: Message) -> None:
             nonlocal started
             started = started or message["type"] == "http.response.start"
             await send_with_headers(message)

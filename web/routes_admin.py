@@ -16,6 +16,7 @@ from gatekeeper.services.accounts.users import Actor
 from gatekeeper.services.consent import people
 from gatekeeper.services.consent import read as people_read
 from gatekeeper.services.consent.enrol import remove_templates, stage_reference
+from gatekeeper.services.context import Context
 from gatekeeper.services.dpo import read as dpo_read
 from gatekeeper.services.photos import read as photo_read
 from gatekeeper.services.photos.devices import add_device, set_device_active
@@ -29,7 +30,7 @@ router = APIRouter()
 PEOPLE_PAGE = 100
 
 
-def _people(request: Request, ctx: Any, user: Any, q: str, page: int,
+def _people(request: Request, ctx: Context, user: Actor, q: str, page: int,
             preview: dict[str, Any] | None, status: int = 200) -> Response:
     page = max(1, page)
     rows, total = people_read.search_people(ctx=ctx, q=q, limit=PEOPLE_PAGE,
@@ -162,7 +163,7 @@ def events_page(request: Request, ctx: ContextDep,
         "user": user, "events": photo_read.events(ctx=ctx)})
 
 
-def _devices(request: Request, ctx: Any, user: Any, error: str | None = None,
+def _devices(request: Request, ctx: Context, user: Actor, error: str | None = None,
              typed: dict[str, str] | None = None, saved: str = "", status: int = 200) -> Response:
     return templates.TemplateResponse(request, "devices.html", {
         "user": user, "devices": photo_read.devices(ctx=ctx), "error": error,

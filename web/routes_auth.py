@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from gatekeeper.errors import GatekeeperError, PermissionDenied
 from gatekeeper.services.accounts.users import change_own_password, sign_in, sign_out
 from web.deps import ContextDep, CurrentUser
+from web.offload import offload
 from web.security import SignInThrottled, check_csrf
 from web.templating import templates
 
@@ -39,7 +40,7 @@ async def signin(request: Request, ctx: ContextDep, username: str = Form(...),
             request, "signin.html", {"user": None, "next": next, "error": str(exc)},
             status_code=429, headers={"Retry-After": str(exc.retry_after)})
     try:
-        done = await asyncio.to_thread(sign_in, ctx=ctx, username=username, password=password)
+        done = await offload(sign_in, ctx=ctx, username=username, password=password)
     except PermissionDenied as exc:
         throttle.failed(username, client)
         return templates.TemplateResponse(

@@ -4,7 +4,6 @@ and every request re-checks which children the visitor may answer for."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
@@ -17,6 +16,7 @@ from gatekeeper.services.portal import new_link
 from gatekeeper.services.portal import visits as portal
 from gatekeeper.services.portal.visits import PortalActor
 from web.deps import ContextDep
+from web.offload import offload
 from web.security import LinkThrottle, NewLinkThrottle, check_csrf
 from web.templating import templates
 
@@ -54,7 +54,7 @@ async def open_portal(request: Request, ctx: ContextDep, token: str = Form(""),
     check_csrf(request, csrf)
     throttle: LinkThrottle = request.app.state.portal_throttle
     try:
-        session_id = await asyncio.to_thread(portal.open_session, ctx=ctx, token=token)
+        session_id = await offload(portal.open_session, ctx=ctx, token=token)
     except InvalidInput:
         throttle.failed(token, _client(request))
         raise
@@ -96,7 +96,7 @@ async def answer(request: Request, ctx: ContextDep, visitor: Visitor, handle: in
             answers[use] = value == "give"
         elif value:
             raise InvalidInput(f"{use}: choose give or refuse")
-    result = await asyncio.to_thread(
+    result = await offload(
         portal_answers.decide, ctx=ctx, actor=visitor, handle=handle, answers=answers,
         signed_name=str(form.get("signed_name", "")), client_address=_client(request),
         user_agent=request.headers.get("user-agent", ""))

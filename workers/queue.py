@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gatekeeper.domain.vocabulary import Channel
 
 if TYPE_CHECKING:
     from huey import Huey
+
+    from workers.tasks import GatekeeperTasks
 
 
 class HueyJobQueue:
@@ -22,11 +24,12 @@ class HueyJobQueue:
         self._source = huey
 
     @cached_property
-    def _tasks(self) -> Any:
+    def _tasks(self) -> GatekeeperTasks:
         """The task functions registered on the queue (the queue built here if need be)."""
         source = self._source
         huey = source if hasattr(source, "gatekeeper_tasks") else source()
-        return huey.gatekeeper_tasks
+        tasks: GatekeeperTasks = huey.gatekeeper_tasks
+        return tasks
 
     def scan(self, photo_id: int) -> None:
         self._tasks.scan_photo(photo_id)

@@ -4,8 +4,9 @@ truth, so a lost message costs nothing: the minute sweep finds the work again.""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import ParamSpec, TypeVar
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
@@ -23,18 +24,46 @@ from gatekeeper.services.portal import invitations
 
 log = logging.getLogger(__name__)
 
+P = ParamSpec("P")
+R = TypeVar("R")
+# What a task is given: ids and names only (never images, encodings or personal data), so a
+# message in the queue tells nothing, and the task reads the rest from the database.
+PhotoId = int
+FaceId = int
+UserId = int
+ChannelName = str  # a Channel's value
+ExternalId = str  # a person's UPN or staff code
+StoredKey = str  # a staged reference photo's key in the private store
+# Calling a task enqueues it (huey returns its Result handle, or runs it at once when immediate).
+Enqueued = object
+
 
 @dataclass
 class GatekeeperTasks:
     """The registered tasks, so callers enqueue by attribute, not by string."""
 
-    scan_photo: Any
-    publish_photo: Any
-    enrol_reference: Any
-    confirmed_template: Any
-    sweep: Any
-    daily: Any
-    reconcile_photos: Any
+    scan_photo: Callable[[PhotoId], Enqueued]
+    publish_photo: Callable[[PhotoId, ChannelName], Enqueued]
+    enrol_reference: Callable[[ExternalId, StoredKey, UserId | None], Enqueued]
+    confirmed_template: Callable[[FaceId, UserId | None], Enqueued]
+    sweep: Callable[[], Enqueued]
+    daily: Callable[[], Enqueued]
+    reconcile_photos: Callable[[list[PhotoId]], Enqueued]
+
+
+def _task(huey: Huey, **options: object) -> Callable[[Callable[P, R]], Callable[P, Enqueued]]:
+    """`huey.task(**options)`, typed: huey has no type hints, and without this every task would
+    take anything. The task keeps its parameters' types; calling it enqueues."""
+    decorate: Callable[[Callable[P, R]], Callable[P, Enqueued]] = huey.task(**options)
+    return decorate
+
+
+def _periodic(huey: Huey, schedule: Callable[..., bool], name: str) -> Callable[
+        [Callable[[], R]], Callable[[], Enqueued]]:
+    """`huey.periodic_task(schedule, name=name)`, typed like `_task`."""
+    decorate: Callable[[Callable[[], R]], Callable[[], Enqueued]] = huey.periodic_task(
+        schedule, name=name)
+    return decorate
 
 
 class WorkerResources:
@@ -75,39 +104,37 @@ def register(huey: Huey, resources: WorkerResources) -> None:
     settings = resources.settings
     daily_recheck = live.DailyRecheck()
 
-    @huey.on_startup()
-    def build_context() -> None:
-        resources.start()
+    huey.on_startup()(resources.start)  # each worker process builds its Context once
 
-    @huey.task(retries=2, retry_delay=30, name="scan_photo")
-    def scan_photo(photo_id: int) -> str:
+    @_task(huey, retries=2, retry_delay=30, name="scan_photo")
+    def scan_photo(photo_id: PhotoId) -> str:
         with resources.ctx.acting_as("system:scan") as ctx:
             return scan.scan_photo(ctx=ctx, photo_id=photo_id)
 
-    @huey.task(retries=2, retry_delay=30, name="publish_photo")
-    def publish_photo(photo_id: int, channel: str) -> str | None:
+    @_task(huey, retries=2, retry_delay=30, name="publish_photo")
+    def publish_photo(photo_id: PhotoId, channel: ChannelName) -> str | None:
         with resources.ctx.acting_as("system:publish") as ctx:
             return publish.publish_one(ctx=ctx, photo_id=photo_id, channel=Channel(channel),
                                        on=ctx.today()).location
 
-    @huey.task(retries=1, retry_delay=30, name="enrol_reference")
-    def enrol_reference(external_id: str, key: str, actor_id: int | None) -> str:
+    @_task(huey, retries=1, retry_delay=30, name="enrol_reference")
+    def enrol_reference(external_id: ExternalId, key: StoredKey, actor_id: UserId | None) -> str:
         with resources.ctx.acting_as("system:enrol") as ctx:
             return enrol_staged(ctx=ctx, external_id=external_id, key=key, actor_id=actor_id)
 
-    @huey.task(retries=2, retry_delay=5, name="reconcile_photos")
-    def reconcile_photos(photo_ids: list[int]) -> list[int]:
+    @_task(huey, retries=2, retry_delay=5, name="reconcile_photos")
+    def reconcile_photos(photo_ids: list[PhotoId]) -> list[int]:
         """Facts of these photos changed: their live copies follow (taken down or re-rendered
         covering more). Returns the publication ids taken down."""
         with resources.ctx.acting_as("system:takedown") as ctx:
             return live.settle(ctx=ctx, photo_ids=photo_ids).taken_down
 
-    @huey.task(retries=1, retry_delay=30, name="confirmed_template")
-    def confirmed_template(face_id: int, actor_id: int | None) -> str:
+    @_task(huey, retries=1, retry_delay=30, name="confirmed_template")
+    def confirmed_template(face_id: FaceId, actor_id: UserId | None) -> str:
         with resources.ctx.acting_as("system:enrol") as ctx:
             return add_confirmed_template(ctx=ctx, face_id=face_id, actor_id=actor_id)
 
-    @huey.periodic_task(crontab(minute="*"), name="sweep")
+    @_periodic(huey, crontab(minute="*"), name="sweep")
     def sweep() -> None:
         """Every minute: re-queue received or stuck photos, publish approvals, and reconcile
         the photos left in the dirty set; once a day, every live copy; and delete the stored
@@ -123,8 +150,8 @@ def register(huey: Huey, resources: WorkerResources) -> None:
                 daily_recheck.done(ctx.today())
             outbox.process(ctx=ctx)  # stored objects whose deletion committed but failed
 
-    @huey.periodic_task(crontab(minute=str(settings.daily_minute), hour=str(settings.daily_hour)),
-                        name="daily")
+    @_periodic(huey, crontab(minute=str(settings.daily_minute), hour=str(settings.daily_hour)),
+               name="daily")
     def daily() -> None:
         """Retention purge (applied, its report in the audit log), orphan clean-up, and the
         backup into GATEKEEPER_BACKUP_DIR when one is set."""
@@ -143,7 +170,7 @@ def register(huey: Huey, resources: WorkerResources) -> None:
         scan_photo, publish_photo, enrol_reference, confirmed_template, sweep, daily,
         reconcile_photos)
 
-    @huey.periodic_task(crontab(minute="*/5"), name="anchor_audit")
+    @_periodic(huey, crontab(minute="*/5"), name="anchor_audit")
     def anchor_audit() -> tuple[int, str] | None:
         """Every five minutes: anchor the audit head outside the database when new events
         exist, so cutting the newest events off the chain is found within minutes (the daily

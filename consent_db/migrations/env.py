@@ -1,7 +1,7 @@
 """Alembic environment: runs on the connection handed over by consent_db.db.migrate (or a URL)."""
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from consent_db.models import Base
 
@@ -19,7 +19,7 @@ def run() -> None:
         _run_on(connection)
 
 
-def _run_on(connection) -> None:
+def _run_on(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

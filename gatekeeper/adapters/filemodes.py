@@ -22,7 +22,7 @@ PUBLIC_DIR_MODE = 0o755
 _SQLITE_SUFFIXES = ("", "-journal", "-wal", "-shm")
 
 
-def sqlite_path(database: str | os.PathLike) -> Path | None:
+def sqlite_path(database: str | os.PathLike[str]) -> Path | None:
     """The file behind a SQLite URL ("sqlite:///path", "sqlite+pysqlite:///path") or a plain path;
     None for other databases and for in-memory SQLite."""
     text = os.fspath(database)
@@ -38,7 +38,7 @@ def sqlite_path(database: str | os.PathLike) -> Path | None:
     return Path(path)
 
 
-def secure_database_file(database: str | os.PathLike) -> list[Path]:
+def secure_database_file(database: str | os.PathLike[str]) -> list[Path]:
     """chmod the SQLite database file and its -journal, -wal and -shm companions to 0600.
 
     Accepts a path or a database URL; anything that is not an SQLite file is left alone. Call it

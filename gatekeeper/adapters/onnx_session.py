@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # onnxruntime ships no type hints: mypy sees its session as an unknown class
+    from onnxruntime import InferenceSession
 
 
-def cpu_session(model: bytes | Path, threads: int = 1):  # -> onnxruntime.InferenceSession
+def cpu_session(model: bytes | Path, threads: int = 1) -> InferenceSession:
     """The model on the CPU with `threads` threads for each operator and none beside: a scanning
     worker gets one core, and the processes do not fight over cores. Warnings (the exporters'
     unused initializers) are silenced."""

@@ -13,11 +13,15 @@ mouth corners) onto the standard template, as OpenCV's FaceRecognizerSF.alignCro
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
 from gatekeeper.adapters.onnx_session import cpu_session
+
+if TYPE_CHECKING:  # loaded lazily at run time: model tools only where a model is prepared
+    import onnx
 
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "sface_2021dec_fp16.onnx"
 MODEL_NAME = "sface-2021dec"
@@ -64,7 +68,7 @@ def aligned_crop(img: Image.Image | np.ndarray, landmarks: np.ndarray) -> np.nda
     return np.asarray(out, dtype=np.uint8)
 
 
-def widened_model(path: Path):  # -> onnx.ModelProto (onnx is imported lazily)
+def widened_model(path: Path) -> onnx.ModelProto:  # onnx itself is imported lazily
     """The vendored model as published, its float16 weights widened back to float32."""
     import onnx  # deferred: the model tools load only where a model is prepared
     from onnx import numpy_helper  # deferred: as above
@@ -79,10 +83,11 @@ def widened_model(path: Path):  # -> onnx.ModelProto (onnx is imported lazily)
 
 def _load_float32(path: Path) -> bytes:
     """The model the encoder runs: widened, with its PRelu activations rewritten for speed."""
-    return _prelu_as_convolutions(widened_model(path)).SerializeToString()
+    data: bytes = _prelu_as_convolutions(widened_model(path)).SerializeToString()
+    return data
 
 
-def _prelu_as_convolutions(model):
+def _prelu_as_convolutions(model: onnx.ModelProto) -> onnx.ModelProto:
     """PRelu(x, a) rewritten as Relu(x) + a' * Relu(x'), where x' = -x and a' = -a are 1x1
     depthwise convolutions: the same numbers (to 1e-6), but onnxruntime runs every one of these
     ops in its blocked channel layout, with the Relus and the Add fused into the convolutions.
@@ -132,12 +137,14 @@ class SFaceEncoder:
         """(n, 128) float32, each row of unit length; `crops` are 112x112x3 RGB uint8."""
         if not crops:
             return np.zeros((0, DIM), dtype=np.float32)
-        parts = []
+        parts: list[np.ndarray] = []
         for start in range(0, len(crops), self.CHUNK):
             batch = np.stack(crops[start:start + self.CHUNK]).astype(np.float32).transpose(0, 3, 1, 2)
             parts.append(self.session.run(None, {self.input_name: np.ascontiguousarray(batch)})[0])
         out = np.concatenate(parts).reshape(len(crops), -1).astype(np.float32)
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        unit: np.ndarray = out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return unit
 
     def encode_face(self, img: Image.Image | np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-        return self.encode([aligned_crop(img, landmarks)])[0]
+        row: np.ndarray = self.encode([aligned_crop(img, landmarks)])[0]
+        return row

@@ -15,15 +15,17 @@ covered patch.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import numpy as np
 from PIL import Image
 
-from gatekeeper.adapters.detector import TILE, Detection
+from gatekeeper.adapters.detector import TILE, CenterFace, Detection
 
 T = TypeVar("T")
+Window = tuple[int, int, int, int]  # x0, y0, x1, y1 in full-resolution upright pixels
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1, the same pixels
 
 
 def windows(points: list[tuple[float, float]] | np.ndarray, w: int, h: int, cell: float,
@@ -72,9 +74,10 @@ def _joins(a: list[int], b: list[int], max_side: float) -> bool:
     return (x1 - x0) * (y1 - y0) <= area and max(x1 - x0, y1 - y0) <= max_side
 
 
-def second_look(detector, full: Image.Image, hints, sure, smallest: float, zoom: float,
+def second_look(detector: CenterFace, full: Image.Image, hints: Sequence[tuple[float, ...]],
+                sure: Sequence[tuple[float, ...]], smallest: float, zoom: float,
                 threshold: float, rotation: int = 0, tile: int = TILE,
-                sift: tuple[float, float] | None = None) -> list[tuple[tuple, Detection]]:
+                sift: tuple[float, float] | None = None) -> list[tuple[Box, Detection]]:
     """Look again, enlarged by `zoom`, around the hints (x, y, predicted size, in full-resolution
     upright pixels) that do not lie on a face already found (`sure` boxes x0, y0, x1, y1): a
     found face's flanks are weak peaks. The size a weak peak predicts is no guide: kept all.
@@ -94,7 +97,7 @@ def second_look(detector, full: Image.Image, hints, sure, smallest: float, zoom:
         points = points[~on_face]
     wins = windows(points, full.width, full.height, cell=2 * smallest,
                    margin=smallest, max_side=tile / zoom)
-    out: list[tuple[tuple, Detection]] = []
+    out: list[tuple[Box, Detection]] = []
     if sift is not None and wins:
         ratio, floor = sift
         worth = _sifted(detector, full, wins, zoom * ratio, floor, rotation, tile)
@@ -104,8 +107,8 @@ def second_look(detector, full: Image.Image, hints, sure, smallest: float, zoom:
     return out
 
 
-def _look(detector, full: Image.Image, wins, zoom: float, threshold: float, rotation: int,
-          tile: int) -> list[list[tuple[tuple, Detection]]]:
+def _look(detector: CenterFace, full: Image.Image, wins: list[Window], zoom: float,
+          threshold: float, rotation: int, tile: int) -> list[list[tuple[Box, Detection]]]:
     """The boxes found in each window enlarged by `zoom` (many windows per network call)."""
     return [[(_to_full(d, win, crop, rotation), d) for d in dets]
             for win, crop, dets in _per_window(
@@ -114,8 +117,8 @@ def _look(detector, full: Image.Image, wins, zoom: float, threshold: float, rota
                 lambda crop: detector.detect(crop, threshold, exact=True))]
 
 
-def _sifted(detector, full: Image.Image, wins, zoom: float, floor: float, rotation: int,
-            tile: int) -> list[bool]:
+def _sifted(detector: CenterFace, full: Image.Image, wins: list[Window], zoom: float,
+            floor: float, rotation: int, tile: int) -> list[bool]:
     """Whether each window, enlarged by `zoom`, scores anything over `floor`: the windows
     `_look` would find something in, without decoding the boxes."""
     return [worth for _, _, worth in _per_window(
@@ -124,9 +127,9 @@ def _sifted(detector, full: Image.Image, wins, zoom: float, floor: float, rotati
         lambda crop: bool(detector.detect(crop, floor, exact=True)))]
 
 
-def _per_window(full: Image.Image, wins, zoom: float, rotation: int, tile: int,
+def _per_window(full: Image.Image, wins: list[Window], zoom: float, rotation: int, tile: int,
                 batched: Callable[[list[np.ndarray]], list[T]],
-                whole: Callable[[np.ndarray], T]) -> list[tuple[tuple, np.ndarray, T]]:
+                whole: Callable[[np.ndarray], T]) -> list[tuple[Window, np.ndarray, T]]:
     """(window, enlarged crop, answer) for each window: `batched` answers the crops that fit
     a tile, many per network call; `whole` the rare larger one, which the detector tiles."""
     crops = [_enlarged(full, win, zoom, rotation) for win in wins]
@@ -136,7 +139,7 @@ def _per_window(full: Image.Image, wins, zoom: float, rotation: int, tile: int,
             for i, (win, crop) in enumerate(zip(wins, crops, strict=True))]
 
 
-def _enlarged(full: Image.Image, win, zoom: float, rotation: int) -> np.ndarray:
+def _enlarged(full: Image.Image, win: Window, zoom: float, rotation: int) -> np.ndarray:
     """The window of the upright image, enlarged by `zoom`, turned counter-clockwise."""
     x0, y0, x1, y1 = win
     size = (max(1, round((x1 - x0) * zoom)), max(1, round((y1 - y0) * zoom)))
@@ -144,7 +147,7 @@ def _enlarged(full: Image.Image, win, zoom: float, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(crop, k=rotation // 90))
 
 
-def _to_full(d: Detection, win, crop: np.ndarray, rotation: int) -> tuple[float, ...]:
+def _to_full(d: Detection, win: Window, crop: np.ndarray, rotation: int) -> Box:
     """A box found in an enlarged, turned window, in upright full-resolution pixels."""
     x0, y0, x1, y1 = win
     h, w = crop.shape[:2]
@@ -155,7 +158,7 @@ def _to_full(d: Detection, win, crop: np.ndarray, rotation: int) -> tuple[float,
     return (x0 + bx0 * kx, y0 + by0 * ky, x0 + bx1 * kx, y0 + by1 * ky)
 
 
-def _upright_box(d: Detection, rotation: int, w: int, h: int) -> tuple[float, ...]:
+def _upright_box(d: Detection, rotation: int, w: int, h: int) -> Box:
     """A box found in an image turned counter-clockwise by `rotation`, in the upright w x h one."""
     if rotation == 90:
         return w - d.y1, d.x0, w - d.y0, d.x1

@@ -10,7 +10,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from gatekeeper.adapters.filemodes import (
     PRIVATE_DIR_MODE,
@@ -20,6 +20,11 @@ from gatekeeper.adapters.filemodes import (
 from gatekeeper.config import Settings
 from gatekeeper.domain.vocabulary import Channel, StoreBackend
 from gatekeeper.errors import NotFound, StoreUnavailable
+
+if TYPE_CHECKING:  # the stubs only (types-boto3-s3); boto3 itself loads only on S3 instances
+    from types_boto3_s3.client import S3Client
+    from types_boto3_s3.literals import BucketLocationConstraintType
+    from types_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 
 class ObjectStore(Protocol):
@@ -127,7 +132,7 @@ class LocalStore:
 class S3Store:
     """One bucket (optionally under a prefix); deletes every version and delete marker."""
 
-    def __init__(self, client, bucket: str, prefix: str = "", encrypt: bool = False) -> None:
+    def __init__(self, client: S3Client, bucket: str, prefix: str = "", encrypt: bool = False) -> None:
         self.client = client
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
@@ -137,10 +142,12 @@ class S3Store:
         return self.prefix + _check_key(key)
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
-        extra = {"ServerSideEncryption": "AES256"} if self.encrypt else {}
-        self.client.put_object(
-            Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type, **extra
-        )
+        if self.encrypt:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data,
+                                   ContentType=content_type, ServerSideEncryption="AES256")
+        else:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data,
+                                   ContentType=content_type)
 
     def get(self, key: str) -> bytes:
         try:
@@ -156,7 +163,7 @@ class S3Store:
         full = self._key(key)
         paginator = self.client.get_paginator("list_object_versions")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
-            doomed = [
+            doomed: list[ObjectIdentifierTypeDef] = [
                 {"Key": v["Key"], "VersionId": v["VersionId"]}
                 for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
                 if v["Key"] == full
@@ -187,9 +194,11 @@ class S3Store:
             if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
                 raise
         region = self.client.meta.region_name
-        where = ({} if region in (None, "us-east-1")
-                 else {"CreateBucketConfiguration": {"LocationConstraint": region}})
-        self.client.create_bucket(Bucket=self.bucket, **where)
+        if region in (None, "us-east-1"):  # the default region takes no location constraint
+            self.client.create_bucket(Bucket=self.bucket)
+        else:
+            self.client.create_bucket(Bucket=self.bucket, CreateBucketConfiguration={
+                "LocationConstraint": cast("BucketLocationConstraintType", region)})
         if self.encrypt:  # the private store: never public, whatever a policy says later
             self.client.put_public_access_block(Bucket=self.bucket, PublicAccessBlockConfiguration={
                 "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,

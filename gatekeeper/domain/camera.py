@@ -18,7 +18,7 @@ import exifread
 try:  # declared dependency; HEIC uploads are decoded with it too (gatekeeper.domain.images)
     import pillow_heif
 except ImportError:  # pragma: no cover
-    pillow_heif = None  # type: ignore[assignment]
+    pillow_heif = None  # type: ignore[assignment]  # the module, or None without it
 
 logging.getLogger("exifread").setLevel(logging.ERROR)
 

@@ -20,7 +20,7 @@ try:  # HEIC/HEIF support registers itself with Pillow.
 
     pillow_heif.register_heif_opener()
 except ImportError:  # pragma: no cover - declared dependency
-    pillow_heif = None  # type: ignore[assignment]
+    pillow_heif = None  # type: ignore[assignment]  # the module, or None without it
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF", "TIFF")
 _SRGB = ImageCms.createProfile("sRGB")

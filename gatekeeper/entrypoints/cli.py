@@ -8,7 +8,7 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeAlias
 
 from pydantic import ValidationError
 
@@ -47,18 +47,35 @@ class _Parser(argparse.ArgumentParser):
                      f"{message} (see --help)\n")
 
 
-def _group(sub: Any, name: str, help: str) -> Any:
-    return sub.add_parser(name, help=help).add_subparsers(dest="action", required=True,
-                                                          parser_class=_Parser)
+# What `add_subparsers` returns: one add_parser per command (generic only to the type checker).
+Commands: TypeAlias = "argparse._SubParsersAction[_Parser]"
+
+
+def _group(sub: Commands, name: str, help: str) -> Commands:
+    """A command with actions (`gatekeeper users add ...`)."""
+    group: Commands = sub.add_parser(name, help=help).add_subparsers(
+        dest="action", required=True, parser_class=_Parser)
+    return group
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: one function per command group, in the order of a school year
+    (the order `gatekeeper --help` lists them)."""
     p = _Parser(prog="gatekeeper", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    for add in (_init, _users, _people_and_consent, _parents, _subject_rights, _reports,
+                _devices, _templates, _options, _uploads, _photos, _review, _retention,
+                _operator):
+        add(sub)
+    return p
 
+
+def _init(sub: Commands) -> None:
     init = sub.add_parser("init", help="create the database, stores and the first admin user")
     init.add_argument("--admin", default="admin", help="first admin's user name")
 
+
+def _users(sub: Commands) -> None:
     users = _group(sub, "users", "manage users")
     ua = users.add_parser("add", help="add a user")
     ua.add_argument("username")
@@ -75,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     ur.add_argument("username")
     ur.add_argument("roles", help="office, editor, dpo, governor (comma-separated)")
 
+
+def _people_and_consent(sub: Commands) -> None:
     for name, what in (("people", "people"), ("consent", "consent forms")):
         g = _group(sub, name, f"import {what} from CSV")
         gi = g.add_parser("import", help=f"import {what} (all rows or none)")
@@ -88,22 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
             gs.add_argument("external_id")
             gs.add_argument("--json", action="store_true")
 
+
+def _parents(sub: Commands) -> None:
     pa = _group(sub, "parents", "parents' contacts and the consent portal")
     pai = pa.add_parser("import", help="import contacts.csv (all rows or none; the whole list)")
     pai.add_argument("csv", type=Path)
     pai.add_argument("--by", required=True, help="the DPO doing the import")
     pai.add_argument("--dry-run", action="store_true", help="show what would change")
-    pin = pa.add_parser("invite", help="send portal links (or write them to the outbox)")
-    who = pin.add_mutually_exclusive_group(required=True)
-    who.add_argument("--all", action="store_true", help="every child on roll")
-    who.add_argument("--missing", action="store_true",
-                     help="a reminder: only children with decisions missing this year")
-    who.add_argument("--year-group", type=int, metavar="N", help="one National Curriculum year")
-    who.add_argument("--contact", metavar="CONTACT_REF",
-                     help="one family: a new link for this MIS contact_id (the older one stops)")
-    pin.add_argument("--days", type=int, help="days a link stays valid (default 7)")
-    pin.add_argument("--csv", type=Path, help="also write the links here (contact, email, link)")
-    pin.add_argument("--by", required=True, help="the DPO sending the invitations")
+    _parents_invite(pa)
     pst = pa.add_parser("status", help="each child's consent this year and why")
     pst.add_argument("--year-group", type=int, metavar="N")
     pst.add_argument("--attention", action="store_true",
@@ -119,21 +130,37 @@ def build_parser() -> argparse.ArgumentParser:
     pvo.add_argument("year", type=int)
     pvo.add_argument("--by", required=True, help="the DPO making the choice")
 
+
+def _parents_invite(pa: Commands) -> None:
+    pin = pa.add_parser("invite", help="send portal links (or write them to the outbox)")
+    who = pin.add_mutually_exclusive_group(required=True)
+    who.add_argument("--all", action="store_true", help="every child on roll")
+    who.add_argument("--missing", action="store_true",
+                     help="a reminder: only children with decisions missing this year")
+    who.add_argument("--year-group", type=int, metavar="N", help="one National Curriculum year")
+    who.add_argument("--contact", metavar="CONTACT_REF",
+                     help="one family: a new link for this MIS contact_id (the older one stops)")
+    pin.add_argument("--days", type=int, help="days a link stays valid (default 7)")
+    pin.add_argument("--csv", type=Path, help="also write the links here (contact, email, link)")
+    pin.add_argument("--by", required=True, help="the DPO sending the invitations")
+
+
+def _subject_rights(sub: Commands) -> None:
     sar = sub.add_parser("sar", help="subject access export of one person (ZIP)")
     sar.add_argument("external_id")
     sar.add_argument("--out", type=Path, required=True)
     sar.add_argument("--by", required=True, help="the DPO answering the request")
-
     er = sub.add_parser("erase", help="erase one person on request (photos covered or deleted)")
     er.add_argument("external_id")
     er.add_argument("--by", required=True, help="the DPO deciding the erasure")
     er.add_argument("--dry-run", action="store_true", help="show what would happen")
     er.add_argument("--json", action="store_true")
 
+
+def _reports(sub: Commands) -> None:
     rp = _group(sub, "report", "reports")
     rg = rp.add_parser("governors", help="the governors' report (aggregates only): PDF or CSV")
     rg.add_argument("--out", type=Path, required=True, help="FILE.pdf, or FILE.csv for the figures")
-
     rec = _group(sub, "records", "draft DPIA and Record of Processing Activities (ICO)")
     for which, what in (("dpia", "Data Protection Impact Assessment"),
                         ("ropa", "Record of Processing Activities")):
@@ -143,10 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     rb.add_argument("use", help="display, print, online, recognition or records")
     rb.add_argument("text", help="the lawful basis, e.g. 'Consent, UK GDPR Article 6(1)(a)'")
     rb.add_argument("--by", required=True, help="the DPO recording it")
-
     ce = sub.add_parser("certificates", help="deletion certificates of purge and erasure runs")
     ce.add_argument("--json", action="store_true")
 
+
+def _devices(sub: Commands) -> None:
     dev = _group(sub, "devices", "registered school cameras")
     da = dev.add_parser("add", help="register a camera")
     da.add_argument("--make", required=True)
@@ -164,10 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_parser("activate", help="accept a deactivated camera again: what only its "
                                     "deactivation held is released").add_argument("id", type=int)
 
+
+def _templates(sub: Commands) -> None:
     en = sub.add_parser("enrol", help="reference photos -> face templates")
     en.add_argument("external_id")
     en.add_argument("photos", nargs="+", type=Path)
-
     tp = _group(sub, "templates", "face templates: the refresh list, removing one")
     ts = tp.add_parser("stale", help="pupils whose newest template is older than this academic "
                                      "year, or who have none")
@@ -178,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--reason", required=True, help="why (goes to the audit log: no names)")
     tr.add_argument("--by", required=True, help="the DPO removing it")
 
+
+def _options(sub: Commands) -> None:
     op = _group(sub, "options", "the DPO's choices for this school")
     op.add_parser("list", help="every option and its value")
     os_ = op.add_parser("set", help="set an option (dpo): yes/no, a number or a text")
@@ -185,15 +216,18 @@ def build_parser() -> argparse.ArgumentParser:
     os_.add_argument("value")
     os_.add_argument("--by", required=True, help="the DPO setting it")
 
+
+def _uploads(sub: Commands) -> None:
     ing = sub.add_parser("ingest", help="upload event photos (files or folders)")
     ing.add_argument("paths", nargs="+", type=Path)
     ing.add_argument("--event", required=True)
     ing.add_argument("--by", required=True, help="uploading user")
-
     sc = sub.add_parser("scan", help="scan every photo waiting")
     sc.add_argument("--processes", type=int, default=os.cpu_count() or 1,
                     help="worker processes (default: one per core)")
 
+
+def _photos(sub: Commands) -> None:
     ph = _group(sub, "photos", "inspect and manage photos")
     pl = ph.add_parser("list")
     pl.add_argument("--status", choices=[s.value for s in Stage],
@@ -205,14 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
     pr = ph.add_parser("release", help="release a held photo (dpo)")
     pr.add_argument("id", type=int)
     pr.add_argument("--by", required=True)
-    pj = ph.add_parser("reject", help="reject a photo")
-    pj.add_argument("id", type=int)
-    pj.add_argument("--by", required=True)
-    pj.add_argument("--reason", required=True)
-    pd = ph.add_parser("delete", help="delete a held photo and its original (dpo)")
-    pd.add_argument("id", type=int)
-    pd.add_argument("--by", required=True)
-    pd.add_argument("--reason", required=True)
+    for action, what in (("reject", "reject a photo"),
+                         ("delete", "delete a held photo and its original (dpo)")):
+        pj = ph.add_parser(action, help=what)
+        pj.add_argument("id", type=int)
+        pj.add_argument("--by", required=True)
+        pj.add_argument("--reason", required=True)
     pc = ph.add_parser("cover", help="add a rectangle to cover (x0 y0 x1 y1)")
     pc.add_argument("id", type=int)
     pc.add_argument("box", nargs=4, type=int)
@@ -221,51 +253,50 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a video: cover from this second only (with --to)")
     pc.add_argument("--to", dest="end_s", type=float, help="a video: cover up to this second")
 
+
+def _review(sub: Commands) -> None:
     fi = sub.add_parser("identify", help="set or clear the person of a face")
     fi.add_argument("face_id", type=int)
     fi.add_argument("external_id", nargs="?", help="omit to mark the face unknown")
     fi.add_argument("--by", required=True)
-
     ap = sub.add_parser("approve", help="approve photos for a channel")
     ap.add_argument("ids", nargs="+", type=int)
     ap.add_argument("--channel", required=True, choices=list(Channel), type=_channel)
     ap.add_argument("--by", required=True)
     ap.add_argument("--caption", help="caption / alt text published with the photo (checked for names)")
-
     pub = sub.add_parser("publish", help="publish every approved photo")
     pub.add_argument("--channel", choices=list(Channel), type=_channel)
     pub.add_argument("--today", type=_day)
-
     rc = sub.add_parser("recheck", help="take down publications that lost consent")
     rc.add_argument("--today", type=_day)
 
+
+def _retention(sub: Commands) -> None:
     pu = sub.add_parser("purge", help="retention purge")
     mode = pu.add_mutually_exclusive_group(required=True)
     mode.add_argument("--dry-run", action="store_true")
     mode.add_argument("--apply", action="store_true")
     pu.add_argument("--today", type=_day)
     pu.add_argument("--json", action="store_true")
-
     au = sub.add_parser("audit", help="check the audit chain; `audit certificate ID` as PDF")
     au_sub = au.add_subparsers(dest="action", required=False, parser_class=_Parser)
     auc = au_sub.add_parser("certificate", help="a deletion certificate as PDF")
     auc.add_argument("id", type=int)
     auc.add_argument("--out", type=Path, required=True, help="FILE.pdf")
 
+
+def _operator(sub: Commands) -> None:
     bk = sub.add_parser("backup", help="the whole embedded instance as one 0600 file")
     bk.add_argument("--out", type=Path, required=True, help="FILE (.tar.gz), must not exist")
     rs = sub.add_parser("restore", help="a backup into a new, empty --home")
     rs.add_argument("archive", type=Path)
-
     wk = sub.add_parser("worker", help="run queue consumers only (scale-out)")
     wk.add_argument("--processes", type=int, help="worker processes (default GATEKEEPER_WORKERS)")
-
     sv = sub.add_parser("serve", help="run the web service")
     sv.add_argument("--host")
     sv.add_argument("--port", type=int)
     sv.add_argument("--no-worker", action="store_true",
                     help="web only (workers run elsewhere with `gatekeeper worker`)")
-    return p
 
 
 def settings_for(args: argparse.Namespace) -> Settings:

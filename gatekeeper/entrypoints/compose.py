@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import getpass
+from typing import TYPE_CHECKING
 
 from gatekeeper.config import Settings
 from gatekeeper.services.context import Context
 from workers.queue import HueyJobQueue
+
+if TYPE_CHECKING:
+    from huey import Huey
 
 
 def build_context(settings: Settings) -> Context:
@@ -14,7 +18,7 @@ def build_context(settings: Settings) -> Context:
     whose audit events without a `--by` user name the operator running the command."""
     operator = settings.operator or f"cli:{getpass.getuser()}"
 
-    def queue():  # built at the first job: see HueyJobQueue
+    def queue() -> Huey:  # built at the first job: see HueyJobQueue
         from workers.tasks import make_huey  # deferred: huey and the task modules
 
         return make_huey(settings)

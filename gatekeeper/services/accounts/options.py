@@ -13,7 +13,7 @@ from consent_db import audit
 from consent_db.models import InstanceOption, utcnow
 from gatekeeper.domain.vocabulary import Role
 from gatekeeper.errors import InvalidInput
-from gatekeeper.services.accounts.users import Actor, require_role
+from gatekeeper.services.accounts.users import Actor, require_role, require_user_role
 from gatekeeper.services.context import Context
 
 
@@ -88,6 +88,7 @@ def write(session: Session, option: Option, value: Any, actor_id: int | None) ->
 
 
 def set_option(*, ctx: Context, option: Option, value: Any, actor_id: int | None) -> bool:
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
     with ctx.uow() as uow:
         changed = write(uow.session, option, value, actor_id)
         uow.commit()

@@ -58,9 +58,25 @@ def roles_of(user: User) -> frozenset[Role]:
 
 
 def require_role(actor: Actor, *roles: Role) -> None:
+    """The one role check (docs/developers/architecture.md, "Where roles are checked"): a use
+    case a person starts calls it first, whichever door the person came through."""
     if not actor.has(*roles):
         raise PermissionDenied(f"user {actor.username} needs the role "
                                f"{' or '.join(r.value for r in roles)}")
+
+
+def require_user_role(*, ctx: Context, actor_id: int | None, roles: tuple[Role, ...]) -> None:
+    """`require_role` for the use cases that name their person by id because the system and
+    the operator run them too: None is the scheduler, a worker, or the operator at the server
+    (shell access to the instance is full authority); any other id must be an active user
+    holding one of `roles`."""
+    if actor_id is None:
+        return
+    with ctx.uow() as uow:
+        user = uow.session.get(User, actor_id)
+        if user is None or not user.active:
+            raise PermissionDenied(f"user {actor_id} is not an active user")
+        require_role(actor_of(user), *roles)
 
 
 def check_roles(text: str) -> str:
@@ -103,6 +119,7 @@ def create_user(session: Session, *, username: str, roles: str, password: str,
 def add_user(*, ctx: Context, username: str, roles: str, password: str,
              actor_id: int | None = None) -> UserRow:
     """Create a user."""
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
     with ctx.uow() as uow:
         user = create_user(uow.session, username=username, roles=roles, password=password,
                            actor_id=actor_id)
@@ -216,6 +233,7 @@ def _check_password(password: str) -> None:
 
 def set_active(*, ctx: Context, username: str, active: bool, actor_id: int | None) -> UserRow:
     """Disable (ending every session at once) or enable a user."""
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
     with ctx.uow() as uow:
         user = _user(uow.session, username)
         if actor_id is not None and user.id == actor_id and not active:
@@ -231,6 +249,7 @@ def set_active(*, ctx: Context, username: str, active: bool, actor_id: int | Non
 
 def set_roles(*, ctx: Context, username: str, roles: str, actor_id: int | None) -> UserRow:
     """Change a user's roles; their sessions end so the new roles apply at once."""
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
     with ctx.uow() as uow:
         user = _user(uow.session, username)
         user.roles = check_roles(roles)
@@ -243,6 +262,7 @@ def set_roles(*, ctx: Context, username: str, roles: str, actor_id: int | None) 
 
 def set_password(*, ctx: Context, username: str, password: str, actor_id: int | None) -> None:
     """Reset a user's password (an admin); every session of theirs ends."""
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
     _check_password(password)
     with ctx.uow() as uow:
         user = _user(uow.session, username)

@@ -14,8 +14,10 @@ from consent_db import audit
 from consent_db.models import Face, FaceTemplate, Person
 from gatekeeper.domain.images import decode
 from gatekeeper.domain.retention import academic_year
+from gatekeeper.domain.vocabulary import Role
 from gatekeeper.errors import EnrolmentRefused, InvalidImage, NotFound
 from gatekeeper.services.accounts.options import read
+from gatekeeper.services.accounts.users import require_user_role
 from gatekeeper.services.consent.gallery import second_embedding_fields
 from gatekeeper.services.consent.people import get_person
 from gatekeeper.services.consent.templates import (
@@ -87,6 +89,7 @@ def stage_reference(*, ctx: Context, external_id: str, data: bytes,
                     actor_id: int | None) -> str:
     """Keep an uploaded reference photo privately until a worker turns it into a template
     (the web process never loads the face engine). Refuses early what enrol would refuse."""
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
     with ctx.uow() as uow:
         person = enrollable_person(uow.session, external_id, ctx.today())
     decode(data, ctx.settings.max_image_pixels)  # refuse non-images now, with the reason
@@ -123,6 +126,7 @@ def enrol_staged(*, ctx: Context, external_id: str, key: str, actor_id: int | No
 
 def remove_templates(*, ctx: Context, external_id: str, actor_id: int | None) -> int:
     """Delete every face template of a person (the DPO's 'remove reference photos')."""
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
     with ctx.uow() as uow:
         person = get_person(uow.session, external_id)
         count = len(person.templates)

@@ -34,9 +34,10 @@ from gatekeeper.adapters.mis_csv import (
 )
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.safe_csv import to_csv
-from gatekeeper.domain.vocabulary import ConsentKind, PersonKind
+from gatekeeper.domain.vocabulary import ConsentKind, PersonKind, Role
 from gatekeeper.errors import InvalidInput, NotFound, TooLarge
 from gatekeeper.services.access_links import end_access
+from gatekeeper.services.accounts.users import require_user_role
 from gatekeeper.services.consent import ledger
 from gatekeeper.services.consent.ledger import Effect
 from gatekeeper.services.context import Context
@@ -321,6 +322,7 @@ def import_csv(*, ctx: Context, kind: str, data: Source, actor_id: int | None = 
                keep_app_values: bool = False) -> ImportReport:
     """Import a people or consent CSV: every row or none. keep_app_values: leave a leaving
     date or flag last set on the person's page as it is."""
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.OFFICE, Role.DPO))
     return _run(ctx, kind, data, actor_id, commit=True, keep_app_values=keep_app_values)
 
 
@@ -357,6 +359,7 @@ def record_consent(*, ctx: Context, external_id: str, academic_year: str, channe
                    actor_id: int | None) -> ImportReport:
     """The DPO records one written answer: checked by the rules of a consent.csv row, through
     the same ledger, touching only that person's record."""
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
     with ctx.uow() as uow:
         person = uow.session.scalar(select(Person).where(Person.external_id == external_id))
         row = consent_answer({
@@ -382,6 +385,7 @@ def update_person(*, ctx: Context, external_id: str, actor_id: int | None,
                   safeguarding_no_photo: bool) -> list[str]:
     """The DPO changes a leaving date or a flag on the person's page: each through its ledger
     function; the photos it affects follow at once."""
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
     with ctx.uow() as uow:
         person = get_person(uow.session, external_id)
         values = {"left_on": left_on, "biometric_consent": biometric_consent,
@@ -444,6 +448,7 @@ def _staged_key(token: str) -> str:
 def stage_import(*, ctx: Context, kind: str, data: bytes, actor_id: int | None) -> StagedImport:
     """Preview an import and keep the file privately until the DPO confirms it (the browser
     posts back only a token, never the data)."""
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.OFFICE, Role.DPO))
     if len(data) > MAX_CSV_BYTES:
         raise TooLarge(f"CSV files may be at most {MAX_CSV_BYTES:,} bytes: split the file")
     report = preview_csv(ctx=ctx, kind=kind, data=data, actor_id=actor_id)
@@ -456,6 +461,7 @@ def confirm_import(*, ctx: Context, token: str, actor_id: int | None,
                    keep_app_values: bool = False) -> StagedImport:
     """Import a staged file whole (or refuse it whole), then forget it; keep_app_values
     leaves the leaving dates and flags last set on a person's page as they are."""
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.OFFICE, Role.DPO))
     key = _staged_key(token)
     try:
         blob = ctx.stores.private.get(key)

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
-from consent_db.models import Device, FaceTemplate, Person, Photo, PhotoStatus, Publication, User
+from consent_db.models import Base, Device, FaceTemplate, Person, Photo, PhotoStatus, Publication, User
 from gatekeeper.adapters.documents import render_body, render_document
 from gatekeeper.adapters.pdf import html_to_pdf
 from gatekeeper.config import Settings
@@ -112,7 +113,7 @@ def _storage(s: Settings) -> tuple[dict[str, Any], list[dict[str, str]]]:
     return storage, processors
 
 
-def _count(session: Any, model: Any, *where: Any) -> int:
+def _count(session: Session, model: type[Base], *where: ColumnElement[bool]) -> int:
     return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 

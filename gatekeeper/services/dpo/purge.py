@@ -114,8 +114,11 @@ def apply_purge(*, ctx: Context, today: date, actor_id: int | None = None) -> Pu
     return plan
 
 
-def plan_erasure(*, ctx: Context, external_id: str) -> PurgePlan:
-    """What erasing one person on request would do (the purge's rules); changes nothing."""
+def plan_erasure(*, ctx: Context, external_id: str, user: Actor | None = None) -> PurgePlan:
+    """What erasing one person on request would do (the purge's rules); changes nothing. With
+    `user`, only for the DPO (the operator at the server, or a DPO page, may always look)."""
+    if user is not None:
+        require_role(user, Role.DPO)
     with ctx.uow() as uow:
         person = get_person(uow.session, external_id)
         return _plan_for(uow.session, PurgePlan(today=ctx.today(), people=[person.id]))

@@ -5,7 +5,6 @@ own covering), their consent history, publications and the audit events about th
 from __future__ import annotations
 
 import hashlib
-import html
 import io
 import json
 import os
@@ -18,6 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from consent_db.models import AuditEvent, ConsentDecision, Face, Person, Photo
+from gatekeeper.adapters.documents import render_document
 from gatekeeper.adapters.pdf import html_to_pdf
 from gatekeeper.domain.names import names_found
 from gatekeeper.domain.policy import PhotoDecision, Verdict, decide
@@ -195,34 +195,8 @@ def subject_access_export(*, ctx: Context, external_id: str, user: Actor) -> Exp
 
 
 def _summary_html(register: dict[str, Any], names: list[str]) -> str:
-    e = html.escape
-    rows = "".join(
-        f"<tr><td>{e(c['academic_year'])}</td><td>{e(c['kind'])}</td>"
-        f"<td>{'granted' if c['granted'] else 'withdrawn' if c['withdrawn_on'] else 'refused'}"
-        f"</td><td>{e(c['recorded_on'])}</td><td>{e(c['evidence'])}</td></tr>"
-        for c in register["consent_history"])
-    answers = "".join(
-        f"<tr><td>{e(a['academic_year'])}</td><td>{e(a['use'])}</td>"
-        f"<td>{'gave consent' if a['granted'] else 'refused'}</td><td>{e(a['by'])}</td>"
-        f"<td>{e(a['decided_at'][:16].replace('T', ' '))}</td></tr>"
-        for a in register.get("portal_answers", []))
-    photos = "".join(
-        f"<li>photo {p['photo_id']} ({e(p['event'])}): "
-        + ", ".join(f"{ch} {v}" for ch, v in p["channels"].items())
-        + f"; {len(p['publications'])} publication(s)</li>" for p in register["photos"])
-    return (
-        "<!doctype html><html lang='en-GB'><meta charset='utf-8'>"
-        f"<title>Subject access: {e(register['external_id'])}</title>"
-        f"<h1>What the school's Gatekeeper holds about {e(register['given_name'])} "
-        f"{e(register['family_name'])} ({e(register['external_id'])})</h1>"
-        f"<p>{len(register['photos'])} photo(s) in which they were identified (every other face "
-        f"covered in this export), {len(register['face_templates'])} face template(s) "
-        f"(biometric data, not exported), {len(register['audit'])} recorded event(s).</p>"
-        "<h2>Consent</h2><table border='1'><tr><th>Year</th><th>Use</th><th>Answer</th>"
-        f"<th>Form dated</th><th>Evidence</th></tr>{rows}</table>"
-        + ("<h2>Answers given in the consent portal</h2><table border='1'><tr><th>Year</th>"
-           f"<th>Use</th><th>Answer</th><th>By</th><th>When</th></tr>{answers}</table>"
-           if answers else "")
-        + f"<h2>Photos</h2><ul>{photos}</ul>"
-        "<h2>Files in this export</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in sorted(names))
-        + "<li>manifest.json (SHA-256 of every file)</li></ul></html>")
+    """The export's readable summary, from the document templates like every printed page."""
+    return render_document(
+        "subject_access.html", r=register, names=sorted(names),
+        title=f"Subject access: {register['external_id']}",
+        footer="Gatekeeper - subject access export")

@@ -51,7 +51,7 @@ MONTH_AXIS = alt.Axis(labelAngle=0, labelPadding=4)  # "2026-12" level, clear of
 
 def _data(rows: list[dict[str, Any]], empty: dict[str, Any] | None = None) -> Any:
     """Inline data for a chart; `empty` stands in when there are no rows (an empty axis)."""
-    return alt.Data(values=rows or ([empty] if empty else []))  # type: ignore[no-untyped-call]
+    return alt.Data(values=rows or ([empty] if empty else []))  # type: ignore[no-untyped-call]  # altair: no hints
 
 
 def consent_chart(board: Dashboard) -> str:

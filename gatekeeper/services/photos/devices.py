@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 from consent_db import audit
 from consent_db.models import Device, Photo, PhotoStatus
 from gatekeeper.domain.camera import Provenance, normalise_serial
+from gatekeeper.domain.vocabulary import Role
 from gatekeeper.errors import DuplicateDevice, InvalidInput, NotFound
 from gatekeeper.services import rechecks
+from gatekeeper.services.accounts.users import require_user_role
 from gatekeeper.services.consent.safeguarding import redecide_block
 from gatekeeper.services.context import Context
 
@@ -36,6 +38,7 @@ def add_device(*, ctx: Context, make: str, model: str, serial: str, label: str =
                actor_id: int | None = None) -> DeviceRow:
     """Register a camera by body serial, kept as entered and compared normalised (case,
     spaces, leading zeros), so "0123456789" shows as typed and still matches "123456789"."""
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
     if not serial.strip():
         raise InvalidInput("a device needs its serial number")
     norm = normalise_serial(serial)
@@ -71,6 +74,7 @@ def set_device_active(*, ctx: Context, device_id: int, active: bool, actor_id: i
     is a fact with one write path. Deactivating holds its photos that are not yet published,
     and takes down the live copies of its photos taken on or after `since` (default: all of
     them), holding those too. Reactivating releases what only the camera's status held."""
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
     with ctx.uow() as uow:
         s = uow.session
         device = s.get(Device, device_id)

@@ -27,7 +27,9 @@ from gatekeeper.domain.camera import CameraInfo, Provenance, judge_provenance, r
 from gatekeeper.domain.images import DecodedImage, decode
 from gatekeeper.domain.movie import MovieInfo, read_movie, refusal, sniff
 from gatekeeper.domain.names import slugify
+from gatekeeper.domain.vocabulary import Role
 from gatekeeper.errors import InvalidImage, InvalidInput
+from gatekeeper.services.accounts.users import require_user_role
 from gatekeeper.services.context import Context
 from gatekeeper.services.photos.devices import registered_serials
 from gatekeeper.services.photos.pictures import review_key, review_rendition
@@ -102,6 +104,7 @@ def ingest_bytes(*, ctx: Context, data: bytes, name: str, event_name: str,
 
     Everything that can refuse the upload is checked before the original is stored, and a
     failure after storing removes it again: no original is ever left without its row."""
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.OFFICE, Role.DPO))
     event_name = clean_event_name(event_name)
     if len(data) > ctx.settings.max_upload_bytes:  # the same words at every door
         return IngestResult(name, IngestOutcome.REJECTED, reason=(

@@ -8,21 +8,21 @@ import logging
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from consent_db import audit
 from consent_db.db import UnitOfWork
 from consent_db.models import ConsentDecision, ConsentRecord, Person
-from gatekeeper.adapters.mail import MailError, mailer_for, message
 from gatekeeper.domain.deciders import BIOMETRIC
 from gatekeeper.domain.retention import academic_year, on_roll
-from gatekeeper.domain.vocabulary import PersonKind
+from gatekeeper.domain.vocabulary import PersonKind, Role
 from gatekeeper.errors import InvalidInput, NotFound
-from gatekeeper.services.accounts.school import school_name, sender
+from gatekeeper.services.accounts.users import require_user_role
 from gatekeeper.services.consent import decisions
 from gatekeeper.services.context import Context
+from gatekeeper.services.portal import letters
 from gatekeeper.services.portal.visits import SELF, PortalActor
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def _uow(ctx: Context, actor_ref: str) -> UnitOfWork:
     return UnitOfWork(ctx.sessions, actor_ref)
 
 
-def _children(ctx: Context, s: Any, actor: PortalActor) -> dict[int, Person]:
+def _children(ctx: Context, s: Session, actor: PortalActor) -> dict[int, Person]:
     """handle -> child this visitor may decide for today (checked on every request)."""
     today = ctx.today()
     if actor.pupil_id is not None:
@@ -83,7 +83,7 @@ def _children(ctx: Context, s: Any, actor: PortalActor) -> dict[int, Person]:
     return out
 
 
-def _mine(s: Any, actor: PortalActor, person_id: int, year: str) -> dict[str, ConsentDecision]:
+def _mine(s: Session, actor: PortalActor, person_id: int, year: str) -> dict[str, ConsentDecision]:
     query = select(ConsentDecision).where(ConsentDecision.person_id == person_id,
                                           ConsentDecision.academic_year == year)
     query = query.where(ConsentDecision.by_pupil.is_(True)) if actor.pupil_id else query.where(
@@ -201,23 +201,12 @@ def _confirm(ctx: Context, actor: PortalActor, child: str, year: str,
     """Tell the visitor what was recorded (a withdrawal: that it has taken effect)."""
     if not actor.email:
         return False
-    lines = [f"Dear {actor.name},", "",
-             f"We have recorded your answers for {child} for the academic year {year}:", ""]
-    for use, granted in answers.items():
-        lines.append(f"- {decisions.USE_TEXT[use][0]}: "
-                     f"{'consent given' if granted else 'consent refused'}")
-    if applied.withdrawn:
-        lines += ["", "Where consent has ended, photos of " + child + " already published are "
-                  "being taken down now, and no new ones will be published."]
-    lines += ["", "You can change your answers at any time with a new link from the school.",
-              "If you did not make this change, contact the school office at once."]
-    school = school_name(ctx)
-    msg = message(sender=sender(ctx), to=actor.email,
-                  subject=f"{school + ': y' if school else 'Y'}our photo consent answers for "
-                          f"{child}", body="\n".join(lines))
+    msg = letters.confirmation(letters.letterhead(ctx), to=actor.email, name=actor.name,
+                               child=child, year=year, answers=answers,
+                               withdrawn=bool(applied.withdrawn))
     try:
-        mailer_for(ctx.settings.smtp_url, ctx.settings.home).deliver([msg])
-    except (MailError, OSError) as exc:  # the answers stand; the page says it was not sent
+        letters.send(ctx.settings, [msg])
+    except (letters.MailError, OSError) as exc:  # the answers stand; the page says it was not sent
         log.warning("portal confirmation not sent: %s", type(exc).__name__)
         return False
     return True
@@ -228,6 +217,7 @@ def record_pupil_refusal(*, ctx: Context, external_id: str, uses: list[str], not
                          actor_id: int, actor_name: str) -> DecideResult:
     """A pupil tells the school they refuse (face recognition at any age; other uses once they
     have a voice): the DPO records it as the pupil's answer, with the DPO named as recorder."""
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
     unknown = sorted(set(uses) - set(decisions.USES))
     if unknown or not uses:
         raise InvalidInput(f"uses are {', '.join(decisions.USES)}")

@@ -21,8 +21,9 @@ from consent_db.models import (
 )
 from gatekeeper.adapters.mis_csv import ContactRow, Source, check_csv_size, iter_contacts
 from gatekeeper.domain.retention import academic_year
-from gatekeeper.domain.vocabulary import PersonKind
+from gatekeeper.domain.vocabulary import PersonKind, Role
 from gatekeeper.services.access_links import end_access
+from gatekeeper.services.accounts.users import require_user_role
 from gatekeeper.services.consent import decisions
 from gatekeeper.services.context import Context
 from gatekeeper.services.exclusive import run_import
@@ -160,6 +161,7 @@ def _write_contact(session: Session, contacts: dict[str, Contact], row: ContactR
 def import_contacts(*, ctx: Context, data: Source, actor_id: int | None,
                     dry_run: bool = False) -> ContactsReport:
     """Import contacts.csv whole or refuse it whole, naming the row, column and reason."""
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
     check_csv_size(data, MAX_CONTACTS_BYTES)
 
     def work(session: Session) -> ContactsReport:  # a bad row raises ImportRejected, whole

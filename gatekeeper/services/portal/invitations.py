@@ -22,17 +22,17 @@ from consent_db.models import (
     PortalInvitation,
     utcnow,
 )
-from gatekeeper.adapters.mail import Mailer, MailError, mailer_for, message
 from gatekeeper.domain.deciders import has_own_voice, year_number
 from gatekeeper.domain.retention import academic_year
 from gatekeeper.domain.safe_csv import to_csv
-from gatekeeper.domain.vocabulary import ConsentKind, PersonKind
+from gatekeeper.domain.vocabulary import ConsentKind, PersonKind, Role
 from gatekeeper.errors import DeliveryFailed, InvalidInput, NotFound
 from gatekeeper.services.access_links import end_access
 from gatekeeper.services.accounts import options
-from gatekeeper.services.accounts.school import school_name, sender
+from gatekeeper.services.accounts.users import require_user_role
 from gatekeeper.services.consent import decisions
 from gatekeeper.services.context import Context
+from gatekeeper.services.portal import letters
 from gatekeeper.services.portal.public_links import required_base
 from gatekeeper.services.portal.visits import token_hash
 from gatekeeper.services.records import on_roll_clause
@@ -89,40 +89,14 @@ def _children(session: Session, audience: Audience, year_group: int | None, year
     return list(pupils)
 
 
-def _body(name: str, children: list[str], url: str, days: int, reminder: bool,
-          pupil: bool) -> str:
-    who = "your" if pupil else "your child's" if len(children) == 1 else "your children's"
-    opening = ("This is a reminder: some of your answers for this school year are still "
-               "missing." if reminder else
-               "The school asks every year which uses of photos you agree to.")
-    kids = "" if pupil else f"\nThis link covers: {', '.join(children)}.\n"
-    return (f"Dear {name},\n\n{opening}\n{kids}\n"
-            f"Open this link to give or refuse consent for {who} photos (displays and "
-            "newsletters, print and press, the website and social media, keeping photos after "
-            "leaving) and for face recognition:\n\n"
-            f"{url}\n\n"
-            f"The link works once and expires in {days} days. It is for you only: please do not "
-            "forward it.\n\n"
-            "About face recognition (Protection of Freedoms Act 2012): the school would like to "
-            "recognise pupils in its photos automatically, so that each pupil is shown only "
-            "where consent was given and covered everywhere else. It is used only with the "
-            "consent of at least one parent, never if any parent objects in writing, and never "
-            "if the pupil refuses, at any age. Without it, the pupil's face is always covered.\n")
-
-
-def _subject(school_name: str | None, reminder: bool) -> str:
-    """Parents open a message from their school, not from "Gatekeeper": its name comes first."""
-    subject = "Photo consent: " + ("a reminder" if reminder else "your answers")
-    return f"{school_name}: {subject[0].lower()}{subject[1:]}" if school_name else subject
-
-
 def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
            year_group: int | None = None, days: int | None = None,
-           mailer: Mailer | None = None, contact_ref: str | None = None) -> InviteReport:
+           contact_ref: str | None = None) -> InviteReport:
     """Make one link per contact who may decide for a child in `audience` (and one per pupil
     who decides for themselves and has an address), send them, and hand the links back.
     Audience.CONTACT sends one new link to the contact `contact_ref` alone (their older unused
     link stops working), for a parent who lost or never got theirs."""
+    require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
     base = required_base(ctx.settings)
     if audience is Audience.YEAR_GROUP and year_group is None:
         raise InvalidInput("say which year group, e.g. --year-group 7")
@@ -134,9 +108,9 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
     today = ctx.today()
     year = academic_year(today, *ctx.year_start)
     reminder = audience is Audience.MISSING
-    mailer = mailer or mailer_for(ctx.settings.smtp_url, ctx.settings.home)
-    report = InviteReport(via=mailer.via)
-    subject, from_ = _subject(school_name(ctx), reminder), sender(ctx)
+    via = letters.transport(ctx.settings)
+    report = InviteReport(via=via)
+    head = letters.letterhead(ctx)
     now = utcnow()
     with ctx.uow() as uow:
         s = uow.session
@@ -170,7 +144,7 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
         def new_link(contact_id: int | None, pupil_id: int | None) -> str:
             token = secrets.token_urlsafe(32)
             s.add(PortalInvitation(token_hash=token_hash(token), contact_id=contact_id,
-                                   pupil_id=pupil_id, kind=kind, delivered_via=mailer.via,
+                                   pupil_id=pupil_id, kind=kind, delivered_via=via,
                                    created_at=now, expires_at=now + timedelta(days=days)))
             return f"{base}/portal/welcome/{token}"
 
@@ -182,29 +156,26 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
             contact = contacts[cid]
             url = new_link(cid, None)
             names = sorted(c.given_name for c in children)
-            messages.append(message(
-                sender=from_, to=contact.email,
-                subject=subject,
-                body=_body(f"{contact.given_name} {contact.family_name}", names, url, days,
-                           reminder, pupil=False)))
+            messages.append(letters.invitation(
+                head, to=contact.email, name=f"{contact.given_name} {contact.family_name}",
+                children=names, url=url, days=days, reminder=reminder, pupil=False))
             report.links.append(Link(contact.ref, contact.email, url))
             report.contacts += 1
         for kid in pupils:
             url = new_link(None, kid.id)
-            messages.append(message(
-                sender=from_, to=kid.email or "",
-                subject=subject,
-                body=_body(kid.given_name, [kid.given_name], url, days, reminder, pupil=True)))
+            messages.append(letters.invitation(
+                head, to=kid.email or "", name=kid.given_name, children=[kid.given_name],
+                url=url, days=days, reminder=reminder, pupil=True))
             report.links.append(Link(kid.external_id, kid.email or "", url))
             report.pupils += 1
         s.flush()
         try:
-            mailer.deliver(messages)
-        except MailError as exc:
+            letters.send(ctx.settings, messages)
+        except letters.MailError as exc:
             raise DeliveryFailed(str(exc)) from None  # rolled back: no link exists
         audit.record(s, "portal.invited", "portal", None, actor_id, audience=audience.value,
                      year_group=year_group, contacts=report.contacts, pupils=report.pupils,
-                     via=mailer.via, kind=kind, academic_year=year,
+                     via=via, kind=kind, academic_year=year,
                      contact_id=family.id if family else None)
         uow.commit()
     return report

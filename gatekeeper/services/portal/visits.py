@@ -11,9 +11,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from consent_db import audit
 from consent_db.db import OPERATOR
@@ -100,7 +100,7 @@ def open_session(*, ctx: Context, token: str) -> str:
         return session_id
 
 
-def _pupil_may_decide(ctx: Context, s: Any, pupil_id: int) -> bool:
+def _pupil_may_decide(ctx: Context, s: Session, pupil_id: int) -> bool:
     pupil = s.get(Person, pupil_id)
     today = ctx.today()
     return bool(pupil and pupil.kind == PersonKind.PUPIL and on_roll(pupil.left_on, today)
