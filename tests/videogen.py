@@ -1,14 +1,15 @@
 """Test clips made by code: the public-domain face fixtures moving over a background, written by
-the pip-shipped ffmpeg with QuickTime camera tags (and, if asked, a sound track), with the truth
+PyAV with QuickTime camera tags (and, if asked, a sound track), with the truth
 of where each face is on every frame."""
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
 from PIL import Image
 
@@ -25,12 +26,6 @@ class Clip:
     size: tuple[int, int]
     # per frame, per face name: the pasted tile (x0, y0, x1, y1) in frame pixels
     truth: list[dict[str, tuple[int, int, int, int]]]
-
-
-def ffmpeg() -> str:
-    import imageio_ffmpeg
-
-    return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
 def _tiles(face_px: int) -> dict[str, Image.Image]:
@@ -68,27 +63,40 @@ def frames_of(seconds: float = 2.0, fps: int = 15, size: tuple[int, int] = (640,
 
 
 def write_mp4(frames: list[np.ndarray], fps: int, *, tags: dict[str, str] | None = None,
-              audio: bool = False, container: str = "mp4", keys: bool = True) -> bytes:
-    """Encode RGB frames as H.264; `tags` as QuickTime metadata (Keys with `keys`, else the
-    container's own atoms), a sine tone as AAC sound with `audio`."""
+              audio: bool = False, container: str = "mp4", keys: bool = True,
+              rotation: int = 0) -> bytes:
+    """Encode RGB frames as H.264 with PyAV; `tags` as QuickTime metadata (Keys with `keys`,
+    else the container's own atoms), a sine tone as AAC sound with `audio`, and a display
+    matrix turning the picture by `rotation` degrees counter-clockwise (as a phone writes it)."""
     h, w = frames[0].shape[:2]
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / f"clip.{container}"
-        cmd = [ffmpeg(), "-hide_banner", "-loglevel", "error", "-y",
-               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(fps),
-               "-i", "-"]
-        if audio:
-            cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={len(frames) / fps}"]
-        cmd += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "veryfast", "-crf", "18"]
-        if audio:
-            cmd += ["-c:a", "aac", "-shortest"]
-        for k, v in (tags or {}).items():
-            cmd += ["-metadata", f"{k}={v}"]
-        if keys and tags:
-            cmd += ["-movflags", "use_metadata_tags"]
-        cmd.append(str(out))
-        subprocess.run(cmd, input=b"".join(f.tobytes() for f in frames), check=True)
-        return out.read_bytes()
+        out_path = Path(tmp) / f"clip.{container}"
+        options = {"movflags": "use_metadata_tags"} if keys and tags else {}
+        with av.open(str(out_path), mode="w", format="mov" if container == "mov" else "mp4",
+                     options=options) as out:
+            out.metadata.update(tags or {})
+            video = out.add_stream("libx264", rate=fps)
+            video.width, video.height, video.pix_fmt = w, h, "yuv420p"
+            video.options = {"crf": "18", "preset": "veryfast"}
+            if rotation:
+                video.set_display_rotation(rotation)
+            sound = out.add_stream("aac", rate=44100) if audio else None
+            for i, pixels in enumerate(frames):
+                frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+                frame.pts = i
+                frame.time_base = Fraction(1, fps)
+                out.mux(video.encode(frame))
+            out.mux(video.encode(None))
+            if sound is not None:
+                n = round(len(frames) / fps * 44100)
+                tone = (0.2 * np.sin(2 * np.pi * 440 * np.arange(n) / 44100)).astype(np.float32)
+                for k, start in enumerate(range(0, n, 1024)):
+                    chunk = av.AudioFrame.from_ndarray(tone[None, start:start + 1024],
+                                                       format="fltp", layout="mono")
+                    chunk.sample_rate, chunk.pts = 44100, k * 1024
+                    out.mux(sound.encode(chunk))
+                out.mux(sound.encode(None))
+        return out_path.read_bytes()
 
 
 CAMERA_TAGS = {"make": "Canon", "model": "EOS 250D", "serial": "0123456789",
