@@ -110,3 +110,22 @@ def clip(*, seconds: float = 2.0, fps: int = 15, tags: dict[str, str] | None = N
     data = write_mp4(frames, fps, tags=CAMERA_TAGS if tags is None else tags, audio=audio,
                      container=container)
     return Clip(data, fps, (frames[0].shape[1], frames[0].shape[0]), truth)
+
+
+def face_boxes(engine, face_px: int = 170) -> dict[str, tuple[int, int, int, int]]:
+    """Each face's detector box inside its tile (x0, y0, x1, y1 relative to the tile)."""
+    out = {}
+    for name, tile in _tiles(face_px).items():
+        [f] = engine.find_faces(tile, look_sideways=False, encode=False)
+        out[name] = (f.box.left, f.box.top, f.box.right, f.box.bottom)
+    return out
+
+
+def spread(frame: np.ndarray, clip: Clip, boxes: dict[str, tuple[int, int, int, int]],
+           name: str, index: int) -> float:
+    """How much the face `name` varies on frame `index` (largest channel's standard deviation):
+    a face shown is far above 20, a solid cover below 6."""
+    x0, y0 = clip.truth[index][name][:2]
+    fx0, fy0, fx1, fy1 = boxes[name]
+    region = frame[y0 + fy0:y0 + fy1, x0 + fx0:x0 + fx1].astype(np.float64)
+    return float(region.reshape(-1, 3).std(axis=0).max())

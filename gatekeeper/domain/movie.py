@@ -42,14 +42,15 @@ class MovieInfo:
     tracks: int = 1
 
 
-def leftovers(info: MovieInfo) -> list[str]:
-    """What a published movie must not carry and this one does (empty: clean)."""
+def leftovers(info: MovieInfo, *, sound: bool = False) -> list[str]:
+    """What a published movie must not carry and this one does (empty: clean); `sound`: the
+    channel keeps sound, so one sound track (and no other) may be there."""
     out = [f"tag {name}" for name, _ in info.tags]
     if info.created:
         out.append("creation date")
-    if info.has_audio:
+    if info.has_audio and not sound:
         out.append("sound")
-    if info.tracks != 1:
+    if info.tracks != 1 + (sound and info.has_audio):
         out.append(f"{info.tracks} tracks")
     return out
 
