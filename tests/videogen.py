@@ -5,6 +5,7 @@ of where each face is on every frame."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -129,3 +130,80 @@ def spread(frame: np.ndarray, clip: Clip, boxes: dict[str, tuple[int, int, int, 
     fx0, fy0, fx1, fy1 = boxes[name]
     region = frame[y0 + fy0:y0 + fy1, x0 + fx0:x0 + fx1].astype(np.float64)
     return float(region.reshape(-1, 3).std(axis=0).max())
+
+
+@dataclass(frozen=True)
+class Mover:
+    """One face in a scene: where its tile is on each frame (None: out of the picture), how
+    long a horizontal motion blur it has (pixels), and whether a hand hides its lower half."""
+
+    name: str
+    place: Callable[[int], tuple[int, int] | None]
+    blur: Callable[[int], int] = lambda i: 0
+    hand: Callable[[int], bool] = lambda i: False
+
+
+def motion_blur(tile: Image.Image, length: int) -> Image.Image:
+    """The tile smeared along x as a fast pan smears it (a box filter `length` pixels long)."""
+    if length <= 1:
+        return tile
+    a = np.asarray(tile, dtype=np.float32)
+    pad = np.pad(a, ((0, 0), (length, length), (0, 0)), mode="edge")
+    csum = np.cumsum(pad, axis=1)
+    out = (csum[:, length:-length] - csum[:, :-2 * length]) / length
+    return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
+
+
+def scene(movers: list[Mover], *, seconds: float = 2.0, fps: int = 15,
+          size: tuple[int, int] = (640, 360), face_px: int = 170) -> Clip:
+    """A clip of the fixtures' faces moving as `movers` say, with the truth of each frame
+    (only the faces in the picture)."""
+    w, h = size
+    tiles = _tiles(face_px)
+    frames, truth = [], []
+    for i in range(round(seconds * fps)):
+        canvas = np.full((h, w, 3), (90, 130, 90), np.uint8)
+        canvas[:, ::16] = (70, 110, 70)
+        img = Image.fromarray(canvas)
+        boxes = {}
+        for m in movers:
+            at = m.place(i)
+            if at is None:
+                continue
+            tile = motion_blur(tiles[m.name], m.blur(i))
+            if m.hand(i):
+                tile = tile.copy()
+                tile.paste((200, 160, 140), (0, tile.height * 45 // 100, tile.width, tile.height))
+            img.paste(tile, at)
+            boxes[m.name] = (at[0], at[1], at[0] + tile.width, at[1] + tile.height)
+        frames.append(np.asarray(img))
+        truth.append(boxes)
+    return Clip(write_mp4(frames, fps, tags=CAMERA_TAGS), fps, size, truth)
+
+
+def visible_face(frame: np.ndarray, clip: Clip, boxes: dict[str, tuple[int, int, int, int]],
+                 name: str, index: int, min_share: float = 0.25) -> np.ndarray | None:
+    """The pixels of face `name`'s detector box on frame `index` that are inside the picture,
+    or None when the face is out of it (or less than `min_share` of it is in)."""
+    where = clip.truth[index].get(name)
+    if where is None:
+        return None
+    h, w = frame.shape[:2]
+    fx0, fy0, fx1, fy1 = boxes[name]
+    x0, y0, x1, y1 = where[0] + fx0, where[1] + fy0, where[0] + fx1, where[1] + fy1
+    cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if cx1 <= cx0 or cy1 <= cy0 or (cx1 - cx0) * (cy1 - cy0) < min_share * (x1 - x0) * (y1 - y0):
+        return None
+    return frame[cy0:cy1, cx0:cx1]
+
+
+def uncovered(frames: list[np.ndarray], clip: Clip, boxes: dict[str, tuple[int, int, int, int]],
+              name: str) -> list[int]:
+    """The frames on which face `name` is in the picture and not covered solid (its visible
+    box varies: a solid cover leaves only compression noise, under 6)."""
+    out = []
+    for i, frame in enumerate(frames):
+        region = visible_face(frame, clip, boxes, name, i)
+        if region is not None and region.reshape(-1, 3).astype(np.float64).std(axis=0).max() >= 6:
+            out.append(i)
+    return out

@@ -48,8 +48,8 @@ def covered_frames(frames: Iterator[np.ndarray], hidden: list[list[tuple[int, Bo
         regions = [(r, False) for r in covers]
         for sightings in hidden:
             box = cover_box(sightings, index, pad)
-            if box is not None:
-                regions.append((head_region(*box, w, h), True))
+            if box is not None:  # square corners: a face cut by the frame's edge is in one
+                regions.append((head_region(*box, w, h), False))
         yield np.asarray(cover(Image.fromarray(frame), regions, mode)) \
             if regions else frame
 
