@@ -20,6 +20,7 @@ from bench import (  # noqa: E402
     sar_export,
     template_pooling,
     throughput,
+    video,
     web_memory,
 )
 from gatekeeper.adapters.faces import FaceEngine  # noqa: E402
@@ -52,6 +53,8 @@ def main() -> None:
     sar_export.run()
     print("cleaning vs mat2 ...", flush=True)
     cleaning.run()
+    print("video against deface ...", flush=True)
+    video.run()
     print("purge planning on PostgreSQL ...", flush=True)
     try:
         purge_planning.run()
