@@ -16,7 +16,7 @@ from consent_db.models import Face, Photo
 from gatekeeper.adapters.video import encode, read_frames
 from gatekeeper.domain.movie import leftovers, read_movie
 from gatekeeper.domain.policy import PhotoDecision, Verdict
-from gatekeeper.domain.redact import Region, cover, head_region
+from gatekeeper.domain.redact import Region, cover
 from gatekeeper.domain.tracks import Box4, cover_box
 from gatekeeper.domain.vocabulary import Channel, CoverMode
 from gatekeeper.errors import InvalidImage
@@ -40,6 +40,27 @@ def hidden_tracks(photo: Photo, decision: PhotoDecision) -> list[list[tuple[int,
             if decision.faces.get(f.id) is not Verdict.SHOW]
 
 
+def track_region(sightings: list[tuple[int, Box4]], index: int, pad: int, w: int,
+                 h: int) -> tuple[Region, bool] | None:
+    """The head to cover for a track on frame `index` (region, rounded), or None.
+
+    The head is grown around the track's box (interpolated, padded and spread along its motion)
+    by the margins of the face's own size at its nearest sighting, as a photo's head is around
+    its face: growing by the spread box's size would cover neighbours, a consented pupil among
+    them. Corners are rounded as for photos, but square where the head meets the frame's edge
+    (a face cut by the edge would be left in a rounded corner)."""
+    box = cover_box(sightings, index, pad)
+    if box is None:
+        return None
+    near = min(sightings, key=lambda s: abs(s[0] - index))[1]
+    fw, fh = near[1] - near[3], near[2] - near[0]
+    top, right, bottom, left = box
+    region = Region(max(0, int(left - 0.35 * fw)), max(0, int(top - 0.60 * fh)),
+                    min(w, int(right + 0.35 * fw + 1)), min(h, int(bottom + 0.25 * fh + 1)))
+    inside = region.x0 > 0 and region.y0 > 0 and region.x1 < w and region.y1 < h
+    return region, inside
+
+
 def covered_frames(frames: Iterator[np.ndarray], hidden: list[list[tuple[int, Box4]]],
                    covers: list[Region], pad: int, mode: CoverMode) -> Iterator[np.ndarray]:
     """Each frame with the hidden tracks' heads and the rectangles covered."""
@@ -47,9 +68,9 @@ def covered_frames(frames: Iterator[np.ndarray], hidden: list[list[tuple[int, Bo
         h, w = frame.shape[:2]
         regions = [(r, False) for r in covers]
         for sightings in hidden:
-            box = cover_box(sightings, index, pad)
-            if box is not None:  # square corners: a face cut by the frame's edge is in one
-                regions.append((head_region(*box, w, h), False))
+            region = track_region(sightings, index, pad, w, h)
+            if region is not None:
+                regions.append(region)
         yield np.asarray(cover(Image.fromarray(frame), regions, mode)) \
             if regions else frame
 
