@@ -165,7 +165,8 @@ def _video_lines(vid: dict) -> list[str]:
     lines.append("")
     for part, r in vid["parts"].items():
         lines.append(f"- {PART_TITLES.get(part, part)}: Gatekeeper's scan + publish took "
-                     f"**{r['time_ratio_to_deface']}x** deface's time (target at most 0.25x); "
+                     f"**{r['time_ratio_to_deface']}x** deface's time (target at most 0.25x), "
+                     f"{r.get('cpu_ratio_to_deface', '-')}x its CPU time; "
                      f"faces left visible by Gatekeeper, by face: "
                      f"{r['gatekeeper'].get('left_visible_by_face') or 'none'}; by deface: "
                      f"{r['deface'].get('left_visible_by_face') or 'none'}")
