@@ -21,6 +21,7 @@ from bench import (  # noqa: E402
     sar_export,
     template_pooling,
     throughput,
+    video,
     web_memory,
 )
 from bench.run_children_proxy import cache_dir  # noqa: E402
@@ -56,6 +57,8 @@ def main() -> None:
     cleaning.run()
     print("large MIS files through the CLI ...", flush=True)
     import_scale.run()
+    print("video against deface ...", flush=True)
+    video.run()
     print("purge planning on PostgreSQL ...", flush=True)
     try:
         purge_planning.run()

@@ -1,90 +1,101 @@
-"""Video in and out through FFmpeg (the binary that the imageio-ffmpeg wheel ships; nothing is
-downloaded at run time): decode to upright RGB frames, encode RGB frames to H.264 MP4.
+"""Video in and out through PyAV (BSD-3; its wheels bundle FFmpeg's libraries, so nothing is
+run as a separate program and nothing is downloaded at run time): decode to upright RGB frames,
+encode RGB frames to H.264 MP4.
 
-Decoding reads the picture stream only (`-map 0:v:0`: no sound, subtitles or data), every
-decoded frame once (`-fps_mode passthrough`), turned as the container says and scaled to the
-size the caller expects, so the frame numbers of a scan and of a publish are the same frames.
+Decoding reads the first picture stream only (no sound, subtitles or data), every decoded frame
+once in presentation order, turned upright as the stream's display matrix says (a phone held
+upright writes its turn there, not in the pixels) and scaled to the size the caller expects, so
+the frame numbers of a scan and of a publish are the same frames.
 
-Encoding writes a new file from pixels alone: no sound, no subtitle or data streams, no container,
-stream or chapter metadata (`-map_metadata -1 -map_chapters -1`), no encoder string
-(`+bitexact`), and the encoder's SEI messages removed (x264 writes its settings there).
+Encoding writes a new file from pixels alone: one H.264 stream, no container, stream or chapter
+metadata, no creation date, no encoder string (`bitexact`), the encoder's SEI messages removed
+(x264 writes its settings there), and no sound unless the caller passes the source whose sound
+may be kept: that is decoded and re-encoded as AAC with nothing of the source's tags.
 """
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
+import io
 import tempfile
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
+import av
 import numpy as np
 
 from gatekeeper.errors import InvalidImage
 
-
-def ffmpeg_exe() -> str:
-    import imageio_ffmpeg  # deferred: only processes that handle video need the binary's path
-
-    return str(imageio_ffmpeg.get_ffmpeg_exe())
+SEI = 6  # H.264 NAL unit type of supplemental enhancement information (x264's settings string)
+AUDIO_RATE = 48000
+AUDIO_BITRATE = 128_000
 
 
-def _base() -> list[str]:
-    return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error"]
+def _open(data: bytes) -> Any:
+    try:
+        return av.open(io.BytesIO(data), mode="r")
+    except (av.FFmpegError, ValueError) as exc:
+        raise InvalidImage(f"video could not be decoded: {_reason(exc)}") from None
 
 
-def _raw_out(width: int, height: int) -> list[str]:
-    return ["-map", "0:v:0", "-an", "-sn", "-dn", "-vf", f"scale={width}:{height}",
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:160]
 
 
-def _error(stderr: bytes) -> str:
-    lines = [ln for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-    return lines[-1][:160] if lines else "no reason given"
+def _upright(frame: Any, width: int, height: int) -> np.ndarray:
+    """The frame as (height, width, 3) RGB, turned as its display matrix says.
+
+    `frame.rotation` is the matrix's counter-clockwise turn in degrees; turning the pixels by it
+    (np.rot90 turns counter-clockwise) shows them as the camera's user saw them."""
+    quarter = round(float(frame.rotation or 0) / 90) % 4
+    w, h = (height, width) if quarter % 2 else (width, height)
+    pixels = frame.to_ndarray(width=w, height=h, format="rgb24")
+    return np.ascontiguousarray(np.rot90(pixels, quarter)) if quarter else pixels
 
 
 def read_frames(data: bytes, width: int, height: int) -> Iterator[np.ndarray]:
-    """Every frame of the movie as an (height, width, 3) uint8 array, in order; InvalidImage
-    when FFmpeg cannot decode it."""
-    size = width * height * 3
-    with tempfile.TemporaryDirectory(prefix="gk-video-") as tmp:
-        src = Path(tmp) / "in"
-        src.write_bytes(data)
-        with open(Path(tmp) / "err", "w+b") as err:
-            proc = subprocess.Popen(
-                [*_base(), "-i", str(src), "-fps_mode", "passthrough", *_raw_out(width, height)],
-                stdout=subprocess.PIPE, stderr=err)
-            assert proc.stdout is not None
-            try:
-                while True:
-                    chunk = proc.stdout.read(size)
-                    if len(chunk) < size:
-                        break
-                    yield np.frombuffer(chunk, dtype=np.uint8).reshape(height, width, 3)
-            finally:
-                proc.stdout.close()
-                if proc.poll() is None:
-                    proc.kill()
-                code = proc.wait()
-            if code != 0:
-                err.seek(0)
-                raise InvalidImage(f"video could not be decoded: {_error(err.read())}")
+    """Every frame of the movie as an upright (height, width, 3) uint8 array, in order;
+    InvalidImage when it cannot be decoded."""
+    container = _open(data)
+    try:
+        if not container.streams.video:
+            raise InvalidImage("video could not be decoded: no picture stream")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        try:
+            for frame in container.decode(stream):
+                yield _upright(frame, width, height)
+        except av.FFmpegError as exc:
+            raise InvalidImage(f"video could not be decoded: {_reason(exc)}") from None
+    finally:
+        container.close()
 
 
 def still(data: bytes, at_s: float, width: int, height: int) -> np.ndarray:
-    """One frame near `at_s` seconds (a quick seek): the reviewer's picture, and proof at upload
-    that the picture stream decodes at all."""
-    with tempfile.TemporaryDirectory(prefix="gk-video-") as tmp:
-        src = Path(tmp) / "in"
-        src.write_bytes(data)
-        out = subprocess.run([*_base(), "-ss", f"{max(0.0, at_s):.3f}", "-i", str(src),
-                              "-frames:v", "1", *_raw_out(width, height)],
-                             capture_output=True, check=False)
-    size = width * height * 3
-    if out.returncode != 0 or len(out.stdout) < size:
-        raise InvalidImage(f"video could not be decoded: {_error(out.stderr)}")
-    return np.frombuffer(out.stdout[:size], dtype=np.uint8).reshape(height, width, 3)
+    """One upright frame near `at_s` seconds (a seek to the keyframe before, then decoding on):
+    the reviewer's picture, and proof at upload that the picture stream decodes at all."""
+    container = _open(data)
+    try:
+        if not container.streams.video:
+            raise InvalidImage("video could not be decoded: no picture stream")
+        stream = container.streams.video[0]
+        last = None
+        try:
+            if stream.time_base and at_s > 0:
+                container.seek(int(at_s / stream.time_base), stream=stream, backward=True)
+            for frame in container.decode(stream):
+                last = frame
+                if frame.time is not None and frame.time >= at_s:
+                    break
+        except av.FFmpegError as exc:
+            raise InvalidImage(f"video could not be decoded: {_reason(exc)}") from None
+        if last is None:
+            raise InvalidImage("video could not be decoded: no frame")
+        return _upright(last, width, height)
+    finally:
+        container.close()
 
 
 def even_size(width: int, height: int, max_side: int) -> tuple[int, int]:
@@ -93,40 +104,118 @@ def even_size(width: int, height: int, max_side: int) -> tuple[int, int]:
     return max(2, int(width * k) // 2 * 2), max(2, int(height * k) // 2 * 2)
 
 
+def _audio_frames(data: bytes) -> Iterator[Any]:
+    """The source's sound as decoded frames (nothing else of the source is read)."""
+    container = _open(data)
+    try:
+        if not container.streams.audio:
+            return
+        try:
+            yield from container.decode(container.streams.audio[0])
+        except av.FFmpegError as exc:
+            raise InvalidImage(f"sound could not be decoded: {_reason(exc)}") from None
+    finally:
+        container.close()
+
+
+class _Sound:
+    """The kept sound, re-encoded as AAC and handed to the muxer up to a time, so that it is
+    interleaved with the picture (and never held whole in memory)."""
+
+    def __init__(self, out: Any, source: bytes) -> None:
+        self.stream = out.add_stream("aac", rate=AUDIO_RATE)
+        self.stream.layout = "stereo"
+        self.stream.bit_rate = AUDIO_BITRATE
+        self.stream.codec_context.flags |= av.codec.context.Flags.bitexact
+        self.resampler = av.AudioResampler(format="fltp", layout="stereo", rate=AUDIO_RATE)
+        self.frames = _audio_frames(source)
+        self.done = False
+        self.sent = 0  # samples handed to the encoder
+
+    def until(self, out: Any, seconds: float | None) -> None:
+        """Encode and mux the sound up to `seconds` (None: all of it, then flush)."""
+        while not self.done and (seconds is None or self.sent / AUDIO_RATE <= seconds):
+            frame = next(self.frames, None)
+            if frame is None:
+                self.done = True
+                break
+            frame.pts = None
+            for chunk in self.resampler.resample(frame):
+                chunk.pts = self.sent
+                chunk.time_base = Fraction(1, AUDIO_RATE)
+                self.sent += chunk.samples
+                out.mux(self.stream.encode(chunk))
+        if seconds is None:
+            for chunk in self.resampler.resample(None):
+                chunk.pts = self.sent
+                chunk.time_base = Fraction(1, AUDIO_RATE)
+                self.sent += chunk.samples
+                out.mux(self.stream.encode(chunk))
+            out.mux(self.stream.encode(None))
+
+
 def encode(frames: Iterable[np.ndarray], width: int, height: int, fps: float, *,
-           max_side: int, crf: int = 23) -> bytes:
-    """H.264 MP4 (yuv420p, fast start) from RGB frames of (height, width); nothing else in it."""
+           max_side: int, crf: int = 23, sound_from: bytes | None = None) -> bytes:
+    """H.264 MP4 (yuv420p, fast start) from RGB frames of (height, width); nothing else in it
+    but, with `sound_from`, that movie's sound re-encoded as AAC."""
     out_w, out_h = even_size(width, height, max_side)
     rate = Fraction(fps).limit_denominator(1001)
     with tempfile.TemporaryDirectory(prefix="gk-video-") as tmp:
         dst = Path(tmp) / "out.mp4"
-        with open(Path(tmp) / "err", "w+b") as err:
-            proc = subprocess.Popen(
-                [*_base(), "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
-                 "-r", f"{rate.numerator}/{rate.denominator}", "-i", "-",
-                 "-map", "0:v:0", "-an", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1",
-                 "-vf", f"scale={out_w}:{out_h}", "-c:v", "libx264", "-preset", "veryfast",
-                 "-crf", str(crf), "-pix_fmt", "yuv420p", "-bsf:v", "filter_units=remove_types=6",
-                 "-fflags", "+bitexact", "-flags:v", "+bitexact", "-movflags", "+faststart",
-                 "-f", "mp4", str(dst)],
-                stdin=subprocess.PIPE, stderr=err)
-            assert proc.stdin is not None
-            failed: list[BaseException] = []
-            try:
-                for frame in frames:
-                    proc.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
-            except BrokenPipeError as exc:
-                failed.append(exc)
-            except BaseException:
-                proc.kill()
-                proc.wait()
-                raise
-            finally:
-                with contextlib.suppress(BrokenPipeError):
-                    proc.stdin.close()
-            code = proc.wait()
-            if code != 0 or failed:
-                err.seek(0)
-                raise InvalidImage(f"video could not be encoded: {_error(err.read())}")
+        try:
+            _write(dst, frames, rate, out_w, out_h, crf, sound_from)
+        except av.FFmpegError as exc:
+            raise InvalidImage(f"video could not be encoded: {_reason(exc)}") from None
         return dst.read_bytes()
 
+
+def _write(dst: Path, frames: Iterable[np.ndarray], rate: Fraction, width: int, height: int,
+           crf: int, sound_from: bytes | None) -> None:
+    with av.open(str(dst), mode="w", format="mp4",
+                 options={"fflags": "+bitexact", "movflags": "+faststart"}) as out:
+        stream = out.add_stream("libx264", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.flags |= av.codec.context.Flags.bitexact
+        stream.options = {"crf": str(crf), "preset": "veryfast"}
+        sound = _Sound(out, sound_from) if sound_from is not None else None
+        strip = _SeiStrip(stream)
+        for index, pixels in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels, dtype=np.uint8),
+                                               format="rgb24")
+            frame = frame.reformat(width=width, height=height, format="yuv420p")
+            frame.pts = index
+            frame.time_base = Fraction(rate.denominator, rate.numerator)
+            _mux(out, strip, stream.encode(frame))
+            if sound is not None:
+                sound.until(out, float((index + 1) / rate))
+        _mux(out, strip, stream.encode(None))
+        for packet in strip.flush():
+            out.mux(packet)
+        if sound is not None:
+            sound.until(out, None)
+
+
+class _SeiStrip:
+    """x264's SEI messages (its version and settings) removed from the packets; the filter is
+    made at the first packet, once the encoder has set the stream's parameters."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.bsf: Any = None
+
+    def filter(self, packet: Any) -> list[Any]:
+        if self.bsf is None:
+            self.bsf = av.bitstream.BitStreamFilterContext(
+                f"filter_units=remove_types={SEI}", self.stream)
+        out: list[Any] = self.bsf.filter(packet)
+        for clean in out:
+            clean.stream = self.stream
+        return out
+
+    def flush(self) -> list[Any]:
+        return [] if self.bsf is None else self.filter(None)
+
+
+def _mux(out: Any, strip: _SeiStrip, packets: list[Any]) -> None:
+    for packet in packets:
+        out.mux(strip.filter(packet) if packet.size else [packet])

@@ -42,14 +42,15 @@ class MovieInfo:
     tracks: int = 1
 
 
-def leftovers(info: MovieInfo) -> list[str]:
-    """What a published movie must not carry and this one does (empty: clean)."""
+def leftovers(info: MovieInfo, *, sound: bool = False) -> list[str]:
+    """What a published movie must not carry and this one does (empty: clean); `sound`: the
+    channel keeps sound, so one sound track (and no other) may be there."""
     out = [f"tag {name}" for name, _ in info.tags]
     if info.created:
         out.append("creation date")
-    if info.has_audio:
+    if info.has_audio and not sound:
         out.append("sound")
-    if info.tracks != 1:
+    if info.tracks != 1 + (sound and info.has_audio):
         out.append(f"{info.tracks} tracks")
     return out
 
@@ -94,6 +95,7 @@ class _Track:
     duration: int = 0
     samples: int = 0
     codec: str = ""
+    shown: int = 0  # the track header's duration, in the movie's timescale (the edit list's span)
 
 
 def _track(data: bytes, start: int, end: int) -> _Track:
@@ -102,6 +104,8 @@ def _track(data: bytes, start: int, end: int) -> _Track:
     if tkhd:
         s, _ = tkhd
         v1 = data[s] == 1
+        t.shown = struct.unpack(">Q" if v1 else ">I", data[s + 28:s + 36] if v1 else
+                                data[s + 20:s + 24])[0]
         matrix_at = s + (52 if v1 else 40)
         a, b = struct.unpack(">ii", data[matrix_at:matrix_at + 8])
         t.turned = a == 0 and b != 0  # a 90 or 270 degree turn
@@ -213,10 +217,13 @@ def read_movie(data: bytes) -> MovieInfo:
         found: list[tuple[str, str]] = []
         tracks: list[_Track] = []
         created = 0
+        movie_timescale = 0
         for kind, s, e in _boxes(data, *moov):
             if kind == b"mvhd":
                 created = struct.unpack(">Q" if data[s] == 1 else ">I",
                                         data[s + 4:s + (12 if data[s] == 1 else 8)])[0]
+                at = s + (20 if data[s] == 1 else 12)
+                (movie_timescale,) = struct.unpack(">I", data[at:at + 4])
             elif kind == b"trak":
                 tracks.append(_track(data, s, e))
             elif kind == b"udta":
@@ -233,7 +240,10 @@ def read_movie(data: bytes) -> MovieInfo:
         field = _field(name)
         if field and value:
             tags.setdefault(field, value)
-    duration = video.duration / video.timescale
+    # the span shown (edit list, in the track header) when there is one: the media's own
+    # duration also counts the decoder's delay that B-frames add (FFmpeg 8 writes it so)
+    duration = (video.shown / movie_timescale if video.shown and movie_timescale
+                else video.duration / video.timescale)
     w, h = round(video.width), round(video.height)
     if video.turned:
         w, h = h, w

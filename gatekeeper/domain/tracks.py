@@ -4,17 +4,19 @@ values out.
 
 Boxes are (top, right, bottom, left) in frame pixels, the face engine's order.
 
-- Linking: a box joins the live track whose last box overlaps it most (IoU at least `min_iou`),
-  or, for a face moving fast, whose last box's centre is within `reach` box widths with a size
-  within a factor of two; a track stays live for `max_gap` frames without a box, so a face the
-  detector loses for a few samples stays one track.
+- Linking: a box joins the live track whose predicted box (its last box moved on at the speed
+  of its last two sightings) overlaps it most (IoU at least `min_iou`), or whose predicted centre
+  is within `reach` box widths with a size within a factor of two (`first_reach`, wider, for a
+  track seen once: its speed is not known yet); a track stays live for `max_gap` frames without
+  a box, and a moving one coasts on its prediction for `coast` frames, so a face the detector
+  loses for a few samples (a shake, a blur) stays one track.
 - Naming (`vote`): a track is a person only when that person wins at least `share` of its best
   frames' votes, at least `min_votes` of them, and nobody else has any; everyone near any of its
   frames stays near (a safeguarding flag blocks on a possible sighting, as for photos). Two tracks
   named as the same person at the same time are both ambiguous (as a person twice in one photo).
 - Covering (`cover_box`): between two boxes the box is interpolated and grown by half the step
-  between them (the face may have moved anywhere on the way); before the first and after the
-  last box the end box holds for `pad` frames.
+  between them (the face may have moved anywhere on the way); for `pad` frames before the first
+  and after the last box the box spans the end box and where the face's motion would take it.
 """
 
 from __future__ import annotations
@@ -51,34 +53,66 @@ def iou(a: Box4, b: Box4) -> float:
     return inter / area if area > 0 else 0.0
 
 
-def _near(a: Box4, b: Box4, reach: float) -> bool:
+def _centre(b: Box4) -> tuple[float, float]:
+    return (b[1] + b[3]) / 2, (b[0] + b[2]) / 2
+
+
+def velocity(sightings: list[tuple[int, Box4]]) -> tuple[float, float]:
+    """The face's motion in pixels a frame (x, y) from its last two sightings; (0, 0) from one."""
+    if len(sightings) < 2:
+        return 0.0, 0.0
+    (f0, b0), (f1, b1) = sightings[-2], sightings[-1]
+    (x0, y0), (x1, y1) = _centre(b0), _centre(b1)
+    return (x1 - x0) / max(1, f1 - f0), (y1 - y0) / max(1, f1 - f0)
+
+
+def shifted(b: Box4, dx: float, dy: float) -> Box4:
+    return (round(b[0] + dy), round(b[1] + dx), round(b[2] + dy), round(b[3] + dx))
+
+
+def _distance(a: Box4, b: Box4) -> float | None:
+    """Centre distance in mean box widths, or None when the sizes differ by more than twice."""
     wa, wb = a[1] - a[3], b[1] - b[3]
     if wa <= 0 or wb <= 0 or max(wa, wb) > 2 * min(wa, wb):
-        return False
-    dx = (a[1] + a[3] - b[1] - b[3]) / 2
-    dy = (a[0] + a[2] - b[0] - b[2]) / 2
-    return bool((dx * dx + dy * dy) ** 0.5 <= reach * (wa + wb) / 2)
+        return None
+    (xa, ya), (xb, yb) = _centre(a), _centre(b)
+    return float(((xa - xb) ** 2 + (ya - yb) ** 2) ** 0.5 / ((wa + wb) / 2))
 
 
 def link(frames: list[tuple[int, list[Box4]]], *, max_gap: int, min_iou: float = 0.2,
-         reach: float = 1.0) -> list[Track]:
-    """Tracks from the boxes of each sampled frame ((frame number, boxes), frames ascending)."""
+         reach: float = 1.0, first_reach: float = 2.5, coast: int | None = None) -> list[Track]:
+    """Tracks from the boxes of each sampled frame ((frame number, boxes), frames ascending).
+
+    A track's next box is looked for where its motion so far (constant velocity from its last
+    two sightings) puts it: overlapping that predicted box, or with a centre within `reach` box
+    widths of it. A track seen once has no motion yet, so a box up to `first_reach` widths away
+    joins it (a fast face moves far between samples). A moving track coasts on its prediction
+    for up to `coast` frames (default twice `max_gap`) when the detector loses it longer."""
+    coast = 2 * max_gap if coast is None else coast
     tracks: list[Track] = []
     for frame, boxes in frames:
-        live = [t for t in tracks if frame - t.last <= max_gap]
         pairs = []
-        for ti, t in enumerate(live):
-            last = t.sightings[-1][1]
+        for ti, t in enumerate(tracks):
+            gap = frame - t.last
+            moving = len(t.sightings) > 1
+            if gap > (max(coast, max_gap) if moving else max_gap):
+                continue
+            seen = [(f, b) for f, b, _ in t.sightings[-2:]]
+            dx, dy = velocity(seen)
+            expected = shifted(t.sightings[-1][1], dx * gap, dy * gap)
             for bi, box in enumerate(boxes):
-                overlap = iou(last, box)
-                if overlap >= min_iou or _near(last, box, reach):
-                    pairs.append((overlap, -abs(frame - t.last), ti, bi))
+                overlap = iou(expected, box)
+                far = _distance(expected, box)
+                near = far is not None and far <= (reach if moving else first_reach)
+                if (overlap >= min_iou or near) and (gap <= max_gap or overlap >= min_iou
+                                                     or (far is not None and far <= reach)):
+                    pairs.append((overlap, -(far if far is not None else 9.0), -gap, ti, bi))
         taken_t: set[int] = set()
         taken_b: set[int] = set()
-        for _, _, ti, bi in sorted(pairs, reverse=True):
+        for *_, ti, bi in sorted(pairs, reverse=True):
             if ti in taken_t or bi in taken_b:
                 continue
-            live[ti].sightings.append((frame, boxes[bi], bi))
+            tracks[ti].sightings.append((frame, boxes[bi], bi))
             taken_t.add(ti)
             taken_b.add(bi)
         tracks += [Track([(frame, box, bi)]) for bi, box in enumerate(boxes) if bi not in taken_b]
@@ -127,14 +161,27 @@ def ambiguous_pairs(spans: list[tuple[int, int, int | None]]) -> set[int]:
     return out
 
 
+def _span(a: Box4, b: Box4) -> Box4:
+    """The smallest box holding both."""
+    return (min(a[0], b[0]), max(a[1], b[1]), max(a[2], b[2]), min(a[3], b[3]))
+
+
 def cover_box(sightings: list[tuple[int, Box4]], frame: int, pad: int) -> Box4 | None:
-    """Where the track must be covered on `frame` ((frame, box) ascending), or None."""
+    """Where the track must be covered on `frame` ((frame, box) ascending), or None.
+
+    Within `pad` frames before the first or after the last sighting the face may have stopped
+    or gone on as it moved: the box spans both the end box and where its motion there would
+    have taken it (a face entering or leaving fast, or blurred past the detector)."""
     if not sightings or frame < sightings[0][0] - pad or frame > sightings[-1][0] + pad:
         return None
     if frame <= sightings[0][0]:
-        return sightings[0][1]
+        dx, dy = velocity(sightings[:2])
+        d = sightings[0][0] - frame
+        return _span(sightings[0][1], shifted(sightings[0][1], -dx * d, -dy * d))
     if frame >= sightings[-1][0]:
-        return sightings[-1][1]
+        dx, dy = velocity(sightings[-2:])
+        d = frame - sightings[-1][0]
+        return _span(sightings[-1][1], shifted(sightings[-1][1], dx * d, dy * d))
     for (f0, b0), (f1, b1) in zip(sightings, sightings[1:], strict=False):
         if f0 <= frame <= f1:
             if frame == f0:

@@ -53,3 +53,11 @@ def test_truncated_or_foreign_files_are_refused(frames, cut):
         read_movie(data[:cut])
     with pytest.raises(InvalidImage):
         read_movie(b"not a movie at all")
+
+
+def test_duration_is_the_span_shown_not_the_decoder_delay():
+    """x264's B-frames make FFmpeg 8 write a media duration one frame longer than the movie;
+    the edit list's span (the track header's duration) is what is shown."""
+    frames = videogen.frames_of(seconds=2.0, fps=15)[0]
+    info = read_movie(videogen.write_mp4(frames, 15, tags={}))
+    assert (info.duration_s, info.fps, info.frame_count) == (pytest.approx(2.0), pytest.approx(15), 30)

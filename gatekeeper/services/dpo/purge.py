@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
+from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -50,11 +51,12 @@ class PurgePlan:
     people: list[int] = field(default_factory=list)
     photos_to_cover: dict[int, list[int]] = field(default_factory=dict)  # photo -> person ids
     photos_to_delete: list[int] = field(default_factory=list)
+    videos: list[int] = field(default_factory=list)  # which of those photos are videos
 
     def as_dict(self) -> dict[str, object]:
         return {"today": self.today.isoformat(), "people": self.people,
                 "photos_to_cover": {str(k): v for k, v in self.photos_to_cover.items()},
-                "photos_to_delete": self.photos_to_delete}
+                "photos_to_delete": self.photos_to_delete, "videos": self.videos}
 
 
 def expired_people(session: Session, today: date, ctx: Context) -> list[int]:
@@ -97,11 +99,11 @@ def _plan_for(session: Session, plan: PurgePlan) -> PurgePlan:
                 videos.add(photo_id)
         for photo_id in sorted(identified):
             ids = identified[photo_id]
-            # a video is not yet covered in place (its frames would need re-encoding): deleted
-            if ids - doomed and photo_id not in videos:
+            if ids - doomed:  # a video too: its frames rebuilt with their tracks covered
                 plan.photos_to_cover[photo_id] = sorted(ids & doomed)
             else:
                 plan.photos_to_delete.append(photo_id)
+        plan.videos = sorted(videos & (set(plan.photos_to_cover) | set(plan.photos_to_delete)))
     return plan
 
 
@@ -172,10 +174,13 @@ def _carry_out(ctx: Context, plan: PurgePlan, actor_id: int | None, kind: str) -
                 face.near_person_ids = near  # no id of theirs is left anywhere
         audit.record(uow.session, f"{kind}.applied", "purge", None, actor_id, run=run,
                      **plan.as_dict())
+        videos = _videos_among(uow.session, [*plan.photos_to_delete, *plan.photos_to_cover])
         audit.record(uow.session, "certificate.issued", "certificate", None, actor_id,
                      kind=kind, today=plan.today.isoformat(), people=plan.people,
                      photos_deleted=plan.photos_to_delete,
                      photos_covered=sorted(plan.photos_to_cover),
+                     videos_deleted=[i for i in plan.photos_to_delete if i in videos],
+                     videos_covered=sorted(i for i in plan.photos_to_cover if i in videos),
                      deleted=dict(sorted(counts.items())),
                      **({"run": run, "attempts": done.attempts} if run else {}))
         uow.commit()
@@ -183,6 +188,14 @@ def _carry_out(ctx: Context, plan: PurgePlan, actor_id: int | None, kind: str) -
     # before showed no one of them, but it was rendered from the old pixels)
     live.settle(ctx=ctx, photo_ids=plan.photos_to_cover)
     outbox.process(ctx=ctx)  # what a failed store left queued: the sweep retries the rest
+
+
+def _videos_among(session: Session, photo_ids: list[int]) -> set[int]:
+    """Which of the photos are videos (a purged photo's row keeps its media)."""
+    if not photo_ids:
+        return set()
+    return set(session.scalars(select(Photo.id).where(Photo.id.in_(photo_ids),
+                                                      Photo.media == "video")))
 
 
 def _start_or_resume(ctx: Context, plan: PurgePlan, actor_id: int | None,
@@ -262,6 +275,22 @@ def _delete_photo(ctx: Context, photo_id: int, actor_id: int | None, why: str,
     outbox.after_commit(ctx=ctx, session=uow.session)
 
 
+def _covered_original(ctx: Context, photo: Photo, person_ids: set[int],
+                      data: bytes) -> tuple[bytes, Image.Image]:
+    """The original with `person_ids` covered (a photo as JPEG; a video rebuilt with their
+    tracks covered on every frame) and its covered picture for the review copy."""
+    if photo.media == "video":
+        from gatekeeper.services.video.redact import cover_people  # deferred: PyAV
+
+        rebuilt = cover_people(ctx=ctx, photo=photo, person_ids=person_ids, data=data)
+        return rebuilt.data, Image.fromarray(rebuilt.middle)
+    img = decode(data, ctx.settings.max_image_pixels).pixels
+    regions = [(head_region(f.top, f.right, f.bottom, f.left, img.width, img.height), True)
+               for f in photo.faces if f.person_id in person_ids]
+    covered = cover(img, regions, CoverMode.SOLID)
+    return encode_jpeg(covered, 1 << 20, 95), covered
+
+
 def _cover_people(ctx: Context, photo_id: int, person_ids: set[int],
                   actor_id: int | None, why: str, run: int | None) -> None:
     """Cover the expired people in a new copy of the original, switch the photo to it in one
@@ -276,18 +305,19 @@ def _cover_people(ctx: Context, photo_id: int, person_ids: set[int],
         if not any(f.person_id in person_ids for f in photo.faces):
             return  # covered by an earlier attempt (the guard removes the unused key)
         old_key = original_key_of(photo)
-        img = decode(ctx.stores.private.get(old_key), ctx.settings.max_image_pixels).pixels
-        regions = [(head_region(f.top, f.right, f.bottom, f.left, img.width, img.height), True)
-                   for f in photo.faces if f.person_id in person_ids]
-        covered = cover(img, regions, CoverMode.SOLID)
-        ctx.stores.private.put(new_key, encode_jpeg(covered, 1 << 20, 95))
+        original, covered = _covered_original(ctx, photo, person_ids,
+                                              ctx.stores.private.get(old_key))
+        ctx.stores.private.put(new_key, original)
         # the review copy is a cache under a fixed key: written covered before the commit,
         # it errs towards covering if the commit never comes (the re-run covers the original)
         ctx.stores.private.put(review_key(photo.sha256), review_rendition(covered), "image/jpeg")
         outbox.claim(uow.session, outbox.PRIVATE, new_key)
         outbox.delete_after_commit(uow.session, outbox.PRIVATE, old_key)
         photo.original_key = new_key
-        photo.orientation, photo.format = 1, "JPEG"  # the stored pixels are upright now
+        if photo.media == "video":
+            photo.format = "mp4"  # rebuilt upright, without sound
+        else:
+            photo.orientation, photo.format = 1, "JPEG"  # the stored pixels are upright now
         for pub in photo.publications:
             if pub.taken_down_at is None and set(pub.shown_person_ids or []) & person_ids:
                 take_down(ctx=ctx, session=uow.session, publication=pub, reason=why)

@@ -180,7 +180,8 @@ def subject_access_export(*, ctx: Context, external_id: str, user: Actor) -> Exp
                 photo, only_them = job
                 return render(ctx=ctx, photo=photo, decision=only_them, channel=Channel.ONLINE,
                               data=originals.get(original_key_of(photo)),
-                              covers=_covers_sparing(photo, person.id))
+                              covers=_covers_sparing(photo, person.id),
+                              keep_sound=False)  # sound can speak other people's names
 
             with ThreadPoolExecutor(RENDER_THREADS) as pool:
                 for (photo, _), data in zip(jobs, pool.map(one, jobs), strict=True):

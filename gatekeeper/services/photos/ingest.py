@@ -146,7 +146,7 @@ def ingest_bytes(*, ctx: Context, data: bytes, name: str, event_name: str,
 def open_video(data: bytes, settings: Settings) -> tuple[MovieInfo, DecodedImage]:
     """The movie's header facts, within the limits, and its middle frame (the reviewer's
     picture; decoding it proves the picture stream decodes); InvalidImage otherwise."""
-    from gatekeeper.adapters.video import still  # deferred: FFmpeg only where videos come
+    from gatekeeper.adapters.video import still  # deferred: PyAV only where videos come
 
     movie = read_movie(data)
     reason = refusal(movie, max_seconds=settings.video_max_seconds,

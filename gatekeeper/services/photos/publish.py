@@ -27,6 +27,7 @@ from gatekeeper.errors import GatekeeperError, InvalidState
 from gatekeeper.services import outbox
 from gatekeeper.services.context import Context
 from gatekeeper.services.facts import face_facts, person_facts
+from gatekeeper.services.video import sound as _sound  # noqa: F401  (its options, on the page)
 
 log = logging.getLogger(__name__)
 CONSENT_LOST = "consent withdrawn or lapsed"  # + whose: the photo returns to review, them covered
@@ -41,14 +42,16 @@ class PublishResult:
 
 
 def render(*, ctx: Context, photo: Photo, decision: PhotoDecision, data: bytes,
-           channel: Channel, covers: list[Region] | None = None) -> bytes:
+           channel: Channel, covers: list[Region] | None = None,
+           keep_sound: bool | None = None) -> bytes:
     """The exact bytes that would be published for this photo, decision and channel.
-    `covers`: the editors' rectangles to use instead of the photo's own (subject access)."""
+    `covers`: the editors' rectangles to use instead of the photo's own (subject access);
+    `keep_sound`: False drops a video's sound whatever the channel's option says."""
     if photo.media == "video":
-        from gatekeeper.services.video.publish import render_video  # deferred: FFmpeg
+        from gatekeeper.services.video.publish import render_video  # deferred: PyAV
 
         return render_video(ctx=ctx, photo=photo, decision=decision, data=data,
-                            channel=channel, covers=covers)
+                            channel=channel, covers=covers, keep_sound=keep_sound)
     s, rule = ctx.settings, ctx.settings.channel_rule(channel)
     img = decode(data, s.max_image_pixels, long_side=rule.max_side).pixels
     k = img.width / photo.width  # < 1 when the JPEG was decoded at a reduced scale

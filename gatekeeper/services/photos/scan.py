@@ -81,7 +81,7 @@ def _scan(ctx: Context, photo_id: int) -> str:
         gallery = load_gallery(uow.session)
         media = photo.media
     if media == "video":
-        from gatekeeper.services.video.scan import find_tracks  # deferred: FFmpeg
+        from gatekeeper.services.video.scan import find_tracks  # deferred: PyAV
 
         return _save(ctx, photo_id, find_tracks(ctx=ctx, photo_id=photo_id, data=data,
                                                 gallery=gallery))

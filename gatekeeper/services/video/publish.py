@@ -1,6 +1,7 @@
 """Rendering a video for a channel: decode every frame, cover every track that may not be shown
 (padded in time and space), the editors' rectangles on every frame, and encode a new H.264 MP4
-from the pixels alone: no sound, no metadata. A movie that still carries anything it must not
+from the pixels alone: no metadata, and no sound unless the DPO's option keeps it on the channel
+(`video.sound`; then re-encoded as AAC). A movie that still carries anything it must not
 (`domain.movie.leftovers`, read back by the box reader) is never returned.
 """
 
@@ -11,61 +12,87 @@ from collections.abc import Iterator
 import numpy as np
 from PIL import Image
 
-from consent_db.models import Photo
+from consent_db.models import Face, Photo
 from gatekeeper.adapters.video import encode, read_frames
 from gatekeeper.domain.movie import leftovers, read_movie
 from gatekeeper.domain.policy import PhotoDecision, Verdict
-from gatekeeper.domain.redact import Region, cover, head_region
+from gatekeeper.domain.redact import Region, cover
 from gatekeeper.domain.spans import regions_on
 from gatekeeper.domain.tracks import Box4, cover_box
-from gatekeeper.domain.vocabulary import Channel
+from gatekeeper.domain.vocabulary import Channel, CoverMode
 from gatekeeper.errors import InvalidImage
 from gatekeeper.services.context import Context
 from gatekeeper.services.facts import cover_regions
 from gatekeeper.services.video.scan import pad_frames, sample_step
+from gatekeeper.services.video.sound import keeps_sound
+
+
+def sightings_of(photo: Photo, face: Face) -> list[tuple[int, Box4]]:
+    """Where a track is on its sampled frames; a face without per-frame boxes is where its box
+    is on every frame (fail closed)."""
+    if face.frames:
+        return [(int(r[0]), (int(r[1]), int(r[2]), int(r[3]), int(r[4]))) for r in face.frames]
+    box = (face.top, face.right, face.bottom, face.left)
+    return [(0, box), (max(0, (photo.frame_count or 1) - 1), box)]
 
 
 def hidden_tracks(photo: Photo, decision: PhotoDecision) -> list[list[tuple[int, Box4]]]:
-    """The sightings of every track not shown; a face without per-frame boxes is covered where
-    its box is on every frame (fail closed)."""
-    out = []
-    for f in photo.faces:
-        if decision.faces.get(f.id) is Verdict.SHOW:
-            continue
-        if f.frames:
-            out.append([(int(r[0]), (int(r[1]), int(r[2]), int(r[3]), int(r[4])))
-                        for r in f.frames])
-        else:
-            out.append([(0, (f.top, f.right, f.bottom, f.left)),
-                        (max(0, (photo.frame_count or 1) - 1), (f.top, f.right, f.bottom, f.left))])
-    return out
+    """The sightings of every track not shown."""
+    return [sightings_of(photo, f) for f in photo.faces
+            if decision.faces.get(f.id) is not Verdict.SHOW]
+
+
+def track_region(sightings: list[tuple[int, Box4]], index: int, pad: int, w: int,
+                 h: int) -> tuple[Region, bool] | None:
+    """The head to cover for a track on frame `index` (region, rounded), or None.
+
+    The head is grown around the track's box (interpolated, padded and spread along its motion)
+    by the margins of the face's own size at its nearest sighting, as a photo's head is around
+    its face: growing by the spread box's size would cover neighbours, a consented pupil among
+    them. Corners are rounded as for photos, but square where the head meets the frame's edge
+    (a face cut by the edge would be left in a rounded corner)."""
+    box = cover_box(sightings, index, pad)
+    if box is None:
+        return None
+    near = min(sightings, key=lambda s: abs(s[0] - index))[1]
+    fw, fh = near[1] - near[3], near[2] - near[0]
+    top, right, bottom, left = box
+    region = Region(max(0, int(left - 0.35 * fw)), max(0, int(top - 0.60 * fh)),
+                    min(w, int(right + 0.35 * fw + 1)), min(h, int(bottom + 0.25 * fh + 1)))
+    inside = region.x0 > 0 and region.y0 > 0 and region.x1 < w and region.y1 < h
+    return region, inside
 
 
 def covered_frames(frames: Iterator[np.ndarray], hidden: list[list[tuple[int, Box4]]],
-                   covers: list[Region], pad: int, ctx: Context) -> Iterator[np.ndarray]:
+                   covers: list[Region], pad: int, mode: CoverMode) -> Iterator[np.ndarray]:
     """Each frame with the hidden tracks' heads and the rectangles covered."""
     for index, frame in enumerate(frames):
         h, w = frame.shape[:2]
         regions = [(r, False) for r in regions_on(covers, index)]
         for sightings in hidden:
-            box = cover_box(sightings, index, pad)
-            if box is not None:
-                regions.append((head_region(*box, w, h), True))
-        yield np.asarray(cover(Image.fromarray(frame), regions, ctx.settings.cover_mode)) \
+            region = track_region(sightings, index, pad, w, h)
+            if region is not None:
+                regions.append(region)
+        yield np.asarray(cover(Image.fromarray(frame), regions, mode)) \
             if regions else frame
 
 
 def render_video(*, ctx: Context, photo: Photo, decision: PhotoDecision, data: bytes,
-                 channel: Channel, covers: list[Region] | None = None) -> bytes:
-    """The exact MP4 that would be published for this video, decision and channel."""
+                 channel: Channel, covers: list[Region] | None = None,
+                 keep_sound: bool | None = None) -> bytes:
+    """The exact MP4 that would be published for this video, decision and channel; its sound
+    is kept only where `keep_sound` is not False and the channel's option says so."""
     rule = ctx.settings.channel_rule(channel)
+    sound = keep_sound is not False and keeps_sound(ctx=ctx, channel=channel)
     boxes = covers if covers is not None else cover_regions(photo)
     pad = pad_frames(sample_step(photo.fps, ctx.settings.video_scan_fps))
     frames = covered_frames(read_frames(data, photo.width, photo.height),
-                            hidden_tracks(photo, decision), boxes, pad, ctx)
+                            hidden_tracks(photo, decision), boxes, pad,
+                            ctx.settings.cover_mode)
     out = encode(frames, photo.width, photo.height, photo.fps or 25.0,
-                 max_side=rule.max_side, crf=ctx.settings.video_crf)
-    left = leftovers(read_movie(out))
+                 max_side=rule.max_side, crf=ctx.settings.video_crf,
+                 sound_from=data if sound else None)
+    left = leftovers(read_movie(out), sound=sound)
     if left:
         raise InvalidImage(f"published video would still carry: {', '.join(left)}")
     return out
