@@ -118,6 +118,24 @@ def test_a_time_span_cover_covers_exactly_the_frames_of_its_span(ctx, school):
     assert covered == [*range(7, 18), 24, 25]  # 1.6 s to 1.7 s: frames 24 (1.6-1.667) and 25
 
 
+def test_subject_access_keeps_a_time_span_cover_to_its_frames(ctx, school):
+    """The export covers an editor's timed rectangle on its frames only, as publishing does
+    (it was applied on every frame)."""
+    import io
+    import zipfile
+
+    from gatekeeper.services.dpo.register import subject_access_export
+
+    photo_id, _clip_ = _scanned(ctx, school)
+    add_cover(ctx=ctx, photo_id=photo_id, box=PATCH, user=school["editor1"], span=(0.5, 1.2))
+    export = subject_access_export(ctx=ctx, external_id="TOM", user=school["dpo1"])
+    with zipfile.ZipFile(io.BytesIO(export.data)) as zf:
+        [name] = [n for n in zf.namelist() if n.startswith("photos/")]
+        frames = list(read_frames(zf.read(name), W, H))
+    covered = [i for i, f in enumerate(frames) if _spread(f, PATCH) < 3]
+    assert covered == list(range(7, 18)), [round(_spread(f, PATCH), 1) for f in frames]
+
+
 def test_a_time_span_cover_is_refused_on_a_photo_and_when_it_makes_no_sense(ctx, school):
     photo_id, _ = _scanned(ctx, school, seconds=1.0)
     editor = school["editor1"]

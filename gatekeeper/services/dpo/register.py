@@ -26,7 +26,7 @@ from gatekeeper.domain.vocabulary import Channel, NameRule, Role
 from gatekeeper.services.accounts.users import Actor, require_role
 from gatekeeper.services.consent.people import get_person
 from gatekeeper.services.context import Context
-from gatekeeper.services.facts import face_facts, person_facts
+from gatekeeper.services.facts import cover_regions, face_facts, person_facts
 from gatekeeper.services.photos.publish import render
 from gatekeeper.services.records import original_key_of
 from gatekeeper.services.stages import stage_of
@@ -47,7 +47,7 @@ def _covers_sparing(photo: Photo, person_id: int) -> list[Region]:
     subject access export gives the person their own image (everyone else stays covered)."""
     own = [Region(f.left, f.top, f.right, f.bottom) for f in photo.faces
            if f.person_id == person_id]
-    boxes = [Region(c.x0, c.y0, c.x1, c.y1) for c in photo.covers]
+    boxes = cover_regions(photo)  # a video's timed cover stays on its own frames
     return [b for b in boxes if not any(hidden_by_covers(face, [b]) for face in own)]
 
 
