@@ -53,6 +53,21 @@ def test_a_disabled_user_is_refused(ctx):
         add_device(ctx=ctx, make="Canon", model="X", serial="1", actor_id=u["dpo1"].id)
 
 
+def test_every_role_changes_its_own_password_but_only_the_dpo_resets_another(ctx):
+    """A role check on resetting someone's password must not stop a governor, an editor or the
+    office changing their own (the role check in `set_password` once did)."""
+    from tests.integration.helpers import PASSWORD
+
+    u = make_users(ctx)
+    for name in ("gov1", "editor1", "office1"):
+        users.change_own_password(ctx=ctx, user=u[name], current=PASSWORD,
+                                  new="another-long-pass-9")
+        assert users.authenticate(ctx=ctx, username=name, password="another-long-pass-9")
+    with pytest.raises(PermissionDenied, match="needs the role dpo"):
+        users.set_password(ctx=ctx, username="editor1", password="third-long-pass-7",
+                           actor_id=u["gov1"].id)
+
+
 def test_the_system_and_the_operator_need_no_role(ctx):
     make_users(ctx)
     add_device(ctx=ctx, make="Canon", model="X", serial="1", actor_id=None)

@@ -261,23 +261,30 @@ def set_roles(*, ctx: Context, username: str, roles: str, actor_id: int | None) 
 
 
 def set_password(*, ctx: Context, username: str, password: str, actor_id: int | None) -> None:
-    """Reset a user's password (an admin); every session of theirs ends."""
+    """Reset a user's password (the DPO, or the operator at the server); every session of
+    theirs ends."""
     require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
+    _store_password(ctx, username, password, actor_id, "user.password_reset")
+
+
+def change_own_password(*, ctx: Context, user: Actor, current: str, new: str) -> None:
+    """A user of any role changes their own password, proving the current one; other sessions
+    end."""
+    authenticate(ctx=ctx, username=user.username, password=current)
+    if new == current:
+        raise InvalidInput("the new password must differ from the current one")
+    _store_password(ctx, user.username, new, user.id, "user.password_changed")
+
+
+def _store_password(ctx: Context, username: str, password: str, actor_id: int | None,
+                    action: str) -> None:
     _check_password(password)
     with ctx.uow() as uow:
         user = _user(uow.session, username)
         user.password_hash = _hasher.hash(password)
         _revoke_all(uow.session, user.id)
-        audit.record(uow.session, "user.password_reset", "user", user.id, actor_id)
+        audit.record(uow.session, action, "user", user.id, actor_id)
         uow.commit()
-
-
-def change_own_password(*, ctx: Context, user: Actor, current: str, new: str) -> None:
-    """A user changes their own password, proving the current one; other sessions end."""
-    authenticate(ctx=ctx, username=user.username, password=current)
-    if new == current:
-        raise InvalidInput("the new password must differ from the current one")
-    set_password(ctx=ctx, username=user.username, password=new, actor_id=user.id)
 
 
 def password_stamp(password_hash: str) -> str:
