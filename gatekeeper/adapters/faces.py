@@ -82,8 +82,7 @@ class FaceEngine:
             # only be someone lying near the camera, a large face: a smaller quick look will do.
             stands = any(upright(c[1]) and c[1].score >= o.sure_upright_score
                          for c in search.candidates)
-            turns = sideways_turns(self.detector, o, rgb,
-                                   o.probe_side_upright if stands else o.probe_side)
+            turns = self._sideways_turns(rgb, o.probe_side_upright if stands else o.probe_side)
             for scale in sideways if turns else []:
                 small = kept[scale] if scale in kept else resized(self._cv2, rgb, scale)
                 for rotation in turns:
