@@ -138,8 +138,45 @@ def _proxy_lines(proxy: dict) -> list[str]:
     return lines + [""]
 
 
+GROUP_TITLES = {"tuning": "tuning part", "held_back": "held-back part",
+                "event scenes": "event scenes (12-24 MP, 8-40 faces of 10-160 px)"}
+
+
+def _scan_speed_lines(r: dict) -> list[str]:
+    """The whole scan against HOG per group (interleaved runs, spread), and the recall of the
+    scan (online copy) and of the scan with the deeper search (display copy)."""
+    lines = ["## The whole scan against HOG, and the recall of each depth of the search", "",
+             "`bench/scan_speed.py`: each run times face_recognition's default HOG detection "
+             "(one process) and the real `gatekeeper scan` command (start, models, 6 people "
+             "enrolled, one worker per core) on the same photos, alternating which goes first. "
+             f"The scan searches for faces of 10 px in the online copy ({r['online_side']} px); "
+             f"a display or print copy ({r['display_side']} px) is written only after the "
+             "deeper search (services/photos/depth.py), timed here by the engine in one "
+             "process.", "",
+             "| photos | photos (MP) | whole scan / HOG, median (min-max) | runs (scan s / HOG s) "
+             "| CPU time ratio |", "|---|---|---|---|---|"]
+    for g, sp in r.get("speed", {}).items():
+        meta = r["groups"][g]
+        runs = ", ".join(f"{e['scan_seconds']}/{e['hog_seconds']}" for e in sp["runs"])
+        lines.append(f"| {GROUP_TITLES.get(g, g)} | {meta['photos']} ({meta['megapixels']}) | "
+                     f"**{sp['ratio_median']}x** ({sp['ratio_min']}-{sp['ratio_max']}) | "
+                     f"{runs} | {sp['cpu_ratio_median']}x |")
+    lines += ["", "| photos | search | copy | recall >= 10 px | faces >= 10 px left uncovered "
+              "| engine seconds |", "|---|---|---|---|---|---|"]
+    for g, rec in r.get("recall", {}).items():
+        for key, label in (("scan", "scan"), ("with_deeper_search", "scan + deeper search")):
+            v = rec[key]
+            lines.append(f"| {GROUP_TITLES.get(g, g)} | {label} | {v['copy_side']} px | "
+                         f"{v['recall_ge10']:.4f} (n={v['faces_ge10']}) | "
+                         f"{v['uncovered_ge10']} | {v['engine_seconds']} |")
+    return lines + [""]
+
+
 def write_readme() -> str:
     lines = ["# Benchmark results", "", "Written by `make bench` (2 cores, no GPU).", ""]
+    speed = _load("scan_speed")
+    if speed:
+        lines += _scan_speed_lines(speed)
     det = _load("detection")
     if det:
         lines += _detection_lines(det)

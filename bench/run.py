@@ -18,6 +18,7 @@ from bench import (  # noqa: E402
     report,
     review_queue,
     sar_export,
+    scan_speed,
     template_pooling,
     throughput,
     web_memory,
@@ -28,6 +29,8 @@ from gatekeeper.config import Settings  # noqa: E402
 
 def main() -> None:
     s = Settings()
+    print("whole scan against HOG, interleaved, and the recall of each depth ...", flush=True)
+    scan_speed.run(FaceEngine)
     print("detection ...", flush=True)
     detection.run(FaceEngine)
     print("identification ...", flush=True)
