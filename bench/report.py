@@ -156,6 +156,8 @@ def _scan_speed_lines(r: dict) -> list[str]:
              "| photos | photos (MP) | whole scan / HOG, median (min-max) | runs (scan s / HOG s) "
              "| CPU time ratio |", "|---|---|---|---|---|"]
     for g, sp in r.get("speed", {}).items():
+        if g not in r.get("groups", {}):
+            continue  # the timed groups, summed into the reported ones
         meta = r["groups"][g]
         runs = ", ".join(f"{e['scan_seconds']}/{e['hog_seconds']}" for e in sp["runs"])
         lines.append(f"| {GROUP_TITLES.get(g, g)} | {meta['photos']} ({meta['megapixels']}) | "
@@ -164,7 +166,10 @@ def _scan_speed_lines(r: dict) -> list[str]:
     lines += ["", "| photos | search | copy | recall >= 10 px | faces >= 10 px left uncovered "
               "| engine seconds |", "|---|---|---|---|---|---|"]
     for g, rec in r.get("recall", {}).items():
-        for key, label in (("scan", "scan"), ("with_deeper_search", "scan + deeper search")):
+        for key, label in (("before", "before: every scan for the display copy"),
+                           ("scan", "scan"), ("with_deeper_search", "scan + deeper search")):
+            if key not in rec:
+                continue
             v = rec[key]
             lines.append(f"| {GROUP_TITLES.get(g, g)} | {label} | {v['copy_side']} px | "
                          f"{v['recall_ge10']:.4f} (n={v['faces_ge10']}) | "
