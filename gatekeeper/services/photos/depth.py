@@ -53,8 +53,7 @@ def searched_for(photo: Photo, side: int) -> bool:
     its own search was for that side or more, or its whole photo is no larger than that."""
     if photo.media == "video" or photo.scan_side is None or photo.scan_side == 0:
         return True
-    return side != 0 and (photo.scan_side >= side
-                          or max(photo.width, photo.height) <= photo.scan_side)
+    return max(photo.width, photo.height) <= photo.scan_side or 0 < side <= photo.scan_side
 
 
 def require_searched_for(settings: Settings, photo: Photo, channel: Channel) -> None:
