@@ -45,5 +45,5 @@ def test_scan_and_deeper_search_keep_the_recall_on_the_tuning_part(face_engine, 
                     if not h:
                         missed.append((name, side, round(size_of(face) * k, 1)))
     for side, (hit, n) in tally.items():
-        assert n > 500  # the part holds this many faces of 10 px or more
+        assert n > 400  # the part holds 441 faces of 10 px or more in the online copy
         assert hit / n >= 0.995, (side, hit, n, missed)
