@@ -167,7 +167,8 @@ def _scan_speed_lines(r: dict) -> list[str]:
               "| engine seconds |", "|---|---|---|---|---|---|"]
     for g, rec in r.get("recall", {}).items():
         for key, label in (("before", "before: every scan for the display copy"),
-                           ("scan", "scan"), ("with_deeper_search", "scan + deeper search")):
+                           ("scan", "scan"),
+                           ("with_deeper_search", "scan + deeper search (time: the deeper one)")):
             if key not in rec:
                 continue
             v = rec[key]
