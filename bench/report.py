@@ -163,6 +163,15 @@ def _scan_speed_lines(r: dict) -> list[str]:
         lines.append(f"| {GROUP_TITLES.get(g, g)} | {meta['photos']} ({meta['megapixels']}) | "
                      f"**{sp['ratio_median']}x** ({sp['ratio_min']}-{sp['ratio_max']}) | "
                      f"{runs} | {sp['cpu_ratio_median']}x |")
+    before = r.get("speed_before", {})
+    shown = [g for g in before if g in r.get("groups", {})]
+    if shown:
+        lines += ["", "Before (every scan searching for the display copy: "
+                  f"{r.get('speed_before_note', '')}): " + "; ".join(
+                      f"{GROUP_TITLES.get(g, g)} {before[g]['ratio_median']}x, CPU time "
+                      f"{before[g]['cpu_ratio_median']}x" for g in shown) + "."]
+    if r.get("note"):
+        lines += ["", f"Note: {r['note']}"]
     lines += ["", "| photos | search | copy | recall >= 10 px | faces >= 10 px left uncovered "
               "| engine seconds |", "|---|---|---|---|---|---|"]
     for g, rec in r.get("recall", {}).items():
