@@ -6,7 +6,8 @@
 - pyramid: the scales a photo is searched at, set by the smallest face that must be found;
 - working: one detection pass (the working pass and the smaller ones) and its hints;
 - yunet_gate: where YuNet lets the working pass look;
-- second_look / sift: the enlarged look around hints, and the cheap look that sifts its windows;
+- second_look / sift / enlarged: the enlarged look around hints, the cheap look that sifts its
+  windows, and the enlarged crops both answer many per network call;
 - sideways: the quick look that decides which turns get a search;
 - quality: the gate that says which faces can be identified;
 - encoders: dlib's and SFace's vectors;
