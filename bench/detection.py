@@ -5,6 +5,11 @@ face_recognition's default `face_locations(img)` in the same run, reported for t
 and the held-back part separately (bench/split.py): every engine choice is made on the tuning
 part; the held-back part says whether it holds on photos it was not made on.
 
+Since issue 28 the scan searches for the online copy's size and a display copy waits for the
+deeper search: the engine's recall here is that of the deeper search (the display copy's, as
+every scan was before), while the whole `gatekeeper scan` timed here is the online one.
+bench/scan_speed.py measures both depths and times the scan against HOG interleaved.
+
 A face counts as found when the areas the publisher would cover (redact.head_region of every
 box) hide at least 80% of its truth box: what matters is the pixels, not box overlap. Sizes are
 bucketed at publication scale (the largest published side, 4096 px), where the targets are

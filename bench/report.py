@@ -175,6 +175,55 @@ def _video_lines(vid: dict) -> list[str]:
     return lines
 
 
+GROUP_TITLES = {"tuning": "tuning part", "held_back": "held-back part",
+                "event scenes": "event scenes (12-24 MP, 8-40 faces of 10-160 px)"}
+
+
+def _scan_speed_lines(r: dict) -> list[str]:
+    """The whole scan against HOG per group (interleaved runs, spread), and the recall of the
+    scan (online copy) and of the scan with the deeper search (display copy)."""
+    lines = ["## The whole scan against HOG, and the recall of each depth of the search", "",
+             "`bench/scan_speed.py`: each run times face_recognition's default HOG detection "
+             "(one process) and the real `gatekeeper scan` command (start, models, 6 people "
+             "enrolled, one worker per core) on the same photos, alternating which goes first. "
+             f"The scan searches for faces of 10 px in the online copy ({r['online_side']} px); "
+             f"a display or print copy ({r['display_side']} px) is written only after the "
+             "deeper search (services/photos/depth.py), timed here by the engine in one "
+             "process.", "",
+             "| photos | photos (MP) | whole scan / HOG, median (min-max) | runs (scan s / HOG s) "
+             "| CPU time ratio |", "|---|---|---|---|---|"]
+    for g, sp in r.get("speed", {}).items():
+        if g not in r.get("groups", {}):
+            continue  # the timed groups, summed into the reported ones
+        meta = r["groups"][g]
+        runs = ", ".join(f"{e['scan_seconds']}/{e['hog_seconds']}" for e in sp["runs"])
+        lines.append(f"| {GROUP_TITLES.get(g, g)} | {meta['photos']} ({meta['megapixels']}) | "
+                     f"**{sp['ratio_median']}x** ({sp['ratio_min']}-{sp['ratio_max']}) | "
+                     f"{runs} | {sp['cpu_ratio_median']}x |")
+    before = r.get("speed_before", {})
+    shown = [g for g in before if g in r.get("groups", {})]
+    if shown:
+        lines += ["", "Before (every scan searching for the display copy: "
+                  f"{r.get('speed_before_note', '')}): " + "; ".join(
+                      f"{GROUP_TITLES.get(g, g)} {before[g]['ratio_median']}x, CPU time "
+                      f"{before[g]['cpu_ratio_median']}x" for g in shown) + "."]
+    if r.get("note"):
+        lines += ["", f"Note: {r['note']}"]
+    lines += ["", "| photos | search | copy | recall >= 10 px | faces >= 10 px left uncovered "
+              "| engine seconds |", "|---|---|---|---|---|---|"]
+    for g, rec in r.get("recall", {}).items():
+        for key, label in (("before", "before: every scan for the display copy"),
+                           ("scan", "scan"),
+                           ("with_deeper_search", "scan + deeper search (time: the deeper one)")):
+            if key not in rec:
+                continue
+            v = rec[key]
+            lines.append(f"| {GROUP_TITLES.get(g, g)} | {label} | {v['copy_side']} px | "
+                         f"{v['recall_ge10']:.4f} (n={v['faces_ge10']}) | "
+                         f"{v['uncovered_ge10']} | {v['engine_seconds']} |")
+    return lines + [""]
+
+
 def write_readme() -> str:
     """Write bench/results/README.md from the JSON results (and return it)."""
     text = render_readme()
@@ -185,6 +234,9 @@ def write_readme() -> str:
 def render_readme() -> str:
     """bench/results/README.md as the JSON results make it: the one source of every figure."""
     lines = ["# Benchmark results", "", "Written by `make bench` (2 cores, no GPU).", ""]
+    speed = _load("scan_speed")
+    if speed:
+        lines += _scan_speed_lines(speed)
     det = _load("detection")
     if det:
         lines += _detection_lines(det)

@@ -19,6 +19,7 @@ from bench import (  # noqa: E402
     report,
     review_queue,
     sar_export,
+    scan_speed,
     template_pooling,
     throughput,
     video,
@@ -31,6 +32,8 @@ from gatekeeper.config import Settings  # noqa: E402
 
 def main() -> None:
     s = Settings()
+    print("whole scan against HOG, interleaved, and the recall of each depth ...", flush=True)
+    scan_speed.run(FaceEngine)
     print("detection ...", flush=True)
     detection.run(FaceEngine)
     print("identification ...", flush=True)

@@ -191,6 +191,10 @@ class Photo(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     scan_started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     scanned_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The largest published long side the faces were searched for (services/photos/depth.py):
+    # a copy larger than this waits for the deeper search. None: every size (videos, and
+    # photos scanned before the search had depths).
+    scan_side: Mapped[int | None] = mapped_column(Integer, nullable=True)
     event: Mapped[Event] = relationship()
     faces: Mapped[list[Face]] = relationship(
         back_populates="photo", cascade="all, delete-orphan", order_by="Face.id"

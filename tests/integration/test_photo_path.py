@@ -90,9 +90,9 @@ def test_without_templates_faces_are_not_encoded_and_a_rescan_after_enrolment_id
     asked = []
     find = ctx.faces.find_faces
 
-    def spy(img, look_sideways, encode=True):
+    def spy(img, look_sideways, encode=True, **options):  # publish_side: the scan's depth
         asked.append(encode)
-        return find(img, look_sideways, encode=encode)
+        return find(img, look_sideways, encode=encode, **options)
 
     monkeypatch.setattr(ctx.faces, "find_faces", spy)
     with ctx.uow() as uow:

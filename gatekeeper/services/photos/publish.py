@@ -27,6 +27,7 @@ from gatekeeper.errors import GatekeeperError, InvalidState
 from gatekeeper.services import outbox
 from gatekeeper.services.context import Context
 from gatekeeper.services.facts import face_facts, person_facts
+from gatekeeper.services.photos.depth import deepen, require_searched_for
 from gatekeeper.services.video import sound as _sound  # noqa: F401  (its options, on the page)
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ def write_copy(ctx: Context, session: Session, photo: Photo, channel: Channel,
            replaces: Publication | None) -> Publication:
     """Render, write a new public object and record it; a replaced copy is taken down."""
     assert photo.original_key is not None
+    require_searched_for(ctx.settings, photo, channel)  # fail closed: no copy larger than searched
     data = render(ctx=ctx, photo=photo, decision=decision, channel=channel,
                   data=ctx.stores.private.get(photo.original_key))
     fmt = ctx.settings.channel_rule(channel).image_format.value
@@ -138,7 +140,9 @@ def write_copy(ctx: Context, session: Session, photo: Photo, channel: Channel,
 
 def publish_one(*, ctx: Context, photo_id: int, channel: Channel, on: date) -> PublishResult:
     """Publish one approved photo on one channel. Idempotent: a live copy of the photo's current
-    revision is kept; one of an older revision is replaced."""
+    revision is kept; one of an older revision is replaced. A channel published larger than
+    the photo's faces were searched for gets the deeper search first (depth.py)."""
+    deepen(ctx=ctx, photo_id=photo_id, channel=channel)
     with ctx.uow() as uow:
         photo = uow.session.get(Photo, photo_id)
         if photo is None or photo.original_key is None:

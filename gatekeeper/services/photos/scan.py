@@ -23,6 +23,7 @@ from gatekeeper.domain.vocabulary import RotationMode
 from gatekeeper.services.consent.gallery import identify_faces, load_gallery
 from gatekeeper.services.context import Context
 from gatekeeper.services.facts import face_facts, person_facts
+from gatekeeper.services.photos.depth import side_for_scan
 from gatekeeper.services.records import get_photo, original_key_of
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ def _scan(ctx: Context, photo_id: int) -> str:
         data = ctx.stores.private.get(original_key_of(photo))
         gallery = load_gallery(uow.session)
         media = photo.media
+        side = side_for_scan(ctx.settings, photo)
     if media == "video":
         from gatekeeper.services.video.scan import find_tracks  # deferred: PyAV
 
@@ -91,7 +93,10 @@ def _scan(ctx: Context, photo_id: int) -> str:
         mode is RotationMode.UNTAGGED and decoded.orientation_tag is None)
     # With no template in the gallery nobody can be identified: the encodings (a quarter of a
     # scan) would be thrown away. Nothing keeps them either, so a rescan after enrolment encodes.
-    found = ctx.faces.find_faces(decoded.pixels, look_sideways=sideways, encode=len(gallery) > 0)
+    # Faces are searched for the online copy's size; a larger copy waits for the deeper search
+    # (depth.py), unless the photo is already approved for one.
+    found = ctx.faces.find_faces(decoded.pixels, look_sideways=sideways, encode=len(gallery) > 0,
+                                 publish_side=side)
     usable = [f for f in found if f.encoding is not None]
     matches = identify_faces(usable, gallery, ctx.settings)
     by_face = {id(f): m for f, m in zip(usable, matches, strict=True)}
@@ -105,13 +110,15 @@ def _scan(ctx: Context, photo_id: int) -> str:
             distance=m.distance if m else None, margin=m.margin if m else None,
             near_person_ids=sorted(m.near_person_ids) if m else [], decided_by="auto",
         ))
-    return _save(ctx, photo_id, rows)
+    return _save(ctx, photo_id, rows, scan_side=side)
 
 
-def _save(ctx: Context, photo_id: int, rows: list[Face]) -> str:
-    """Replace the photo's faces (a video's: its tracks) by `rows`, decide, and commit."""
+def _save(ctx: Context, photo_id: int, rows: list[Face], scan_side: int | None = None) -> str:
+    """Replace the photo's faces (a video's: its tracks) by `rows`, decide, and commit.
+    `scan_side`: the largest published side they were searched for (None: every size)."""
     with ctx.uow() as uow:
         photo = get_photo(uow.session, photo_id)
+        photo.scan_side = scan_side
         photo.faces.clear()
         uow.flush()
         photo.faces.extend(rows)
