@@ -10,7 +10,8 @@ enrolled, one worker per core) over the same JPEGs, alternating which goes first
 is shared and its speed drifts, so each run's ratio compares like with like, and the spread
 over runs is reported.
 
-Recall: the scan searches for every face that will be 10 px in the online copy (2048 px); a
+Recall: the scan searches for every face that will be 10 px in the online copy (2048 px), with
+a margin (it searches for 2560 px, depth.SCAN_MARGIN); a
 display or print copy (4096 px) is written only after the deeper search (services/photos/
 depth.py), whose new faces join the scan's. So the scan's recall is measured with sizes at the
 online copy's scale, and the deeper search's (the scan's faces and its own, as the display copy
@@ -26,6 +27,8 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+
+from gatekeeper.services.photos.depth import SCAN_MARGIN
 
 from .common import RESULTS, require_faces, write
 from .detection import BUCKETS, photo_set, score
@@ -96,10 +99,11 @@ def recall(engine, photos) -> dict:
                "before": _Recall(DISPLAY_SIDE)} for g in GROUPS}
     for name, img, faces, _ignore, _kind, part in photos:
         t0 = time.perf_counter()
-        scan = engine.find_faces(img, look_sideways=True, encode=False, publish_side=ONLINE_SIDE)
+        scan = engine.find_faces(img, look_sideways=True, encode=False,
+                                 publish_side=round(ONLINE_SIDE * SCAN_MARGIN))
         t1 = time.perf_counter()
         # Up to the online side both searches are one search (the photo's own size)
-        deep = scan if max(img.size) <= ONLINE_SIDE else engine.find_faces(
+        deep = scan if max(img.size) <= round(ONLINE_SIDE * SCAN_MARGIN) else engine.find_faces(
             img, look_sideways=True, encode=False, publish_side=DISPLAY_SIDE)
         t2 = time.perf_counter()
         boxes = [(f.box.top, f.box.right, f.box.bottom, f.box.left) for f in scan]

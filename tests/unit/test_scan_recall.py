@@ -13,9 +13,10 @@ import pytest
 from bench.detection import photo_set, score
 from bench.label_detection import TRUTH, size_of
 from bench.split import TUNING
+from gatekeeper.services.photos.depth import SCAN_MARGIN
 
 pytestmark = pytest.mark.slow
-ONLINE, DISPLAY = 2048, 4096
+ONLINE, DISPLAY = 2048, 4096  # the copies' sides; the scan searches with its margin
 
 
 def _boxes(found) -> list[tuple[int, int, int, int]]:
@@ -30,7 +31,7 @@ def test_scan_and_deeper_search_keep_the_recall_on_the_tuning_part(face_engine, 
         if name.startswith("event_"):
             continue
         scan = _boxes(face_engine.find_faces(img, look_sideways=True, encode=False,
-                                             publish_side=ONLINE))
+                                             publish_side=round(ONLINE * SCAN_MARGIN)))
         both = scan
         if max(img.size) > ONLINE:  # below it both searches are the same search
             both = scan + _boxes(face_engine.find_faces(img, look_sideways=True, encode=False,
