@@ -41,6 +41,20 @@ def test_a_new_link_goes_to_the_address_on_file_once_per_ten_minutes(ctx):
     assert refused.value.field == "email"
 
 
+def test_a_pupil_who_decides_for_themselves_gets_their_own_new_link(ctx):
+    """P3 (Year 9, with an address on file) decides for themselves: typing that address sends
+    P3 a link of their own, and their parents' links are left as they are."""
+    setup_school(ctx)
+    assert email_new_link(ctx=ctx, address="P3@pupils.example.org") == 1
+    assert _recipients(ctx) == ["p3@pupils.example.org"]
+    with ctx.uow() as uow:
+        [link] = uow.session.scalars(select(PortalInvitation)).all()
+        assert link.pupil_id is not None and link.contact_id is None
+    assert email_new_link(ctx=ctx, address="p3@pupils.example.org") == 0  # within ten minutes
+    with pytest.raises(InvalidInput, match="does not decide"):  # P4 (Year 3) has no voice
+        invitations.invite(ctx=ctx, audience=Audience.PUPIL, pupil_ref="P4", actor_id=None)
+
+
 def test_the_used_link_page_offers_a_new_link_with_one_answer_for_all(ctx):
     from web.app import create_app
 

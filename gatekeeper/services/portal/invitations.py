@@ -43,6 +43,7 @@ class Audience(StrEnum):
     MISSING = "missing"  # children with a decision missing this year: the reminder
     YEAR_GROUP = "year-group"
     CONTACT = "contact"  # one family: a new link for a parent who lost theirs
+    PUPIL = "pupil"  # one pupil who decides for themselves: a new link for a lost one
 
 
 @dataclass(frozen=True)
@@ -91,17 +92,21 @@ def _children(session: Session, audience: Audience, year_group: int | None, year
 
 def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
            year_group: int | None = None, days: int | None = None,
-           contact_ref: str | None = None) -> InviteReport:
+           contact_ref: str | None = None, pupil_ref: str | None = None) -> InviteReport:
     """Make one link per contact who may decide for a child in `audience` (and one per pupil
     who decides for themselves and has an address), send them, and hand the links back.
     Audience.CONTACT sends one new link to the contact `contact_ref` alone (their older unused
-    link stops working), for a parent who lost or never got theirs."""
+    link stops working), for a parent who lost or never got theirs; Audience.PUPIL one new link
+    to the pupil `pupil_ref` (their external id), who must decide for themselves and have an
+    address on file."""
     require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
     base = required_base(ctx.settings)
     if audience is Audience.YEAR_GROUP and year_group is None:
         raise InvalidInput("say which year group, e.g. --year-group 7")
     if audience is Audience.CONTACT and not (contact_ref or "").strip():
         raise InvalidInput("say which contact, e.g. --contact C1 (the MIS contact id)")
+    if audience is Audience.PUPIL and not (pupil_ref or "").strip():
+        raise InvalidInput("say which pupil (their external id)")
     days = days or ctx.settings.invitation_days
     if not 1 <= days <= 60:
         raise InvalidInput("links may be valid for 1 to 60 days")
@@ -116,8 +121,10 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
         s = uow.session
         family = _contact(s, contact_ref) if audience is Audience.CONTACT else None
         kids = _children(s, audience, year_group, year, today, family)
+        if audience is Audience.PUPIL:  # their own link only: their parents keep theirs
+            kids = [k for k in kids if k.external_id == (pupil_ref or "").strip()]
         by_id = {k.id: k for k in kids}
-        links = s.scalars(select(ContactChild).where(
+        links = [] if audience is Audience.PUPIL else s.scalars(select(ContactChild).where(
             ContactChild.person_id.in_(by_id or {0}))).all()
         allowed: dict[int, list[Person]] = {}
         covered: set[int] = set()
@@ -150,6 +157,9 @@ def invite(*, ctx: Context, audience: Audience, actor_id: int | None,
 
         pupils = [kid for kid in kids if kid.email and family is None
                   and has_own_voice(kid.year_group, voice_from)]
+        if audience is Audience.PUPIL and not pupils:
+            raise InvalidInput(f"pupil {(pupil_ref or '').strip()} is not on roll, does not decide "
+                               "for themselves, or has no e-mail address: no link was sent")
         # the newest link replaces any earlier one not yet used: fewer live links in mailboxes
         end_access(s, contact_ids=set(allowed), pupil_ids={k.id for k in pupils}, visits=False)
         for cid, children in sorted(allowed.items()):
