@@ -47,7 +47,7 @@ class FoundFace:
     sface_encoding: np.ndarray | None = None  # SFace, 128 float32 of unit length
     # CenterFace's five landmarks in upright image pixels: subject's right eye, left eye, nose,
     # right and left mouth corners
-    landmarks: tuple[tuple[float, float], ...] | None = None
+    landmarks: tuple[tuple[float, ...], ...] | None = None
 
 
 # A detection in full-resolution upright pixels (x0, y0, x1, y1), the raw detection, the turn it

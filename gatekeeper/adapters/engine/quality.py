@@ -40,4 +40,4 @@ def gate(o: EngineOptions, cand: Candidate, gray: np.ndarray, w: int, h: int) ->
     elif sharpness(gray[box.top : box.bottom, box.left : box.right]) < o.min_sharpness:
         quality = FaceQuality.TOO_BLURRED
     return FoundFace(box=box, score=det.score, rotation=rotation, quality=quality,
-                     landmarks=marks)  # type: ignore[arg-type]
+                     landmarks=marks)
