@@ -3,25 +3,15 @@ compared with the help it printed before (tests/fixtures/cli_help.json)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
+
+from docs_gen.reference import walk
 
 FIXTURE = Path(__file__).parent / "fixtures" / "cli_help.json"
 WIDTH = "100"  # argparse wraps to $COLUMNS: fixed, so the texts do not depend on the terminal
-
-
-def walk(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> Iterator[
-        tuple[tuple[str, ...], argparse.ArgumentParser]]:
-    """The parser and every subparser below it, with the words that reach it."""
-    yield path, parser
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, child in action.choices.items():
-                yield from walk(child, (*path, name))
 
 
 def help_texts() -> dict[str, str]:
