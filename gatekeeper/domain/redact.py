@@ -3,7 +3,8 @@
 Geometry (docs/developers/engine.md, "Covering geometry"): the detector box (forehead to chin)
 is grown to the whole head: 35 % of its width added on each side for ears and hair, 60 % of its
 height above for hair, 25 % below for chin and neck; the region is a rounded rectangle (corner
-radius 35 % of the shorter side), clipped to the image.
+radius 35 % of the shorter side), clipped to the image. A box cut by the image's edge is grown
+by the size of the whole face (`face_size`), not of the strip in the picture.
 """
 
 from __future__ import annotations
@@ -26,9 +27,28 @@ class Region:
     y1: int
 
 
+FACE_ASPECT = 1.25  # a detector box's height to its width, forehead to chin (CenterFace ~1.2)
+
+
+def face_size(top: int, right: int, bottom: int, left: int, width: int,
+              height: int) -> tuple[float, float]:
+    """The face's width and height from its detector box. A box cut by the image's edge is
+    only the part in the picture: its size across the edge is taken from the other side's
+    (a face rising out through the top is boxed down to a strip, and a head grown by the
+    strip's height would leave its chin uncovered)."""
+    w, h = float(right - left), float(bottom - top)
+    cut_across = top <= 1 or bottom >= height - 1  # a pixel of rounding in a resized copy
+    cut_along = left <= 1 or right >= width - 1
+    if cut_across and not cut_along:
+        h = max(h, FACE_ASPECT * w)
+    elif cut_along and not cut_across:
+        w = max(w, h / FACE_ASPECT)
+    return w, h
+
+
 def head_region(top: int, right: int, bottom: int, left: int, width: int, height: int) -> Region:
     """The detector box grown to the whole head, clipped to the image."""
-    w, h = right - left, bottom - top
+    w, h = face_size(top, right, bottom, left, width, height)
     return Region(
         max(0, int(left - 0.35 * w)),
         max(0, int(top - 0.60 * h)),

@@ -17,6 +17,9 @@ Boxes are (top, right, bottom, left) in frame pixels, the face engine's order.
 - Covering (`cover_box`): between two boxes the box is interpolated and grown by half the step
   between them (the face may have moved anywhere on the way); for `pad` frames before the first
   and after the last box the box spans the end box and where the face's motion would take it.
+  A track that begins or ends at the frame's edge came in or went out there, cut by the edge,
+  where the detector loses a face first (half a face is not a face to it, but can be to a
+  viewer): it is held for `hold` frames more, until its motion has taken it wholly out.
 """
 
 from __future__ import annotations
@@ -166,22 +169,46 @@ def _span(a: Box4, b: Box4) -> Box4:
     return (min(a[0], b[0]), max(a[1], b[1]), max(a[2], b[2]), min(a[3], b[3]))
 
 
-def cover_box(sightings: list[tuple[int, Box4]], frame: int, pad: int) -> Box4 | None:
+def at_edge(b: Box4, size: tuple[int, int]) -> bool:
+    """Whether a face's box is cut by the frame's edge or within half its width of it."""
+    w, h = size
+    m = max(4.0, 0.5 * (b[1] - b[3]))
+    return b[3] <= m or b[0] <= m or b[1] >= w - m or b[2] >= h - m
+
+
+def _gone(b: Box4, size: tuple[int, int]) -> bool:
+    return b[1] <= 0 or b[2] <= 0 or b[3] >= size[0] or b[0] >= size[1]
+
+
+def _beyond(end: Box4, dx: float, dy: float, d: int, pad: int, hold: int,
+            size: tuple[int, int] | None) -> Box4 | None:
+    """The box `d` frames past a track's end (before its first or after its last sighting):
+    the end box spanned to where its motion takes it; held past `pad` only at the edge."""
+    ahead = shifted(end, dx * d, dy * d)
+    if d <= pad:
+        return _span(end, ahead)
+    if size is None or d > pad + hold or not at_edge(end, size) or _gone(ahead, size):
+        return None
+    return _span(end, ahead)
+
+
+def cover_box(sightings: list[tuple[int, Box4]], frame: int, pad: int, *, hold: int = 0,
+              size: tuple[int, int] | None = None) -> Box4 | None:
     """Where the track must be covered on `frame` ((frame, box) ascending), or None.
 
     Within `pad` frames before the first or after the last sighting the face may have stopped
     or gone on as it moved: the box spans both the end box and where its motion there would
-    have taken it (a face entering or leaving fast, or blurred past the detector)."""
-    if not sightings or frame < sightings[0][0] - pad or frame > sightings[-1][0] + pad:
+    have taken it (a face entering or leaving fast, or blurred past the detector). Where that
+    end is at the edge of a frame of `size` (width, height), `hold` frames more, until the
+    motion takes the face wholly out of the picture."""
+    if not sightings:
         return None
     if frame <= sightings[0][0]:
         dx, dy = velocity(sightings[:2])
-        d = sightings[0][0] - frame
-        return _span(sightings[0][1], shifted(sightings[0][1], -dx * d, -dy * d))
+        return _beyond(sightings[0][1], -dx, -dy, sightings[0][0] - frame, pad, hold, size)
     if frame >= sightings[-1][0]:
         dx, dy = velocity(sightings[-2:])
-        d = frame - sightings[-1][0]
-        return _span(sightings[-1][1], shifted(sightings[-1][1], dx * d, dy * d))
+        return _beyond(sightings[-1][1], dx, dy, frame - sightings[-1][0], pad, hold, size)
     for (f0, b0), (f1, b1) in zip(sightings, sightings[1:], strict=False):
         if f0 <= frame <= f1:
             if frame == f0:

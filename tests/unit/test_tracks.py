@@ -51,6 +51,32 @@ def test_cover_box_padding_and_interpolation_grow_the_box():
     assert cover_box([(10, box(100))], 12, pad=3) == box(100)  # seen once: held where it was
 
 
+def test_a_track_that_ends_at_the_edge_is_held_until_its_motion_takes_it_out():
+    """A face rising out through the top edge is lost by the detector while half of it is still
+    in the picture: it stays covered past the pad, until its motion has taken it wholly out."""
+    size = (640, 360)
+    s = [(0, box(300, y=40)), (5, box(300, y=10))]  # 6 px a frame upwards, at the top edge
+    held = cover_box(s, 12, pad=3, hold=30, size=size)
+    assert held is not None and held[0] <= 10 - 6 * 7 and held[2] >= 70
+    assert cover_box(s, 12, pad=3) is None  # no frame size: the plain pad
+    # its box is wholly above the frame from frame 17 on (10 + 60 - 6 * 12 < 0)
+    assert cover_box(s, 16, pad=3, hold=30, size=size) is not None
+    assert cover_box(s, 17, pad=3, hold=30, size=size) is None
+    # a face standing still at the side edge: held for the whole hold, and no longer
+    still = [(20, box(0)), (25, box(0))]
+    assert cover_box(still, 25 + 3 + 30, pad=3, hold=30, size=size) == box(0)
+    assert cover_box(still, 25 + 3 + 31, pad=3, hold=30, size=size) is None
+    # it came in there too: held before its first sighting
+    assert cover_box(still, 20 - 3 - 30, pad=3, hold=30, size=size) == box(0)
+
+
+def test_a_track_that_ends_inside_the_picture_gets_the_plain_pad():
+    size = (640, 360)
+    s = [(0, box(300, y=150)), (5, box(300, y=150))]
+    assert cover_box(s, 8, pad=3, hold=30, size=size) == box(300, y=150)
+    assert cover_box(s, 9, pad=3, hold=30, size=size) is None
+
+
 def test_a_face_lost_longer_than_max_gap_is_found_again_where_its_motion_puts_it():
     """A walker smeared by a camera shake for 5 samples: the track coasts on its speed."""
     walk = [(f, [box(500 - 12 * f)]) for f in (0, 3, 6, 21, 24, 27)]

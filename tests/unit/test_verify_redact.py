@@ -66,6 +66,18 @@ def test_head_region_grows_the_box_and_clips():
     assert (edge.x0, edge.y0) == (0, 0) and edge.x1 <= 60 and edge.y1 <= 45
 
 
+def test_a_face_cut_by_the_edge_is_covered_as_the_whole_face_it_is():
+    """A 40x50 face rising out through the top is boxed as the 40x17 strip left in the picture:
+    the head reaches below its chin as for the whole face (by its width), not by the strip's
+    height (found by a video of a crowd: the chins of faces cut by the top edge showed)."""
+    strip = head_region(top=0, right=140, bottom=17, left=100, width=640, height=360)
+    assert strip.y1 >= 17 + 0.25 * 50
+    side = head_region(top=100, right=14, bottom=150, left=0, width=640, height=360)
+    assert side.x1 >= 14 + 0.35 * 40  # cut at the left: its width from its height
+    whole = head_region(top=100, right=140, bottom=117, left=100, width=640, height=360)
+    assert whole.y1 == int(117 + 0.25 * 17 + 1)  # inside the picture the box is the face
+
+
 def test_solid_cover_leaves_only_the_average_colour():
     img = noise(200, 200)
     region = Region(40, 40, 160, 160)

@@ -16,14 +16,14 @@ from consent_db.models import Face, Photo
 from gatekeeper.adapters.video import encode, read_frames
 from gatekeeper.domain.movie import leftovers, read_movie
 from gatekeeper.domain.policy import PhotoDecision, Verdict
-from gatekeeper.domain.redact import Region, cover
+from gatekeeper.domain.redact import Region, cover, face_size
 from gatekeeper.domain.spans import regions_on
 from gatekeeper.domain.tracks import Box4, cover_box
 from gatekeeper.domain.vocabulary import Channel, CoverMode
 from gatekeeper.errors import InvalidImage
 from gatekeeper.services.context import Context
 from gatekeeper.services.facts import cover_regions
-from gatekeeper.services.video.scan import pad_frames, sample_step
+from gatekeeper.services.video.scan import edge_hold, pad_frames, sample_step
 from gatekeeper.services.video.sound import keeps_sound
 
 
@@ -43,19 +43,20 @@ def hidden_tracks(photo: Photo, decision: PhotoDecision) -> list[list[tuple[int,
 
 
 def track_region(sightings: list[tuple[int, Box4]], index: int, pad: int, w: int,
-                 h: int) -> tuple[Region, bool] | None:
+                 h: int, hold: int = 0) -> tuple[Region, bool] | None:
     """The head to cover for a track on frame `index` (region, rounded), or None.
 
     The head is grown around the track's box (interpolated, padded and spread along its motion)
     by the margins of the face's own size at its nearest sighting, as a photo's head is around
     its face: growing by the spread box's size would cover neighbours, a consented pupil among
     them. Corners are rounded as for photos, but square where the head meets the frame's edge
-    (a face cut by the edge would be left in a rounded corner)."""
-    box = cover_box(sightings, index, pad)
+    (a face cut by the edge would be left in a rounded corner). A track ending at the edge is
+    held `hold` frames more (`domain.tracks.cover_box`)."""
+    box = cover_box(sightings, index, pad, hold=hold, size=(w, h))
     if box is None:
         return None
     near = min(sightings, key=lambda s: abs(s[0] - index))[1]
-    fw, fh = near[1] - near[3], near[2] - near[0]
+    fw, fh = face_size(*near, w, h)
     top, right, bottom, left = box
     region = Region(max(0, int(left - 0.35 * fw)), max(0, int(top - 0.60 * fh)),
                     min(w, int(right + 0.35 * fw + 1)), min(h, int(bottom + 0.25 * fh + 1)))
@@ -64,13 +65,14 @@ def track_region(sightings: list[tuple[int, Box4]], index: int, pad: int, w: int
 
 
 def covered_frames(frames: Iterator[np.ndarray], hidden: list[list[tuple[int, Box4]]],
-                   covers: list[Region], pad: int, mode: CoverMode) -> Iterator[np.ndarray]:
+                   covers: list[Region], pad: int, mode: CoverMode,
+                   hold: int = 0) -> Iterator[np.ndarray]:
     """Each frame with the hidden tracks' heads and the rectangles covered."""
     for index, frame in enumerate(frames):
         h, w = frame.shape[:2]
         regions = [(r, False) for r in regions_on(covers, index)]
         for sightings in hidden:
-            region = track_region(sightings, index, pad, w, h)
+            region = track_region(sightings, index, pad, w, h, hold)
             if region is not None:
                 regions.append(region)
         yield np.asarray(cover(Image.fromarray(frame), regions, mode)) \
@@ -88,7 +90,7 @@ def render_video(*, ctx: Context, photo: Photo, decision: PhotoDecision, data: b
     pad = pad_frames(sample_step(photo.fps, ctx.settings.video_scan_fps))
     frames = covered_frames(read_frames(data, photo.width, photo.height),
                             hidden_tracks(photo, decision), boxes, pad,
-                            ctx.settings.cover_mode)
+                            ctx.settings.cover_mode, edge_hold(photo.fps))
     out = encode(frames, photo.width, photo.height, photo.fps or 25.0,
                  max_side=rule.max_side, crf=ctx.settings.video_crf,
                  sound_from=data if sound else None)

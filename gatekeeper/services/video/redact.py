@@ -18,7 +18,7 @@ from gatekeeper.adapters.video import encode, read_frames
 from gatekeeper.domain.vocabulary import CoverMode
 from gatekeeper.services.context import Context
 from gatekeeper.services.video.publish import covered_frames, sightings_of
-from gatekeeper.services.video.scan import pad_frames, sample_step
+from gatekeeper.services.video.scan import edge_hold, pad_frames, sample_step
 
 ORIGINAL_CRF = 14  # near-lossless: the rebuilt original is the source of every later copy
 
@@ -38,7 +38,8 @@ def cover_people(*, ctx: Context, photo: Photo, person_ids: set[int], data: byte
 
     def frames() -> Iterator[np.ndarray]:
         for index, frame in enumerate(covered_frames(
-                read_frames(data, photo.width, photo.height), hidden, [], pad, CoverMode.SOLID)):
+                read_frames(data, photo.width, photo.height), hidden, [], pad, CoverMode.SOLID,
+                edge_hold(photo.fps))):
             if index == middle_at or not kept:
                 kept[:] = [frame]
             yield frame

@@ -41,6 +41,16 @@ def pad_frames(step: int) -> int:
     return 2 * step + 2
 
 
+EDGE_HOLD_S = 2.0  # how long a face cut by the frame's edge is covered once the detector lost it
+
+
+def edge_hold(fps: float | None) -> int:
+    """Frames a track that ends at the frame's edge stays covered past its pad (until its motion
+    takes it out): a face leaving or entering is cut by the edge, and half a face is one the
+    detector no longer finds but a viewer may still know."""
+    return round(EDGE_HOLD_S * (fps or 25.0))
+
+
 def _box(f: FoundFace) -> Box4:
     return (f.box.top, f.box.right, f.box.bottom, f.box.left)
 
