@@ -100,6 +100,12 @@ class FaceEngine:
             self._encode(np.asarray(rgb), faces, rgb)
         return faces
 
+    def encode_found(self, img: Image.Image, faces: list[FoundFace]) -> None:
+        """Encode faces found earlier without encodings (`find_faces(..., encode=False)`) on
+        the same pixels: a video names a track from a few of its best frames, not every one."""
+        rgb = img if img.mode == "RGB" else img.convert("RGB")
+        self._encode(np.asarray(rgb), faces, rgb)
+
     # The passes, as the tests and benchmarks reach them.
 
     def _scales(self, w: int, h: int) -> list[float]:

@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from PIL import Image
 
 from consent_db.models import Face, Photo
 from gatekeeper.adapters.video import encode, read_frames
 from gatekeeper.domain.movie import leftovers, read_movie
 from gatekeeper.domain.policy import PhotoDecision, Verdict
-from gatekeeper.domain.redact import Region, cover, face_size
+from gatekeeper.domain.redact import Region, cover_pixels, face_size
 from gatekeeper.domain.spans import regions_on
 from gatekeeper.domain.tracks import Box4, cover_box
 from gatekeeper.domain.vocabulary import Channel, CoverMode
@@ -75,8 +74,7 @@ def covered_frames(frames: Iterator[np.ndarray], hidden: list[list[tuple[int, Bo
             region = track_region(sightings, index, pad, w, h, hold)
             if region is not None:
                 regions.append(region)
-        yield np.asarray(cover(Image.fromarray(frame), regions, mode)) \
-            if regions else frame
+        yield cover_pixels(frame.copy(), regions, mode) if regions else frame
 
 
 def render_video(*, ctx: Context, photo: Photo, decision: PhotoDecision, data: bytes,

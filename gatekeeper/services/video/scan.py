@@ -1,10 +1,14 @@
 """Scanning a video: faces on sampled frames, linked into tracks, each track named by votes.
 
-Every `step`-th frame is searched with the photo engine (`ctx.faces.find_faces`) and its usable
-faces identified together, as one photo (a person twice in a frame is ambiguous); the boxes are
-linked into tracks (`domain.tracks.link`), each track named by the votes of its best frames, and
-stored as one Face row: its best box, its name, and the box of every sampled frame (`frames`),
-from which publishing covers it on every frame. The policy then decides per track as per face.
+Every `step`-th frame is searched with the photo engine (`ctx.faces.find_faces`, without
+encodings); the boxes are linked into tracks (`domain.tracks.link`). Then, in a second pass over
+the frames, only each track's best frames are encoded and identified (at most BEST_FRAMES, by
+quality, size and score: the first FIRST_LOOK of them, the rest only where those raised
+somebody), with the other chosen faces of their frame as one photo (a person twice in a frame
+is ambiguous). A track is named by the votes of its best frames whichever way, and encoding
+every face of every sampled frame was most of a scan's time. Each track is stored as one Face
+row: its best box, its name, and the box of every sampled frame (`frames`), from which
+publishing covers it on every frame. The policy then decides per track as per face.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ if TYPE_CHECKING:  # the engine's module loads the networks: only where it is us
     from gatekeeper.adapters.faces import FoundFace
 
 BEST_FRAMES = 5  # a track's name is voted by at most this many of its best frames
+FIRST_LOOK = 3  # encoded first; the rest of the best only where these raised somebody
 
 
 def sample_step(fps: float | None, scan_fps: float) -> int:
@@ -73,38 +78,90 @@ def find_tracks(*, ctx: Context, photo_id: int, data: bytes, gallery: Gallery) -
         photo = get_photo(uow.session, photo_id)
         width, height, fps = photo.width, photo.height, photo.fps
     step = sample_step(fps, ctx.settings.video_scan_fps)
-    beat_every = max(5.0, ctx.settings.scan_stuck_after_s / 3)
-    last_beat = time.monotonic()
+    beat = _Beat(ctx, photo_id)
     found: dict[tuple[int, int], FoundFace] = {}
-    matched: dict[tuple[int, int], Match] = {}
     sampled: list[tuple[int, list[Box4]]] = []
     for index, frame in enumerate(read_frames(data, width, height)):
         if index % step:
             continue
-        faces = ctx.faces.find_faces(Image.fromarray(frame), look_sideways=False,
-                                     encode=len(gallery) > 0)
-        usable = [f for f in faces if f.encoding is not None]
-        by_face = {id(f): m for f, m in zip(usable, identify_faces(usable, gallery, ctx.settings),
-                                            strict=True)}
+        faces = ctx.faces.find_faces(Image.fromarray(frame), look_sideways=False, encode=False)
         for k, f in enumerate(faces):
             found[(index, k)] = f
-            matched[(index, k)] = by_face.get(id(f), UNKNOWN)
         sampled.append((index, [_box(f) for f in faces]))
-        if time.monotonic() - last_beat > beat_every:
-            _heartbeat(ctx, photo_id)
-            last_beat = time.monotonic()
+        beat()
     tracks = link(sampled, max_gap=3 * step)
-    return _rows(tracks, found, matched)
+    best = {id(t): _best_keys(t, found) for t in tracks}
+    first = {k for keys in best.values() for k in keys[:FIRST_LOOK]}
+    matched = _identify(ctx, data, width, height, found, first, gallery, beat)
+    # Only a track whose first look raised somebody (named or near) is worth the rest of its
+    # best frames: a crowd's strangers are settled by three.
+    again = {k for keys in best.values() if _raised(keys[:FIRST_LOOK], matched)
+             for k in keys[FIRST_LOOK:]}
+    matched |= _identify(ctx, data, width, height, found, again, gallery, beat)
+    return _rows(tracks, {i: [k for k in keys if k in matched] for i, keys in best.items()},
+                 found, matched)
 
 
-def _rows(tracks: list[Track], found: dict[tuple[int, int], FoundFace],
+def _raised(keys: list[tuple[int, int]], matched: dict[tuple[int, int], Match]) -> bool:
+    return any(k in matched and (matched[k].person_id is not None or matched[k].near_person_ids)
+               for k in keys)
+
+
+class _Beat:
+    """Keeps a long scan's claim fresh, at most every third of the stuck-scan limit."""
+
+    def __init__(self, ctx: Context, photo_id: int) -> None:
+        self.ctx, self.photo_id = ctx, photo_id
+        self.every = max(5.0, ctx.settings.scan_stuck_after_s / 3)
+        self.last = time.monotonic()
+
+    def __call__(self) -> None:
+        if time.monotonic() - self.last > self.every:
+            _heartbeat(self.ctx, self.photo_id)
+            self.last = time.monotonic()
+
+
+def _best_keys(track: Track, found: dict[tuple[int, int], FoundFace]) -> list[tuple[int, int]]:
+    """The track's sightings worth encoding: its best usable ones, at most BEST_FRAMES."""
+    keys = [(frame, k) for frame, _, k in track.sightings]
+    usable = [key for key in keys if found[key].quality.value == "ok"]
+    return sorted(usable, key=lambda key: _rank(found[key]), reverse=True)[:BEST_FRAMES]
+
+
+def _identify(ctx: Context, data: bytes, width: int, height: int,
+              found: dict[tuple[int, int], FoundFace], chosen: set[tuple[int, int]],
+              gallery: Gallery, beat: _Beat) -> dict[tuple[int, int], Match]:
+    """The chosen faces encoded on their frames (a second pass over the video) and identified,
+    each frame's together; an empty gallery names nobody, so nothing is encoded."""
+    if not chosen or len(gallery) == 0:
+        return {}
+    by_frame: dict[int, list[int]] = {}
+    for frame, k in chosen:
+        by_frame.setdefault(frame, []).append(k)
+    matched: dict[tuple[int, int], Match] = {}
+    last = max(by_frame)
+    for index, pixels in enumerate(read_frames(data, width, height)):
+        if index in by_frame:
+            ks = sorted(by_frame[index])
+            faces = [found[(index, k)] for k in ks]
+            ctx.faces.encode_found(Image.fromarray(pixels), faces)
+            usable = [(k, f) for k, f in zip(ks, faces, strict=True) if f.encoding is not None]
+            for (k, _), m in zip(usable, identify_faces([f for _, f in usable], gallery,
+                                                        ctx.settings), strict=True):
+                matched[(index, k)] = m
+            beat()
+        if index >= last:
+            break
+    return matched
+
+
+def _rows(tracks: list[Track], best: dict[int, list[tuple[int, int]]],
+          found: dict[tuple[int, int], FoundFace],
           matched: dict[tuple[int, int], Match]) -> list[Face]:
     names = []
     for t in tracks:
-        keys = [(frame, k) for frame, _, k in t.sightings]
-        usable = [key for key in keys if found[key].encoding is not None]
-        best = sorted(usable, key=lambda key: _rank(found[key]), reverse=True)[:BEST_FRAMES]
-        names.append(vote([matched[k] for k in best], [matched[k] for k in keys]))
+        mine = [matched.get(k, UNKNOWN) for k in best[id(t)]]
+        names.append(vote(mine, mine))
     twice = ambiguous_pairs([(t.first, t.last, n.person_id) for t, n in zip(tracks, names,
                                                                              strict=True)])
     rows = []
@@ -120,4 +177,3 @@ def _rows(tracks: list[Track], found: dict[tuple[int, int], FoundFace],
             frames=[[frame, *box] for frame, box, _ in t.sightings],
         ))
     return rows
-
