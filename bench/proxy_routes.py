@@ -147,6 +147,21 @@ def routes_at(photos) -> tuple[dict[str, dict], list[dict]]:
         photos, Route(rule_for=lambda rec: NOW))
     out["now with the DPO's option: + confirmed faces of this school year"] = both(
         photos, Route(confirmed=True, rule_for=lambda rec: NOW))
+    # Guidance to enrol three or more recent photos: three references where the person has a
+    # fourth photo to probe with (else two, as before), against two on the very same probes
+    three = Route(n_refs=3, rule_for=lambda rec: NOW)
+    out["now, on the probes of the three-photo route (2 references, 4th photo on)"] = both(
+        photos, Route(probes_after=3, rule_for=lambda rec: NOW))
+    out["now + three reference photos where a person has four or more"] = both(photos, three)
+    out["now + confirmed faces, on the probes of the three-photo route (2 references)"] = both(
+        photos, Route(probes_after=3, confirmed=True, rule_for=lambda rec: NOW))
+    out["now + three reference photos + confirmed faces of this school year"] = both(
+        photos, replace(three, confirmed=True))
+    # what the pooled rule (FusionRule.pool: the mean of the two nearest of 3+ templates) costs
+    # there; measured only, the rule keeps it (it guards against a wrong confirmed template)
+    nearest = replace(NOW, pool=1)
+    out["now + three reference photos, nearest template alone (pooled rule off; not adopted)"] = (
+        both(photos, replace(three, rule_for=lambda rec: nearest)))
     return out, grid
 
 
@@ -154,7 +169,8 @@ def run(engine_factory, cache: Path) -> dict:
     result: dict[str, object] = {"setting": {
         "salt": SALT, "sizes": SIZES, "gap_years": GAP_YEARS, "levels": LEVELS,
         "showings": SHOWINGS, "canvas": CANVAS, "hard": HARD, "soft_jpeg": SOFT_JPEG,
-        "references": 2, "sibling_share": SIBLING_SHARE, "morph_share": MORPH_SHARE,
+        "references": 2, "references_three_route": 3, "sibling_share": SIBLING_SHARE,
+        "morph_share": MORPH_SHARE,
         "rule_before": asdict(RULE), "rule_now": asdict(NOW)}}
     levels = {}
     for level in LEVELS:
