@@ -109,7 +109,7 @@ def _rec(engine: FaceEngine, img: Image.Image, face: FoundFace) -> Rec:
         b = face.box
         lm = refined_landmarks(engine.detector, img, (b.left, b.top, b.right, b.bottom),
                                face.landmarks)
-        fine = engine._sface.encode([aligned_crop(img, lm)])[0]
+        fine = engine.encoders.sface.encode([aligned_crop(img, lm)])[0]
     gray = np.asarray(img.convert("L"))
     b = face.box
     return Rec(face.encoding, face.sface_encoding, fine, float(b.width), float(face.score),

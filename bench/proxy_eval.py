@@ -32,6 +32,12 @@ class Route:
     accept_reference: Callable[[Rec], bool] = lambda rec: True
     rule_for: Callable[[Rec], FusionRule] = lambda rec: FusionRule()
     confirmed: bool = False
+    # Reference photos per person: up to `n_refs` where the person has a photo left to probe
+    # with (never fewer than N_REFS); `probes_after`: the person's first photos kept out of the
+    # probes besides the references (always one left), so that routes with 2 and 3 references
+    # meet the same probes.
+    n_refs: int = N_REFS
+    probes_after: int | None = None
 
 
 def _sf(rec: Rec, key: str) -> np.ndarray:
@@ -85,13 +91,15 @@ def evaluate(photos: list[Photo], part: str, route: Route) -> dict:
         if len(mine) <= N_REFS:
             continue
         ok = [p for p in mine if route.accept_reference(getattr(p, route.references))]
-        refused += sum(1 for p in mine[:N_REFS] if p not in ok[:N_REFS])
+        n = max(N_REFS, min(route.n_refs, len(ok) - 1))
+        refused += sum(1 for p in mine[:n] if p not in ok[:n])
         # a refused reference photo is replaced by the person's next photo (the DPO enrols
         # another), as long as one is left to probe with
-        chosen = ok[:N_REFS] if len(ok) > N_REFS else []
+        chosen = ok[:n] if len(ok) > n else []
         if chosen:
             refs[name] = chosen
-            probes[name] = [p for p in mine if p not in chosen]
+            held = mine[:min(len(mine) - 1, route.probes_after or 0)]
+            probes[name] = [p for p in mine if p not in chosen and p not in held]
     names = sorted(refs)
     rows = [(i, getattr(p, route.references)) for i, n in enumerate(names) for p in refs[n]]
     full = _gallery(rows, route.sface)
@@ -152,5 +160,6 @@ def evaluate(photos: list[Photo], part: str, route: Route) -> dict:
             c["unenrolled_shown"] += _who(g, rec, route) is not None
     return {**c, "recall_60px": round(c["recognised_60px"] / max(1, c["genuine_60px"]), 4),
             "enrolled_people": len(names), "references_refused": refused,
+            "references_enrolled": len(rows),
             "stranger_faces": sum(len(p.probes) for p in strangers),
             "lookalike_probes": lookalikes}

@@ -1,7 +1,9 @@
 """Issue 29's routes to recall, each measured on its own on the children's proxy, then together.
 
 The threshold grid runs on the child threshold and margin (every enrolled person of the proxy is
-a child); its pick became FusionRule's child_threshold and child_margin.
+a child); its pick became FusionRule's child_threshold and child_margin. A second grid, on the
+tuning parts of both levels, runs on child_second (a child must be placed by their second-nearest
+template too); its pick became FusionRule's child_second.
 
 Every route is scored on both parts; only the tuning part chose anything (the grid's pick is the
 setting with the most tuning faces recognised among those with no wrong person and no
@@ -37,7 +39,10 @@ from .proxy_eval import Route, evaluate
 
 NOW = FusionRule()
 # The rule before issue 29's change: children held to the adults' threshold and margin
-RULE = replace(NOW, child_threshold=NOW.threshold, child_margin=NOW.margin)
+RULE = replace(NOW, child_threshold=NOW.threshold, child_margin=NOW.margin, child_second=None)
+# The child rule before the second-template requirement (child_second)
+NO_SECOND = replace(NOW, child_second=None)
+SECONDS = (2.0, 2.25, 2.5, 2.75, 3.0, 3.25, 3.5, 3.75)
 THRESHOLDS = (3.5, 3.75, 4.0, 4.25, 4.5)
 MARGINS = (0.75, 1.0, 1.25)
 MIN_EACH = (1.5, 2.0)
@@ -85,6 +90,25 @@ def pick(photos, base: Route) -> tuple[FusionRule, list[dict]]:
                    min_each=best["min_each"]), rows
 
 
+def pick_second(levels: dict) -> tuple[float, list[dict]]:
+    """child_second over SECONDS on the tuning part of every level (the default route
+    otherwise), and its pick: the most children recognised (all levels together) among the
+    settings with no wrong person and no un-enrolled face shown at any level, the next step
+    lower also showing no one (headroom); ties to the larger value."""
+    rows = []
+    for v in SECONDS:
+        rule = replace(NOW, child_second=v)
+        per = {level: evaluate(photos, "tuning", Route(rule_for=lambda rec, rule=rule: rule))
+               for level, photos in levels.items()}
+        rows.append({"child_second": v, "safe": all(safe(r) for r in per.values()),
+                     "recognised_60px": sum(r["recognised_60px"] for r in per.values()),
+                     **{level: r for level, r in per.items()}})
+    ok = [x for n, x in enumerate(rows) if x["safe"] and n > 0 and rows[n - 1]["safe"]]
+    best = max(ok or [x for x in rows if x["safe"]] or rows,
+               key=lambda x: (x["recognised_60px"], x["child_second"]))
+    return best["child_second"], rows
+
+
 def routes_at(photos) -> tuple[dict[str, dict], list[dict]]:
     """Each route on its own against the issue's setting (plain references, the rule as it
     is, no confirmed face), then the two kept together."""
@@ -117,10 +141,27 @@ def routes_at(photos) -> tuple[dict[str, dict], list[dict]]:
     out["flip-averaged references + confirmed faces of this school year"] = both(photos, kept)
     out[f"flip-averaged + confirmed + the tuned threshold ({chosen.child_threshold}, margin "
         f"{chosen.child_margin})"] = both(photos, replace(kept, rule_for=lambda rec: chosen))
+    out["the child rule without the second-template requirement (before it)"] = both(
+        photos, Route(rule_for=lambda rec: NO_SECOND))
     out["now, by default: flip-averaged references + the child rule"] = both(
         photos, Route(rule_for=lambda rec: NOW))
     out["now with the DPO's option: + confirmed faces of this school year"] = both(
         photos, Route(confirmed=True, rule_for=lambda rec: NOW))
+    # Guidance to enrol three or more recent photos: three references where the person has a
+    # fourth photo to probe with (else two, as before), against two on the very same probes
+    three = Route(n_refs=3, rule_for=lambda rec: NOW)
+    out["now, on the probes of the three-photo route (2 references, 4th photo on)"] = both(
+        photos, Route(probes_after=3, rule_for=lambda rec: NOW))
+    out["now + three reference photos where a person has four or more"] = both(photos, three)
+    out["now + confirmed faces, on the probes of the three-photo route (2 references)"] = both(
+        photos, Route(probes_after=3, confirmed=True, rule_for=lambda rec: NOW))
+    out["now + three reference photos + confirmed faces of this school year"] = both(
+        photos, replace(three, confirmed=True))
+    # what the pooled rule (FusionRule.pool: the mean of the two nearest of 3+ templates) costs
+    # there; measured only, the rule keeps it (it guards against a wrong confirmed template)
+    nearest = replace(NOW, pool=1)
+    out["now + three reference photos, nearest template alone (pooled rule off; not adopted)"] = (
+        both(photos, replace(three, rule_for=lambda rec: nearest)))
     return out, grid
 
 
@@ -128,12 +169,18 @@ def run(engine_factory, cache: Path) -> dict:
     result: dict[str, object] = {"setting": {
         "salt": SALT, "sizes": SIZES, "gap_years": GAP_YEARS, "levels": LEVELS,
         "showings": SHOWINGS, "canvas": CANVAS, "hard": HARD, "soft_jpeg": SOFT_JPEG,
-        "references": 2, "sibling_share": SIBLING_SHARE, "morph_share": MORPH_SHARE,
+        "references": 2, "references_three_route": 3, "sibling_share": SIBLING_SHARE,
+        "morph_share": MORPH_SHARE,
         "rule_before": asdict(RULE), "rule_now": asdict(NOW)}}
+    levels = {}
     for level in LEVELS:
         photos, unusable = cached(engine_factory, cache, level)
+        levels[level] = photos
         routes, grid = routes_at(photos)
         result[level] = {"routes": routes, "threshold_grid_tuning": grid,
                          "photos_without_usable_face": unusable}
+    chosen, grid = pick_second(levels)
+    result["child_second_grid_tuning"] = {"chosen": chosen, "rule_default": NOW.child_second,
+                                          "grid": grid}
     write("children_proxy", result)
     return result

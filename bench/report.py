@@ -123,7 +123,8 @@ def _proxy_lines(proxy: dict) -> list[str]:
              "morphs are counted apart. Levels: "
              + "; ".join(f"{lv}: strain {k} a year, blur {b[0]}-{b[1]} px"
                          for lv, (k, b) in st["levels"].items())
-             + ". Choices were made on the tuning part of the class level only.", "",
+             + ". Choices were made on tuning parts only: the child threshold and margin on "
+             "the class level's, the second-template requirement on both levels'.", "",
              "| level | route | part | recognised (>= 60 px) | wrong person | un-enrolled "
              "shown (siblings) | morphs shown | references refused |",
              "|---|---|---|---|---|---|---|---|"]
@@ -136,6 +137,22 @@ def _proxy_lines(proxy: dict) -> list[str]:
                     f"{r['unenrolled_shown']} of {r['unenrolled_probes']} ({r['sibling_shown']} "
                     f"of {r['sibling_probes']}) | {r['morph_shown']} of {r['morph_probes']} | "
                     f"{r['references_refused']} |")
+    second = proxy.get("child_second_grid_tuning")
+    if second:
+        lines += ["", "A child must also be placed by their second-nearest template "
+                  "(`FusionRule.child_second`, the fused score there), tuning parts of both "
+                  f"levels (default route otherwise); pick {second['chosen']}, rule "
+                  f"{second['rule_default']}:", "",
+                  "| child_second | " + " | ".join(f"{lv}: recognised, wrong, un-enrolled "
+                                                   "(siblings), morphs"
+                                                   for lv in st["levels"]) + " |",
+                  "|---|" + "---|" * len(st["levels"])]
+        for row in second["grid"]:
+            lines.append(f"| {row['child_second']} | " + " | ".join(
+                f"{row[lv]['recognised_60px']} of {row[lv]['genuine_60px']}, "
+                f"{row[lv]['wrong_person']}, {row[lv]['unenrolled_shown']} "
+                f"({row[lv]['sibling_shown']}), {row[lv]['morph_shown']}"
+                for lv in st["levels"]) + " |")
     return lines + [""]
 
 

@@ -171,3 +171,32 @@ def test_a_child_needs_the_higher_bar_an_adult_does_not():
     # the rival's being a child does not change the adult candidate's bar
     rival_child = Gallery(adults.dlib, adults.sface, adults.person_ids, np.array([False, True]))
     assert one(rival_child, face_d, face_s).person_id == 1
+
+
+def test_a_child_placed_by_one_reference_photo_alone_is_not_identified():
+    """Issue 29: a face very like one of a child's two reference photos and unlike the other (a
+    sibling blended into that very photo) must not be shown as the child; a face both photos
+    place is; an adult with the same two templates keeps the rule without the requirement."""
+    (da, db, sa, sb), _ = people_ab()
+    da2, sa2 = near(da, 0.45, seed=5), cos_near(sa, 0.6, seed=5)  # A's second reference photo
+    dlib_rows, sface_rows, ids = [da, da2, db], [sa, sa2, sb], [1, 1, 2]
+    adults = gallery(dlib_rows, sface_rows, ids)
+    children = Gallery(adults.dlib, adults.sface, adults.person_ids,
+                       np.array([True, True, False]))
+    # fused 4.9 at A's first photo; far from A's second (2.4 at most, as the proxy's sibling)
+    face_d = near(da, RULE.dlib_impostor_mean - 4.6 * RULE.dlib_impostor_sd, seed=7)
+    face_s = cos_near(sa, RULE.sface_impostor_mean + 5.2 * RULE.sface_impostor_sd, seed=7)
+    second = RULE.fused(np.linalg.norm(face_d - da2), float(face_s @ sa2))
+    assert second < RULE.child_second
+    assert one(children, face_d, face_s).person_id is None
+    assert one(children, face_d, face_s, rule=replace(RULE, child_second=None)).person_id == 1
+    assert one(adults, face_d, face_s).person_id == 1
+    # a face both reference photos place is the child
+    mid_d = (da + da2) / 2
+    mid_s = (sa + sa2) / np.linalg.norm(sa + sa2)
+    assert RULE.fused(np.linalg.norm(mid_d - da2), float(mid_s @ sa2)) >= RULE.child_second
+    assert one(children, mid_d, mid_s).person_id == 1
+    # one template only: the threshold alone, as before
+    single = Gallery(np.stack([da, db]), np.stack([sa, sb]).astype(np.float32), np.array([1, 2]),
+                     np.array([True, False]))
+    assert one(single, face_d, face_s).person_id == 1
