@@ -18,7 +18,9 @@ same run (`--replacewith solid`, defaults otherwise). For each output:
 - must-cover face-frames left visible (every face but the consented pupil's, on every frame where
   at least a quarter of its box is in the picture and it is 20 px or more): by pixels (less than
   80 % of the box flat, as a cover leaves it), and of those, found by dlib (HOG) in the frame;
-- consented face-frames shown (Gatekeeper only: deface covers every face it finds);
+- consented face-frames shown (not covered as above), and shown clearly (at most a fifth of the
+  box flat: a neighbour's cover often takes a corner) (Gatekeeper only: deface covers every
+  face it finds);
 - metadata left: planted values found by a byte search, and exiftool tags naming a camera, a
   title, a comment, a place, an encoder or a date that is not zero;
 - sound streams left; seconds for scan + publish against deface's; peak memory of each.
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import shutil
 import subprocess
 import sys
@@ -41,6 +44,8 @@ import numpy as np
 from PIL import Image
 
 from .common import peak_rss_mb, require_faces, write
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as in a scanning worker
 from .composites import Crop, load_crops
 from .split import HELD_BACK, TUNING, crop_part
 
@@ -346,7 +351,7 @@ def judge(path: Path, clip: Clip) -> dict:
 
     data = path.read_bytes()
     frames = list(read_frames(data, W, H))
-    must = visible = dlib_found = consented = shown = 0
+    must = visible = dlib_found = consented = shown = clear = 0
     by_who: dict[str, int] = {}
     for i, faces in enumerate(clip.truth[:len(frames)]):
         frame = frames[i]
@@ -356,10 +361,12 @@ def judge(path: Path, clip: Clip) -> dict:
                 continue
             if (cx1 - cx0) * (cy1 - cy0) < 0.25 * (x1 - x0) * (y1 - y0):
                 continue
-            hidden = _flat_share(frame[cy0:cy1, cx0:cx1]) >= 0.8
+            flat = _flat_share(frame[cy0:cy1, cx0:cx1])
+            hidden = flat >= 0.8
             if not must_cover:
                 consented += 1
                 shown += not hidden
+                clear += flat < 0.2  # at most a fifth of the face covered
                 continue
             must += 1
             if hidden:
@@ -385,6 +392,7 @@ def judge(path: Path, clip: Clip) -> dict:
     return {"must_cover_face_frames": must, "left_visible_pixels": visible,
             "left_visible_dlib": dlib_found, "left_visible_by_face": by_who,
             "consented_face_frames": consented, "consented_shown": shown,
+            "consented_shown_clearly": clear,
             "planted_bytes_left": [n.decode() for n in NEEDLES if n in data],
             "exiftool_tags_left": left, "sound_streams": sound, "frames": len(frames)}
 
