@@ -9,7 +9,9 @@ Boxes are (top, right, bottom, left) in frame pixels, the face engine's order.
   is within `reach` box widths with a size within a factor of two (`first_reach`, wider, for a
   track seen once: its speed is not known yet); a track stays live for `max_gap` frames without
   a box, and a moving one coasts on its prediction for `coast` frames, so a face the detector
-  loses for a few samples (a shake, a blur) stays one track.
+  loses for a few samples (a shake, a blur) stays one track. A fast face that passes over
+  another hides it and is found where it stood: the hidden face's track takes that box, and
+  the fast face's own track (new, or moving more than `reach` widths a sample) takes it too.
 - Naming (`vote`): a track is a person only when that person wins at least `share` of its best
   frames' votes, at least `min_votes` of them, and nobody else has any; everyone near any of its
   frames stays near (a safeguarding flag blocks on a possible sighting, as for photos). Two tracks
@@ -83,7 +85,7 @@ def _distance(a: Box4, b: Box4) -> float | None:
 
 
 def link(frames: list[tuple[int, list[Box4]]], *, max_gap: int, min_iou: float = 0.2,
-         reach: float = 1.0, first_reach: float = 2.5, coast: int | None = None) -> list[Track]:
+         reach: float = 1.0, first_reach: float = 3.0, coast: int | None = None) -> list[Track]:
     """Tracks from the boxes of each sampled frame ((frame number, boxes), frames ascending).
 
     A track's next box is looked for where its motion so far (constant velocity from its last
@@ -112,14 +114,36 @@ def link(frames: list[tuple[int, list[Box4]]], *, max_gap: int, min_iou: float =
                     pairs.append((overlap, -(far if far is not None else 9.0), -gap, ti, bi))
         taken_t: set[int] = set()
         taken_b: set[int] = set()
-        for *_, ti, bi in sorted(pairs, reverse=True):
+        ranked = sorted(pairs, reverse=True)
+        for *_, ti, bi in ranked:
             if ti in taken_t or bi in taken_b:
                 continue
             tracks[ti].sightings.append((frame, boxes[bi], bi))
             taken_t.add(ti)
             taken_b.add(bi)
+        # A fast face passing over another hides it and is found where the hidden one stood,
+        # whose track takes the box; the fast face's own track, which predicts it there, takes
+        # it too (one box, two tracks: only ever more covered).
+        shared: set[int] = set()
+        for *_, ti, bi in ranked:
+            if ti in taken_t or bi in shared or not _fast(tracks[ti], frame, reach):
+                continue
+            tracks[ti].sightings.append((frame, boxes[bi], bi))
+            taken_t.add(ti)
+            shared.add(bi)
         tracks += [Track([(frame, box, bi)]) for bi, box in enumerate(boxes) if bi not in taken_b]
     return tracks
+
+
+def _fast(track: Track, frame: int, reach: float) -> bool:
+    """Whether a track is new (its speed unknown) or moving more than `reach` box widths
+    between its last sighting and `frame`."""
+    if len(track.sightings) < 2:
+        return True
+    dx, dy = velocity([(f, b) for f, b, _ in track.sightings[-2:]])
+    last = track.sightings[-1][1]
+    width = max(1, last[1] - last[3])
+    return bool(((dx * dx + dy * dy) ** 0.5) * (frame - track.last) > reach * width)
 
 
 @dataclass(frozen=True)

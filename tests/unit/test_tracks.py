@@ -97,6 +97,23 @@ def test_a_fast_face_seen_once_links_to_its_next_sighting_far_away():
     assert all(abs(t.sightings[0][1][3] - t.sightings[1][1][3]) == 10 for t in tracks)
 
 
+def test_a_dash_over_a_crowd_face_it_hides_stays_one_track_of_its_own():
+    """A fast face crossing a crowd hides the crowd face it passes over and is found where that
+    face was: the crowd face's track takes the sighting (it overlaps where it stood), and the
+    dash must still be followed from sighting to sighting, or nothing covers it between them."""
+    crowd = box(510, size=90)
+    dash_path = {f: 20 + 48 * (f - 5) for f in range(5, 30, 5)}  # 2.7 widths a sample
+    dash_path[15] = 510  # found exactly where the crowd face it hides stood
+    frames = []
+    for f in range(0, 30, 5):
+        boxes = [crowd] if f != 15 else []  # hidden by the dash at 15
+        frames.append((f, boxes + ([box(dash_path[f], size=90)] if f in dash_path else [])))
+    tracks = link(frames, max_gap=15)
+    assert any({f: b[3] for f, b, _ in t.sightings} == dash_path for t in tracks)
+    [still] = [t for t in tracks if t.sightings[0][1] == crowd]
+    assert [f for f, _, _ in still.sightings] == [0, 5, 10, 15, 20, 25]
+
+
 def m(pid: int | None, near: tuple[int, ...] = ()) -> Match:
     return Match(pid, 0.3 if pid else None, 0.2 if pid else None, frozenset(near))
 
