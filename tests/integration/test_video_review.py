@@ -323,13 +323,13 @@ def test_the_page_says_preparing_until_a_worker_has_rendered_the_preview(ctx, sc
     app = create_app(ctx.settings, ctx)
     with TestClient(app):
         editor, _ = signed_in(app, "editor1")
+        mp4 = editor.get(f"/photos/{photo_id}/video/online", headers={"Accept": "*/*"})
+        assert mp4.status_code == 404 and "being prepared" in mp4.json()["detail"]
         page = editor.get(f"/photos/{photo_id}")
         assert page.status_code == 200
         assert "Preparing the preview" in page.text and "<video" not in page.text
         assert f'data-poll="/photos/{photo_id}/video/online/player"' in page.text
         assert '<noscript><meta http-equiv="refresh"' in page.text  # without JavaScript
-        mp4 = editor.get(f"/photos/{photo_id}/video/online", headers={"Accept": "*/*"})
-        assert mp4.status_code == 404 and "being prepared" in mp4.json()["detail"]
         html = editor.get(f"/photos/{photo_id}/video/online", headers={"Accept": "text/html"})
         assert html.status_code == 404 and "being prepared" in html.text
         assert html.headers["content-type"].startswith("text/html")
