@@ -16,6 +16,7 @@ from gatekeeper.services.photos import review
 from gatekeeper.services.photos.ingest import ingest_bytes
 from gatekeeper.services.photos.pictures import review_image
 from gatekeeper.services.photos.publish import preview
+from gatekeeper.services.video import previews
 from gatekeeper.services.video import review as video_review
 from web.deps import ContextDep, CurrentUser, roles
 from web.forms import RecordId, channels_from, span_from
@@ -106,6 +107,14 @@ def photo_page(request: Request, ctx: ContextDep, photo_id: RecordId, approved: 
                preview: str = "", user: Actor = roles(*SEE_PHOTOS)) -> Response:
     """A photo or a video (its tracks, and a covered preview of `preview`'s channel)."""
     page = photo_read.photo_page(ctx=ctx, photo_id=photo_id, viewer=user)
+    playable = [ch for ch, c in page.detail.get("channels", {}).items()
+                if c["decision"] == "publishable"]
+    chosen = preview if preview in playable else "online" if "online" in playable else (
+        playable[0] if playable else None)
+    pv = (previews.preview_status(ctx=ctx, photo_id=photo_id, channel=Channel(chosen),
+                                  viewer=user)
+          if chosen and page.detail.get("media") == "video" and user.has(*REVIEWERS)
+          and page.detail.get("status") == "awaiting_review" else None)
     shown_on: dict[int, set[str]] = {}
     for channel, c in page.detail.get("channels", {}).items():
         for fid in c["shown_faces"]:
@@ -114,7 +123,7 @@ def photo_page(request: Request, ctx: ContextDep, photo_id: RecordId, approved: 
         "user": user, "p": page.detail, "channels": [c.value for c in Channel],
         "uploader_is_me": page.uploader_is_me, "shown_on": shown_on, "prev_id": page.prev_id,
         "next_id": page.next_id, "names": page.names, "can_review": user.has(*REVIEWERS),
-        "approved": approved, "preview": preview,
+        "approved": approved, "playable": playable, "chosen": chosen, "pv": pv,
     }, headers=NO_STORE)
 
 
@@ -230,10 +239,30 @@ async def track_thumbnail(ctx: ContextDep, face_id: RecordId,
 async def video_preview(request: Request, ctx: ContextDep, photo_id: RecordId, channel: Channel,
                         user: Actor = roles(*REVIEWERS)) -> Response:
     """The covered preview of a video on a channel: what publishing would write, smaller (in
-    byte ranges when the player asks, so it can seek)."""
-    data = await offload(video_review.video_preview, ctx=ctx, photo_id=photo_id,
-                         channel=channel, viewer=user)
+    byte ranges when the player asks, so it can seek). A worker renders it: 404 until then."""
+    data = await offload(previews.video_preview, ctx=ctx, photo_id=photo_id, channel=channel,
+                         viewer=user)
     return ranged(request, data, "video/mp4", NO_STORE)
+
+
+@router.get("/photos/{photo_id}/video/{channel}/player")
+def video_player(request: Request, ctx: ContextDep, photo_id: RecordId, channel: Channel,
+                 user: Actor = roles(*REVIEWERS)) -> Response:
+    """The preview's place on the video page: the player once the preview is ready, else
+    "Preparing" (the page asks again every 2 s) or why it failed."""
+    pv = previews.preview_status(ctx=ctx, photo_id=photo_id, channel=channel, viewer=user)
+    return templates.TemplateResponse(request, "_video_player.html", {
+        "user": user, "pv": pv}, headers=NO_STORE)
+
+
+@router.post("/photos/{photo_id}/video/{channel}/retry")
+def retry_video_preview(request: Request, ctx: ContextDep, photo_id: RecordId, channel: Channel,
+                        csrf: str = Form(""), user: Actor = roles(*REVIEWERS)) -> Response:
+    """Ask a worker again for a preview that failed."""
+    check_csrf(request, csrf)
+    previews.retry_preview(ctx=ctx, photo_id=photo_id, channel=channel, viewer=user)
+    return RedirectResponse(f"/photos/{photo_id}?preview={channel.value}#preview",
+                            status_code=303)
 
 
 @router.get("/favicon.ico", include_in_schema=False)

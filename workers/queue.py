@@ -46,3 +46,6 @@ class HueyJobQueue:
 
     def confirmed_template(self, face_id: int, actor_id: int | None) -> None:
         self._tasks.confirmed_template(face_id, actor_id)
+
+    def video_preview(self, photo_id: int, channel: Channel) -> None:
+        self._tasks.video_preview(photo_id, channel.value)

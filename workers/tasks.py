@@ -21,6 +21,7 @@ from gatekeeper.services.context import Context
 from gatekeeper.services.dpo import backup, purge
 from gatekeeper.services.photos import live, publish, reconcile, scan
 from gatekeeper.services.portal import invitations
+from gatekeeper.services.video import previews
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class GatekeeperTasks:
     sweep: Callable[[], Enqueued]
     daily: Callable[[], Enqueued]
     reconcile_photos: Callable[[list[PhotoId]], Enqueued]
+    video_preview: Callable[[PhotoId, ChannelName], Enqueued]
 
 
 def _task(huey: Huey, **options: object) -> Callable[[Callable[P, R]], Callable[P, Enqueued]]:
@@ -134,6 +136,13 @@ def register(huey: Huey, resources: WorkerResources) -> None:
         with resources.ctx.acting_as("system:enrol") as ctx:
             return add_confirmed_template(ctx=ctx, face_id=face_id, actor_id=actor_id)
 
+    @_task(huey, name="video_preview")
+    def video_preview(photo_id: PhotoId, channel: ChannelName) -> str:
+        """The editor's covered preview of a video on a channel, into the private store (a
+        failure is stored beside it for the page: no retry here, the editor may ask again)."""
+        with resources.ctx.acting_as("system:preview") as ctx:
+            return previews.render_preview(ctx=ctx, photo_id=photo_id, channel=Channel(channel))
+
     @_periodic(huey, crontab(minute="*"), name="sweep")
     def sweep() -> None:
         """Every minute: re-queue received or stuck photos, publish approvals, and reconcile
@@ -168,7 +177,7 @@ def register(huey: Huey, resources: WorkerResources) -> None:
 
     huey.gatekeeper_tasks = GatekeeperTasks(
         scan_photo, publish_photo, enrol_reference, confirmed_template, sweep, daily,
-        reconcile_photos)
+        reconcile_photos, video_preview)
 
     @_periodic(huey, crontab(minute="*/5"), name="anchor_audit")
     def anchor_audit() -> tuple[int, str] | None:

@@ -37,6 +37,10 @@ class JobQueue(Protocol):
 
     def confirmed_template(self, face_id: int, actor_id: int | None) -> None: ...
 
+    def video_preview(self, photo_id: int, channel: Channel) -> None:
+        """Render the covered preview of a video on `channel` into the private store (the
+        editor's page polls for it)."""
+
 
 class NoJobQueue:
     """No worker to hand work to (CLI batch commands): the sweep or the next command does it."""
@@ -54,6 +58,9 @@ class NoJobQueue:
         return None
 
     def confirmed_template(self, face_id: int, actor_id: int | None) -> None:
+        return None
+
+    def video_preview(self, photo_id: int, channel: Channel) -> None:
         return None
 
 

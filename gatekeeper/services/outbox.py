@@ -27,6 +27,7 @@ from gatekeeper.services.context import Context
 log = logging.getLogger(__name__)
 PRIVATE = "private"
 _QUEUED = "gatekeeper.outbox_queued"
+ANY = "*"  # a queued key ending so is a prefix (no stored object's key ends so)
 GUARD_DELAY = timedelta(hours=1)  # far longer than any unit of work that writes an object
 
 
@@ -45,6 +46,12 @@ def delete_after_commit(session: Session, store: str, key: str) -> None:
     """Queue `key` for deletion in the caller's transaction: it goes only if that commits."""
     session.add(PendingDeletion(store=store, key=key))
     session.info[_QUEUED] = True
+
+
+def delete_prefix_after_commit(session: Session, store: str, prefix: str) -> None:
+    """`delete_after_commit` for every object whose key starts with `prefix` when the deletion
+    is carried out (a video's previews: their keys are not known in advance)."""
+    delete_after_commit(session, store, prefix + ANY)
 
 
 def after_commit(*, ctx: Context, session: Session) -> int:
@@ -81,7 +88,7 @@ def process(*, ctx: Context, limit: int = 1000) -> int:
     for row_id, store, key in rows:
         with ctx.uow() as uow:
             try:
-                _store(ctx, store).delete(key)  # idempotent: a second delete finds nothing
+                _delete(_store(ctx, store), key)  # idempotent: a second delete finds nothing
             except Exception as exc:  # the store is down or refused: retried next minute
                 log.warning("deleting a stored object failed (outbox row %s): %s", row_id,
                             type(exc).__name__)
@@ -92,6 +99,15 @@ def process(*, ctx: Context, limit: int = 1000) -> int:
                 done += 1
             uow.commit()
     return done
+
+
+def _delete(store: ObjectStore, key: str) -> None:
+    """One object, or every object under a queued prefix."""
+    if key.endswith(ANY):
+        for found in list(store.keys(key.removesuffix(ANY))):
+            store.delete(found)
+    else:
+        store.delete(key)
 
 
 def pending(*, ctx: Context) -> int:

@@ -1,5 +1,7 @@
 """The editor reviews a video in real headless Chromium at 1280 and 390 px: the tracks as
-thumbnails with their decision per channel, a covered preview the browser plays, naming a
+thumbnails with their decision per channel, a covered preview the browser plays (rendered by a
+worker: the page says "Preparing the preview…" until it is ready, then swaps the player in by
+itself, or without JavaScript by refreshing), naming a
 track, covering a track and an area for a time span, and approving, all from the keyboard; the
 office sees the stage of their own upload and nothing of its faces. Axe clean, no sideways
 scrolling, screenshots opened and checked."""
@@ -7,21 +9,58 @@ scrolling, screenshots opened and checked."""
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 from PIL import Image
 
 from consent_db.models import Person, Photo
+from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.services.consent.enrol import enrol
+from gatekeeper.services.context import NoJobQueue
 from gatekeeper.services.photos.devices import add_device
 from gatekeeper.services.photos.ingest import ingest_bytes
 from gatekeeper.services.photos.scan import scan_pending
+from gatekeeper.services.video.previews import render_preview
 from tests import videogen
 from tests.e2e.test_browser import SHOTS, browser, check_page, live, sign_in  # noqa: F401
 from tests.integration.helpers import TOM, consent, people, person_row, users
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+
+
+class Worker(NoJobQueue):
+    """The preview jobs, run in a thread as a worker process would; held (not run) until
+    `release`, so the page can be seen while the preview is being prepared."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx, self.held, self.asked = ctx, True, []
+        self.threads: list[threading.Thread] = []
+
+    def video_preview(self, photo_id: int, channel: Channel) -> None:
+        self.asked.append((photo_id, channel))
+        if not self.held:
+            self._run(photo_id, channel)
+
+    def _run(self, photo_id: int, channel: Channel) -> None:
+        t = threading.Thread(target=render_preview, kwargs={
+            "ctx": self.ctx, "photo_id": photo_id, "channel": channel}, daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def release(self) -> None:
+        self.held = False
+        for photo_id, channel in self.asked:
+            self._run(photo_id, channel)
+
+
+@pytest.fixture
+def worker(ctx):
+    ctx.jobs = Worker(ctx)
+    yield ctx.jobs
+    for t in ctx.jobs.threads:
+        t.join(timeout=120)
 
 
 def _video(ctx) -> tuple[int, dict[str, int]]:
@@ -55,15 +94,39 @@ def _shot_opens(name: str, width: int) -> None:
         assert img.width == width and img.height > 400, img.size
 
 
-def test_editor_reviews_a_video_by_keyboard_at_desktop_and_phone_width(ctx, live, browser):  # noqa: F811
+def test_editor_reviews_a_video_by_keyboard_at_desktop_and_phone_width(ctx, live, browser,  # noqa: F811
+                                                                        worker):
     photo_id, tracks = _video(ctx)
+    # the preview is being prepared by a worker (held here): the page says so, at both widths
+    pages = {}
     for width in (1280, 390):
         page = browser.new_page(viewport={"width": width, "height": 900})
         sign_in(page, live, "editor1")
         page.wait_for_url(f"{live}/review")
         page.goto(f"{live}/photos/{photo_id}")
         assert page.inner_text("h1").startswith(f"Video {photo_id}")
+        assert "Preparing the preview" in page.inner_text("#preview-preparing")
+        assert page.locator("#preview-video").count() == 0
+        check_page(page, "video-preparing", width)
+        _shot_opens("video-preparing", width)
+        pages[width] = page
+    # without JavaScript the page refreshes itself until the preview is there
+    plain = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 900})
+    still = plain.new_page()
+    sign_in(still, live, "editor1")
+    still.wait_for_url(f"{live}/review")
+    still.goto(f"{live}/photos/{photo_id}")
+    assert still.locator("#preview-preparing").count() == 1
+    page.wait_for_timeout(4500)  # two polls: the preview is asked for once, however often polled
+    assert worker.asked == [(photo_id, Channel.ONLINE)]
+    worker.release()
+    still.wait_for_selector("#preview-video", timeout=120_000)  # its refresh (10 s)
+    plain.close()
+    for width, page in pages.items():
+        # the page swapped the player in by itself, with no reload
         assert _plays(page) == pytest.approx(2.0, abs=0.15)
+        assert page.locator("#preview-preparing").count() == 0
+        assert page.evaluate("performance.getEntriesByType('navigation')[0].type") == "navigate"
         # the player can seek (the preview is served in byte ranges)
         assert page.evaluate("""() => new Promise(done => {
             const v = document.getElementById('preview-video');
@@ -80,6 +143,7 @@ def test_editor_reviews_a_video_by_keyboard_at_desktop_and_phone_width(ctx, live
         check_page(page, "video", width)
         _shot_opens("video", width)
         page.close()
+    assert len(worker.asked) == 1
 
     page = browser.new_page(viewport={"width": 390, "height": 900})
     sign_in(page, live, "editor1")

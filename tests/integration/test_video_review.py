@@ -1,6 +1,7 @@
 """Reviewing a video: naming and covering a track, a cover over a time span (covered on exactly
 the frames of its span in the published MP4, decoded with the project's video adapter), the
-track thumbnails and the covered preview (reviewers only, what publishing would show)."""
+track thumbnails and the covered preview (reviewers only, what publishing would show; rendered
+by a worker into the private store, never in the web request, and deleted with the video)."""
 
 from __future__ import annotations
 
@@ -14,17 +15,26 @@ from consent_db.models import Person, Photo
 from gatekeeper.adapters.video import read_frames
 from gatekeeper.domain.movie import read_movie
 from gatekeeper.domain.vocabulary import Channel
-from gatekeeper.errors import InvalidInput, InvalidState, PermissionDenied
+from gatekeeper.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
 from gatekeeper.services.consent.enrol import enrol
+from gatekeeper.services.context import NoJobQueue
 from gatekeeper.services.photos.devices import add_device
 from gatekeeper.services.photos.live import settle
 from gatekeeper.services.photos.publish import publish_one
 from gatekeeper.services.photos.read import photo_detail
 from gatekeeper.services.photos.review import add_cover, approve, cover_track, identify_face
 from gatekeeper.services.photos.scan import scan_photo
-from gatekeeper.services.video.review import track_thumbnail, video_preview
+from gatekeeper.services.video.previews import (
+    PreviewState,
+    preview_status,
+    previews_prefix,
+    render_preview,
+    video_preview,
+)
+from gatekeeper.services.video.review import track_thumbnail
 from tests import videogen
 from tests.integration.helpers import TOM, consent, event_photo, ingest, people, person_row, users
+from tests.integration.test_web_roles import signed_in
 
 W, H = 640, 360
 PATCH = (560, 24, 632, 160)  # background only: no face passes there in the generated clip
@@ -191,7 +201,51 @@ def test_identify_a_track_then_cover_it_follows_through_to_the_live_copy(ctx, sc
                                                                        strict=True))
 
 
-def test_thumbnails_and_preview_are_for_reviewers_and_show_what_publishing_would(ctx, school):
+class Jobs(NoJobQueue):
+    """The preview jobs the web side asks for, kept for the test to run (the worker's part)."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[int, Channel]] = []
+
+    def video_preview(self, photo_id: int, channel: Channel) -> None:
+        self.asked.append((photo_id, channel))
+
+
+@pytest.fixture
+def jobs(ctx):
+    ctx.jobs = Jobs()
+    return ctx.jobs
+
+
+def _work(ctx, jobs: Jobs) -> list[str]:
+    """What a worker does with the jobs asked for so far."""
+    done = [render_preview(ctx=ctx, photo_id=p, channel=c) for p, c in jobs.asked]
+    jobs.asked.clear()
+    return done
+
+
+def _stored(ctx, photo_id: int) -> list[str]:
+    """Every preview object of the video in the private store."""
+    with ctx.uow() as uow:
+        sha = uow.session.get(Photo, photo_id).sha256
+    return list(ctx.stores.private.keys(previews_prefix(sha)))
+
+
+def _mp4s(ctx, photo_id: int) -> list[str]:
+    return [k for k in _stored(ctx, photo_id) if k.endswith(".mp4")]
+
+
+def _status(ctx, photo_id: int, viewer) -> PreviewState:
+    return preview_status(ctx=ctx, photo_id=photo_id, channel=Channel.ONLINE,
+                          viewer=viewer).state
+
+
+def _preview(ctx, photo_id: int, viewer) -> bytes:
+    return video_preview(ctx=ctx, photo_id=photo_id, channel=Channel.ONLINE, viewer=viewer)
+
+
+def test_thumbnails_and_preview_are_for_reviewers_and_show_what_publishing_would(
+        ctx, school, jobs):
     photo_id, clip = _scanned(ctx, school)
     tracks = _tracks(ctx, photo_id)
     editor, office = school["editor1"], school["office1"]
@@ -199,9 +253,24 @@ def test_thumbnails_and_preview_are_for_reviewers_and_show_what_publishing_would
     assert thumb[:3] == b"\xff\xd8\xff"
     with pytest.raises(PermissionDenied):
         track_thumbnail(ctx=ctx, face_id=tracks["tom"], viewer=office)  # their own upload
-    with pytest.raises(PermissionDenied):
-        video_preview(ctx=ctx, photo_id=photo_id, channel=Channel.ONLINE, viewer=office)
-    data = video_preview(ctx=ctx, photo_id=photo_id, channel=Channel.ONLINE, viewer=editor)
+    for ask in (_status, _preview):
+        with pytest.raises(PermissionDenied):
+            ask(ctx, photo_id, office)
+    assert jobs.asked == [] and _stored(ctx, photo_id) == []
+    # the editor's first look asks a worker for it, once, and renders nothing itself
+    assert _status(ctx, photo_id, editor) is PreviewState.PREPARING
+    assert _status(ctx, photo_id, editor) is PreviewState.PREPARING
+    with pytest.raises(NotFound, match="being prepared"):
+        _preview(ctx, photo_id, editor)
+    assert jobs.asked == [(photo_id, Channel.ONLINE)]
+    assert [k.rsplit(".", 1)[1] for k in _stored(ctx, photo_id)] == ["pending"]
+    # the worker renders it into the private store, never a public one
+    assert _work(ctx, jobs) == ["ready"]
+    assert _status(ctx, photo_id, editor) is PreviewState.READY
+    data = _preview(ctx, photo_id, editor)
+    [key] = _stored(ctx, photo_id)
+    assert key.endswith(".mp4") and ctx.stores.private.get(key) == data
+    assert all(list(store.keys()) == [] for store in ctx.stores.public.values())
     info = read_movie(data)
     assert info.codec == "h264" and not info.has_audio
     frames = list(read_frames(data, W, H))  # scaled back to the frame size to compare
@@ -209,23 +278,178 @@ def test_thumbnails_and_preview_are_for_reviewers_and_show_what_publishing_would
     for f, where in zip(frames, clip.truth, strict=True):
         assert _face_spread(f, where["eileen"]) < 8  # unknown: covered
         assert _face_spread(f, where["tom"]) > 20  # consent: shown
-    # the same state gives the cached bytes; a correction gives a new preview
-    assert video_preview(ctx=ctx, photo_id=photo_id, channel=Channel.ONLINE,
-                         viewer=editor) is data
+        assert _spread(f, PATCH) > 60  # no cover there yet
+    # the same state gives the stored bytes and asks for nothing
+    assert _preview(ctx, photo_id, editor) == data and jobs.asked == []
+    # a correction makes a new preview; the old one is deleted when the new one is written
     identify_face(ctx=ctx, face_id=tracks["tom"], external_id=None, user=editor)
-    again = list(read_frames(video_preview(ctx=ctx, photo_id=photo_id, channel=Channel.ONLINE,
-                                           viewer=editor), W, H))
+    assert _status(ctx, photo_id, editor) is PreviewState.PREPARING
+    assert _work(ctx, jobs) == ["ready"]
+    again = list(read_frames(_preview(ctx, photo_id, editor), W, H))
     assert all(_face_spread(f, where["tom"]) < 8 for f, where in zip(again, clip.truth,
                                                                       strict=True))
+    assert len(_mp4s(ctx, photo_id)) == 1 and _mp4s(ctx, photo_id) != [key]
+    # so does a new cover
+    before = _mp4s(ctx, photo_id)
+    add_cover(ctx=ctx, photo_id=photo_id, box=PATCH, user=editor)
+    with pytest.raises(NotFound, match="being prepared"):
+        _preview(ctx, photo_id, editor)
+    assert _work(ctx, jobs) == ["ready"]
+    covered = list(read_frames(_preview(ctx, photo_id, editor), W, H))
+    assert all(_spread(f, PATCH) < 8 for f in covered)  # was > 60
+    assert len(_mp4s(ctx, photo_id)) == 1 and _mp4s(ctx, photo_id) != before
     # a video not scanned yet has no preview (no tracks: nothing would be covered)
     fresh = ingest(ctx, school["office1"], _clip(1.0).data, name="later.mp4")
     with pytest.raises(InvalidState, match="received"):
-        video_preview(ctx=ctx, photo_id=fresh.photo_id, channel=Channel.ONLINE, viewer=editor)
+        _status(ctx, fresh.photo_id, editor)
     # a channel on which the video is blocked has no preview
     people(ctx, person_row("TOM", flag="yes"))
     identify_face(ctx=ctx, face_id=tracks["tom"], external_id="TOM", user=editor)
-    with pytest.raises(InvalidState, match="blocked"):
-        video_preview(ctx=ctx, photo_id=photo_id, channel=Channel.ONLINE, viewer=editor)
+    for ask in (_status, _preview):
+        with pytest.raises(InvalidState, match="blocked"):
+            ask(ctx, photo_id, editor)
+    assert jobs.asked == []
+
+
+def test_the_page_says_preparing_until_a_worker_has_rendered_the_preview(ctx, school, jobs):
+    """The web request never renders: the page, its polled fragment and the MP4's address
+    say "preparing" (404 for the MP4: JSON for a player, a page for a browser) until the job
+    has run, then the player is there and the MP4 is served in byte ranges."""
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    photo_id, _clip_ = _scanned(ctx, school)
+    app = create_app(ctx.settings, ctx)
+    with TestClient(app):
+        editor, _ = signed_in(app, "editor1")
+        mp4 = editor.get(f"/photos/{photo_id}/video/online", headers={"Accept": "*/*"})
+        assert mp4.status_code == 404 and "being prepared" in mp4.json()["detail"]
+        page = editor.get(f"/photos/{photo_id}")
+        assert page.status_code == 200
+        assert "Preparing the preview" in page.text and "<video" not in page.text
+        assert f'data-poll="/photos/{photo_id}/video/online/player"' in page.text
+        assert '<noscript><meta http-equiv="refresh"' in page.text  # without JavaScript
+        html = editor.get(f"/photos/{photo_id}/video/online", headers={"Accept": "text/html"})
+        assert html.status_code == 404 and "being prepared" in html.text
+        assert html.headers["content-type"].startswith("text/html")
+        player = editor.get(f"/photos/{photo_id}/video/online/player")
+        assert player.status_code == 200 and "Preparing the preview" in player.text
+        assert jobs.asked == [(photo_id, Channel.ONLINE)]  # asked once, however often polled
+        office, _ = signed_in(app, "office1")
+        for url in ("video/online", "video/online/player"):
+            assert office.get(f"/photos/{photo_id}/{url}").status_code == 403, url
+
+        assert _work(ctx, jobs) == ["ready"]
+        player = editor.get(f"/photos/{photo_id}/video/online/player")
+        assert '<video id="preview-video"' in player.text
+        assert f'src="/photos/{photo_id}/video/online"' in player.text
+        assert "data-poll" not in player.text and "Preparing" not in player.text
+        page = editor.get(f"/photos/{photo_id}")
+        assert "<video" in page.text and "Preparing" not in page.text and "noscript" not in page.text
+        [key] = _mp4s(ctx, photo_id)
+        whole = editor.get(f"/photos/{photo_id}/video/online")
+        assert whole.status_code == 200 and whole.content == ctx.stores.private.get(key)
+        assert whole.headers["content-type"] == "video/mp4"
+        part = editor.get(f"/photos/{photo_id}/video/online", headers={"Range": "bytes=100-199"})
+        assert part.status_code == 206 and part.content == whole.content[100:200]
+        assert part.headers["content-range"] == f"bytes 100-199/{len(whole.content)}"
+        assert jobs.asked == []
+
+
+def test_a_failed_preview_is_shown_on_the_page_and_can_be_asked_for_again(
+        ctx, school, jobs, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from gatekeeper.errors import InvalidImage
+    from gatekeeper.services.video import publish
+    from web.app import create_app
+
+    photo_id, _clip_ = _scanned(ctx, school)
+
+    def broken(**_kw):
+        raise InvalidImage("the video could not be decoded (test)")
+
+    monkeypatch.setattr(publish, "render_video", broken)
+    app = create_app(ctx.settings, ctx)
+    with TestClient(app):
+        editor, token = signed_in(app, "editor1")
+        editor.get(f"/photos/{photo_id}")
+        assert _work(ctx, jobs) == ["failed"]
+        assert _mp4s(ctx, photo_id) == []
+        for url in (f"/photos/{photo_id}", f"/photos/{photo_id}/video/online/player"):
+            text = editor.get(url).text
+            assert "could not be made" in text and "could not be decoded (test)" in text, url
+            assert "Preparing" not in text and 'id="preview-retry"' in text
+        mp4 = editor.get(f"/photos/{photo_id}/video/online", headers={"Accept": "*/*"})
+        assert mp4.status_code == 404 and "could not be decoded" in mp4.json()["detail"]
+        assert jobs.asked == []  # a failure is not asked for again by itself
+        monkeypatch.undo()
+        again = editor.post(f"/photos/{photo_id}/video/online/retry", data={"csrf": token})
+        assert again.status_code == 303
+        assert again.headers["location"] == f"/photos/{photo_id}?preview=online#preview"
+        assert jobs.asked == [(photo_id, Channel.ONLINE)]
+        assert _work(ctx, jobs) == ["ready"]
+        assert "<video" in editor.get(f"/photos/{photo_id}/video/online/player").text
+
+
+def test_huey_renders_the_preview_when_the_queue_runs_its_jobs_at_once(ctx, school):
+    """The task is registered and wired through the JobQueue port (huey's immediate mode, as
+    a worker beside `gatekeeper serve` would run it)."""
+    from workers.queue import HueyJobQueue
+    from workers.tasks import make_huey
+
+    photo_id, _clip_ = _scanned(ctx, school)
+    ctx.jobs = HueyJobQueue(make_huey(ctx.settings, immediate=True, ctx=ctx))
+    editor = school["editor1"]
+    assert _status(ctx, photo_id, editor) is PreviewState.PREPARING  # the job ran meanwhile
+    assert _status(ctx, photo_id, editor) is PreviewState.READY
+    assert read_movie(_preview(ctx, photo_id, editor)).codec == "h264"
+
+
+def test_erasure_and_the_purge_remove_the_previews(ctx, school, jobs):
+    """Covered in place (someone else is in it): the previews made from the old original go
+    with it; deleted (nobody else is): every preview goes with the video."""
+    from gatekeeper.services.dpo.purge import erase_person
+
+    dpo, editor = school["dpo1"], school["editor1"]
+    shared, _clip_ = _scanned(ctx, school)
+    identify_face(ctx=ctx, face_id=_tracks(ctx, shared)["eileen"], external_id="ANN",
+                  user=editor)
+    _status(ctx, shared, editor)
+    assert _work(ctx, jobs) == ["ready"] and len(_mp4s(ctx, shared)) == 1
+    erase_person(ctx=ctx, external_id="ANN", user=dpo)
+    with ctx.uow() as uow:
+        assert uow.session.get(Photo, shared).status == "awaiting_review"  # Tom remains
+    assert _stored(ctx, shared) == []
+    # the next preview is made from the covered original
+    assert _status(ctx, shared, editor) is PreviewState.PREPARING
+    assert _work(ctx, jobs) == ["ready"] and len(_mp4s(ctx, shared)) == 1
+    erase_person(ctx=ctx, external_id="TOM", user=dpo)  # nobody else is named in it now
+    with ctx.uow() as uow:
+        assert uow.session.get(Photo, shared).status == "purged"
+    assert _stored(ctx, shared) == []
+
+
+def test_a_preview_finished_after_an_erasure_is_not_kept(ctx, school, jobs, monkeypatch):
+    """The worker renders for minutes: an erasure that commits meanwhile (and deletes the
+    video's previews after its commit) must not be followed by a preview written from the
+    original it replaced."""
+    from gatekeeper.services.dpo.purge import erase_person
+    from gatekeeper.services.video import publish
+
+    photo_id, _clip_ = _scanned(ctx, school)
+    render = publish.render_video
+
+    def slow(**kw):
+        data = render(**kw)
+        erase_person(ctx=ctx, external_id="TOM", user=school["dpo1"])
+        return data
+
+    monkeypatch.setattr(publish, "render_video", slow)
+    _status(ctx, photo_id, school["editor1"])
+    assert _work(ctx, jobs) == ["stale"]
+    assert _stored(ctx, photo_id) == []
 
 
 def test_the_cli_covers_an_area_of_a_video_for_a_time_span(tmp_path, capsys):

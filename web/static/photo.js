@@ -77,3 +77,22 @@
     });
   });
 })();
+// A video's covered preview is rendered by a worker: while the page says "Preparing", ask for
+// the player's place every 2 s and swap it in when it is ready (or say why it failed).
+(function () {
+  const box = document.getElementById("preview-player");
+  if (!box || !box.dataset.poll) { return; }
+  const poll = async () => {
+    let r;
+    try { r = await fetch(box.dataset.poll, {headers: {"Accept": "text/html"}}); } catch (e) { setTimeout(poll, 5000); return; }
+    if (!r.ok) { if (r.status < 500) { window.location.reload(); } else { setTimeout(poll, 5000); } return; }
+    const t = document.createElement("template");
+    t.innerHTML = (await r.text()).trim();
+    const fresh = t.content.querySelector("#preview-player");
+    if (!fresh) { window.location.reload(); return; }  // signed out meanwhile: the sign-in page
+    if (fresh.dataset.poll) { setTimeout(poll, 2000); return; }
+    delete box.dataset.poll;
+    box.replaceChildren(...fresh.childNodes);
+  };
+  setTimeout(poll, 2000);
+})();

@@ -43,6 +43,7 @@ from gatekeeper.services.photos.pictures import review_key, review_rendition
 from gatekeeper.services.photos.publish import take_down
 from gatekeeper.services.records import get_photo, original_key_of
 from gatekeeper.services.stages import ERASED, RETENTION
+from gatekeeper.services.video import previews
 
 
 @dataclass
@@ -259,6 +260,7 @@ def _delete_photo(ctx: Context, photo_id: int, actor_id: int | None, why: str,
             outbox.delete_after_commit(uow.session, outbox.PRIVATE, photo.original_key)
             counts["originals"] += 1
         outbox.delete_after_commit(uow.session, outbox.PRIVATE, review_key(photo.sha256))
+        previews.forget_after_commit(uow.session, photo)
         counts["review_renditions"] += 1
         counts["faces"] += len(photo.faces)
         counts["photos_deleted"] += 1
@@ -328,6 +330,7 @@ def _cover_people(ctx: Context, photo_id: int, person_ids: set[int],
                 face.person_id, face.distance, face.margin = None, None, None
                 face.near_person_ids, face.decided_by = [], "purge"
         photo.revision += 1  # copies that did not show them are re-rendered from the new original
+        previews.forget_after_commit(uow.session, photo)  # rendered from the old original
         rechecks.mark(uow.session, [photo.id], "erasure" if why == ERASED else "retention")
         audit.record(uow.session, "photo.redacted", "photo", photo.id, actor_id,
                      person_ids=sorted(person_ids), **runs.photo_details(run, counts))

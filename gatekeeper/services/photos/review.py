@@ -30,6 +30,7 @@ from gatekeeper.services.facts import face_facts, person_facts
 from gatekeeper.services.photos.ingest import original_key
 from gatekeeper.services.photos.pictures import review_key
 from gatekeeper.services.records import get_photo
+from gatekeeper.services.video.previews import previews_prefix
 
 REVIEWERS = (Role.EDITOR, Role.DPO)
 
@@ -282,6 +283,7 @@ def delete_held(*, ctx: Context, photo_id: int, reason: str, user: Actor) -> Non
             raise InvalidState(f"photo {photo_id} still has live copies: they are taken down "
                                "first (recheck)")
         doomed = [review_key(photo.sha256), photo.original_key or original_key(photo.sha256)]
+        previews = previews_prefix(photo.sha256)  # a held video has none, but if it had
         if not again:
             photo.faces.clear()
             photo.covers.clear()
@@ -292,5 +294,6 @@ def delete_held(*, ctx: Context, photo_id: int, reason: str, user: Actor) -> Non
             audit.record(uow.session, "photo.deleted", "photo", photo.id, user.id,
                          was="held", objects=len(doomed))
             uow.commit()
+    doomed += list(ctx.stores.private.keys(previews))
     for key in doomed:  # after the commit: nothing points at them any more
         ctx.stores.private.delete(key)

@@ -1,8 +1,9 @@
-"""A small in-process cache of rendered review media (track thumbnails, covered previews).
+"""A small in-process cache of rendered review media (track thumbnails).
 
-Kept in memory on purpose, never in a store: nothing derived from a video outlives the process,
-so a purged or erased video leaves no preview or face crop behind. Bounded by bytes, least
-recently used out first; one entry per `slot` (a new rendering of a slot drops the old one)."""
+Kept in memory on purpose, never in a store: a face crop outlives no process, so a purged or
+erased video leaves none behind (the covered previews, minutes of rendering, are kept in the
+private store instead and deleted with the video: `previews`). Bounded by bytes, least recently
+used out first; one entry per `slot` (a new rendering of a slot drops the old one)."""
 
 from __future__ import annotations
 

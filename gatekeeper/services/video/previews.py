@@ -1,0 +1,232 @@
+"""The covered preview of a video that the editor plays: rendered by a worker, kept in the
+private store, served by the web app.
+
+A preview is publishing's own `render_video` for one channel's decision today, at a small size:
+what it shows is what publishing would show, and a blocked channel gets none. Rendering a long
+video takes minutes, so the web app never does it: asking for a preview that is not stored yet
+hands a job to the workers (`ctx.jobs.video_preview`) and answers "preparing"; the job writes
+the MP4 into the PRIVATE store (never a public one) under the hash of everything the preview
+depends on (the original, its revision, the decision per track, the covers, the cover mode), so
+a new decision, cover or revision makes a new preview and an old one is never shown for it.
+
+Beside a preview the store may hold a `.pending` marker (a job was asked for, when) and an
+`.error` note (the job failed: the page says so). Writing a channel's new preview deletes its
+older ones; every object of a video goes with it when it is purged, erased or deleted
+(`forget_after_commit`, through the outbox). Who may see a preview is `require_image_access`,
+as for the review image of a photo.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+from sqlalchemy.orm import Session
+
+from consent_db.models import Photo, PhotoStatus, utcnow
+from gatekeeper.domain.policy import PhotoDecision, decide
+from gatekeeper.domain.vocabulary import Channel
+from gatekeeper.errors import GatekeeperError, InvalidInput, InvalidState, NotFound
+from gatekeeper.services import outbox
+from gatekeeper.services.accounts.access import require_image_access
+from gatekeeper.services.accounts.users import Actor
+from gatekeeper.services.context import Context
+from gatekeeper.services.facts import face_facts, person_facts
+from gatekeeper.services.records import get_photo, original_key_of
+
+log = logging.getLogger(__name__)
+PREVIEW_SIDE = 640  # long side of the preview: quick to render, enough to judge the covers
+ASK_AGAIN = timedelta(minutes=15)  # a job asked for and not done by then is asked for again
+FAILED = "the covered preview could not be made"
+
+
+class PreviewState(Enum):
+    READY = "ready"
+    PREPARING = "preparing"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Where a channel's preview of a video stands; `error` says why it failed."""
+
+    photo_id: int
+    channel: Channel
+    state: PreviewState
+    error: str | None = None
+
+
+def previews_prefix(sha256: str) -> str:
+    """Every preview object of the video with this SHA-256 starts so (its outbox prefix)."""
+    return f"previews/{sha256[:2]}/{sha256}-"
+
+
+def _key(sha256: str, channel: Channel, state: str, ext: str) -> str:
+    return f"{previews_prefix(sha256)}{channel.value}-{state}.{ext}"
+
+
+def forget_after_commit(session: Session, photo: Photo) -> None:
+    """In the unit of work that purges, erases or deletes a video: its previews (and their
+    markers) leave the private store after that commit."""
+    if photo.media == "video":
+        outbox.delete_prefix_after_commit(session, outbox.PRIVATE, previews_prefix(photo.sha256))
+
+
+@dataclass(frozen=True)
+class _Target:
+    sha256: str
+    state: str
+    original: str
+
+
+def _target(ctx: Context, session: Session, photo: Photo, channel: Channel
+            ) -> tuple[_Target, PhotoDecision]:
+    """The preview `photo` needs on `channel` now, or the refusal `_preview` always gave."""
+    if photo.media != "video":
+        raise InvalidInput(f"photo {photo.id} is a still photo, not a video")
+    original = original_key_of(photo)
+    if photo.status != PhotoStatus.AWAITING_REVIEW:
+        raise InvalidState(f"video {photo.id} is {photo.status}: a preview is made once its "
+                           "tracks are found, for a video that may be published")
+    decision = decide(face_facts(photo), person_facts(session, photo), channel,
+                      ctx.today(), ctx.year_start)
+    if decision.blocked:
+        raise InvalidState(f"video {photo.id} is blocked on {channel}: nothing would be "
+                           "published, so there is no preview")
+    state = hashlib.sha256(json.dumps({
+        "sha": photo.sha256, "revision": photo.revision, "side": PREVIEW_SIDE,
+        "mode": ctx.settings.cover_mode.value,
+        "faces": sorted((fid, v.value) for fid, v in decision.faces.items()),
+        "covers": [(c.x0, c.y0, c.x1, c.y1, c.start_ms, c.end_ms)
+                   for c in sorted(photo.covers, key=lambda c: c.id)],
+    }, default=str).encode()).hexdigest()
+    return _Target(photo.sha256, state, original), decision
+
+
+def _seen(ctx: Context, photo_id: int, channel: Channel, viewer: Actor) -> _Target:
+    with ctx.uow() as uow:
+        photo = get_photo(uow.session, photo_id)
+        require_image_access(viewer, photo.uploaded_by_id)
+        return _target(ctx, uow.session, photo, channel)[0]
+
+
+def _ask(ctx: Context, photo_id: int, channel: Channel, t: _Target) -> None:
+    """Hand the rendering to a worker, once: a `.pending` marker keeps the page's polling from
+    queueing a job every two seconds, and a job a queue lost is asked for again later."""
+    store, marker = ctx.stores.private, _key(t.sha256, channel, t.state, "pending")
+    try:
+        asked = datetime.fromisoformat(store.get(marker).decode())
+    except (NotFound, ValueError):
+        asked = None
+    if asked is not None and utcnow() - asked < ASK_AGAIN:
+        return
+    store.put(marker, utcnow().isoformat().encode(), "text/plain")
+    ctx.jobs.video_preview(photo_id, channel)
+
+
+def _stand(ctx: Context, photo_id: int, channel: Channel, t: _Target) -> Preview:
+    store = ctx.stores.private
+    if store.exists(_key(t.sha256, channel, t.state, "mp4")):
+        return Preview(photo_id, channel, PreviewState.READY)
+    try:
+        error = store.get(_key(t.sha256, channel, t.state, "error")).decode()
+    except NotFound:
+        _ask(ctx, photo_id, channel, t)
+        return Preview(photo_id, channel, PreviewState.PREPARING)
+    return Preview(photo_id, channel, PreviewState.FAILED, error)
+
+
+def preview_status(*, ctx: Context, photo_id: int, channel: Channel, viewer: Actor) -> Preview:
+    """Whether the preview of the video's decision on `channel` today is ready, being prepared
+    (a job is asked for, never rendered here) or failed, and why."""
+    return _stand(ctx, photo_id, channel, _seen(ctx, photo_id, channel, viewer))
+
+
+def video_preview(*, ctx: Context, photo_id: int, channel: Channel, viewer: Actor) -> bytes:
+    """The stored preview MP4, or NotFound while it is being prepared (or failed)."""
+    t = _seen(ctx, photo_id, channel, viewer)
+    try:
+        return ctx.stores.private.get(_key(t.sha256, channel, t.state, "mp4"))
+    except NotFound:
+        pass
+    stand = _stand(ctx, photo_id, channel, t)
+    if stand.state is PreviewState.FAILED:
+        raise NotFound(f"{FAILED} for video {photo_id} on {channel}: {stand.error}")
+    raise NotFound(f"the covered preview of video {photo_id} on {channel} is being prepared: "
+                   "the video page shows it when it is ready")
+
+
+def retry_preview(*, ctx: Context, photo_id: int, channel: Channel, viewer: Actor) -> Preview:
+    """After a failure: forget it and ask a worker again (whoever may see the preview)."""
+    t = _seen(ctx, photo_id, channel, viewer)
+    ctx.stores.private.delete(_key(t.sha256, channel, t.state, "error"))
+    ctx.stores.private.delete(_key(t.sha256, channel, t.state, "pending"))
+    return _stand(ctx, photo_id, channel, t)
+
+
+def _small(ctx: Context) -> Context:
+    """The same context with every channel's long side at most PREVIEW_SIDE (a shallow copy:
+    the engine and stores are shared, only the settings differ)."""
+    s = ctx.settings
+    small = copy.copy(ctx)
+    small.settings = s.model_copy(update={
+        "publish_max_side": min(s.publish_max_side or PREVIEW_SIDE, PREVIEW_SIDE),
+        "publish_max_side_other": min(s.publish_max_side_other or PREVIEW_SIDE, PREVIEW_SIDE)})
+    return small
+
+
+def render_preview(*, ctx: Context, photo_id: int, channel: Channel) -> str:
+    """The worker's job: render the preview the video needs now on `channel` and store it;
+    a failure is written beside it for the page. Idempotent: a stored preview is kept."""
+    from gatekeeper.services.video.publish import render_video  # deferred: PyAV
+
+    store = ctx.stores.private
+    with ctx.uow() as uow:
+        photo = get_photo(uow.session, photo_id)
+        try:
+            t, decision = _target(ctx, uow.session, photo, channel)
+        except GatekeeperError as exc:  # changed since it was asked for: nothing to render
+            return f"not rendered: {exc}"
+        key = _key(t.sha256, channel, t.state, "mp4")
+        if store.exists(key):
+            return "ready"
+        outbox.write_guard(ctx, outbox.PRIVATE, key)  # gone within the hour if we die below
+        try:
+            data = render_video(ctx=_small(ctx), photo=photo, decision=decision,
+                                data=store.get(t.original), channel=channel)
+        except Exception as exc:
+            log.warning("video preview %s on %s failed: %s", photo_id, channel.value,
+                        type(exc).__name__)
+            why = str(exc) if isinstance(exc, GatekeeperError) else type(exc).__name__
+            store.put(_key(t.sha256, channel, t.state, "error"), why.encode(), "text/plain")
+            return "failed"
+    store.put(key, data, "video/mp4")
+    return _keep(ctx, photo_id, channel, t, key)
+
+
+def _keep(ctx: Context, photo_id: int, channel: Channel, t: _Target, key: str) -> str:
+    """After writing: keep the preview only if the video still needs it (a purge or erasure
+    that committed meanwhile deletes it after its commit, or here), and drop the channel's
+    older previews and markers."""
+    store = ctx.stores.private
+    with ctx.uow() as uow:
+        photo = uow.session.get(Photo, photo_id)
+        try:
+            now = _target(ctx, uow.session, photo, channel)[0] if photo else None
+        except GatekeeperError:
+            now = None
+        if now != t:
+            store.delete(key)
+            return "stale"
+        outbox.claim(uow.session, outbox.PRIVATE, key)
+        uow.commit()
+    mine = f"{previews_prefix(t.sha256)}{channel.value}-"
+    for old in list(store.keys(mine)):
+        if old != key:
+            store.delete(old)
+    return "ready"
