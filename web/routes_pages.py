@@ -138,6 +138,9 @@ def photo_image(ctx: ContextDep, photo_id: RecordId, size: int = 1600,
 @router.get("/photos/{photo_id}/preview/{channel}")
 def photo_preview(ctx: ContextDep, photo_id: RecordId, channel: Channel,
                   user: Actor = roles(*REVIEWERS)) -> Response:
+    if photo_read.media_of(ctx=ctx, photo_id=photo_id) == "video":
+        # rendered by a worker, never in a web request (minutes for a long video)
+        return RedirectResponse(f"/photos/{photo_id}/video/{channel.value}", status_code=303)
     data = preview(ctx=ctx, photo_id=photo_id, channel=channel)
     return Response(data, media_type=_media_type(data), headers=NO_STORE)
 

@@ -325,6 +325,10 @@ def test_the_page_says_preparing_until_a_worker_has_rendered_the_preview(ctx, sc
         editor, _ = signed_in(app, "editor1")
         mp4 = editor.get(f"/photos/{photo_id}/video/online", headers={"Accept": "*/*"})
         assert mp4.status_code == 404 and "being prepared" in mp4.json()["detail"]
+        # the channel's full render (a photo's preview link) is no way round: it points here
+        full = editor.get(f"/photos/{photo_id}/preview/online", follow_redirects=False)
+        assert full.status_code == 303
+        assert full.headers["location"] == f"/photos/{photo_id}/video/online"
         page = editor.get(f"/photos/{photo_id}")
         assert page.status_code == 200
         assert "Preparing the preview" in page.text and "<video" not in page.text

@@ -75,6 +75,9 @@ def preview(*, ctx: Context, photo_id: int, channel: Channel) -> bytes:
         photo = uow.session.get(Photo, photo_id)
         if photo is None or photo.original_key is None:
             raise InvalidState(f"photo {photo_id} has no stored image to preview")
+        if photo.media == "video":  # minutes of decoding and encoding: a worker's job
+            raise InvalidState(f"video {photo_id} is previewed by a worker: see "
+                               f"/photos/{photo_id}/video/{channel.value}")
         decision = decide(face_facts(photo), person_facts(uow.session, photo), channel,
                           ctx.today(), ctx.year_start)
         if decision.blocked:

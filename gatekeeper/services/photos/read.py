@@ -173,6 +173,12 @@ def _photo(session: Session, photo_id: int) -> Photo:
     return photo
 
 
+def media_of(*, ctx: Context, photo_id: int) -> str:
+    """Whether a record is a photo or a video ("photo" | "video"); NotFound when there is none."""
+    with ctx.uow() as uow:
+        return _photo(uow.session, photo_id).media
+
+
 def photo_detail(*, ctx: Context, photo_id: int, viewer: Actor | None = None) -> dict[str, Any]:
     """One photo as `viewer` may see it (None: the server's own CLI, which sees everything)."""
     with ctx.uow() as uow:
