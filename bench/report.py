@@ -164,7 +164,8 @@ def _video_lines(vid: dict) -> list[str]:
              f"motion-blurred), {vid['clip']}, planted camera tags and sound; per-frame truth "
              "from construction. A face-frame is left visible when less than 80 % of its box "
              "is flat (a cover); dlib is HOG run on those. Faces of 20 px or more, at least a "
-             "quarter in the picture.", "",
+             "quarter in the picture. A consented face is shown when not covered so, clearly "
+             "when at most a fifth of its box is flat.", "",
              "| clip | system | must-cover face-frames | left visible (pixels) | of which dlib "
              "finds | consented shown | metadata left | sound streams | seconds (scan + "
              "publish) | peak MB |", "|---|---|---|---|---|---|---|---|---|---|"]
@@ -172,7 +173,9 @@ def _video_lines(vid: dict) -> list[str]:
         for name in ("gatekeeper", "deface"):
             s = r[name]
             meta = len(s.get("exiftool_tags_left", [])) + len(s.get("planted_bytes_left", []))
-            shown = (f"{s['consented_shown']}/{s['consented_face_frames']}"
+            clearly = (f" ({s['consented_shown_clearly']} clearly)"
+                       if "consented_shown_clearly" in s else "")
+            shown = (f"{s['consented_shown']}/{s['consented_face_frames']}{clearly}"
                      if name == "gatekeeper" else "- (covers every face)")
             secs = s.get("scan_publish_s", s.get("seconds"))
             lines.append(f"| {PART_TITLES.get(part, part)} | {name} | "

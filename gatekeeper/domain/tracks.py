@@ -11,7 +11,7 @@ Boxes are (top, right, bottom, left) in frame pixels, the face engine's order.
   a box, and a moving one coasts on its prediction for `coast` frames, so a face the detector
   loses for a few samples (a shake, a blur) stays one track. A fast face that passes over
   another hides it and is found where it stood: the hidden face's track takes that box, and
-  the fast face's own track (new, or moving more than `reach` widths a sample) takes it too.
+  the fast face's own track (moving more than `reach` widths a sample) takes it too.
 - Naming (`vote`): a track is a person only when that person wins at least `share` of its best
   frames' votes, at least `min_votes` of them, and nobody else has any; everyone near any of its
   frames stays near (a safeguarding flag blocks on a possible sighting, as for photos). Two tracks
@@ -136,10 +136,11 @@ def link(frames: list[tuple[int, list[Box4]]], *, max_gap: int, min_iou: float =
 
 
 def _fast(track: Track, frame: int, reach: float) -> bool:
-    """Whether a track is new (its speed unknown) or moving more than `reach` box widths
-    between its last sighting and `frame`."""
+    """Whether a track is moving more than `reach` box widths between its last sighting and
+    `frame`. Not a new track: its speed is unknown, and one seen once beside a consented pupil
+    would take the pupil's box and cover the pupil."""
     if len(track.sightings) < 2:
-        return True
+        return False
     dx, dy = velocity([(f, b) for f, b, _ in track.sightings[-2:]])
     last = track.sightings[-1][1]
     width = max(1, last[1] - last[3])
