@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from consent_db.models import AuditEvent
+from gatekeeper.domain.fusion import FusionRule
 from gatekeeper.domain.vocabulary import StoreBackend
 from gatekeeper.errors import InvalidInput, PermissionDenied
 from gatekeeper.services.dpo.compliance import (
@@ -69,6 +70,13 @@ def test_drafts_are_written_from_the_configuration_and_the_recorded_basis(config
         assert "school-originals" in text and "minio.school.example" in text
         assert NOT_RECORDED in text  # display, print, recognition and records are still open
         assert "GivenA1" not in text and "A1," not in text  # counts only, never a name or id
+    # the DPIA states the rule a pupil is recognised by (stricter than an adult's), not only
+    # the adults' one
+    rule = FusionRule()
+    dpia = _text(processing_document(ctx=configured, which="dpia").html)
+    assert f"for a pupil a fused score of at least {rule.child_threshold}" in dpia
+    assert f"at least {rule.child_second} against a second of their reference photos" in dpia
+    assert f"for staff and visitors at least {rule.threshold}" in dpia
     with configured.uow() as uow:
         changes = uow.session.scalars(select(AuditEvent).where(AuditEvent.action == "option.set"))
         assert {e.details["key"] for e in changes} == {"lawful_basis", "controller_details"}

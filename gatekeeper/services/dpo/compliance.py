@@ -167,7 +167,8 @@ def processing_records(*, ctx: Context) -> Records:
         storage=storage, processors=processors,
         biometric={"tolerance": s.match_tolerance, "margin": s.match_margin,
                    "min_face_px": s.min_face_px, "fused_threshold": fused.threshold,
-                   "fused_margin": fused.margin},
+                   "fused_margin": fused.margin, "child_threshold": fused.child_threshold,
+                   "child_margin": fused.child_margin, "child_second": fused.child_second},
         counts=counts, roles=roles, cover_mode=s.cover_mode.value)
 
 
