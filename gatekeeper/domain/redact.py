@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from gatekeeper.domain.vocabulary import CoverMode
 
@@ -58,19 +58,23 @@ def head_region(top: int, right: int, bottom: int, left: int, width: int, height
     )
 
 
-@lru_cache(maxsize=256)
-def _corner(radius: int) -> np.ndarray:
-    """The top-left corner square of a rounded rectangle: True inside the quarter circle
-    (remembered by radius: a video covers heads of a few sizes frame after frame)."""
-    centres = np.arange(radius, dtype=np.float64) + 0.5 - radius
-    out: np.ndarray = centres[:, None] ** 2 + centres[None, :] ** 2 <= radius * radius
+@lru_cache(maxsize=4096)
+def _mask(width: int, height: int, radius: int) -> np.ndarray:
+    """A region's mask: True inside the rounded rectangle Pillow draws (remembered: a video
+    covers heads of a few sizes frame after frame)."""
+    mask = Image.new("L", (width, height), 0)
+    ImageDraw.Draw(mask).rounded_rectangle((0, 0, width - 1, height - 1), radius=radius,
+                                           fill=255)
+    out: np.ndarray = np.asarray(mask) > 0
     out.flags.writeable = False
     return out
 
 
 def _fill(patch: np.ndarray, fill: np.ndarray, rounded: bool) -> None:
     """Write `fill` (a colour, or an array of the patch's shape) over the patch, through a
-    rounded rectangle (corner radius 35 % of the shorter side) for heads, else all of it."""
+    rounded rectangle (corner radius 35 % of the shorter side) for heads, else all of it. The
+    bands between the corners are written whole; only the four corner squares go through the
+    mask."""
     h, w = patch.shape[:2]
     r = int(0.35 * min(w, h)) if rounded else 0
     if r < 1:
@@ -80,12 +84,11 @@ def _fill(patch: np.ndarray, fill: np.ndarray, rounded: bool) -> None:
     patch[r:h - r] = fill if solid else fill[r:h - r]
     for rows in (slice(0, r), slice(h - r, h)):
         patch[rows, r:w - r] = fill if solid else fill[rows, r:w - r]
-    corner = _corner(r)
-    for rows, cols, mask in ((slice(0, r), slice(0, r), corner),
-                             (slice(0, r), slice(w - r, w), corner[:, ::-1]),
-                             (slice(h - r, h), slice(0, r), corner[::-1]),
-                             (slice(h - r, h), slice(w - r, w), corner[::-1, ::-1])):
-        patch[rows, cols][mask] = fill if solid else fill[rows, cols][mask]
+    mask = _mask(w, h, r)
+    for rows in (slice(0, r), slice(h - r, h)):
+        for cols in (slice(0, r), slice(w - r, w)):
+            inside = mask[rows, cols]
+            patch[rows, cols][inside] = fill if solid else fill[rows, cols][inside]
 
 
 def cover(
@@ -110,7 +113,7 @@ def cover_pixels(
     Each region is worked on locally (its mean, or its pixelation, written through its mask), so
     the cost grows with the covered area, not with the picture's size; regions are covered in
     turn, each from the pixels the ones before it left."""
-    import cv2  # deferred: only the processes that cover load OpenCV; its mean is 20x numpy's
+    import cv2  # deferred: only the processes that cover load OpenCV
 
     rng = rng or np.random.default_rng()
     height, width = pixels.shape[:2]
@@ -123,7 +126,9 @@ def cover_pixels(
         if mode is CoverMode.PIXELATE:
             fill = np.clip(_pixelated(patch.astype(np.float64), rng), 0, 255).astype(np.uint8)
         else:
-            fill = np.asarray(cv2.mean(patch)[:3], dtype=np.float64).astype(np.uint8)
+            # the mean, truncated, from an exact integer sum (OpenCV's sum is 20x numpy's)
+            total = np.asarray(cv2.sumElems(patch)[:3], dtype=np.int64)
+            fill = (total // (patch.shape[0] * patch.shape[1])).astype(np.uint8)
         _fill(patch, fill, rounded)
     return pixels
 

@@ -78,6 +78,34 @@ def test_a_face_cut_by_the_edge_is_covered_as_the_whole_face_it_is():
     assert whole.y1 == int(117 + 0.25 * 17 + 1)  # inside the picture the box is the face
 
 
+def test_covers_are_pillows_rounded_rectangles_of_the_mean_colour():
+    """The fast cover (bands written whole, corners through a remembered mask, OpenCV's sum)
+    writes exactly what Pillow's rounded rectangle filled with the truncated mean would: a
+    corner or a colour a pixel off changed a JPEG's ringing over a 10 px face (found by
+    test_scan_depth)."""
+    from PIL import ImageDraw
+
+    rng = np.random.default_rng(7)
+    img = Image.fromarray(rng.integers(0, 255, (160, 200, 3), dtype=np.uint8))
+    for _ in range(200):
+        regions = []
+        for _ in range(int(rng.integers(1, 5))):
+            x0, y0 = (int(v) for v in rng.integers(0, 150, 2))
+            w, h = (int(v) for v in rng.integers(3, 45, 2))
+            regions.append((Region(x0, y0, min(200, x0 + w), min(160, y0 + h)),
+                            bool(rng.integers(0, 2))))
+        expected = np.array(img)
+        for r, rounded in regions:
+            patch = expected[r.y0:r.y1, r.x0:r.x1]
+            mask = Image.new("L", (patch.shape[1], patch.shape[0]), 0)
+            radius = int(0.35 * min(patch.shape[:2])) if rounded else 0
+            ImageDraw.Draw(mask).rounded_rectangle(
+                (0, 0, patch.shape[1] - 1, patch.shape[0] - 1), radius=radius, fill=255)
+            colour = patch.reshape(-1, 3).mean(axis=0).astype(np.uint8)
+            patch[np.asarray(mask) > 0] = colour
+        assert np.array_equal(np.asarray(cover(img, regions)), expected)
+
+
 def test_solid_cover_leaves_only_the_average_colour():
     img = noise(200, 200)
     region = Region(40, 40, 160, 160)
