@@ -23,6 +23,7 @@ from bench import (  # noqa: E402
     template_pooling,
     throughput,
     video,
+    video_real,
     web_memory,
 )
 from bench.run_children_proxy import cache_dir  # noqa: E402
@@ -62,6 +63,7 @@ def main() -> None:
     import_scale.run()
     print("video against deface ...", flush=True)
     video.run()
+    video_real.run()  # real clips from GATEKEEPER_BENCH_REAL_CLIP; skips when absent
     print("purge planning on PostgreSQL ...", flush=True)
     try:
         purge_planning.run()
