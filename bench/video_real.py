@@ -34,7 +34,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -42,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from .common import BENCH_PASSWORD, ROOT, peak_rss_mb, write
-from .video import Clip, _exif, _flat_share, _share_inside, run_deface
+from .video import Clip, _exif, _flat_share, _share_inside, run_deface, scan_and_publish_online
 
 ENV = "GATEKEEPER_BENCH_REAL_CLIP"
 DEFAULT = ROOT.parent / "shared" / "data" / "video"
@@ -257,19 +256,14 @@ def _worker(clip_path: str, name: str, home: str, out_path: str, queue) -> None:
 def _work(clip_path: str, name: str, home: str, out_path: str, queue) -> None:
     """One worker process: a fresh instance with nobody enrolled, the clip ingested, then scan,
     approve and publish online, CPU-timed; its own peak memory at the end."""
-    from datetime import date
-
     from consent_db.db import migrate
     from consent_db.models import Photo
     from gatekeeper.adapters.faces import FaceEngine
     from gatekeeper.config import Settings
-    from gatekeeper.domain.vocabulary import Channel
     from gatekeeper.services.accounts.users import add_user, find_actor
     from gatekeeper.services.context import Context
     from gatekeeper.services.photos.ingest import ingest_bytes
-    from gatekeeper.services.photos.publish import publish_one
-    from gatekeeper.services.photos.review import approve, release
-    from gatekeeper.services.photos.scan import scan_photo
+    from gatekeeper.services.photos.review import release
 
     settings = Settings(home=Path(home), database_url=f"sqlite:///{home}/bench.db",
                         public_url="http://127.0.0.1:8000")
@@ -288,16 +282,9 @@ def _work(clip_path: str, name: str, home: str, out_path: str, queue) -> None:
         held = uow.session.get(Photo, result.photo_id).status_reason
     if held:  # not from a registered school camera: the DPO releases it, as the product asks
         release(ctx=ctx, photo_id=result.photo_id, user=dpo)
-    start, cpu0 = time.perf_counter(), time.process_time()
-    stage = scan_photo(ctx=ctx, photo_id=result.photo_id)
-    scan_cpu = time.process_time() - cpu0
-    approve(ctx=ctx, photo_id=result.photo_id, channels=[Channel.ONLINE], user=editor)
-    published = publish_one(ctx=ctx, photo_id=result.photo_id, channel=Channel.ONLINE,
-                            on=date.today())
-    cpu = time.process_time() - cpu0
-    seconds = time.perf_counter() - start
-    if published.location:
-        shutil.copy(published.location, out_path)
+    timed = scan_and_publish_online(ctx, result.photo_id, editor, out_path)
+    stage, published = timed.stage, timed.published
+    scan_cpu, cpu, seconds = timed.scan_cpu_s, timed.cpu_s, timed.seconds
     with ctx.uow() as uow:
         photo = uow.session.get(Photo, result.photo_id)
         tracks = len(photo.faces)
