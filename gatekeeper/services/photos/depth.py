@@ -74,6 +74,17 @@ def require_searched_for(settings: Settings, photo: Photo, channel: Channel) -> 
             f"{photo.scan_side} px: the deeper search must run before a {channel.value} copy")
 
 
+def search_photo(ctx: Context, data: bytes, *, encode: bool, side: int) -> list[FoundFace]:
+    """Every face of a stored photo that will be 10 px in a copy of long side `side` (0: full
+    size), turned as the school's rotation setting says; the scan's and the deeper search's."""
+    decoded = decode(data, ctx.settings.max_image_pixels)
+    mode = ctx.settings.detect_rotations
+    sideways = mode is RotationMode.ALWAYS or (
+        mode is RotationMode.UNTAGGED and decoded.orientation_tag is None)
+    return ctx.faces.find_faces(decoded.pixels, look_sideways=sideways, encode=encode,
+                                publish_side=side)
+
+
 def deepen(*, ctx: Context, photo_id: int, channel: Channel) -> bool:
     """Run the deeper search of a photo approved for `channel` when that channel publishes
     larger than the photo was searched for; add the faces it finds to the photo's (unknown:
@@ -86,12 +97,7 @@ def deepen(*, ctx: Context, photo_id: int, channel: Channel) -> bool:
             return False
         data = ctx.stores.private.get(original_key_of(photo))
         gallery = load_gallery(uow.session)
-    decoded = decode(data, ctx.settings.max_image_pixels)
-    mode = ctx.settings.detect_rotations
-    sideways = mode is RotationMode.ALWAYS or (
-        mode is RotationMode.UNTAGGED and decoded.orientation_tag is None)
-    found = ctx.faces.find_faces(decoded.pixels, look_sideways=sideways, encode=len(gallery) > 0,
-                                 publish_side=side)
+    found = search_photo(ctx, data, encode=len(gallery) > 0, side=side)
     with ctx.uow() as uow:
         photo = get_photo(uow.session, photo_id)
         if searched_for(photo, side):

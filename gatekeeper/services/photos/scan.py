@@ -17,13 +17,11 @@ from sqlalchemy.orm import Session
 from consent_db import audit
 from consent_db.models import Face, Photo, PhotoStatus, utcnow
 from gatekeeper.config import Settings
-from gatekeeper.domain.images import decode
 from gatekeeper.domain.policy import blocked_reason
-from gatekeeper.domain.vocabulary import RotationMode
 from gatekeeper.services.consent.gallery import identify_faces, load_gallery
 from gatekeeper.services.context import Context
 from gatekeeper.services.facts import face_facts, person_facts
-from gatekeeper.services.photos.depth import side_for_scan
+from gatekeeper.services.photos.depth import search_photo, side_for_scan
 from gatekeeper.services.records import get_photo, original_key_of
 
 log = logging.getLogger(__name__)
@@ -87,16 +85,11 @@ def _scan(ctx: Context, photo_id: int) -> str:
 
         return _save(ctx, photo_id, find_tracks(ctx=ctx, photo_id=photo_id, data=data,
                                                 gallery=gallery))
-    decoded = decode(data, ctx.settings.max_image_pixels)
-    mode = ctx.settings.detect_rotations
-    sideways = mode is RotationMode.ALWAYS or (
-        mode is RotationMode.UNTAGGED and decoded.orientation_tag is None)
     # With no template in the gallery nobody can be identified: the encodings (a quarter of a
     # scan) would be thrown away. Nothing keeps them either, so a rescan after enrolment encodes.
     # Faces are searched for the online copy's size; a larger copy waits for the deeper search
     # (depth.py), unless the photo is already approved for one.
-    found = ctx.faces.find_faces(decoded.pixels, look_sideways=sideways, encode=len(gallery) > 0,
-                                 publish_side=side)
+    found = search_photo(ctx, data, encode=len(gallery) > 0, side=side)
     usable = [f for f in found if f.encoding is not None]
     matches = identify_faces(usable, gallery, ctx.settings)
     by_face = {id(f): m for f, m in zip(usable, matches, strict=True)}
