@@ -48,11 +48,12 @@ def consent(ctx: Context, ext: str, channel: str = "online", granted: str = "yes
     import_csv(ctx=ctx, kind="consent", data=csv.encode())
 
 
-def school(ctx: Context) -> dict[str, Actor]:
-    """Two enrolled, online-consented pupils (the public-domain fixtures) and a school camera."""
+def school(ctx: Context, consented: tuple[str, ...] = ("TOM", "EIL")) -> dict[str, Actor]:
+    """Two enrolled pupils (the public-domain fixtures), online consent for `consented`, and a
+    school camera."""
     u = users(ctx)
     people(ctx, person_row("TOM"), person_row("EIL"))
-    for ext in ("TOM", "EIL"):
+    for ext in consented:
         consent(ctx, ext)
     enrol(ctx=ctx, external_id="TOM", photos=[("tom.jpg", TOM.read_bytes())])
     enrol(ctx=ctx, external_id="EIL", photos=[("eil.png", EILEEN.read_bytes())])

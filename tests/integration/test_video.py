@@ -26,7 +26,7 @@ from gatekeeper.services.photos.publish import publish_one
 from gatekeeper.services.photos.review import approve, release
 from gatekeeper.services.photos.scan import scan_photo
 from tests import videogen
-from tests.integration.helpers import EILEEN, TOM, consent, ingest, people, person_row, users
+from tests.integration.helpers import EILEEN, TOM, consent, ingest, people, person_row, school, users
 from tests.oracles import exiftool_tags
 
 PLANTED = [b"Canon", b"EOS 250D", b"0123456789", b"Familyname", b"Mrs Smith", b"51.5074"]
@@ -36,13 +36,7 @@ ALLOWED_GROUPS = {"ExifTool", "File", "System", "QuickTime", "Track1", "Composit
 @pytest.fixture
 def pupils(ctx):
     """TOM has online consent, EIL none; both enrolled; the school camera registered."""
-    u = users(ctx)
-    people(ctx, person_row("TOM"), person_row("EIL"))
-    consent(ctx, "TOM")
-    enrol(ctx=ctx, external_id="TOM", photos=[("tom.jpg", TOM.read_bytes())])
-    enrol(ctx=ctx, external_id="EIL", photos=[("eil.png", EILEEN.read_bytes())])
-    add_device(ctx=ctx, make="Canon", model="EOS 250D", serial="0123456789")
-    return u
+    return school(ctx, consented=("TOM",))
 
 
 def _face_truth(ctx, clip: videogen.Clip) -> dict[str, tuple[int, int, int, int]]:

@@ -13,15 +13,12 @@ from PIL import Image
 
 from gatekeeper.adapters.video import read_frames
 from gatekeeper.domain.vocabulary import Channel
-from gatekeeper.services.consent.enrol import enrol
-from gatekeeper.services.photos.devices import add_device
 from gatekeeper.services.photos.publish import publish_one
 from gatekeeper.services.photos.review import approve
 from gatekeeper.services.photos.scan import scan_photo
 from gatekeeper.services.video.scan import pad_frames, sample_step
 from tests import videogen
-from tests.integration.helpers import EILEEN, consent, ingest, people, person_row, users
-from tests.integration.helpers import TOM as TOM_PHOTO
+from tests.integration.helpers import ingest, school
 from tests.videogen import Mover
 
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -43,17 +40,10 @@ def _dash(i: int) -> tuple[int, int] | None:
 DASH = Mover("eileen", _dash, blur=lambda i: 30)
 
 
-
 @pytest.fixture
 def pupils(ctx):
     """TOM has online consent, EIL none; both enrolled; the school camera registered."""
-    u = users(ctx)
-    people(ctx, person_row("TOM"), person_row("EIL"))
-    consent(ctx, "TOM")
-    enrol(ctx=ctx, external_id="TOM", photos=[("tom.jpg", TOM_PHOTO.read_bytes())])
-    enrol(ctx=ctx, external_id="EIL", photos=[("eil.png", EILEEN.read_bytes())])
-    add_device(ctx=ctx, make="Canon", model="EOS 250D", serial="0123456789")
-    return u
+    return school(ctx, consented=("TOM",))
 
 
 def _published_frames(ctx, u, clip: videogen.Clip) -> list[np.ndarray]:
