@@ -78,14 +78,16 @@ class Clip:
     frames: list[np.ndarray] = field(default_factory=list)
 
 
-def _blur(tile: Image.Image, length: int) -> Image.Image:
+def motion_blur(tile: Image.Image, length: int) -> Image.Image:
+    """The tile smeared along x as a fast pan smears it (a box filter `length` pixels long);
+    tests/videogen.py makes its clips' blurred faces with it too."""
     if length <= 1:
         return tile
     a = np.asarray(tile, dtype=np.float32)
     pad = np.pad(a, ((0, 0), (length, length), (0, 0)), mode="edge")
-    c = np.cumsum(pad, axis=1)
-    return Image.fromarray(np.clip((c[:, length:-length] - c[:, :-2 * length]) / length,
-                                   0, 255).astype(np.uint8))
+    csum = np.cumsum(pad, axis=1)
+    out = (csum[:, length:-length] - csum[:, :-2 * length]) / length
+    return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
 
 
 def _tile(crop: Crop, face_px: float) -> tuple[Image.Image, tuple[float, float, float, float]]:
@@ -162,7 +164,7 @@ def make_clip(faces_dir: Path, part: str) -> Clip:
                 continue
             (px, py), size, blur = where
             tile, fb = _tile(chosen[person], size)
-            tile = _blur(tile, blur)
+            tile = motion_blur(tile, blur)
             frame.paste(tile, (px, py))
             tiles.append((px, py, px + tile.width, py + tile.height))
             faces.append((person, (round(px + fb[0]), round(py + fb[1]), round(px + fb[2]),

@@ -14,6 +14,7 @@ import av
 import numpy as np
 from PIL import Image
 
+from bench.video import motion_blur
 from tests import imagegen
 
 TOM = imagegen.FIXTURES / "tom_cruise.jpg"
@@ -141,17 +142,6 @@ class Mover:
     place: Callable[[int], tuple[int, int] | None]
     blur: Callable[[int], int] = lambda i: 0
     hand: Callable[[int], bool] = lambda i: False
-
-
-def motion_blur(tile: Image.Image, length: int) -> Image.Image:
-    """The tile smeared along x as a fast pan smears it (a box filter `length` pixels long)."""
-    if length <= 1:
-        return tile
-    a = np.asarray(tile, dtype=np.float32)
-    pad = np.pad(a, ((0, 0), (length, length), (0, 0)), mode="edge")
-    csum = np.cumsum(pad, axis=1)
-    out = (csum[:, length:-length] - csum[:, :-2 * length]) / length
-    return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
 
 
 def scene(movers: list[Mover], *, seconds: float = 2.0, fps: int = 15,
