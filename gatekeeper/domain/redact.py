@@ -58,15 +58,24 @@ def head_region(top: int, right: int, bottom: int, left: int, width: int, height
     )
 
 
-@lru_cache(maxsize=4096)
-def _mask(width: int, height: int, radius: int) -> np.ndarray:
-    """A region's mask: True inside the rounded rectangle Pillow draws (remembered: a video
-    covers heads of a few sizes frame after frame)."""
+Corners = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+@lru_cache(maxsize=256)
+def _corners(width: int, height: int, radius: int) -> Corners:
+    """The four corner squares (top-left, top-right, bottom-left, bottom-right) of the rounded
+    rectangle Pillow draws in a region of this size: True inside. Remembered, corners only (a
+    video covers heads of a few sizes frame after frame; a 4K head's whole mask would be big)."""
     mask = Image.new("L", (width, height), 0)
     ImageDraw.Draw(mask).rounded_rectangle((0, 0, width - 1, height - 1), radius=radius,
                                            fill=255)
-    out: np.ndarray = np.asarray(mask) > 0
-    out.flags.writeable = False
+    inside = np.asarray(mask) > 0
+    top, bottom = slice(0, radius), slice(height - radius, height)
+    left, right = slice(0, radius), slice(width - radius, width)
+    out = (inside[top, left].copy(), inside[top, right].copy(), inside[bottom, left].copy(),
+           inside[bottom, right].copy())
+    for corner in out:
+        corner.flags.writeable = False
     return out
 
 
@@ -84,11 +93,10 @@ def _fill(patch: np.ndarray, fill: np.ndarray, rounded: bool) -> None:
     patch[r:h - r] = fill if solid else fill[r:h - r]
     for rows in (slice(0, r), slice(h - r, h)):
         patch[rows, r:w - r] = fill if solid else fill[rows, r:w - r]
-    mask = _mask(w, h, r)
-    for rows in (slice(0, r), slice(h - r, h)):
-        for cols in (slice(0, r), slice(w - r, w)):
-            inside = mask[rows, cols]
-            patch[rows, cols][inside] = fill if solid else fill[rows, cols][inside]
+    squares = [(rows, cols) for rows in (slice(0, r), slice(h - r, h))
+               for cols in (slice(0, r), slice(w - r, w))]
+    for (rows, cols), inside in zip(squares, _corners(w, h, r), strict=True):
+        patch[rows, cols][inside] = fill if solid else fill[rows, cols][inside]
 
 
 def cover(
