@@ -40,7 +40,13 @@ import cv2
 import numpy as np
 from PIL import Image, ImageFilter
 
-from gatekeeper.adapters.faces import FaceEngine, FoundFace, sharpness
+from gatekeeper.adapters.faces import (
+    EngineOptions,
+    FaceEngine,
+    FaceQuality,
+    FoundFace,
+    sharpness,
+)
 from gatekeeper.adapters.sface import aligned_crop, similarity_transform
 from gatekeeper.domain.images import decode
 from gatekeeper.errors import InvalidImage
@@ -82,7 +88,8 @@ def part_of(identity: str) -> str:
 @dataclass
 class Rec:
     """One face as the engine saw it: both embeddings (and SFace on refined landmarks), width,
-    detector score and sharpness. `dlib` None: boxed but gated (blurred, turned, too small)."""
+    detector score and sharpness. `dlib` None: boxed but gated (turned, too small; probes are
+    encoded however blurred, and each route gates them by `sharp`)."""
 
     dlib: np.ndarray | None
     sface: np.ndarray | None
@@ -246,7 +253,8 @@ def collect_people(engine: FaceEngine) -> tuple[list[Photo], list[Head], dict]:
                 unusable[part_of(folder.name)] += 1
                 continue
             face = main_face(engine.find_faces(img, look_sideways=False))
-            if face is None or face.encoding is None:
+            # a reference must be sharp (enrolment refuses a soft face as too blurred)
+            if face is None or face.encoding is None or face.quality is not FaceQuality.OK:
                 unusable[part_of(folder.name)] += 1
                 continue
             photo = Photo(folder.name, path.name, part_of(folder.name), ref=_rec(engine, img, face))
@@ -341,7 +349,11 @@ def cached(engine_factory, where, level: str = "class") -> tuple[list[Photo], di
     people, heads, unusable = _kept(where / "proxy_people.pkl",
                                     lambda: collect_people(the_engine()))
     key = hashlib.sha256(repr((LEVELS[level], SIZES, GAP_YEARS, SHOWINGS, HARD, SOFT_JPEG,
-                               SIBLING_SHARE, MORPH_SHARE)).encode()).hexdigest()[:10]
+                               SIBLING_SHARE, MORPH_SHARE, "gate 0")).encode()).hexdigest()[:10]
+    # The probes are encoded however blurred (the engine's blur gate at 0) and each route
+    # applies its own gate (proxy_eval.Route.floor), so floors are measured on one collection.
     photos = _kept(where / f"proxy_probes_{level}_{key}.pkl",
-                   lambda: collect_probes(the_engine(), people, heads, level))
+                   lambda: collect_probes(engine_factory(replace(EngineOptions(),
+                                                                 min_sharpness=0.0)),
+                                          people, heads, level))
     return photos, unusable

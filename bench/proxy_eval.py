@@ -14,11 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gatekeeper.adapters.engine.options import EngineOptions
 from gatekeeper.domain.fusion import FusionRule, Gallery, identify_fused
 
 from .children_proxy import N_REFS, Photo, Rec, lookalike_pairs
 
 NAN = np.full(128, np.nan, dtype=np.float32)
+FLOOR, SHARP_FROM = EngineOptions().min_sharpness, EngineOptions().sharp_from
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,16 @@ class Route:
     # meet the same probes.
     n_refs: int = N_REFS
     probes_after: int | None = None
+    # The blur gate: probes under `floor` are too blurred (never identified); from there to
+    # SHARP_FROM they are soft (the stricter margin). `soft_faces` False: the gate before
+    # issue 29's change, every face under SHARP_FROM too blurred.
+    soft_faces: bool = True
+    floor: float = FLOOR
+
+
+def gated(rec: Rec, route: Route) -> bool:
+    """Whether the engine would give this face no encoding under the route's blur gate."""
+    return rec.dlib is None or rec.sharp < (route.floor if route.soft_faces else SHARP_FROM)
 
 
 def _sf(rec: Rec, key: str) -> np.ndarray:
@@ -55,22 +67,25 @@ def _gallery(rows: list[tuple[int, Rec]], key: str) -> Gallery:
 
 
 def _who(g: Gallery, rec: Rec, route: Route) -> int | None:
-    if rec.dlib is None or len(g) == 0:
+    if gated(rec, route) or len(g) == 0:
         return None
+    assert rec.dlib is not None
     return identify_fused(rec.dlib[None], _sf(rec, route.sface)[None],
-                          np.array([rec.width]), g, route.rule_for(rec))[0].person_id
+                          np.array([rec.width]), g, route.rule_for(rec),
+                          soft=np.array([rec.sharp < SHARP_FROM]))[0].person_id
 
 
 def _confirmed_for(photos: list[Photo], j: int, gap: int) -> Rec | None:
     """A face an editor confirmed this school year: one showing of another probe photo of the
     person (the same age as the probe, so the showing with the nearest gap), usable as a
-    template (boxed at 40 px or more with both embeddings)."""
+    template (boxed at 40 px or more with both embeddings, and sharp: a soft face is never a
+    template)."""
     best: tuple[int, Rec] | None = None
     for k, other in enumerate(photos):
         if k == j:
             continue
         for rec, meta in zip(other.probes, other.probe_meta, strict=True):
-            if rec is None or rec.dlib is None or rec.sface is None:
+            if rec is None or rec.dlib is None or rec.sface is None or rec.sharp < SHARP_FROM:
                 continue
             d = abs(meta["gap"] - gap)
             if best is None or d < best[0]:
@@ -122,7 +137,7 @@ def evaluate(photos: list[Photo], part: str, route: Route) -> dict:
                 if rec.width >= 60:
                     c["genuine_60px"] += 1
                     c["recognised_60px"] += got == i
-                    c["gated_60px"] += rec.dlib is None
+                    c["gated_60px"] += gated(rec, route)
                 c["unenrolled_probes"] += 1
                 c["unenrolled_shown"] += _who(without, rec, route) is not None
     strangers = [p for p in photos if p.part == part and not p.identity.startswith("morph:")

@@ -3,7 +3,9 @@
 The threshold grid runs on the child threshold and margin (every enrolled person of the proxy is
 a child); its pick became FusionRule's child_threshold and child_margin. A second grid, on the
 tuning parts of both levels, runs on child_second (a child must be placed by their second-nearest
-template too); its pick became FusionRule's child_second.
+template too); its pick became FusionRule's child_second. A third, on the same parts, runs on
+the blur floor (faces between it and sharp_from are soft: identified under the stricter margin);
+its pick became EngineOptions.min_sharpness.
 
 Every route is scored on both parts; only the tuning part chose anything (the grid's pick is the
 setting with the most tuning faces recognised among those with no wrong person and no
@@ -35,7 +37,7 @@ from .children_proxy import (
     cached,
 )
 from .common import write
-from .proxy_eval import Route, evaluate
+from .proxy_eval import FLOOR, SHARP_FROM, Route, evaluate
 
 NOW = FusionRule()
 # The rule before issue 29's change: children held to the adults' threshold and margin
@@ -46,6 +48,8 @@ SECONDS = (2.0, 2.25, 2.5, 2.75, 3.0, 3.25, 3.5, 3.75)
 THRESHOLDS = (3.5, 3.75, 4.0, 4.25, 4.5)
 MARGINS = (0.75, 1.0, 1.25)
 MIN_EACH = (1.5, 2.0)
+# Blur floors measured (faces under the floor too blurred, from it to SHARP_FROM soft)
+FLOORS = (3.0, 4.0, 5.0, 6.0)
 # References refused when their sharpness (Laplacian SD of the 64x64 crop) is under this
 REFERENCE_SHARPNESS = (18.0, 22.0)
 
@@ -109,10 +113,27 @@ def pick_second(levels: dict) -> tuple[float, list[dict]]:
     return best["child_second"], rows
 
 
+def pick_floor(levels: dict) -> tuple[float, list[dict]]:
+    """The blur floor over FLOORS on the tuning part of every level (soft faces between the
+    floor and SHARP_FROM identified under the stricter margin, the default route otherwise), and
+    its pick: the most children recognised among the settings with no wrong person and no
+    un-enrolled face shown at any level; ties to the higher (stricter) floor."""
+    rows = []
+    for floor in FLOORS:
+        per = {level: evaluate(photos, "tuning", Route(rule_for=lambda rec: NOW, floor=floor))
+               for level, photos in levels.items()}
+        rows.append({"floor": floor, "safe": all(safe(r) for r in per.values()),
+                     "recognised_60px": sum(r["recognised_60px"] for r in per.values()),
+                     **{level: r for level, r in per.items()}})
+    best = max([x for x in rows if x["safe"]] or rows,
+               key=lambda x: (x["recognised_60px"], x["floor"]))
+    return best["floor"], rows
+
+
 def routes_at(photos) -> tuple[dict[str, dict], list[dict]]:
     """Each route on its own against the issue's setting (plain references, the rule as it
     is, no confirmed face), then the two kept together."""
-    before = Route(references="ref", rule_for=lambda rec: RULE)
+    before = Route(references="ref", rule_for=lambda rec: RULE, soft_faces=False)
     out: dict[str, dict] = {"before (plain references, as in the issue)": both(photos, before)}
     out["flip-averaged references (on)"] = both(photos, replace(before, references="ref_flip"))
     out["SFace aligned on landmarks found again"] = both(photos, replace(
@@ -137,12 +158,17 @@ def routes_at(photos) -> tuple[dict[str, dict], list[dict]]:
         before, rule_for=lambda rec: weighed))
     out["a confirmed face of this school year as a template (DPO option)"] = both(
         photos, replace(before, confirmed=True))
-    kept = Route(references="ref_flip", confirmed=True, rule_for=lambda rec: RULE)
+    out["soft faces identified under the stricter margin (blur floor "
+        f"{FLOOR:g}, sharp from {SHARP_FROM:g})"] = both(photos, replace(before, soft_faces=True))
+    kept = Route(references="ref_flip", confirmed=True, rule_for=lambda rec: RULE,
+                 soft_faces=False)
     out["flip-averaged references + confirmed faces of this school year"] = both(photos, kept)
     out[f"flip-averaged + confirmed + the tuned threshold ({chosen.child_threshold}, margin "
         f"{chosen.child_margin})"] = both(photos, replace(kept, rule_for=lambda rec: chosen))
     out["the child rule without the second-template requirement (before it)"] = both(
-        photos, Route(rule_for=lambda rec: NO_SECOND))
+        photos, Route(rule_for=lambda rec: NO_SECOND, soft_faces=False))
+    out["now without soft faces (the blur gate at sharp_from, before it)"] = both(
+        photos, Route(rule_for=lambda rec: NOW, soft_faces=False))
     out["now, by default: flip-averaged references + the child rule"] = both(
         photos, Route(rule_for=lambda rec: NOW))
     out["now with the DPO's option: + confirmed faces of this school year"] = both(
@@ -182,5 +208,8 @@ def run(engine_factory, cache: Path) -> dict:
     chosen, grid = pick_second(levels)
     result["child_second_grid_tuning"] = {"chosen": chosen, "rule_default": NOW.child_second,
                                           "grid": grid}
+    floor, grid = pick_floor(levels)
+    result["blur_floor_grid_tuning"] = {"chosen": floor, "engine_default": FLOOR,
+                                        "sharp_from": SHARP_FROM, "grid": grid}
     write("children_proxy", result)
     return result

@@ -41,7 +41,10 @@ class Settings(BaseSettings):
     match_tolerance: float = 0.5
     match_margin: float = 0.08
     min_face_px: int = 40  # smaller faces are covered as unidentifiable
-    min_sharpness: float = 7.0  # Laplacian std-dev of the 64x64 face crop; below = too blurred
+    # Laplacian std-dev of the 64x64 face crop: below min_sharpness a face is too blurred to
+    # identify; below sharp_from it is soft (a stricter margin, never a template)
+    min_sharpness: float = 5.0
+    sharp_from: float = 7.0
     detect_threshold: float = 0.35  # CenterFace heat-map score
     detect_max_side: int = 2048  # detection runs on the photo scaled to this long side
     detect_rotations: RotationMode = RotationMode.UNTAGGED  # also try 90/270 turns

@@ -14,9 +14,10 @@ A face is identified as person B only when
   - every other person's fused score is at least `margin` lower (the margin rule, in fused units).
 Two independently trained networks rarely make the same mistake on the same face, so their
 impostor tails are weakly correlated and the fused score separates people better than either
-alone (bench/identification.py). Quality-aware: a face narrower than `small_face_px` must clear a
-margin `small_face_factor` times larger; faces the engine gated as too small, blurred or turned
-carry no encoding and are never identified. A person matched by two faces of one photo is
+alone (bench/identification.py). Quality-aware: a face narrower than `small_face_px`, or soft (a
+little blurred: the engine's FaceQuality.SOFT), must clear a margin `small_face_factor` times
+larger; faces the engine gated as too small, too blurred or turned carry no encoding and are
+never identified. A person matched by two faces of one photo is
 ambiguous: both are covered.
 
 Several templates per person (reference photos over the years, faces editors confirmed): a
@@ -198,15 +199,17 @@ def decide_one(dist: np.ndarray, sims: np.ndarray | None, has_sface: np.ndarray,
                rule: FusionRule, pooled_dist: np.ndarray | None = None,
                pooled_sims: np.ndarray | None = None,
                child: np.ndarray | None = None, second_dist: np.ndarray | None = None,
-               second_sims: np.ndarray | None = None) -> tuple[int | None, float, float | None]:
+               second_sims: np.ndarray | None = None,
+               soft: bool = False) -> tuple[int | None, float, float | None]:
     """Index of the identified person (or None), dlib's best distance and dlib's gap, for one
     face given its per-person dlib distances and SFace similarities to their nearest templates
     (sims None: no SFace vector; -inf for people without an SFace template) and, optionally,
     the pooled ones (see FusionRule.pool): the candidate must clear the rule on those too.
     `child`: per person, whether they are a child (the child threshold and margin apply);
     `second_dist`, `second_sims`: per person, each model's score at their second-nearest
-    template (FusionRule.child_second)."""
-    strict = rule.small_face_factor if width < rule.small_face_px else 1.0
+    template (FusionRule.child_second); `soft`: the face is a little blurred (held to the
+    small face's margin)."""
+    strict = rule.small_face_factor if soft or width < rule.small_face_px else 1.0
     best, best_d, second_d = _best_two(dist, larger_is_better=False)
     gap = None if second_d is None else second_d - best_d
     own_d = best_d if pooled_dist is None else max(best_d, float(pooled_dist[best]))
@@ -245,9 +248,11 @@ def identify_fused(
     widths: np.ndarray,
     gallery: Gallery,
     rule: FusionRule,
+    soft: np.ndarray | None = None,
 ) -> list[Match]:
     """One Match per face row. `sface_encodings` rows may be NaN (no SFace vector for the face:
-    then only legacy persons can be identified). Distance and margin reported are dlib's."""
+    then only legacy persons can be identified). `soft`: per face, whether it is a little
+    blurred (the stricter margin applies). Distance and margin reported are dlib's."""
     n = len(encodings)
     if n == 0:
         return []
@@ -272,7 +277,8 @@ def identify_fused(
         chosen, best_d, gap = decide_one(dist[i], row_sims, has_sface, float(widths[i]), rule,
                                          pooled_dist[i], None if row_sims is None else pooled_sims[i],
                                          child, second_dist[i],
-                                         None if row_sims is None else second_sims[i])
+                                         None if row_sims is None else second_sims[i],
+                                         soft=soft is not None and bool(soft[i]))
         # Anyone either model alone (or the fused score) places near: safeguarding blocks on them.
         near = dist[i] <= rule.legacy_tolerance
         if row_sims is not None:

@@ -112,6 +112,7 @@ class Context:
             self._faces = FaceEngine(EngineOptions(
                 detect_threshold=s.detect_threshold, detect_max_side=s.detect_max_side,
                 min_face_px=s.min_face_px, min_sharpness=s.min_sharpness,
+                sharp_from=max(s.sharp_from, s.min_sharpness),
                 # every face that will be 10 px in the largest published copy must be found
                 publish_max_side=max(s.publish_max_side, s.publish_max_side_other),
             ))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image, ImageFilter
 
 from gatekeeper.adapters.faces import FaceQuality
+from gatekeeper.errors import EnrolmentRefused
 from tests import imagegen
 
 
@@ -47,6 +49,19 @@ def test_blurred_face_is_not_identifiable(face_engine):
     faces = face_engine.find_faces(blurred, False)
     assert faces and all(f.encoding is None for f in faces if f.box.width > 200)
     assert main_face(faces).quality is FaceQuality.TOO_BLURRED
+
+
+def test_a_little_blurred_face_is_soft_identifiable_but_no_template(face_engine):
+    """Between min_sharpness and sharp_from a face is soft: encoded by both models (it may be
+    identified under a stricter margin), but refused as a reference photo as too blurred."""
+    soft = tom().filter(ImageFilter.GaussianBlur(7.5))
+    face = main_face(face_engine.find_faces(soft, False))
+    assert face.quality is FaceQuality.SOFT
+    assert face.encoding is not None and face.sface_encoding is not None
+    sharp = main_face(face_engine.find_faces(tom(), False))
+    assert np.linalg.norm(face.encoding - sharp.encoding) < 0.4  # still the same person
+    with pytest.raises(EnrolmentRefused, match="too blurred"):
+        face_engine.encode_single(soft)
 
 
 def test_no_face_in_a_plain_image(face_engine):

@@ -117,6 +117,22 @@ def test_small_faces_need_larger_margins():
     assert one(g, probe_d, probe_s, width=rule.small_face_px - 1, rule=rule).person_id is None
 
 
+def test_soft_faces_need_the_small_faces_margin():
+    """A little blurred face (the engine's SOFT quality) is identified, but held to the margin
+    of a small face: the same probe that clears the plain margin is covered when soft."""
+    da, sa = unit(1), unit(11)
+    rival_d, rival_s = near(da, 0.35, seed=3), cos_near(sa, 0.6, seed=5)
+    g = gallery([da, rival_d], [sa, rival_s], [1, 2])
+    probe_d, probe_s = near(da, 0.3, seed=8), cos_near(sa, 0.8, seed=9)
+    f = RULE.fused(np.linalg.norm(probe_d - np.stack([da, rival_d]), axis=1),
+                   np.stack([sa, rival_s]) @ probe_s)
+    rule = replace(RULE, margin=float(f[0] - f[1]) / 1.2, small_face_factor=1.5)
+    args = (probe_d[None], np.asarray(probe_s, np.float32)[None], np.array([120.0]), g, rule)
+    [sharp] = identify_fused(*args, soft=np.array([False]))
+    [soft] = identify_fused(*args, soft=np.array([True]))
+    assert sharp.person_id == 1 and soft.person_id is None
+
+
 def test_same_person_twice_in_a_photo_is_ambiguous():
     (da, _db, sa, _sb), g = people_ab()
     dl = np.stack([near(da, 0.3, seed=1), near(da, 0.3, seed=2)])

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 from PIL import Image
 
-from gatekeeper.adapters.engine.found import FaceQuality, FoundFace
+from gatekeeper.adapters.engine.found import IDENTIFIABLE, FoundFace
 from gatekeeper.adapters.engine.turns import from_upright, map_box, rotate
 from gatekeeper.adapters.sface import SFaceEncoder, aligned_crop
 
@@ -50,7 +50,7 @@ class Encoders:
                      rgb: Image.Image | None = None) -> None:
         """SFace on the crop aligned by the five landmarks (upright whatever the photo's turn)."""
         # A face found only by the enlarged second look has no full-frame landmarks: dlib alone.
-        usable = [f for f in faces if f.quality is FaceQuality.OK and f.landmarks]
+        usable = [f for f in faces if f.quality in IDENTIFIABLE and f.landmarks]
         if usable:
             img = rgb if rgb is not None else Image.fromarray(full)
             crops = [aligned_crop(img, np.asarray(f.landmarks, dtype=np.float64)) for f in usable]
@@ -61,7 +61,7 @@ class Encoders:
         """Batch-encode the usable faces with dlib, each in the turn where it stands upright."""
         h, w = full.shape[:2]
         for rotation in (0, 90, 270):
-            todo = [f for f in faces if f.quality is FaceQuality.OK and f.rotation == rotation]
+            todo = [f for f in faces if f.quality in IDENTIFIABLE and f.rotation == rotation]
             if not todo:
                 continue
             turned = rotate(full, rotation)

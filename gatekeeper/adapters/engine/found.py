@@ -11,9 +11,10 @@ from gatekeeper.adapters.detector import Detection
 
 
 class FaceQuality(StrEnum):
-    """Why a face can or cannot be identified."""
+    """Why a face can or cannot be identified (OK and SOFT faces are encoded)."""
 
     OK = "ok"
+    SOFT = "soft"  # a little blurred: identified only under a stricter margin, never a template
     TOO_SMALL = "too_small"
     TOO_BLURRED = "too_blurred"
     TOO_TURNED = "too_turned"
@@ -62,3 +63,6 @@ def overlap(a: Box, b: Box) -> float:
     inter = w * h
     union = a.width * a.height + b.width * b.height - inter
     return inter / union if union > 0 else 0.0
+
+
+IDENTIFIABLE = frozenset({FaceQuality.OK, FaceQuality.SOFT})

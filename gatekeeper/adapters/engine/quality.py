@@ -1,5 +1,5 @@
-"""The quality gate: which found faces can be identified (large, frontal and sharp enough);
-the others are only ever covered, small ones generously."""
+"""The quality gate: which found faces can be identified (large, frontal and sharp enough; a
+soft one under a stricter rule); the others are only ever covered, small ones generously."""
 
 from __future__ import annotations
 
@@ -37,7 +37,11 @@ def gate(o: EngineOptions, cand: Candidate, gray: np.ndarray, w: int, h: int) ->
         box = grown(box, o.small_box_growth, w, h)
     elif yaw_of(det) > o.max_yaw:
         quality = FaceQuality.TOO_TURNED
-    elif sharpness(gray[box.top : box.bottom, box.left : box.right]) < o.min_sharpness:
-        quality = FaceQuality.TOO_BLURRED
+    else:
+        sharp = sharpness(gray[box.top : box.bottom, box.left : box.right])
+        if sharp < o.min_sharpness:
+            quality = FaceQuality.TOO_BLURRED
+        elif sharp < o.sharp_from:
+            quality = FaceQuality.SOFT
     return FoundFace(box=box, score=det.score, rotation=rotation, quality=quality,
                      landmarks=marks)

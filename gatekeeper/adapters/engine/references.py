@@ -41,8 +41,10 @@ def encode_single(engine: Finder, img: Image.Image) -> tuple[np.ndarray, FoundFa
     if len(faces) > 1:
         raise EnrolmentRefused(reference_refusal("several_faces", count=len(faces)))
     face = faces[0]
-    if face.encoding is None:
-        raise EnrolmentRefused(reference_refusal(face.quality.value, width=face.box.width,
+    if face.encoding is None or face.quality is not FaceQuality.OK:
+        # a soft face is identified under a stricter rule, but a template must be sharp
+        why = FaceQuality.TOO_BLURRED if face.quality is FaceQuality.SOFT else face.quality
+        raise EnrolmentRefused(reference_refusal(why.value, width=face.box.width,
                                                  min_px=o.min_face_px))
     if o.flip_references:
         face = flip_averaged(engine, img, face)
@@ -92,8 +94,9 @@ def encode_at(engine: Finder, img: Image.Image, where: tuple[int, int, int, int]
     best = max(found, key=lambda f: overlap(f.box, target), default=None)
     if best is None or overlap(best.box, target) < 0.4:
         raise EnrolmentRefused("the face was not found again in the photo")
-    if best.encoding is None:
-        raise EnrolmentRefused(f"the face is not usable as a template ({best.quality.value})")
+    if best.encoding is None or best.quality is not FaceQuality.OK:
+        why = FaceQuality.TOO_BLURRED if best.quality is FaceQuality.SOFT else best.quality
+        raise EnrolmentRefused(f"the face is not usable as a template ({why.value})")
     return best
 
 

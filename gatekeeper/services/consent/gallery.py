@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent_db.models import FaceTemplate, Person
+from gatekeeper.adapters.engine.found import FaceQuality
 from gatekeeper.adapters.sface import DIM, MODEL_NAME
 from gatekeeper.config import Settings
 from gatekeeper.domain.fusion import FusionRule, Gallery, identify_fused
@@ -60,6 +61,7 @@ def identify_faces(usable: list[FoundFace], gallery: Gallery, settings: Settings
         np.stack([nan if f.sface_encoding is None else f.sface_encoding for f in usable]),
         np.array([f.box.width for f in usable], dtype=np.float64),
         gallery, rule_from_settings(settings),
+        soft=np.array([f.quality is FaceQuality.SOFT for f in usable]),
     )
 
 

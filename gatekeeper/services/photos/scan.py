@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from consent_db import audit
 from consent_db.models import Face, Photo, PhotoStatus, utcnow
+from gatekeeper.adapters.engine.found import IDENTIFIABLE
 from gatekeeper.config import Settings
 from gatekeeper.domain.policy import blocked_reason
 from gatekeeper.services.consent.gallery import identify_faces, load_gallery
@@ -128,7 +129,7 @@ def _save(ctx: Context, photo_id: int, rows: list[Face], scan_side: int | None =
         audit.record(
             uow.session, "photo.scanned", "photo", photo.id, None, status=photo.status,
             faces=len(rows), identified=sum(1 for f in rows if f.person_id is not None),
-            unidentifiable=sum(1 for f in rows if f.quality != "ok"),
+            unidentifiable=sum(1 for f in rows if f.quality not in IDENTIFIABLE),
         )
         uow.commit()
         return photo.status

@@ -20,6 +20,7 @@ from PIL import Image
 from sqlalchemy import update
 
 from consent_db.models import Face, Photo, utcnow
+from gatekeeper.adapters.engine.found import IDENTIFIABLE, FaceQuality
 from gatekeeper.adapters.video import read_frames
 from gatekeeper.domain.fusion import Gallery
 from gatekeeper.domain.matching import UNKNOWN, Match
@@ -60,8 +61,10 @@ def _box(f: FoundFace) -> Box4:
     return (f.box.top, f.box.right, f.box.bottom, f.box.left)
 
 
-def _rank(f: FoundFace) -> tuple[bool, float]:
-    return (f.quality.value == "ok", f.box.width * f.score)
+def _rank(f: FoundFace) -> tuple[int, float]:
+    """Sharp before soft before unidentifiable, then larger and surer."""
+    return (2 if f.quality is FaceQuality.OK else int(f.quality in IDENTIFIABLE),
+            f.box.width * f.score)
 
 
 def _heartbeat(ctx: Context, photo_id: int) -> None:
@@ -124,7 +127,7 @@ class _Beat:
 def _best_keys(track: Track, found: dict[tuple[int, int], FoundFace]) -> list[tuple[int, int]]:
     """The track's sightings worth encoding: its best usable ones, at most BEST_FRAMES."""
     keys = [(frame, k) for frame, _, k in track.sightings]
-    usable = [key for key in keys if found[key].quality.value == "ok"]
+    usable = [key for key in keys if found[key].quality in IDENTIFIABLE]
     return sorted(usable, key=lambda key: _rank(found[key]), reverse=True)[:BEST_FRAMES]
 
 
