@@ -10,6 +10,7 @@ from dataclasses import asdict, replace
 import numpy as np
 from PIL import Image
 
+from gatekeeper.adapters.engine.found import FaceQuality
 from gatekeeper.domain.fusion import FusionRule, Gallery, identify_fused
 from gatekeeper.domain.images import decode
 from gatekeeper.domain.matching import identify
@@ -46,7 +47,9 @@ def encode_probe(engine, img, where=None):
         faces = [f for f in faces if x0 - 10 <= (f.box.left + f.box.right) / 2 <= x1 + 10
                  and y0 - 10 <= (f.box.top + f.box.bottom) / 2 <= y1 + 10]
     face = main_face(faces)
-    return (None, 0, None) if face is None else (face.encoding, face.box.width, face.sface_encoding)
+    if face is None:
+        return (None, 0, None, False)
+    return (face.encoding, face.box.width, face.sface_encoding, face.quality is FaceQuality.SOFT)
 
 
 def collect(engine):
@@ -64,9 +67,10 @@ def collect(engine):
                 continue
             found = engine.find_faces(img, look_sideways=False)
             face = main_face(found)
-            if face is None or face.encoding is None:
+            # a reference must be sharp: enrolment refuses a soft face as too blurred
+            if face is None or face.encoding is None or face.quality is not FaceQuality.OK:
                 continue
-            sizes = {"native": (face.encoding, face.box.width, face.sface_encoding)}
+            sizes = {"native": (face.encoding, face.box.width, face.sface_encoding, False)}
             for px in PASTE_SIZES:
                 canvas, where = pasted(img, face.box, px, rng)
                 sizes[px] = encode_probe(engine, canvas, where)
@@ -106,8 +110,9 @@ def fused_decider(rule: FusionRule):
     def decide(g: Gallery, probe) -> int | None:
         nan = np.full(128, np.nan, dtype=np.float32)
         sf = nan if probe[2] is None else probe[2]
+        soft = np.array([len(probe) > 3 and bool(probe[3])])  # held to the stricter margin
         return identify_fused(probe[0][None], sf[None], np.array([probe[1]], float), g,
-                              rule)[0].person_id
+                              rule, soft=soft)[0].person_id
     decide.setting = {"model": "dlib+sface", **asdict(rule)}
     return decide
 

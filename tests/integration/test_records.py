@@ -77,6 +77,9 @@ def test_drafts_are_written_from_the_configuration_and_the_recorded_basis(config
     assert f"for a pupil a fused score of at least {rule.child_threshold}" in dpia
     assert f"at least {rule.child_second} against a second of their reference photos" in dpia
     assert f"for staff and visitors at least {rule.threshold}" in dpia
+    # and that a slightly blurred face may be recognised, under the stricter margin
+    assert (f"under {rule.small_face_px} px or slightly blurred only with a margin "
+            f"{rule.small_face_factor} times as large") in dpia
     with configured.uow() as uow:
         changes = uow.session.scalars(select(AuditEvent).where(AuditEvent.action == "option.set"))
         assert {e.details["key"] for e in changes} == {"lawful_basis", "controller_details"}

@@ -168,7 +168,9 @@ def processing_records(*, ctx: Context) -> Records:
         biometric={"tolerance": s.match_tolerance, "margin": s.match_margin,
                    "min_face_px": s.min_face_px, "fused_threshold": fused.threshold,
                    "fused_margin": fused.margin, "child_threshold": fused.child_threshold,
-                   "child_margin": fused.child_margin, "child_second": fused.child_second},
+                   "child_margin": fused.child_margin, "child_second": fused.child_second,
+                   "small_face_px": fused.small_face_px,
+                   "small_face_factor": fused.small_face_factor},
         counts=counts, roles=roles, cover_mode=s.cover_mode.value)
 
 
