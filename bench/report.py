@@ -124,7 +124,8 @@ def _proxy_lines(proxy: dict) -> list[str]:
              + "; ".join(f"{lv}: strain {k} a year, blur {b[0]}-{b[1]} px"
                          for lv, (k, b) in st["levels"].items())
              + ". Choices were made on tuning parts only: the child threshold and margin on "
-             "the class level's, the second-template requirement on both levels'.", "",
+             "the class level's, the second-template requirement and the blur floor on both "
+             "levels'.", "",
              "| level | route | part | recognised (>= 60 px) | wrong person | un-enrolled "
              "shown (siblings) | morphs shown | references refused |",
              "|---|---|---|---|---|---|---|---|"]
@@ -149,6 +150,21 @@ def _proxy_lines(proxy: dict) -> list[str]:
                   "|---|" + "---|" * len(st["levels"])]
         for row in second["grid"]:
             lines.append(f"| {row['child_second']} | " + " | ".join(
+                f"{row[lv]['recognised_60px']} of {row[lv]['genuine_60px']}, "
+                f"{row[lv]['wrong_person']}, {row[lv]['unenrolled_shown']} "
+                f"({row[lv]['sibling_shown']}), {row[lv]['morph_shown']}"
+                for lv in st["levels"]) + " |")
+    floor = proxy.get("blur_floor_grid_tuning")
+    if floor:
+        lines += ["", "The blur floor: faces under it are too blurred, from it to "
+                  f"{floor['sharp_from']:g} soft (identified under the stricter margin), tuning "
+                  f"parts of both levels; pick {floor['chosen']:g}, engine "
+                  f"{floor['engine_default']:g}:", "",
+                  "| floor | " + " | ".join(f"{lv}: recognised, wrong, un-enrolled "
+                                            "(siblings), morphs" for lv in st["levels"]) + " |",
+                  "|---|" + "---|" * len(st["levels"])]
+        for row in floor["grid"]:
+            lines.append(f"| {row['floor']:g} | " + " | ".join(
                 f"{row[lv]['recognised_60px']} of {row[lv]['genuine_60px']}, "
                 f"{row[lv]['wrong_person']}, {row[lv]['unenrolled_shown']} "
                 f"({row[lv]['sibling_shown']}), {row[lv]['morph_shown']}"
