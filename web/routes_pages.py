@@ -243,9 +243,9 @@ async def video_preview(request: Request, ctx: ContextDep, photo_id: RecordId, c
                         user: Actor = roles(*REVIEWERS)) -> Response:
     """The covered preview of a video on a channel: what publishing would write, smaller (in
     byte ranges when the player asks, so it can seek). A worker renders it: 404 until then."""
-    data = await offload(previews.video_preview, ctx=ctx, photo_id=photo_id, channel=channel,
-                         viewer=user)
-    return ranged(request, data, "video/mp4", NO_STORE)
+    key = await offload(previews.preview_key, ctx=ctx, photo_id=photo_id, channel=channel,
+                        viewer=user)
+    return await offload(ranged, request, ctx.stores.private, key, "video/mp4", NO_STORE)
 
 
 @router.get("/photos/{photo_id}/video/{channel}/player")

@@ -36,6 +36,13 @@ class ObjectStore(Protocol):
     def get(self, key: str) -> bytes:
         """Return the bytes under `key`, or raise NotFound."""
 
+    def size(self, key: str) -> int:
+        """The object's length in bytes, or raise NotFound."""
+
+    def get_range(self, key: str, start: int, end: int) -> bytes:
+        """Bytes `start` to `end` (inclusive, clipped to the object's end) of `key`, or raise
+        NotFound: a video player seeking in a preview needs a slice, not the whole file."""
+
     def exists(self, key: str) -> bool: ...
 
     def delete(self, key: str) -> None:
@@ -108,6 +115,20 @@ class LocalStore:
         except FileNotFoundError:
             raise NotFound(f"no stored object {key}") from None
 
+    def size(self, key: str) -> int:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            raise NotFound(f"no stored object {key}") from None
+
+    def get_range(self, key: str, start: int, end: int) -> bytes:
+        try:
+            with self._path(key).open("rb") as fh:
+                fh.seek(start)
+                return fh.read(max(0, end - start + 1))
+        except FileNotFoundError:
+            raise NotFound(f"no stored object {key}") from None
+
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
@@ -152,6 +173,21 @@ class S3Store:
     def get(self, key: str) -> bytes:
         try:
             return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            raise NotFound(f"no stored object {key}") from None
+
+    def size(self, key: str) -> int:
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ContentLength"]
+        except self.client.exceptions.ClientError as e:
+            if e.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise NotFound(f"no stored object {key}") from None
+            raise
+
+    def get_range(self, key: str, start: int, end: int) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key),
+                                          Range=f"bytes={start}-{end}")["Body"].read()
         except self.client.exceptions.NoSuchKey:
             raise NotFound(f"no stored object {key}") from None
 

@@ -33,6 +33,17 @@ def test_put_get_exists_keys_delete(store):
         store.get("a/one.jpg")
 
 
+def test_size_and_byte_ranges(store):
+    body = bytes(range(256)) * 4
+    store.put("v/preview.mp4", body)
+    assert store.size("v/preview.mp4") == 1024
+    assert store.get_range("v/preview.mp4", 0, 9) == body[:10]
+    assert store.get_range("v/preview.mp4", 1000, 5000) == body[1000:]  # clipped at the end
+    for read in (lambda: store.size("v/none.mp4"), lambda: store.get_range("v/none.mp4", 0, 1)):
+        with pytest.raises(NotFound):
+            read()
+
+
 @pytest.mark.parametrize("key", ["../escape", "/abs", "a//b", ""])
 def test_bad_keys_are_refused(store, key):
     with pytest.raises(ValueError):

@@ -149,11 +149,17 @@ def preview_status(*, ctx: Context, photo_id: int, channel: Channel, viewer: Act
 
 def video_preview(*, ctx: Context, photo_id: int, channel: Channel, viewer: Actor) -> bytes:
     """The stored preview MP4, or NotFound while it is being prepared (or failed)."""
+    return ctx.stores.private.get(preview_key(ctx=ctx, photo_id=photo_id, channel=channel,
+                                              viewer=viewer))
+
+
+def preview_key(*, ctx: Context, photo_id: int, channel: Channel, viewer: Actor) -> str:
+    """Where the stored preview MP4 is in the private store (the page reads it in byte
+    ranges), or NotFound while it is being prepared (or failed)."""
     t = _seen(ctx, photo_id, channel, viewer)
-    try:
-        return ctx.stores.private.get(_key(t.sha256, channel, t.state, "mp4"))
-    except NotFound:
-        pass
+    key = _key(t.sha256, channel, t.state, "mp4")
+    if ctx.stores.private.exists(key):
+        return key
     stand = _stand(ctx, photo_id, channel, t)
     if stand.state is PreviewState.FAILED:
         raise NotFound(f"{FAILED} for video {photo_id} on {channel}: {stand.error}")
