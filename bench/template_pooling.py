@@ -17,6 +17,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
+from gatekeeper.adapters.engine.found import FaceQuality  # noqa: E402
 from gatekeeper.domain.fusion import FusionRule, Gallery, identify_fused  # noqa: E402
 from gatekeeper.domain.images import decode  # noqa: E402
 from gatekeeper.errors import InvalidImage  # noqa: E402
@@ -41,9 +42,11 @@ def collect(engine) -> dict[str, list[dict]]:
             except InvalidImage:
                 continue
             face = main_face(engine.find_faces(img, look_sideways=False))
-            if face is None or face.encoding is None or face.sface_encoding is None:
+            # native photos are templates too: sharp only, as enrolment takes them
+            if (face is None or face.encoding is None or face.sface_encoding is None
+                    or face.quality is not FaceQuality.OK):
                 continue
-            recs = {"native": (face.encoding, face.box.width, face.sface_encoding)}
+            recs = {"native": (face.encoding, face.box.width, face.sface_encoding, False)}
             for px in SIZES:
                 canvas, where = pasted(img, face.box, px, rng)
                 recs[str(px)] = encode_probe(engine, canvas, where)
@@ -60,7 +63,8 @@ def _gallery(rows: list[tuple[int, tuple]]) -> Gallery:
 
 def _who(g: Gallery, rec: tuple, rule: FusionRule) -> int | None:
     return identify_fused(rec[0][None], np.asarray(rec[2], np.float32)[None],
-                          np.array([rec[1]], float), g, rule)[0].person_id
+                          np.array([rec[1]], float), g, rule,
+                          soft=np.array([bool(rec[3])]))[0].person_id  # soft: stricter margin
 
 
 def evaluate(data: dict[str, list[dict]], rule: FusionRule, n_refs: int) -> dict[str, int]:
