@@ -140,36 +140,33 @@ def _proxy_lines(proxy: dict) -> list[str]:
                     f"{r['references_refused']} |")
     second = proxy.get("child_second_grid_tuning")
     if second:
-        lines += ["", "A child must also be placed by their second-nearest template "
-                  "(`FusionRule.child_second`, the fused score there), tuning parts of both "
-                  f"levels (default route otherwise); pick {second['chosen']}, rule "
-                  f"{second['rule_default']}:", "",
-                  "| child_second | " + " | ".join(f"{lv}: recognised, wrong, un-enrolled "
-                                                   "(siblings), morphs"
-                                                   for lv in st["levels"]) + " |",
-                  "|---|" + "---|" * len(st["levels"])]
-        for row in second["grid"]:
-            lines.append(f"| {row['child_second']} | " + " | ".join(
-                f"{row[lv]['recognised_60px']} of {row[lv]['genuine_60px']}, "
-                f"{row[lv]['wrong_person']}, {row[lv]['unenrolled_shown']} "
-                f"({row[lv]['sibling_shown']}), {row[lv]['morph_shown']}"
-                for lv in st["levels"]) + " |")
+        lines += _grid_lines(
+            "A child must also be placed by their second-nearest template "
+            "(`FusionRule.child_second`, the fused score there), tuning parts of both levels "
+            f"(default route otherwise); pick {second['chosen']}, rule "
+            f"{second['rule_default']}:", "child_second", second["grid"], st["levels"])
     floor = proxy.get("blur_floor_grid_tuning")
     if floor:
-        lines += ["", "The blur floor: faces under it are too blurred, from it to "
-                  f"{floor['sharp_from']:g} soft (identified under the stricter margin), tuning "
-                  f"parts of both levels; pick {floor['chosen']:g}, engine "
-                  f"{floor['engine_default']:g}:", "",
-                  "| floor | " + " | ".join(f"{lv}: recognised, wrong, un-enrolled "
-                                            "(siblings), morphs" for lv in st["levels"]) + " |",
-                  "|---|" + "---|" * len(st["levels"])]
-        for row in floor["grid"]:
-            lines.append(f"| {row['floor']:g} | " + " | ".join(
-                f"{row[lv]['recognised_60px']} of {row[lv]['genuine_60px']}, "
-                f"{row[lv]['wrong_person']}, {row[lv]['unenrolled_shown']} "
-                f"({row[lv]['sibling_shown']}), {row[lv]['morph_shown']}"
-                for lv in st["levels"]) + " |")
+        lines += _grid_lines(
+            f"The blur floor: faces under it are too blurred, from it to "
+            f"{floor['sharp_from']:g} soft (identified under the stricter margin), tuning parts "
+            f"of both levels; pick {floor['chosen']:g}, engine {floor['engine_default']:g}:",
+            "floor", floor["grid"], st["levels"])
     return lines + [""]
+
+
+def _grid_lines(title: str, key: str, grid: list[dict], levels: dict) -> list[str]:
+    """One setting's grid on the proxy's tuning parts: a row per value, a cell per level."""
+    lines = ["", title, "",
+             f"| {key} | " + " | ".join(f"{lv}: recognised, wrong, un-enrolled (siblings), "
+                                        "morphs" for lv in levels) + " |",
+             "|---|" + "---|" * len(levels)]
+    for row in grid:
+        lines.append(f"| {row[key]:g} | " + " | ".join(
+            f"{row[lv]['recognised_60px']} of {row[lv]['genuine_60px']}, "
+            f"{row[lv]['wrong_person']}, {row[lv]['unenrolled_shown']} "
+            f"({row[lv]['sibling_shown']}), {row[lv]['morph_shown']}" for lv in levels) + " |")
+    return lines
 
 
 def _video_lines(vid: dict) -> list[str]:

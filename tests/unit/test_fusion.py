@@ -103,7 +103,9 @@ def test_legacy_look_alike_without_sface_template_still_blocks():
     assert one(g, near(da, 0.3), cos_near(sa, 0.9)).person_id is None
 
 
-def test_small_faces_need_larger_margins():
+def probe_beside_a_rival():
+    """A gallery of person 1 and a close rival (2), a probe of person 1, and the rule whose
+    margin the probe clears once but not 1.5 times."""
     da, sa = unit(1), unit(11)
     rival_d, rival_s = near(da, 0.35, seed=3), cos_near(sa, 0.6, seed=5)
     g = gallery([da, rival_d], [sa, rival_s], [1, 2])
@@ -112,7 +114,11 @@ def test_small_faces_need_larger_margins():
                    np.stack([sa, rival_s]) @ probe_s)
     gap = float(f[0] - f[1])
     assert gap > 0
-    rule = replace(RULE, margin=gap / 1.2, small_face_factor=1.5)  # clears 1x, not 1.5x
+    return g, probe_d, probe_s, replace(RULE, margin=gap / 1.2, small_face_factor=1.5)
+
+
+def test_small_faces_need_larger_margins():
+    g, probe_d, probe_s, rule = probe_beside_a_rival()
     assert one(g, probe_d, probe_s, width=120, rule=rule).person_id == 1
     assert one(g, probe_d, probe_s, width=rule.small_face_px - 1, rule=rule).person_id is None
 
@@ -120,13 +126,7 @@ def test_small_faces_need_larger_margins():
 def test_soft_faces_need_the_small_faces_margin():
     """A little blurred face (the engine's SOFT quality) is identified, but held to the margin
     of a small face: the same probe that clears the plain margin is covered when soft."""
-    da, sa = unit(1), unit(11)
-    rival_d, rival_s = near(da, 0.35, seed=3), cos_near(sa, 0.6, seed=5)
-    g = gallery([da, rival_d], [sa, rival_s], [1, 2])
-    probe_d, probe_s = near(da, 0.3, seed=8), cos_near(sa, 0.8, seed=9)
-    f = RULE.fused(np.linalg.norm(probe_d - np.stack([da, rival_d]), axis=1),
-                   np.stack([sa, rival_s]) @ probe_s)
-    rule = replace(RULE, margin=float(f[0] - f[1]) / 1.2, small_face_factor=1.5)
+    g, probe_d, probe_s, rule = probe_beside_a_rival()
     args = (probe_d[None], np.asarray(probe_s, np.float32)[None], np.array([120.0]), g, rule)
     [sharp] = identify_fused(*args, soft=np.array([False]))
     [soft] = identify_fused(*args, soft=np.array([True]))
