@@ -5,13 +5,13 @@ by a worker into the private store, never in the web request, and deleted with t
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from consent_db.models import Person, Photo
+from consent_db.models import Person, Photo, utcnow
 from gatekeeper.adapters.video import read_frames
 from gatekeeper.domain.movie import read_movie
 from gatekeeper.domain.vocabulary import Channel
@@ -359,6 +359,41 @@ def test_the_page_says_preparing_until_a_worker_has_rendered_the_preview(ctx, sc
         assert part.status_code == 206 and part.content == whole.content[100:200]
         assert part.headers["content-range"] == f"bytes 100-199/{len(whole.content)}"
         assert jobs.asked == []
+
+
+def test_a_worker_killed_while_rendering_is_noticed_by_its_silence(ctx, school, jobs,
+                                                                   monkeypatch):
+    """A rendering worker renews its marker; one that died is asked again after DEAD_AFTER of
+    silence (not after ASK_AGAIN), and a second job leaves a live render to its worker."""
+    from gatekeeper.services.video import previews, publish
+
+    photo_id, _clip_ = _scanned(ctx, school)
+    editor = school["editor1"]
+    assert _status(ctx, photo_id, editor) is PreviewState.PREPARING
+    [(pid, channel)] = jobs.asked
+    jobs.asked.clear()
+    [marker] = _stored(ctx, photo_id)
+
+    def killed(**kw):  # the worker renders a few frames, saying it is alive, then dies
+        kw["beat"]()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(publish, "render_video", killed)
+    with pytest.raises(KeyboardInterrupt):
+        render_preview(ctx=ctx, photo_id=pid, channel=channel)
+    monkeypatch.undo()
+    assert ctx.stores.private.get(marker).decode().startswith("rendering ")
+    # while it might be alive the page asks nobody, and a second job leaves it alone
+    assert _status(ctx, photo_id, editor) is PreviewState.PREPARING and jobs.asked == []
+    assert render_preview(ctx=ctx, photo_id=pid, channel=channel) == "rendering elsewhere"
+    # heard of last DEAD_AFTER ago, long before ASK_AGAIN: dead, so asked for again
+    when = utcnow() - previews.DEAD_AFTER - timedelta(seconds=1)
+    ctx.stores.private.put(marker, f"rendering {when.isoformat()}".encode())
+    assert previews.DEAD_AFTER < previews.ASK_AGAIN
+    assert _status(ctx, photo_id, editor) is PreviewState.PREPARING
+    assert jobs.asked == [(photo_id, Channel.ONLINE)]
+    assert _work(ctx, jobs) == ["ready"]
+    assert [k.rsplit(".", 1)[1] for k in _stored(ctx, photo_id)] == ["mp4"]
 
 
 def test_a_failed_preview_is_shown_on_the_page_and_can_be_asked_for_again(

@@ -9,9 +9,12 @@ the MP4 into the PRIVATE store (never a public one) under the hash of everything
 depends on (the original, its revision, the decision per track, the covers, the cover mode), so
 a new decision, cover or revision makes a new preview and an old one is never shown for it.
 
-Beside a preview the store may hold a `.pending` marker (a job was asked for, when) and an
-`.error` note (the job failed: the page says so). Writing a channel's new preview deletes its
-older ones; every object of a video goes with it when it is purged, erased or deleted
+Beside a preview the store may hold a `.pending` marker (a job was asked for, when; or a worker
+is rendering it, last heard of when) and an `.error` note (the job failed: the page says so). A
+worker killed mid-render is noticed by its silence: the page's polling asks again once a
+rendering marker is DEAD_AFTER old, and a job that finds a live one leaves it to its worker.
+Writing a channel's new preview deletes its older ones; every object of a video goes with it
+when it is purged, erased or deleted
 (`forget_after_commit`, through the outbox). Who may see a preview is `require_image_access`,
 as for the review image of a photo.
 """
@@ -22,6 +25,7 @@ import copy
 import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -41,7 +45,9 @@ from gatekeeper.services.records import get_photo, original_key_of
 
 log = logging.getLogger(__name__)
 PREVIEW_SIDE = 640  # long side of the preview: quick to render, enough to judge the covers
-ASK_AGAIN = timedelta(minutes=15)  # a job asked for and not done by then is asked for again
+ASK_AGAIN = timedelta(minutes=15)  # a job asked for and not started by then is asked again
+ALIVE_EVERY = 30.0  # seconds: how often a rendering worker renews its marker
+DEAD_AFTER = timedelta(minutes=2)  # a render not heard of for this long died with its worker
 FAILED = "the covered preview could not be made"
 
 
@@ -115,18 +121,39 @@ def _seen(ctx: Context, photo_id: int, channel: Channel, viewer: Actor) -> _Targ
         return _target(ctx, uow.session, photo, channel)[0]
 
 
+def _marker(ctx: Context, key: str) -> tuple[str, datetime] | None:
+    """The `.pending` marker: ("asked" or "rendering", when), or None (none, or unreadable)."""
+    try:
+        kind, _, when = ctx.stores.private.get(key).decode().rpartition(" ")
+        return kind or "asked", datetime.fromisoformat(when)  # an old marker: a bare time
+    except (NotFound, ValueError):
+        return None
+
+
 def _ask(ctx: Context, photo_id: int, channel: Channel, t: _Target) -> None:
     """Hand the rendering to a worker, once: a `.pending` marker keeps the page's polling from
-    queueing a job every two seconds, and a job a queue lost is asked for again later."""
-    store, marker = ctx.stores.private, _key(t.sha256, channel, t.state, "pending")
-    try:
-        asked = datetime.fromisoformat(store.get(marker).decode())
-    except (NotFound, ValueError):
-        asked = None
-    if asked is not None and utcnow() - asked < ASK_AGAIN:
+    queueing a job every two seconds; a job a queue lost is asked for again after ASK_AGAIN,
+    and one whose worker died while rendering after DEAD_AFTER of silence."""
+    marker = _key(t.sha256, channel, t.state, "pending")
+    seen = _marker(ctx, marker)
+    if seen is not None and utcnow() - seen[1] < (DEAD_AFTER if seen[0] == "rendering"
+                                                  else ASK_AGAIN):
         return
-    store.put(marker, utcnow().isoformat().encode(), "text/plain")
+    ctx.stores.private.put(marker, f"asked {utcnow().isoformat()}".encode(), "text/plain")
     ctx.jobs.video_preview(photo_id, channel)
+
+
+class _Alive:
+    """A rendering worker's marker, renewed at most every ALIVE_EVERY seconds of its work."""
+
+    def __init__(self, ctx: Context, key: str) -> None:
+        self.ctx, self.key, self.last = ctx, key, -ALIVE_EVERY
+
+    def __call__(self) -> None:
+        if time.monotonic() - self.last >= ALIVE_EVERY:
+            self.ctx.stores.private.put(self.key, f"rendering {utcnow().isoformat()}".encode(),
+                                        "text/plain")
+            self.last = time.monotonic()
 
 
 def _stand(ctx: Context, photo_id: int, channel: Channel, t: _Target) -> Preview:
@@ -201,10 +228,16 @@ def render_preview(*, ctx: Context, photo_id: int, channel: Channel) -> str:
         key = _key(t.sha256, channel, t.state, "mp4")
         if store.exists(key):
             return "ready"
+        marker = _key(t.sha256, channel, t.state, "pending")
+        seen = _marker(ctx, marker)
+        if seen is not None and seen[0] == "rendering" and utcnow() - seen[1] < DEAD_AFTER:
+            return "rendering elsewhere"  # asked twice: the live worker finishes it
+        alive = _Alive(ctx, marker)
+        alive()
         outbox.write_guard(ctx, outbox.PRIVATE, key)  # gone within the hour if we die below
         try:
             data = render_video(ctx=_small(ctx), photo=photo, decision=decision,
-                                data=store.get(t.original), channel=channel)
+                                data=store.get(t.original), channel=channel, beat=alive)
         except Exception as exc:
             log.warning("video preview %s on %s failed: %s", photo_id, channel.value,
                         type(exc).__name__)

@@ -7,7 +7,7 @@ from the pixels alone: no metadata, and no sound unless the DPO's option keeps i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -77,16 +77,26 @@ def covered_frames(frames: Iterator[np.ndarray], hidden: list[list[tuple[int, Bo
         yield cover_pixels(frame.copy(), regions, mode) if regions else frame
 
 
+def _beating(frames: Iterator[np.ndarray], beat: Callable[[], None] | None
+             ) -> Iterator[np.ndarray]:
+    for frame in frames:
+        if beat is not None:
+            beat()
+        yield frame
+
+
 def render_video(*, ctx: Context, photo: Photo, decision: PhotoDecision, data: bytes,
                  channel: Channel, covers: list[Region] | None = None,
-                 keep_sound: bool | None = None) -> bytes:
+                 keep_sound: bool | None = None,
+                 beat: Callable[[], None] | None = None) -> bytes:
     """The exact MP4 that would be published for this video, decision and channel; its sound
-    is kept only where `keep_sound` is not False and the channel's option says so."""
+    is kept only where `keep_sound` is not False and the channel's option says so. `beat` is
+    called at every frame (a long render says it is alive)."""
     rule = ctx.settings.channel_rule(channel)
     sound = keep_sound is not False and keeps_sound(ctx=ctx, channel=channel)
     boxes = covers if covers is not None else cover_regions(photo)
     pad = pad_frames(sample_step(photo.fps, ctx.settings.video_scan_fps))
-    frames = covered_frames(read_frames(data, photo.width, photo.height),
+    frames = covered_frames(_beating(read_frames(data, photo.width, photo.height), beat),
                             hidden_tracks(photo, decision), boxes, pad,
                             ctx.settings.cover_mode, edge_hold(photo.fps))
     out = encode(frames, photo.width, photo.height, photo.fps or 25.0,
