@@ -36,6 +36,11 @@ class PersonSummary:
     biometric_consent: bool
     safeguarding_no_photo: bool
 
+    @classmethod
+    def of(cls, p: Person) -> PersonSummary:
+        return cls(p.external_id, p.given_name, p.family_name, p.kind, p.year_group,
+                   p.joined_on, p.left_on, p.biometric_consent, p.safeguarding_no_photo)
+
     def as_dict(self) -> dict[str, Any]:
         return {**self.__dict__,
                 "joined_on": self.joined_on.isoformat() if self.joined_on else None,
@@ -48,8 +53,7 @@ def search_people(*, ctx: Context, q: str = "", limit: int = 200,
     with ctx.uow() as uow:
         query = people_query(q)
         total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = [PersonSummary(p.external_id, p.given_name, p.family_name, p.kind, p.year_group,
-                          p.joined_on, p.left_on, p.biometric_consent, p.safeguarding_no_photo)
+        rows = [PersonSummary.of(p)
                 for p in uow.session.scalars(query.offset(offset).limit(limit))]
         return rows, total
 

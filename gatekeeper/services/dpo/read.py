@@ -44,8 +44,7 @@ def person_page(*, ctx: Context, external_id: str) -> PersonPage:
         )).order_by(AuditEvent.id.desc()).limit(100)).all()
         return PersonPage(
             person_register(ctx=ctx, external_id=external_id)["photos"],
-            PersonSummary(p.external_id, p.given_name, p.family_name, p.kind, p.year_group,
-                      p.joined_on, p.left_on, p.biometric_consent, p.safeguarding_no_photo),
+            PersonSummary.of(p),
             [{"academic_year": c.academic_year, "channel": c.channel, "granted": c.granted,
               "recorded_on": c.recorded_on, "withdrawn_on": c.withdrawn_on,
               "evidence": c.evidence} for c in consents],
