@@ -13,7 +13,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from gatekeeper.adapters.storage import ObjectStore
 
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+_RANGE = re.compile(r"bytes=(\d{0,18})-(\d{0,18})")  # longer numbers: no usable range
 # At most this many bytes in one 206 answer (a player asks for the rest as it plays) and in one
 # read of a whole body: a ten-minute preview is tens of MB.
 CHUNK = 4 * 1024 * 1024
