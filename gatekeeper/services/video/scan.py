@@ -1,14 +1,15 @@
 """Scanning a video: faces on sampled frames, linked into tracks, each track named by votes.
 
 Every `step`-th frame is searched with the photo engine (`ctx.faces.find_faces`, without
-encodings); the boxes are linked into tracks (`domain.tracks.link`). Then, in a second pass over
-the frames, only each track's best frames are encoded and identified (at most BEST_FRAMES, by
-quality, size and score: the first FIRST_LOOK of them, the rest only where those raised
-somebody), with the other chosen faces of their frame as one photo (a person twice in a frame
-is ambiguous). A track is named by the votes of its best frames whichever way, and encoding
-every face of every sampled frame was most of a scan's time. Each track is stored as one Face
-row: its best box, its name, and the box of every sampled frame (`frames`), from which
-publishing covers it on every frame. The policy then decides per track as per face.
+encodings; in a crowd the YuNet gate is asked only every GATE_RETRY samples); the boxes are
+linked into tracks (`domain.tracks.link`). Then, in a second pass over the frames, only each
+track's best frames are encoded and identified (at most BEST_FRAMES, by quality, size and score:
+the first FIRST_LOOK of them, the rest only where those raised somebody), with the other chosen
+faces of their frame as one photo (a person twice in a frame is ambiguous). A track is named by
+the votes of its best frames whichever way, and encoding every face of every sampled frame was
+most of a scan's time. Each track is stored as one Face row: its best box, its name, and the box
+of every sampled frame (`frames`), from which publishing covers it on every frame. The policy
+then decides per track as per face.
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ from gatekeeper.services.context import Context
 from gatekeeper.services.records import get_photo
 
 if TYPE_CHECKING:  # the engine's module loads the networks: only where it is used
-    from gatekeeper.adapters.faces import FoundFace
+    from gatekeeper.adapters.faces import FaceEngine, FoundFace
 
 BEST_FRAMES = 5  # a track's name is voted by at most this many of its best frames
 FIRST_LOOK = 3  # encoded first; the rest of the best only where these raised somebody
+GATE_RETRY = 5  # in a crowd, the YuNet gate is asked again on every GATE_RETRY-th sample
 
 
 def sample_step(fps: float | None, scan_fps: float) -> int:
@@ -84,10 +86,11 @@ def find_tracks(*, ctx: Context, photo_id: int, data: bytes, gallery: Gallery) -
     beat = _Beat(ctx, photo_id)
     found: dict[tuple[int, int], FoundFace] = {}
     sampled: list[tuple[int, list[Box4]]] = []
+    search = _Search(ctx.faces)
     for index, frame in enumerate(read_frames(data, width, height)):
         if index % step:
             continue
-        faces = ctx.faces.find_faces(Image.fromarray(frame), look_sideways=False, encode=False)
+        faces = search(Image.fromarray(frame))
         for k, f in enumerate(faces):
             found[(index, k)] = f
         sampled.append((index, [_box(f) for f in faces]))
@@ -108,6 +111,26 @@ def find_tracks(*, ctx: Context, photo_id: int, data: bytes, gallery: Gallery) -
 def _raised(keys: list[tuple[int, int]], matched: dict[tuple[int, int], Match]) -> bool:
     return any(k in matched and (matched[k].person_id is not None or matched[k].near_person_ids)
                for k in keys)
+
+
+class _Search:
+    """How each sampled frame is searched. The YuNet gate of the working pass is not asked on the
+    GATE_RETRY - 1 samples after one where it found a crowd (its windows covered most of the
+    frame, so the whole frame was searched): a crowd stays a crowd from one sample to the next,
+    and the whole frame is searched as the gate would have had it searched."""
+
+    def __init__(self, engine: FaceEngine) -> None:
+        self.engine = engine
+        self.crowd_left = 0  # samples still searched whole without asking the gate
+
+    def __call__(self, img: Image.Image) -> list[FoundFace]:
+        ask = self.crowd_left == 0
+        faces = self.engine.find_faces(img, look_sideways=False, encode=False, ask_gate=ask)
+        if ask and self.engine.gate_crowded:
+            self.crowd_left = GATE_RETRY - 1
+        elif not ask:
+            self.crowd_left -= 1
+        return faces
 
 
 class _Beat:

@@ -1,0 +1,88 @@
+"""How a video's scan spends its time (issue 25's speed target): when the YuNet gate is asked.
+A fake engine stands in for the networks and a fake identification for the gallery, so each
+rule is seen alone."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gatekeeper.adapters.engine.found import Box, FaceQuality, FoundFace
+from gatekeeper.adapters.video import encode
+from gatekeeper.domain.fusion import Gallery
+from gatekeeper.domain.matching import Match
+from gatekeeper.services.video import scan
+
+W, H, FPS, FRAMES = 320, 180, 25, 60  # 12 samples at 5 a second
+# Three still faces, one track each: a stranger far from everyone, one unsure (little headroom
+# but nobody near), and one near an enrolled person.
+FACES = {"far": Box(10, 80, 70, 20), "unsure": Box(10, 180, 70, 120), "near": Box(10, 300, 70, 240)}
+MATCHES = {"far": Match(None, 0.9, 0.05, frozenset(), headroom=4.0),
+           "unsure": Match(None, 0.7, 0.05, frozenset(), headroom=1.0),
+           "near": Match(None, 0.55, 0.05, frozenset({7}), headroom=-0.5)}
+
+
+class FakeEngine:
+    """Finds the three faces on every frame (scores rising with the frame, so each track's
+    best frames are its last ones); counts the faces encoded per track and the gate's asks."""
+
+    def __init__(self, crowded: bool = False) -> None:
+        self.crowded = crowded
+        self.gate_crowded = False
+        self.asked: list[bool] = []
+        self.encoded: dict[str, int] = dict.fromkeys(FACES, 0)
+        self.calls = 0
+
+    def find_faces(self, img: Image.Image, look_sideways: bool, encode: bool = True,
+                   publish_side: int | None = None, *, ask_gate: bool = True) -> list[FoundFace]:
+        self.asked.append(ask_gate)
+        self.gate_crowded = ask_gate and self.crowded
+        self.calls += 1
+        return [FoundFace(box=box, score=0.5 + 0.01 * self.calls, rotation=0,
+                          quality=FaceQuality.OK, landmarks=())
+                for box in FACES.values()]
+
+    def encode_found(self, img: Image.Image, faces: list[FoundFace]) -> None:
+        for f in faces:
+            name = next(n for n, b in FACES.items() if b == f.box)
+            self.encoded[name] += 1
+            f.encoding = np.zeros(128)
+
+
+@pytest.fixture
+def run(monkeypatch):
+    """find_tracks over a still clip with the fake engine; returns the engine."""
+    data = encode([np.zeros((H, W, 3), np.uint8)] * FRAMES, W, H, FPS, max_side=0)
+
+    def fake_identify(faces, gallery, settings):
+        return [MATCHES[next(n for n, b in FACES.items() if b == f.box)] for f in faces]
+
+    monkeypatch.setattr(scan, "identify_faces", fake_identify)
+    monkeypatch.setattr(scan, "get_photo",
+                        lambda session, photo_id: SimpleNamespace(width=W, height=H, fps=FPS))
+
+    def go(engine: FakeEngine) -> FakeEngine:
+        @contextmanager
+        def uow():
+            yield SimpleNamespace(session=None)
+
+        ctx = SimpleNamespace(faces=engine, uow=uow, settings=SimpleNamespace(
+            video_scan_fps=5.0, scan_stuck_after_s=3600))
+        gallery = Gallery(np.zeros((1, 128)), np.zeros((1, 128), np.float32), np.array([7]))
+        rows = scan.find_tracks(ctx=ctx, photo_id=1, data=data, gallery=gallery)
+        assert len(rows) == len(FACES)
+        return engine
+
+    return go
+
+
+def test_in_a_crowd_the_gate_is_asked_again_only_every_few_samples(run):
+    """Where the gate found a crowd (the whole frame searched anyway), the next samples are
+    searched whole without asking it; it is asked again every GATE_RETRY samples."""
+    crowd = run(FakeEngine(crowded=True)).asked
+    assert crowd == [i % scan.GATE_RETRY == 0 for i in range(len(crowd))]
+    assert run(FakeEngine(crowded=False)).asked == [True] * len(crowd)
