@@ -2,10 +2,12 @@
 
 Every `step`-th frame is searched with the photo engine (`ctx.faces.find_faces`, without
 encodings; in a crowd the YuNet gate is asked only every GATE_RETRY samples); the boxes are
-linked into tracks (`domain.tracks.link`). Then, in a second pass over the frames, only each
-track's best frames are encoded and identified (at most BEST_FRAMES, by quality, size and score:
-the first FIRST_LOOK of them, the rest only where those raised somebody), with the other chosen
-faces of their frame as one photo (a person twice in a frame is ambiguous). A track is named by
+linked into tracks (`domain.tracks.link`). Then, in further passes over the frames, only each
+track's best frames are encoded and identified (at most BEST_FRAMES, by quality, size and
+score): the best one first; a track it leaves FAR_SD impostor SDs or more from being named or
+near anybody (a crowd's stranger) is settled by it; the others get the rest of the first
+FIRST_LOOK, and those that raised somebody all BEST_FRAMES. Each frame's chosen faces are
+identified together as one photo (a person twice in a frame is ambiguous). A track is named by
 the votes of its best frames whichever way, and encoding every face of every sampled frame was
 most of a scan's time. Each track is stored as one Face row: its best box, its name, and the box
 of every sampled frame (`frames`), from which publishing covers it on every frame. The policy
@@ -35,6 +37,9 @@ if TYPE_CHECKING:  # the engine's module loads the networks: only where it is us
 
 BEST_FRAMES = 5  # a track's name is voted by at most this many of its best frames
 FIRST_LOOK = 3  # encoded first; the rest of the best only where these raised somebody
+# A track whose best frame leaves this many impostor SDs of room before anybody would be named
+# or near is settled by that frame alone (see find_tracks).
+FAR_SD = 2.5
 GATE_RETRY = 5  # in a crowd, the YuNet gate is asked again on every GATE_RETRY-th sample
 
 
@@ -97,13 +102,17 @@ def find_tracks(*, ctx: Context, photo_id: int, data: bytes, gallery: Gallery) -
         beat()
     tracks = link(sampled, max_gap=3 * step)
     best = {id(t): _best_keys(t, found) for t in tracks}
-    first = {k for keys in best.values() for k in keys[:FIRST_LOOK]}
-    matched = _identify(ctx, data, width, height, found, first, gallery, beat)
-    # Only a track whose first look raised somebody (named or near) is worth the rest of its
-    # best frames: a crowd's strangers are settled by three.
-    again = {k for keys in best.values() if _raised(keys[:FIRST_LOOK], matched)
-             for k in keys[FIRST_LOOK:]}
-    matched |= _identify(ctx, data, width, height, found, again, gallery, beat)
+    # The best frame of every track first. A track it places far from everyone (a crowd's
+    # stranger) is settled by it; the others get the first look's other frames, and a track
+    # whose first look raised somebody (named or near) the rest of its best frames.
+    matched = _identify(ctx, data, width, height, found, {keys[0] for keys in best.values()
+                                                          if keys}, gallery, beat)
+    rest = {k for keys in best.values() if not _far(keys[:1], matched)
+            for k in keys[1:BEST_FRAMES if _raised(keys[:1], matched) else FIRST_LOOK]}
+    matched |= _identify(ctx, data, width, height, found, rest, gallery, beat)
+    late = {k for keys in best.values() if _raised(keys[:FIRST_LOOK], matched)
+            for k in keys[FIRST_LOOK:] if k not in matched and k not in rest}
+    matched |= _identify(ctx, data, width, height, found, late, gallery, beat)
     return _rows(tracks, {i: [k for k in keys if k in matched] for i, keys in best.items()},
                  found, matched)
 
@@ -111,6 +120,13 @@ def find_tracks(*, ctx: Context, photo_id: int, data: bytes, gallery: Gallery) -
 def _raised(keys: list[tuple[int, int]], matched: dict[tuple[int, int], Match]) -> bool:
     return any(k in matched and (matched[k].person_id is not None or matched[k].near_person_ids)
                for k in keys)
+
+
+def _far(keys: list[tuple[int, int]], matched: dict[tuple[int, int], Match]) -> bool:
+    """Whether each of these frames was encoded and left at least FAR_SD impostor standard
+    deviations of room before anybody would be named or near (domain.fusion)."""
+    rooms = [matched[k].headroom if k in matched else None for k in keys]
+    return all(room is not None and room >= FAR_SD for room in rooms)
 
 
 class _Search:
