@@ -24,7 +24,7 @@ from sqlalchemy import update
 
 from consent_db.models import Face, Photo, utcnow
 from gatekeeper.adapters.engine.found import IDENTIFIABLE, FaceQuality
-from gatekeeper.adapters.video import read_frames
+from gatekeeper.adapters.video import pick_frames
 from gatekeeper.domain.fusion import Gallery
 from gatekeeper.domain.matching import UNKNOWN, Match
 from gatekeeper.domain.tracks import Box4, Track, ambiguous_pairs, link, vote
@@ -92,9 +92,7 @@ def find_tracks(*, ctx: Context, photo_id: int, data: bytes, gallery: Gallery) -
     found: dict[tuple[int, int], FoundFace] = {}
     sampled: list[tuple[int, list[Box4]]] = []
     search = _Search(ctx.faces)
-    for index, frame in enumerate(read_frames(data, width, height)):
-        if index % step:
-            continue
+    for index, frame in pick_frames(data, width, height, lambda i: i % step == 0):
         faces = search(Image.fromarray(frame))
         for k, f in enumerate(faces):
             found[(index, k)] = f
@@ -182,18 +180,15 @@ def _identify(ctx: Context, data: bytes, width: int, height: int,
         by_frame.setdefault(frame, []).append(k)
     matched: dict[tuple[int, int], Match] = {}
     last = max(by_frame)
-    for index, pixels in enumerate(read_frames(data, width, height)):
-        if index in by_frame:
-            ks = sorted(by_frame[index])
-            faces = [found[(index, k)] for k in ks]
-            ctx.faces.encode_found(Image.fromarray(pixels), faces)
-            usable = [(k, f) for k, f in zip(ks, faces, strict=True) if f.encoding is not None]
-            for (k, _), m in zip(usable, identify_faces([f for _, f in usable], gallery,
-                                                        ctx.settings), strict=True):
-                matched[(index, k)] = m
-            beat()
-        if index >= last:
-            break
+    for index, pixels in pick_frames(data, width, height, by_frame.__contains__, last):
+        ks = sorted(by_frame[index])
+        faces = [found[(index, k)] for k in ks]
+        ctx.faces.encode_found(Image.fromarray(pixels), faces)
+        usable = [(k, f) for k, f in zip(ks, faces, strict=True) if f.encoding is not None]
+        for (k, _), m in zip(usable, identify_faces([f for _, f in usable], gallery,
+                                                    ctx.settings), strict=True):
+            matched[(index, k)] = m
+        beat()
     return matched
 
 
