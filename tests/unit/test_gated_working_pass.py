@@ -151,6 +151,13 @@ def test_in_a_crowd_marked_everywhere_the_whole_copy_is_searched(face_engine, fa
     assert asked == {"yunet": 0} and calls == {"whole": 2, "windows": 0}
     assert not face_engine.gate_crowded  # not asked
     assert sorted(astuple(f.box) for f in again) == sorted(astuple(f.box) for f in found)
+    # The second look's sifting kept most windows of this crowd (sift_kept); without it every
+    # window is looked at, and every labelled face is still covered.
+    assert face_engine.sift_kept is not None and face_engine.sift_kept > 0.5
+    unsifted = face_engine.find_faces(img, look_sideways=False, encode=False, ask_gate=False,
+                                      sift=False)
+    assert face_engine.sift_kept is None
+    assert uncovered_faces(img, unsifted, faces) == []
 
 
 @pytest.mark.parametrize("face_px", [60, 90, 130])

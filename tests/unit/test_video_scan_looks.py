@@ -30,17 +30,22 @@ class FakeEngine:
     """Finds the three faces on every frame (scores rising with the frame, so each track's
     best frames are its last ones); counts the faces encoded per track and the gate's asks."""
 
-    def __init__(self, crowded: bool = False) -> None:
-        self.crowded = crowded
+    def __init__(self, crowded: bool = False, kept: float | None = None) -> None:
+        self.crowded, self.kept = crowded, kept
         self.gate_crowded = False
+        self.sift_kept: float | None = None
         self.asked: list[bool] = []
+        self.sifts: list[bool] = []
         self.encoded: dict[str, int] = dict.fromkeys(FACES, 0)
         self.calls = 0
 
     def find_faces(self, img: Image.Image, look_sideways: bool, encode: bool = True,
-                   publish_side: int | None = None, *, ask_gate: bool = True) -> list[FoundFace]:
+                   publish_side: int | None = None, *, ask_gate: bool = True,
+                   sift: bool = True) -> list[FoundFace]:
         self.asked.append(ask_gate)
+        self.sifts.append(sift)
         self.gate_crowded = ask_gate and self.crowded
+        self.sift_kept = self.kept if sift else None
         self.calls += 1
         return [FoundFace(box=box, score=0.5 + 0.01 * self.calls, rotation=0,
                           quality=FaceQuality.OK, landmarks=())
@@ -100,3 +105,12 @@ def test_in_a_crowd_the_gate_is_asked_again_only_every_few_samples(run):
     crowd = run(FakeEngine(crowded=True)).asked
     assert crowd == [i % scan.GATE_RETRY == 0 for i in range(len(crowd))]
     assert run(FakeEngine(crowded=False)).asked == [True] * len(crowd)
+
+
+def test_where_the_sifting_keeps_most_windows_it_is_skipped_for_a_few_samples(run):
+    """A sifting that kept SIFT_KEEPS of the second look's windows or more costs more than the
+    looks it saves: the next samples look at every window, and sift again every GATE_RETRY."""
+    crowd = run(FakeEngine(kept=scan.SIFT_KEEPS)).sifts
+    assert crowd == [i % scan.GATE_RETRY == 0 for i in range(len(crowd))]
+    assert run(FakeEngine(kept=scan.SIFT_KEEPS - 0.1)).sifts == [True] * len(crowd)
+    assert run(FakeEngine(kept=None)).sifts == [True] * len(crowd)

@@ -29,6 +29,8 @@ class Search:
     rgb: Image.Image
     candidates: list[Candidate] = field(default_factory=list)
     crowded: bool = False  # the gate was asked, and its windows would cover most of the copy
+    sift: bool = True  # the enlarged look's windows are sifted first (EngineOptions.sift_face_px)
+    sifted: list[int] = field(default_factory=lambda: [0, 0])  # windows sifted, windows kept
 
     def run(self, small: np.ndarray, scale: float, rotation: int, second: bool,
             relook: list[tuple[float, ...]] | None = None) -> None:
@@ -81,4 +83,5 @@ class Search:
             sure = [c[0] for c in candidates[mark:]]
             candidates += [(box, det, rotation, ()) for box, det in second_look(
                 self.detector, rgb, points, sure, smallest, zoom, o.fine_threshold, rotation,
-                sift=(o.sift_face_px / o.fine_face_px, o.sift_floor) if o.sift_face_px else None)]
+                sift=((o.sift_face_px / o.fine_face_px, o.sift_floor)
+                      if o.sift_face_px and self.sift else None), tally=self.sifted)]
