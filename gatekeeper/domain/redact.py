@@ -61,11 +61,29 @@ def head_region(top: int, right: int, bottom: int, left: int, width: int, height
 Corners = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-@lru_cache(maxsize=256)
 def _corners(width: int, height: int, radius: int) -> Corners:
     """The four corner squares (top-left, top-right, bottom-left, bottom-right) of the rounded
     rectangle Pillow draws in a region of this size: True inside. Remembered, corners only (a
-    video covers heads of a few sizes frame after frame; a 4K head's whole mask would be big)."""
+    video covers heads of many sizes frame after frame; a 4K head's whole mask would be big).
+
+    Where the corners stand apart (2 * radius < each side - 2), Pillow draws each as a quarter
+    of a circle of `radius` in its own corner, the rest as rectangles that do not reach into the
+    corner squares: the squares depend on the radius alone, and are remembered by it (a 720p
+    clip's 9 500 heads have a few dozen radii but thousands of sizes). Smaller regions, where
+    Pillow joins the corners, are drawn at their size."""
+    if 2 * radius < min(width, height) - 2:
+        return _round_corners(radius)
+    return _drawn_corners(width, height, radius)
+
+
+@lru_cache(maxsize=256)
+def _round_corners(radius: int) -> Corners:
+    side = 2 * radius + 3  # the smallest region whose corners stand apart
+    return _drawn_corners.__wrapped__(side, side, radius)
+
+
+@lru_cache(maxsize=256)
+def _drawn_corners(width: int, height: int, radius: int) -> Corners:
     mask = Image.new("L", (width, height), 0)
     ImageDraw.Draw(mask).rounded_rectangle((0, 0, width - 1, height - 1), radius=radius,
                                            fill=255)

@@ -110,6 +110,22 @@ def test_covers_are_pillows_rounded_rectangles_of_the_mean_colour(size, largest,
         assert np.array_equal(np.asarray(cover(img, regions)), expected)
 
 
+def test_corners_remembered_by_radius_are_the_corners_pillow_draws_at_every_size():
+    """A head's corner squares are remembered by their radius alone where Pillow draws the
+    corners apart (a video's heads come in thousands of sizes but few radii): the same squares
+    as drawing the region at its own size, for every size from 3 px (joined corners too)."""
+    from gatekeeper.domain.redact import _corners, _drawn_corners
+
+    for w in range(3, 160):
+        for h in range(3, 160, 5):
+            r = int(0.35 * min(w, h))
+            if r < 1:
+                continue
+            drawn = _drawn_corners.__wrapped__(w, h, r)
+            assert all(np.array_equal(a, b) for a, b in zip(_corners(w, h, r), drawn,
+                                                            strict=True)), (w, h, r)
+
+
 def test_solid_cover_leaves_only_the_average_colour():
     img = noise(200, 200)
     region = Region(40, 40, 160, 160)
