@@ -45,20 +45,31 @@ class FaceEngine:
         ImageFile.LOAD_TRUNCATED_IMAGES = False  # keep uploads strict, whoever imported what
         self.detector = CenterFace(threads=threads, quantized=self.options.quantized_detector)
         self._yunet = YuNet(threads=threads) if self.options.gate_floor > 0 else None
+        self.gate_crowded = False  # the last find_faces: the gate was asked and found a crowd
+        self.sift_kept: float | None = None  # ... and the share of windows the sifting kept
 
     def find_faces(self, img: Image.Image, look_sideways: bool, encode: bool = True,
-                   publish_side: int | None = None) -> list[FoundFace]:
+                   publish_side: int | None = None, *,
+                   ask_gate: bool = True, sift: bool = True) -> list[FoundFace]:
         """Every face in an upright RGB image; encodings only for faces that pass the gates, and
         none at all with `encode=False` (nobody can be identified: e.g. an empty gallery).
         `publish_side`: the largest published long side this search must serve, instead of
-        the options' (every face that will be min_published_face_px there is found)."""
+        the options' (every face that will be min_published_face_px there is found).
+        `ask_gate=False`: the working pass searches the whole working copy without asking the
+        YuNet gate where to look (what the gate has it do anyway where its windows would cover
+        most of the copy: a crowd); `gate_crowded` then says whether the gate was asked and
+        found a crowd (a video's scan asks it again only now and then, services/video/scan.py).
+        `sift=False`: every window of the enlarged second look is looked at, none sifted first
+        (where the sifting keeps most windows, a crowd's, it costs more than it saves);
+        `sift_kept` says afterwards what share of the windows the sifting kept (None: none
+        was sifted)."""
         o = self.options if publish_side is None else replace(
             self.options, publish_max_side=publish_side)
         # One copy of the pixels while detecting (a 24 MP photo is 72 MB a copy): the PIL image
         # the caller gave when it is RGB already; the array form only when a pass needs it.
         rgb = img if img.mode == "RGB" else img.convert("RGB")
         w, h = rgb.size
-        search = Search(self.detector, self._yunet, o, rgb)
+        search = Search(self.detector, self._yunet, o, rgb, sift=sift)
         pyramid = scales(o, w, h)
         # A face lying sideways is searched for at the working size of the old engine (up to
         # detect_max_side, no second look): turns are a guess from a quick look, and the
@@ -68,7 +79,8 @@ class FaceEngine:
         kept: dict[float, np.ndarray] = {}  # the copies at sideways scales (<= detect_max_side)
         # With the working pass gated by YuNet, the smaller passes run first: the faces the
         # pass just below the working one finds are where it looks again (working.Search.run).
-        gated = self._yunet is not None and o.gate_floor > 0 and len(pyramid) > 1
+        gated = (ask_gate and self._yunet is not None and o.gate_floor > 0
+                 and len(pyramid) > 1)
         relook: list[tuple[float, ...]] | None = [] if gated else None
         for scale in pyramid[1:] + pyramid[:1] if gated else pyramid:
             small = resized(self._cv2, rgb, scale)
@@ -87,18 +99,27 @@ class FaceEngine:
                 small = kept[scale] if scale in kept else resized(self._cv2, rgb, scale)
                 for rotation in turns:
                     search.run(small, scale, rotation, second=False)
+        self.gate_crowded = search.crowded
+        sifted, passed = search.sifted
+        self.sift_kept = passed / sifted if sifted else None
+        faces = self._faces_of(search, rgb, o)
+        if encode:
+            self._encode(np.asarray(rgb), faces, rgb)
+        return faces
+
+    @staticmethod
+    def _faces_of(search: Search, rgb: Image.Image, o: EngineOptions) -> list[FoundFace]:
+        """One face per group of overlapping candidates, through the quality gate."""
         candidates = search.candidates
         if not candidates:
             return []
+        w, h = rgb.size
         boxes = np.array([c[0] for c in candidates], dtype=np.float32)
         # Among overlapping boxes prefer the turn in which the landmarks stand upright.
         ranks = np.array([c[1].score * (1.0 if upright(c[1]) else 0.5) for c in candidates])
         keep = nms(boxes, ranks, 0.3, inside_limit=0.7)
         gray = np.asarray(rgb.convert("L"))
-        faces = [gate(o, candidates[i], gray, w, h) for i in keep]
-        if encode:
-            self._encode(np.asarray(rgb), faces, rgb)
-        return faces
+        return [gate(o, candidates[i], gray, w, h) for i in keep]
 
     def encode_found(self, img: Image.Image, faces: list[FoundFace]) -> None:
         """Encode faces found earlier without encodings (`find_faces(..., encode=False)`) on

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,16 @@ def _upright(frame: Any, width: int, height: int) -> np.ndarray:
 def read_frames(data: bytes, width: int, height: int) -> Iterator[np.ndarray]:
     """Every frame of the movie as an upright (height, width, 3) uint8 array, in order;
     InvalidImage when it cannot be decoded."""
+    for _, pixels in pick_frames(data, width, height, lambda index: True):
+        yield pixels
+
+
+def pick_frames(data: bytes, width: int, height: int, wanted: Callable[[int], bool],
+                last: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """(index, upright pixels) of the frames `wanted` says yes to, in order, up to frame `last`
+    (None: to the end). Every frame is decoded (each depends on those before it), but only the
+    wanted ones are turned into RGB arrays: a scan wants one frame in five (at 4K a conversion
+    costs about as much as decoding the frame). InvalidImage when it cannot be decoded."""
     container = _open(data)
     try:
         if not container.streams.video:
@@ -65,8 +75,11 @@ def read_frames(data: bytes, width: int, height: int) -> Iterator[np.ndarray]:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         try:
-            for frame in container.decode(stream):
-                yield _upright(frame, width, height)
+            for index, frame in enumerate(container.decode(stream)):
+                if wanted(index):
+                    yield index, _upright(frame, width, height)
+                if last is not None and index >= last:
+                    break
         except av.FFmpegError as exc:
             raise InvalidImage(f"video could not be decoded: {_reason(exc)}") from None
     finally:

@@ -53,6 +53,10 @@ is identified by dlib alone at the legacy setting (`legacy_tolerance`, `legacy_m
 as before fusion; as a rival of someone else they are assumed to look to SFace as much like the
 face as the most similar person does (the worst case), so only dlib can separate them.
 
+Each match also says how far the face is from being named or near anybody (`Match.headroom`,
+in impostor SDs: the least room dlib alone, SFace alone and the fused score leave under the
+near line): a video settles a crowd's stranger by one frame when it is far.
+
 Pure functions on numpy arrays: no database, no model, nothing logged.
 """
 
@@ -281,9 +285,13 @@ def identify_fused(
                                          soft=soft is not None and bool(soft[i]))
         # Anyone either model alone (or the fused score) places near: safeguarding blocks on them.
         near = dist[i] <= rule.legacy_tolerance
+        room = (float(dist[i].min()) - rule.legacy_tolerance) / rule.dlib_impostor_sd
         if row_sims is not None:
             known = np.where(has_sface, row_sims, -np.inf)
-            near |= (rule.sface_z(known) >= rule.threshold) | (rule.fused(dist[i], known) >= rule.threshold)
+            s_z, f_z = rule.sface_z(known), rule.fused(dist[i], known)
+            near |= (s_z >= rule.threshold) | (f_z >= rule.threshold)
+            room = min(room, min(rule.threshold, rule.child_threshold)
+                       - float(max(s_z.max(), f_z.max())))
         results.append(Match(None if chosen is None else int(people[chosen]), best_d, gap,
-                             frozenset(int(p) for p in people[near])))
+                             frozenset(int(p) for p in people[near]), room))
     return one_face_each(results)

@@ -3,7 +3,7 @@ by a margin; one vectorised distance computation against every template of every
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -14,6 +14,10 @@ class Match:
     distance: float | None  # distance to the best person
     margin: float | None  # next-best person's distance minus best (None: nobody else enrolled)
     near_person_ids: frozenset[int]  # everyone within tolerance (used to block on safeguarding)
+    # How far the face is from being named or placed near anybody, in impostor standard
+    # deviations (domain.fusion: the least room left by dlib, SFace and their fused score);
+    # None: not measured. Not part of the match's identity.
+    headroom: float | None = field(default=None, compare=False)
 
 
 UNKNOWN = Match(None, None, None, frozenset())
@@ -57,7 +61,7 @@ def one_face_each(results: list[Match]) -> list[Match]:
         if m.person_id is not None:
             seen[m.person_id] = seen.get(m.person_id, 0) + 1
     return [
-        Match(None, m.distance, m.margin, m.near_person_ids)
+        replace(m, person_id=None)
         if m.person_id is not None and seen[m.person_id] > 1 else m
         for m in results
     ]

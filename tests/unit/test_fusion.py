@@ -216,3 +216,30 @@ def test_a_child_placed_by_one_reference_photo_alone_is_not_identified():
     single = Gallery(np.stack([da, db]), np.stack([sa, sb]).astype(np.float32), np.array([1, 2]),
                      np.array([True, False]))
     assert one(single, face_d, face_s).person_id == 1
+
+
+def test_headroom_is_how_far_a_face_is_from_being_named_or_near():
+    """Issue 25: a video's track whose best frame leaves enough headroom is settled by that
+    frame alone, so the headroom must be the least room any rule leaves: dlib alone, SFace
+    alone, or the fused score (in impostor SDs); at most zero wherever anybody is near."""
+    (da, db, sa, sb), g = people_ab()
+    named = one(g, near(da, 0.3, seed=8), cos_near(sa, 0.8, seed=9))
+    assert named.person_id == 1 and named.headroom is not None and named.headroom < 0
+    stranger = one(g, unit(50), unit(51))  # far from both in both models
+    assert stranger.near_person_ids == frozenset() and stranger.headroom is not None
+    assert stranger.headroom > 2.5
+    # SFace alone close to B (z 4.4 >= 4.25): near, so no headroom, whatever dlib says
+    s_near = one(g, unit(52), cos_near(sb, RULE.sface_impostor_mean
+                                       + 4.4 * RULE.sface_impostor_sd, seed=3))
+    assert s_near.near_person_ids == frozenset({2}) and s_near.headroom <= 0
+    # dlib alone within the legacy tolerance of A: near, no headroom
+    d_near = one(g, near(da, RULE.legacy_tolerance - 0.02), unit(53))
+    assert 1 in d_near.near_person_ids and d_near.headroom <= 0
+    # SFace 2 SDs under the near line, dlib far: 2 SDs of headroom
+    two_under = one(g, unit(54), cos_near(sb, RULE.sface_impostor_mean
+                                          + (RULE.threshold - 2) * RULE.sface_impostor_sd,
+                                          seed=4))
+    assert two_under.near_person_ids == frozenset()
+    assert abs(two_under.headroom - 2.0) < 0.05
+    # not part of a match's identity: equal matches compare equal whatever their headroom
+    assert replace(stranger, headroom=0.0) == stranger

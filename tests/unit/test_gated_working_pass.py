@@ -6,7 +6,7 @@ again at the working scale."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import astuple, replace
 from pathlib import Path
 
 import numpy as np
@@ -136,6 +136,28 @@ def test_in_a_crowd_marked_everywhere_the_whole_copy_is_searched(face_engine, fa
     found = face_engine.find_faces(img, look_sideways=False, encode=False)
     assert calls == {"whole": 1, "windows": 0}
     assert uncovered_faces(img, found, faces) == []
+    # The engine says so (gate_crowded); a video's next samples then search the whole copy
+    # without asking YuNet (ask_gate=False), and find the same faces.
+    assert face_engine.gate_crowded
+    asked = {"yunet": 0}
+    candidates = face_engine._yunet.candidates
+
+    def marks(*args, **kwargs):
+        asked["yunet"] += 1
+        return candidates(*args, **kwargs)
+
+    monkeypatch.setattr(face_engine._yunet, "candidates", marks)
+    again = face_engine.find_faces(img, look_sideways=False, encode=False, ask_gate=False)
+    assert asked == {"yunet": 0} and calls == {"whole": 2, "windows": 0}
+    assert not face_engine.gate_crowded  # not asked
+    assert sorted(astuple(f.box) for f in again) == sorted(astuple(f.box) for f in found)
+    # The second look's sifting kept most windows of this crowd (sift_kept); without it every
+    # window is looked at, and every labelled face is still covered.
+    assert face_engine.sift_kept is not None and face_engine.sift_kept > 0.5
+    unsifted = face_engine.find_faces(img, look_sideways=False, encode=False, ask_gate=False,
+                                      sift=False)
+    assert face_engine.sift_kept is None
+    assert uncovered_faces(img, unsifted, faces) == []
 
 
 @pytest.mark.parametrize("face_px", [60, 90, 130])

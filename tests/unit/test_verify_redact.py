@@ -78,21 +78,25 @@ def test_a_face_cut_by_the_edge_is_covered_as_the_whole_face_it_is():
     assert whole.y1 == int(117 + 0.25 * 17 + 1)  # inside the picture the box is the face
 
 
-def test_covers_are_pillows_rounded_rectangles_of_the_mean_colour():
-    """The fast cover (bands written whole, corners through a remembered mask, OpenCV's sum)
-    writes exactly what Pillow's rounded rectangle filled with the truncated mean would: a
-    corner or a colour a pixel off changed a JPEG's ringing over a 10 px face (found by
-    test_scan_depth)."""
+@pytest.mark.parametrize(("size", "largest", "rounds"), [((200, 160), 45, 200),
+                                                        ((640, 360), 300, 40)])
+def test_covers_are_pillows_rounded_rectangles_of_the_mean_colour(size, largest, rounds):
+    """The fast cover (bands drawn by OpenCV into the picture, corners through a remembered
+    mask, OpenCV's sum) writes exactly what Pillow's rounded rectangle filled with the
+    truncated mean would: a corner or a colour a pixel off changed a JPEG's ringing over a
+    10 px face (found by test_scan_depth). Small regions, and a video's heads (up to 300 px,
+    many overlapping, cut by the edges)."""
     from PIL import ImageDraw
 
     rng = np.random.default_rng(7)
-    img = Image.fromarray(rng.integers(0, 255, (160, 200, 3), dtype=np.uint8))
-    for _ in range(200):
+    width, height = size
+    img = Image.fromarray(rng.integers(0, 255, (height, width, 3), dtype=np.uint8))
+    for _ in range(rounds):
         regions = []
-        for _ in range(int(rng.integers(1, 5))):
-            x0, y0 = (int(v) for v in rng.integers(0, 150, 2))
-            w, h = (int(v) for v in rng.integers(3, 45, 2))
-            regions.append((Region(x0, y0, min(200, x0 + w), min(160, y0 + h)),
+        for _ in range(int(rng.integers(1, 12))):
+            x0, y0 = int(rng.integers(0, width - 3)), int(rng.integers(0, height - 3))
+            w, h = (int(v) for v in rng.integers(3, largest, 2))
+            regions.append((Region(x0, y0, min(width, x0 + w), min(height, y0 + h)),
                             bool(rng.integers(0, 2))))
         expected = np.array(img)
         for r, rounded in regions:
@@ -104,6 +108,22 @@ def test_covers_are_pillows_rounded_rectangles_of_the_mean_colour():
             colour = patch.reshape(-1, 3).mean(axis=0).astype(np.uint8)
             patch[np.asarray(mask) > 0] = colour
         assert np.array_equal(np.asarray(cover(img, regions)), expected)
+
+
+def test_corners_remembered_by_radius_are_the_corners_pillow_draws_at_every_size():
+    """A head's corner squares are remembered by their radius alone where Pillow draws the
+    corners apart (a video's heads come in thousands of sizes but few radii): the same squares
+    as drawing the region at its own size, for every size from 3 px (joined corners too)."""
+    from gatekeeper.domain.redact import _corners, _drawn_corners
+
+    for w in range(3, 160):
+        for h in range(3, 160, 5):
+            r = int(0.35 * min(w, h))
+            if r < 1:
+                continue
+            drawn = _drawn_corners.__wrapped__(w, h, r)
+            assert all(np.array_equal(a, b) for a, b in zip(_corners(w, h, r), drawn,
+                                                            strict=True)), (w, h, r)
 
 
 def test_solid_cover_leaves_only_the_average_colour():

@@ -11,7 +11,7 @@ import av
 import numpy as np
 import pytest
 
-from gatekeeper.adapters.video import encode, read_frames, still
+from gatekeeper.adapters.video import encode, pick_frames, read_frames, still
 from gatekeeper.domain.movie import read_movie
 from tests import videogen
 from tests.oracles import exiftool_tags
@@ -48,6 +48,22 @@ def test_decoding_and_encoding_run_no_program(monkeypatch, frames, tagged):
     assert still(tagged, 0.5, 320, 180).shape == (180, 320, 3)
     out = encode(decoded, 320, 180, 10, max_side=2048)
     assert read_movie(out).frame_count == len(frames)
+
+
+def test_picked_frames_are_those_read_whole_and_reading_stops_at_the_last(tagged, monkeypatch):
+    """A scan converts only the frames it searches or encodes (pick_frames), and the same
+    pixels as read_frames gives; decoding stops after the last one asked for."""
+    every = list(read_frames(tagged, 320, 180))
+    picked = list(pick_frames(tagged, 320, 180, lambda i: i % 3 == 0))
+    assert [i for i, _ in picked] == list(range(0, len(every), 3))
+    assert all(np.array_equal(px, every[i]) for i, px in picked)
+    from gatekeeper.adapters import video
+
+    turned: list[int] = []
+    upright = video._upright
+    monkeypatch.setattr(video, "_upright", lambda f, w, h: turned.append(1) or upright(f, w, h))
+    assert [i for i, _ in pick_frames(tagged, 320, 180, {2, 5}.__contains__, last=5)] == [2, 5]
+    assert len(turned) == 2  # only the wanted frames become arrays
 
 
 @pytest.mark.parametrize("rotation", [90, -90, 180])

@@ -74,14 +74,15 @@ def _joins(a: list[int], b: list[int], max_side: float) -> bool:
 def second_look(detector: CenterFace, full: Image.Image, hints: Sequence[tuple[float, ...]],
                 sure: Sequence[tuple[float, ...]], smallest: float, zoom: float,
                 threshold: float, rotation: int = 0, tile: int = TILE,
-                sift: tuple[float, float] | None = None) -> list[tuple[Box, Detection]]:
+                sift: tuple[float, float] | None = None,
+                tally: list[int] | None = None) -> list[tuple[Box, Detection]]:
     """Look again, enlarged by `zoom`, around the hints (x, y, predicted size, in full-resolution
     upright pixels) that do not lie on a face already found (`sure` boxes x0, y0, x1, y1): a
     found face's flanks are weak peaks. The size a weak peak predicts is no guide: kept all.
 
     With `sift` (ratio, floor), every window is first looked at enlarged only ratio * zoom, and
     only the windows where that look scores something at least `floor` are looked at again at
-    `zoom`."""
+    `zoom`; `tally` (windows sifted, windows kept) adds up how many it kept."""
     points = np.array([(x, y) for x, y, _ in hints], dtype=np.float32).reshape(-1, 2)
     if sure and len(points):
         b = np.array(sure, dtype=np.float32)
@@ -98,6 +99,9 @@ def second_look(detector: CenterFace, full: Image.Image, hints: Sequence[tuple[f
     if sift is not None and wins:
         ratio, floor = sift
         worth = sifted(detector, full, wins, zoom * ratio, floor, rotation, tile)
+        if tally is not None:
+            tally[0] += len(wins)
+            tally[1] += sum(worth)
         wins = [win for win, keep in zip(wins, worth, strict=True) if keep]
     for hits in _look(detector, full, wins, zoom, threshold, rotation, tile):
         out += hits

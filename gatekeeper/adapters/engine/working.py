@@ -28,6 +28,9 @@ class Search:
     o: EngineOptions
     rgb: Image.Image
     candidates: list[Candidate] = field(default_factory=list)
+    crowded: bool = False  # the gate was asked, and its windows would cover most of the copy
+    sift: bool = True  # the enlarged look's windows are sifted first (EngineOptions.sift_face_px)
+    sifted: list[int] = field(default_factory=lambda: [0, 0])  # windows sifted, windows kept
 
     def run(self, small: np.ndarray, scale: float, rotation: int, second: bool,
             relook: list[tuple[float, ...]] | None = None) -> None:
@@ -50,8 +53,9 @@ class Search:
         collects = relook is not None and not second  # the pass below the gated working one
         wins = (gated_windows(self.yunet, o, small, relook)
                 if relook is not None and second and self.yunet is not None else None)
-        if wins is not None and sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in wins) < (
-                o.gate_max_share * sw * sh):
+        self.crowded |= wins is not None and sum(
+            (x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in wins) >= o.gate_max_share * sw * sh
+        if wins is not None and not self.crowded:
             dets = self.detector.detect_windows(
                 small, wins, o.upright_threshold, hints if hints is not None else [],
                 o.hint_threshold, inner=o.gate_margin / 2)
@@ -79,4 +83,5 @@ class Search:
             sure = [c[0] for c in candidates[mark:]]
             candidates += [(box, det, rotation, ()) for box, det in second_look(
                 self.detector, rgb, points, sure, smallest, zoom, o.fine_threshold, rotation,
-                sift=(o.sift_face_px / o.fine_face_px, o.sift_floor) if o.sift_face_px else None)]
+                sift=((o.sift_face_px / o.fine_face_px, o.sift_floor)
+                      if o.sift_face_px and self.sift else None), tally=self.sifted)]

@@ -1,14 +1,17 @@
 """Scanning a video: faces on sampled frames, linked into tracks, each track named by votes.
 
 Every `step`-th frame is searched with the photo engine (`ctx.faces.find_faces`, without
-encodings); the boxes are linked into tracks (`domain.tracks.link`). Then, in a second pass over
-the frames, only each track's best frames are encoded and identified (at most BEST_FRAMES, by
-quality, size and score: the first FIRST_LOOK of them, the rest only where those raised
-somebody), with the other chosen faces of their frame as one photo (a person twice in a frame
-is ambiguous). A track is named by the votes of its best frames whichever way, and encoding
-every face of every sampled frame was most of a scan's time. Each track is stored as one Face
-row: its best box, its name, and the box of every sampled frame (`frames`), from which
-publishing covers it on every frame. The policy then decides per track as per face.
+encodings; in a crowd the YuNet gate is asked, and the second look sifted, only every
+GATE_RETRY samples); the boxes are linked into tracks (`domain.tracks.link`). Then, in further
+passes over the frames, only each track's best frames are encoded and identified (at most
+BEST_FRAMES, by quality, size and score): the best one first; a track it leaves FAR_SD impostor
+SDs or more from being named or near anybody (a crowd's stranger) is settled by it; the others
+get the rest of the first FIRST_LOOK, and those that raised somebody all BEST_FRAMES. Each
+frame's chosen faces are identified together as one photo (a person twice in a frame is
+ambiguous). A track is named by the votes of its best frames whichever way, and encoding every
+face of every sampled frame was most of a scan's time. Each track is stored as one Face row: its
+best box, its name, and the box of every sampled frame (`frames`), from which publishing covers
+it on every frame. The policy then decides per track as per face.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from sqlalchemy import update
 
 from consent_db.models import Face, Photo, utcnow
 from gatekeeper.adapters.engine.found import IDENTIFIABLE, FaceQuality
-from gatekeeper.adapters.video import read_frames
+from gatekeeper.adapters.video import pick_frames
 from gatekeeper.domain.fusion import Gallery
 from gatekeeper.domain.matching import UNKNOWN, Match
 from gatekeeper.domain.tracks import Box4, Track, ambiguous_pairs, link, vote
@@ -30,10 +33,18 @@ from gatekeeper.services.context import Context
 from gatekeeper.services.records import get_photo
 
 if TYPE_CHECKING:  # the engine's module loads the networks: only where it is used
-    from gatekeeper.adapters.faces import FoundFace
+    from gatekeeper.adapters.faces import FaceEngine, FoundFace
 
 BEST_FRAMES = 5  # a track's name is voted by at most this many of its best frames
 FIRST_LOOK = 3  # encoded first; the rest of the best only where these raised somebody
+# A track whose best frame leaves this many impostor SDs of room before anybody would be named
+# or near is settled by that frame alone (see find_tracks).
+FAR_SD = 2.5
+GATE_RETRY = 5  # in a crowd, the YuNet gate is asked again on every GATE_RETRY-th sample
+# ... and the second look's windows are sifted again on every GATE_RETRY-th sample once a
+# sifting kept this share of them: then it costs more than the looks it saves (a 720p crowd:
+# 75 % kept; the search 9.4 -> 8.8 CPU s for 20 frames without sifting, the same faces).
+SIFT_KEEPS = 0.7
 
 
 def sample_step(fps: float | None, scan_fps: float) -> int:
@@ -84,23 +95,26 @@ def find_tracks(*, ctx: Context, photo_id: int, data: bytes, gallery: Gallery) -
     beat = _Beat(ctx, photo_id)
     found: dict[tuple[int, int], FoundFace] = {}
     sampled: list[tuple[int, list[Box4]]] = []
-    for index, frame in enumerate(read_frames(data, width, height)):
-        if index % step:
-            continue
-        faces = ctx.faces.find_faces(Image.fromarray(frame), look_sideways=False, encode=False)
+    search = _Search(ctx.faces)
+    for index, frame in pick_frames(data, width, height, lambda i: i % step == 0):
+        faces = search(Image.fromarray(frame))
         for k, f in enumerate(faces):
             found[(index, k)] = f
         sampled.append((index, [_box(f) for f in faces]))
         beat()
     tracks = link(sampled, max_gap=3 * step)
     best = {id(t): _best_keys(t, found) for t in tracks}
-    first = {k for keys in best.values() for k in keys[:FIRST_LOOK]}
-    matched = _identify(ctx, data, width, height, found, first, gallery, beat)
-    # Only a track whose first look raised somebody (named or near) is worth the rest of its
-    # best frames: a crowd's strangers are settled by three.
-    again = {k for keys in best.values() if _raised(keys[:FIRST_LOOK], matched)
-             for k in keys[FIRST_LOOK:]}
-    matched |= _identify(ctx, data, width, height, found, again, gallery, beat)
+    # The best frame of every track first. A track it places far from everyone (a crowd's
+    # stranger) is settled by it; the others get the first look's other frames, and a track
+    # whose first look raised somebody (named or near) the rest of its best frames.
+    matched = _identify(ctx, data, width, height, found, {keys[0] for keys in best.values()
+                                                          if keys}, gallery, beat)
+    rest = {k for keys in best.values() if not _far(keys[:1], matched)
+            for k in keys[1:BEST_FRAMES if _raised(keys[:1], matched) else FIRST_LOOK]}
+    matched |= _identify(ctx, data, width, height, found, rest, gallery, beat)
+    late = {k for keys in best.values() if _raised(keys[:FIRST_LOOK], matched)
+            for k in keys[FIRST_LOOK:] if k not in matched and k not in rest}
+    matched |= _identify(ctx, data, width, height, found, late, gallery, beat)
     return _rows(tracks, {i: [k for k in keys if k in matched] for i, keys in best.items()},
                  found, matched)
 
@@ -108,6 +122,39 @@ def find_tracks(*, ctx: Context, photo_id: int, data: bytes, gallery: Gallery) -
 def _raised(keys: list[tuple[int, int]], matched: dict[tuple[int, int], Match]) -> bool:
     return any(k in matched and (matched[k].person_id is not None or matched[k].near_person_ids)
                for k in keys)
+
+
+def _far(keys: list[tuple[int, int]], matched: dict[tuple[int, int], Match]) -> bool:
+    """Whether each of these frames was encoded and left at least FAR_SD impostor standard
+    deviations of room before anybody would be named or near (domain.fusion)."""
+    rooms = [matched[k].headroom if k in matched else None for k in keys]
+    return all(room is not None and room >= FAR_SD for room in rooms)
+
+
+class _Search:
+    """How each sampled frame is searched. A crowd stays a crowd from one sample to the next, so
+    what the engine's shortcuts were worth on one sample holds for the next few. The YuNet gate
+    of the working pass is not asked on the GATE_RETRY - 1 samples after one where it found a
+    crowd (its windows covered most of the frame, so the whole frame was searched): the whole
+    frame is searched, as the gate would have had it searched. The second look's windows are not
+    sifted on the GATE_RETRY - 1 samples after one where the sifting kept SIFT_KEEPS of them or
+    more: every window is looked at (a superset of the looks)."""
+
+    def __init__(self, engine: FaceEngine) -> None:
+        self.engine = engine
+        self.crowd_left = 0  # samples still searched whole without asking the gate
+        self.sift_left = 0  # samples still looked at without sifting
+
+    def __call__(self, img: Image.Image) -> list[FoundFace]:
+        ask, sift = self.crowd_left == 0, self.sift_left == 0
+        faces = self.engine.find_faces(img, look_sideways=False, encode=False, ask_gate=ask,
+                                       sift=sift)
+        self.crowd_left = (GATE_RETRY - 1 if self.engine.gate_crowded else 0) if ask else (
+            self.crowd_left - 1)
+        kept = self.engine.sift_kept
+        self.sift_left = (GATE_RETRY - 1 if kept is not None and kept >= SIFT_KEEPS else 0) if (
+            sift) else self.sift_left - 1
+        return faces
 
 
 class _Beat:
@@ -143,18 +190,15 @@ def _identify(ctx: Context, data: bytes, width: int, height: int,
         by_frame.setdefault(frame, []).append(k)
     matched: dict[tuple[int, int], Match] = {}
     last = max(by_frame)
-    for index, pixels in enumerate(read_frames(data, width, height)):
-        if index in by_frame:
-            ks = sorted(by_frame[index])
-            faces = [found[(index, k)] for k in ks]
-            ctx.faces.encode_found(Image.fromarray(pixels), faces)
-            usable = [(k, f) for k, f in zip(ks, faces, strict=True) if f.encoding is not None]
-            for (k, _), m in zip(usable, identify_faces([f for _, f in usable], gallery,
-                                                        ctx.settings), strict=True):
-                matched[(index, k)] = m
-            beat()
-        if index >= last:
-            break
+    for index, pixels in pick_frames(data, width, height, by_frame.__contains__, last):
+        ks = sorted(by_frame[index])
+        faces = [found[(index, k)] for k in ks]
+        ctx.faces.encode_found(Image.fromarray(pixels), faces)
+        usable = [(k, f) for k, f in zip(ks, faces, strict=True) if f.encoding is not None]
+        for (k, _), m in zip(usable, identify_faces([f for _, f in usable], gallery,
+                                                    ctx.settings), strict=True):
+            matched[(index, k)] = m
+        beat()
     return matched
 
 
