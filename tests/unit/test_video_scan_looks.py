@@ -70,10 +70,12 @@ def run(monkeypatch):
     monkeypatch.setattr(scan, "get_photo",
                         lambda session, photo_id: SimpleNamespace(width=W, height=H, fps=FPS))
 
-    def go(engine: FakeEngine) -> FakeEngine:
+    def go(engine: FakeEngine, flagged: bool = False) -> FakeEngine:
+        """`flagged`: someone in the gallery carries a safeguarding flag."""
         @contextmanager
         def uow():
-            yield SimpleNamespace(session=None)
+            yield SimpleNamespace(session=SimpleNamespace(
+                scalar=lambda query: 7 if flagged else None))
 
         ctx = SimpleNamespace(faces=engine, uow=uow, settings=SimpleNamespace(
             video_scan_fps=5.0, scan_stuck_after_s=3600))
@@ -91,6 +93,13 @@ def test_a_track_far_from_everyone_is_settled_by_its_best_frame(run):
     (here near a person) all BEST_FRAMES, as before."""
     engine = run(FakeEngine())
     assert engine.encoded == {"far": 1, "unsure": scan.FIRST_LOOK, "near": scan.BEST_FRAMES}
+
+
+def test_with_a_safeguarding_flag_enrolled_no_track_is_settled_by_one_frame(run):
+    """Anyone near a flagged person blocks the video: then every track gets its first look."""
+    engine = run(FakeEngine(), flagged=True)
+    assert engine.encoded == {"far": scan.FIRST_LOOK, "unsure": scan.FIRST_LOOK,
+                              "near": scan.BEST_FRAMES}
 
 
 def test_the_far_rule_leaves_room_over_what_one_track_varies():

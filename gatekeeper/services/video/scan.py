@@ -20,9 +20,9 @@ import time
 from typing import TYPE_CHECKING
 
 from PIL import Image
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from consent_db.models import Face, Photo, utcnow
+from consent_db.models import Face, Person, Photo, utcnow
 from gatekeeper.adapters.engine.found import IDENTIFIABLE, FaceQuality
 from gatekeeper.adapters.video import pick_frames
 from gatekeeper.domain.fusion import Gallery
@@ -107,9 +107,12 @@ def find_tracks(*, ctx: Context, photo_id: int, data: bytes, gallery: Gallery) -
     # The best frame of every track first. A track it places far from everyone (a crowd's
     # stranger) is settled by it; the others get the first look's other frames, and a track
     # whose first look raised somebody (named or near) the rest of its best frames.
+    # Not where someone with a safeguarding flag is enrolled: anyone near them blocks the video,
+    # so every track gets its whole first look.
+    settle = not _watched(ctx, gallery)
     matched = _identify(ctx, data, width, height, found, {keys[0] for keys in best.values()
                                                           if keys}, gallery, beat)
-    rest = {k for keys in best.values() if not _far(keys[:1], matched)
+    rest = {k for keys in best.values() if not (settle and _far(keys[:1], matched))
             for k in keys[1:BEST_FRAMES if _raised(keys[:1], matched) else FIRST_LOOK]}
     matched |= _identify(ctx, data, width, height, found, rest, gallery, beat)
     late = {k for keys in best.values() if _raised(keys[:FIRST_LOOK], matched)
@@ -117,6 +120,16 @@ def find_tracks(*, ctx: Context, photo_id: int, data: bytes, gallery: Gallery) -
     matched |= _identify(ctx, data, width, height, found, late, gallery, beat)
     return _rows(tracks, {i: [k for k in keys if k in matched] for i, keys in best.items()},
                  found, matched)
+
+
+def _watched(ctx: Context, gallery: Gallery) -> bool:
+    """Whether anyone in the gallery carries a safeguarding "never photograph" flag."""
+    if len(gallery) == 0:
+        return False
+    ids = sorted({int(i) for i in gallery.person_ids})
+    with ctx.uow() as uow:
+        return uow.session.scalar(select(Person.id).where(
+            Person.safeguarding_no_photo.is_(True), Person.id.in_(ids)).limit(1)) is not None
 
 
 def _raised(keys: list[tuple[int, int]], matched: dict[tuple[int, int], Match]) -> bool:
