@@ -110,3 +110,27 @@ def test_quick_sideways_look_is_smaller_only_once_a_sure_upright_face_is_found(
     assert main_face(faces).rotation in (90, 270)
     sides, _ = _probe_sides(face_engine, monkeypatch, Image.new("RGB", (900, 600), (90, 90, 90)))
     assert sides == [o.probe_side]
+
+
+def test_a_soft_mirror_is_not_averaged_into_a_template():
+    """A reference photo's mirror image can measure a little softer than the photo: its
+    vectors must not be averaged into the template (a soft face is never a template)."""
+    from types import SimpleNamespace
+
+    from gatekeeper.adapters.engine.found import Box, FoundFace
+    from gatekeeper.adapters.engine.references import flip_averaged
+
+    img = Image.new("RGB", (200, 200))
+    sharp = FoundFace(box=Box(50, 150, 150, 50), score=0.9, rotation=0,
+                      quality=FaceQuality.OK, encoding=np.ones(128),
+                      sface_encoding=np.ones(128, np.float32) / np.sqrt(128))
+
+    def mirrored(quality):
+        face = FoundFace(box=Box(50, 150, 150, 50), score=0.9, rotation=0, quality=quality,
+                         encoding=np.full(128, 3.0),
+                         sface_encoding=np.ones(128, np.float32) / np.sqrt(128))
+        return SimpleNamespace(options=None, find_faces=lambda *a, **k: [face])
+
+    assert flip_averaged(mirrored(FaceQuality.SOFT), img, sharp) is sharp
+    assert not np.array_equal(flip_averaged(mirrored(FaceQuality.OK), img, sharp).encoding,
+                              sharp.encoding)

@@ -123,3 +123,27 @@ def test_where_the_sifting_keeps_most_windows_it_is_skipped_for_a_few_samples(ru
     assert crowd == [i % scan.GATE_RETRY == 0 for i in range(len(crowd))]
     assert run(FakeEngine(kept=scan.SIFT_KEEPS - 0.1)).sifts == [True] * len(crowd)
     assert run(FakeEngine(kept=None)).sifts == [True] * len(crowd)
+
+
+def test_a_frame_is_identified_with_its_faces_encoded_by_earlier_passes(monkeypatch):
+    """Two faces of one frame encoded in different passes are still identified together: a
+    person twice in one frame is ambiguous whichever pass encoded which face."""
+    from gatekeeper.domain.matching import one_face_each
+
+    data = encode([np.zeros((H, W, 3), np.uint8)] * 5, W, H, FPS, max_side=0)
+    seen: list[int] = []
+
+    def named_twice(faces, gallery, settings):  # both faces look like person 7
+        seen.append(len(faces))
+        return one_face_each([Match(7, 0.4, 0.3, frozenset({7}), headroom=-3.0)] * len(faces))
+
+    monkeypatch.setattr(scan, "identify_faces", named_twice)
+    found = {(0, k): FoundFace(box=box, score=0.9, rotation=0, quality=FaceQuality.OK,
+                               landmarks=()) for k, box in enumerate(FACES.values())}
+    ctx = SimpleNamespace(faces=FakeEngine(), settings=None)
+    gallery = Gallery(np.zeros((1, 128)), np.zeros((1, 128), np.float32), np.array([7]))
+    first = scan._identify(ctx, data, W, H, found, {(0, 0)}, gallery, lambda: None)
+    assert first[(0, 0)].person_id == 7  # alone in its pass: named
+    second = scan._identify(ctx, data, W, H, found, {(0, 1)}, gallery, lambda: None)
+    assert seen == [1, 2]  # the second pass saw the first face again
+    assert second[(0, 0)].person_id is None and second[(0, 1)].person_id is None

@@ -61,7 +61,8 @@ def flip_averaged(engine: Finder, img: Image.Image, face: FoundFace) -> FoundFac
     b = face.box
     cx, cy = img.width - (b.left + b.right) / 2, (b.top + b.bottom) / 2
     near = [f for f in engine.find_faces(ImageOps.mirror(img), look_sideways=False)
-            if f.encoding is not None and abs((f.box.left + f.box.right) / 2 - cx) < b.width / 3
+            if f.encoding is not None and f.quality is FaceQuality.OK  # a template: sharp
+            and abs((f.box.left + f.box.right) / 2 - cx) < b.width / 3
             and abs((f.box.top + f.box.bottom) / 2 - cy) < b.height / 3]
     if not near:
         return face

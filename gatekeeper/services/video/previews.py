@@ -151,9 +151,12 @@ class _Alive:
 
     def __call__(self) -> None:
         if time.monotonic() - self.last >= ALIVE_EVERY:
-            self.ctx.stores.private.put(self.key, f"rendering {utcnow().isoformat()}".encode(),
-                                        "text/plain")
             self.last = time.monotonic()
+            try:
+                self.ctx.stores.private.put(
+                    self.key, f"rendering {utcnow().isoformat()}".encode(), "text/plain")
+            except Exception as exc:  # a store's hiccup must not fail the render it reports on
+                log.warning("video preview marker not renewed: %s", type(exc).__name__)
 
 
 def _stand(ctx: Context, photo_id: int, channel: Channel, t: _Target) -> Preview:

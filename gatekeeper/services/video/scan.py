@@ -194,8 +194,10 @@ def _best_keys(track: Track, found: dict[tuple[int, int], FoundFace]) -> list[tu
 def _identify(ctx: Context, data: bytes, width: int, height: int,
               found: dict[tuple[int, int], FoundFace], chosen: set[tuple[int, int]],
               gallery: Gallery, beat: _Beat) -> dict[tuple[int, int], Match]:
-    """The chosen faces encoded on their frames (a second pass over the video) and identified,
-    each frame's together; an empty gallery names nobody, so nothing is encoded."""
+    """The chosen faces encoded on their frames (a further pass over the video) and identified,
+    each frame's together with its faces encoded by an earlier pass (a person twice in one
+    frame is ambiguous whichever pass encoded which: their matches are returned again, to
+    replace the earlier ones); an empty gallery names nobody, so nothing is encoded."""
     if not chosen or len(gallery) == 0:
         return {}
     by_frame: dict[int, list[int]] = {}
@@ -207,12 +209,21 @@ def _identify(ctx: Context, data: bytes, width: int, height: int,
         ks = sorted(by_frame[index])
         faces = [found[(index, k)] for k in ks]
         ctx.faces.encode_found(Image.fromarray(pixels), faces)
-        usable = [(k, f) for k, f in zip(ks, faces, strict=True) if f.encoding is not None]
+        usable = [(k, found[(index, k)]) for k in range(_count(found, index))
+                  if found[(index, k)].encoding is not None]
         for (k, _), m in zip(usable, identify_faces([f for _, f in usable], gallery,
                                                     ctx.settings), strict=True):
             matched[(index, k)] = m
         beat()
     return matched
+
+
+def _count(found: dict[tuple[int, int], FoundFace], frame: int) -> int:
+    """How many faces the search found on `frame` (numbered from 0)."""
+    n = 0
+    while (frame, n) in found:
+        n += 1
+    return n
 
 
 def _rows(tracks: list[Track], best: dict[int, list[tuple[int, int]]],
