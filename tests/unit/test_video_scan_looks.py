@@ -147,3 +147,16 @@ def test_a_frame_is_identified_with_its_faces_encoded_by_earlier_passes(monkeypa
     second = scan._identify(ctx, data, W, H, found, {(0, 1)}, gallery, lambda: None)
     assert seen == [1, 2]  # the second pass saw the first face again
     assert second[(0, 0)].person_id is None and second[(0, 1)].person_id is None
+
+
+def test_a_track_is_named_from_its_sharp_frames_before_its_soft_ones():
+    """Its best frames: sharp before soft (held to a stricter margin) whatever their size, and
+    never one too blurred, small or turned to be encoded."""
+    def face(quality, width):
+        return FoundFace(box=Box(0, width, width, 0), score=0.9, rotation=0, quality=quality,
+                         landmarks=())
+
+    found = {(0, 0): face(FaceQuality.SOFT, 200), (5, 0): face(FaceQuality.OK, 60),
+             (10, 0): face(FaceQuality.TOO_BLURRED, 300), (15, 0): face(FaceQuality.OK, 80)}
+    track = SimpleNamespace(sightings=[(f, None, 0) for f in (0, 5, 10, 15)])
+    assert scan._best_keys(track, found) == [(15, 0), (5, 0), (0, 0)]
