@@ -62,6 +62,9 @@ def test_a_little_blurred_face_is_soft_identifiable_but_no_template(face_engine)
     assert np.linalg.norm(face.encoding - sharp.encoding) < 0.4  # still the same person
     with pytest.raises(EnrolmentRefused, match="too blurred"):
         face_engine.encode_single(soft)
+    b = face.box  # nor as a face an editor confirms (encode_at, the confirmed-template path)
+    with pytest.raises(EnrolmentRefused, match="too_blurred"):
+        face_engine.encode_at(soft, (b.top, b.right, b.bottom, b.left))
 
 
 def test_no_face_in_a_plain_image(face_engine):
