@@ -229,7 +229,8 @@ class Face(Base):
     near_person_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     decided_by: Mapped[str] = mapped_column(String(16), default="auto")  # auto | editor
     # a video's face is a track: its box is the best one, here [frame, top, right, bottom,
-    # left] of every sampled frame it was found on (None for a photo's face)
+    # left] of every sampled frame it was found on, and for a face found once whose motion was
+    # measured, of the next frame where that took it (None for a photo's face)
     frames: Mapped[list[list[int]] | None] = mapped_column(JSON, nullable=True)
     photo: Mapped[Photo] = relationship(back_populates="faces")
 

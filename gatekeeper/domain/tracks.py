@@ -27,6 +27,7 @@ Boxes are (top, right, bottom, left) in frame pixels, the face engine's order.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gatekeeper.domain.matching import Match
@@ -40,6 +41,7 @@ class Track:
     caller's handle on the detection (e.g. its index among that frame's faces)."""
 
     sightings: list[tuple[int, Box4, int]] = field(default_factory=list)
+    speed: tuple[float, float] | None = None  # measured at the first sighting (pixels a frame)
 
     @property
     def first(self) -> int:
@@ -48,6 +50,17 @@ class Track:
     @property
     def last(self) -> int:
         return self.sightings[-1][0]
+
+    @property
+    def moving(self) -> bool:
+        """Whether its motion is known: from two sightings, or measured at its first."""
+        return len(self.sightings) > 1 or self.speed is not None
+
+    def motion(self) -> tuple[float, float]:
+        """Pixels a frame (x, y): from its last two sightings, else the measured speed."""
+        if len(self.sightings) > 1:
+            return velocity([(f, b) for f, b, _ in self.sightings[-2:]])
+        return self.speed or (0.0, 0.0)
 
 
 def iou(a: Box4, b: Box4) -> float:
@@ -85,25 +98,27 @@ def _distance(a: Box4, b: Box4) -> float | None:
 
 
 def link(frames: list[tuple[int, list[Box4]]], *, max_gap: int, min_iou: float = 0.2,
-         reach: float = 1.0, first_reach: float = 3.0, coast: int | None = None) -> list[Track]:
+         reach: float = 1.0, first_reach: float = 3.0, coast: int | None = None,
+         speeds: Mapping[tuple[int, int], tuple[float, float]] | None = None) -> list[Track]:
     """Tracks from the boxes of each sampled frame ((frame number, boxes), frames ascending).
 
     A track's next box is looked for where its motion so far (constant velocity from its last
     two sightings) puts it: overlapping that predicted box, or with a centre within `reach` box
     widths of it. A track seen once has no motion yet, so a box up to `first_reach` widths away
-    joins it (a fast face moves far between samples). A moving track coasts on its prediction
-    for up to `coast` frames (default twice `max_gap`) when the detector loses it longer."""
+    joins it (a fast face moves far between samples), unless `speeds` (keyed by (frame, index
+    of the box on that frame)) has its speed measured there: then it is looked for as a moving
+    one. A moving track coasts on its prediction for up to `coast` frames (default twice
+    `max_gap`) when the detector loses it longer."""
     coast = 2 * max_gap if coast is None else coast
     tracks: list[Track] = []
     for frame, boxes in frames:
         pairs = []
         for ti, t in enumerate(tracks):
             gap = frame - t.last
-            moving = len(t.sightings) > 1
+            moving = t.moving
             if gap > (max(coast, max_gap) if moving else max_gap):
                 continue
-            seen = [(f, b) for f, b, _ in t.sightings[-2:]]
-            dx, dy = velocity(seen)
+            dx, dy = t.motion()
             expected = shifted(t.sightings[-1][1], dx * gap, dy * gap)
             for bi, box in enumerate(boxes):
                 overlap = iou(expected, box)
@@ -131,7 +146,9 @@ def link(frames: list[tuple[int, list[Box4]]], *, max_gap: int, min_iou: float =
             tracks[ti].sightings.append((frame, boxes[bi], bi))
             taken_t.add(ti)
             shared.add(bi)
-        tracks += [Track([(frame, box, bi)]) for bi, box in enumerate(boxes) if bi not in taken_b]
+        speed = speeds or {}
+        tracks += [Track([(frame, box, bi)], speed.get((frame, bi)))
+                   for bi, box in enumerate(boxes) if bi not in taken_b]
     return tracks
 
 

@@ -114,6 +114,45 @@ def test_a_dash_over_a_crowd_face_it_hides_stays_one_track_of_its_own():
     assert [f for f, _, _ in still.sightings] == [0, 5, 10, 15, 20, 25]
 
 
+def test_a_fast_face_seen_once_follows_its_measured_speed_past_faces_it_hides():
+    """A running child is found now and then: once on its own, then over crowd faces it hides,
+    whose tracks take those sightings (they overlap where the crowd faces stood). Seen once, its
+    speed is unknown from sightings; measured from the next frame's pixels, its track is looked
+    for where it went and wins those sightings, so it is covered between them."""
+    size = 110
+    crowd = [box(500, size=size), box(740, size=size)]
+    dash = {35: 253, 40: 493, 45: 733, 50: 973}  # 48 px a frame: 2.2 widths a sample
+    frames = []
+    for f in range(20, 60, 5):
+        boxes = [c for c in crowd if not (f in dash and abs(c[3] - dash[f]) < size)]
+        if f in dash:
+            boxes.append(box(dash[f], size=size))
+        frames.append((f, boxes))
+    dash_key = (35, len(frames[3][1]) - 1)
+
+    def dash_track(tracks):
+        return [t for t in tracks if t.sightings[0][0] == 35]
+
+    blind = link(frames, max_gap=15)  # speed unknown: the crowd faces' tracks take its boxes
+    [alone] = dash_track(blind)
+    assert [f for f, _, _ in alone.sightings] == [35]
+    [track] = dash_track(link(frames, max_gap=15, speeds={dash_key: (48.0, 0.0)}))
+    assert {f: b[3] for f, b, _ in track.sightings} == dash
+    sightings = [(f, b) for f, b, _ in track.sightings]
+    for frame in range(35, 51):  # covered on every frame between, wherever it was
+        b = cover_box(sightings, frame, pad=12)
+        x = 253 + 48 * (frame - 35)
+        assert b is not None and b[3] <= x and b[1] >= x + size
+
+
+def test_a_measured_speed_is_only_a_new_tracks_and_a_still_one_keeps_its_own():
+    frames = [(0, [box(100)]), (5, [box(100)]), (10, [box(100)])]
+    [track] = link(frames, max_gap=15, speeds={(0, 0): (0.0, 0.0)})
+    assert track.speed == (0.0, 0.0) and len(track.sightings) == 3
+    [unknown] = link(frames[:1], max_gap=15)
+    assert unknown.speed is None and not unknown.moving
+
+
 def m(pid: int | None, near: tuple[int, ...] = ()) -> Match:
     return Match(pid, 0.3 if pid else None, 0.2 if pid else None, frozenset(near))
 

@@ -160,3 +160,48 @@ def test_a_track_is_named_from_its_sharp_frames_before_its_soft_ones():
              (10, 0): face(FaceQuality.TOO_BLURRED, 300), (15, 0): face(FaceQuality.OK, 80)}
     track = SimpleNamespace(sightings=[(f, None, 0) for f in (0, 5, 10, 15)])
     assert scan._best_keys(track, found) == [(15, 0), (5, 0), (0, 0)]
+
+
+def test_a_fast_face_found_once_is_covered_where_its_measured_speed_takes_it(monkeypatch):
+    """The detector finds a running face on one sample only (blurred on the others): its speed
+    measured from the next frame's pixels goes with the track, so publishing covers it along
+    its path for its pad, not only where it stood (gone from there two frames later)."""
+    from gatekeeper.domain.tracks import cover_box
+
+    rng = np.random.default_rng(3)
+    face = np.kron(rng.integers(0, 255, size=(8, 6, 3), dtype=np.uint8),
+                   np.ones((8, 8, 1), dtype=np.uint8))  # 64 x 48, coarse texture
+    frames = []
+    for i in range(FRAMES):
+        frame = np.full((H, W, 3), 90, np.uint8)
+        x = 10 + 12 * i  # 12 px a frame to the right
+        if x + 48 <= W:
+            frame[60:124, x:x + 48] = face
+        frames.append(frame)
+    data = encode(frames, W, H, FPS, max_side=0, crf=12)
+    seen = Box(60, 58, 124, 10)  # (top, right, bottom, left): where it is on frame 0
+
+    class OnceEngine(FakeEngine):
+        def find_faces(self, img, look_sideways, encode=True, publish_side=None, *,
+                       ask_gate=True, sift=True):
+            self.calls += 1
+            return [FoundFace(box=seen, score=0.9, rotation=0, quality=FaceQuality.OK,
+                              landmarks=())] if self.calls == 1 else []
+
+    monkeypatch.setattr(scan, "get_photo",
+                        lambda session, photo_id: SimpleNamespace(width=W, height=H, fps=FPS))
+    @contextmanager
+    def uow():
+        yield SimpleNamespace(session=None)
+
+    ctx = SimpleNamespace(faces=OnceEngine(), uow=uow, settings=SimpleNamespace(
+        video_scan_fps=5.0, scan_stuck_after_s=3600))
+    empty = Gallery(np.zeros((0, 128)), np.zeros((0, 128), np.float32), np.array([], int))
+    [row] = scan.find_tracks(ctx=ctx, photo_id=1, data=data, gallery=empty)
+    sightings = [(r[0], tuple(r[1:5])) for r in row.frames]
+    assert [f for f, _ in sightings] == [0, 1]
+    pad = scan.pad_frames(scan.sample_step(FPS, 5.0))
+    for frame in range(pad + 1):
+        box = cover_box(sightings, frame, pad)
+        x = 10 + 12 * frame
+        assert box is not None and box[3] <= x + 4 and box[1] >= x + 48 - 4, frame

@@ -2,7 +2,9 @@
 
 Every `step`-th frame is searched with the photo engine (`ctx.faces.find_faces`, without
 encodings; in a crowd the YuNet gate is asked, and the second look sifted, only every
-GATE_RETRY samples); the boxes are linked into tracks (`domain.tracks.link`). Then, in further
+GATE_RETRY samples), and the frame after it tells how far each face moved (adapters/motion.py:
+a new track's speed, so a fast face found now and then is followed); the boxes are linked into
+tracks (`domain.tracks.link`). Then, in further
 passes over the frames, only each track's best frames are encoded and identified (at most
 BEST_FRAMES, by quality, size and score): the best one first; a track it leaves FAR_SD impostor
 SDs or more from being named or near anybody (a crowd's stranger) is settled by it; the others
@@ -11,7 +13,8 @@ frame's chosen faces are identified together as one photo (a person twice in a f
 ambiguous). A track is named by the votes of its best frames whichever way, and encoding every
 face of every sampled frame was most of a scan's time. Each track is stored as one Face row: its
 best box, its name, and the box of every sampled frame (`frames`), from which publishing covers
-it on every frame. The policy then decides per track as per face.
+it on every frame (a face seen once whose speed was measured: also where that took it on the
+next frame). The policy then decides per track as per face.
 """
 
 from __future__ import annotations
@@ -19,15 +22,17 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PIL import Image
 from sqlalchemy import select, update
 
 from consent_db.models import Face, Person, Photo, utcnow
 from gatekeeper.adapters.engine.found import IDENTIFIABLE, FaceQuality
+from gatekeeper.adapters.motion import face_motion, gray
 from gatekeeper.adapters.video import pick_frames
 from gatekeeper.domain.fusion import Gallery
 from gatekeeper.domain.matching import UNKNOWN, Match
-from gatekeeper.domain.tracks import Box4, Track, ambiguous_pairs, link, vote
+from gatekeeper.domain.tracks import Box4, Track, ambiguous_pairs, link, shifted, vote
 from gatekeeper.services.consent.gallery import identify_faces
 from gatekeeper.services.context import Context
 from gatekeeper.services.records import get_photo
@@ -96,13 +101,21 @@ def find_tracks(*, ctx: Context, photo_id: int, data: bytes, gallery: Gallery) -
     found: dict[tuple[int, int], FoundFace] = {}
     sampled: list[tuple[int, list[Box4]]] = []
     search = _Search(ctx.faces)
-    for index, frame in pick_frames(data, width, height, lambda i: i % step == 0):
+    speeds: dict[tuple[int, int], tuple[float, float]] = {}
+    ahead: tuple[int, np.ndarray, list[Box4]] | None = None  # the last sample's gray, boxes
+    for index, frame in pick_frames(data, width, height, lambda i: i % step in (0, 1)):
+        if index % step:  # the frame after a sample: how far its faces moved
+            if ahead is not None and ahead[0] == index - 1:
+                speeds |= _speeds(ahead, gray(frame))
+            continue
         faces = search(Image.fromarray(frame))
         for k, f in enumerate(faces):
             found[(index, k)] = f
-        sampled.append((index, [_box(f) for f in faces]))
+        boxes = [_box(f) for f in faces]
+        sampled.append((index, boxes))
+        ahead = (index, gray(frame), boxes) if boxes and step > 1 else None
         beat()
-    tracks = link(sampled, max_gap=3 * step)
+    tracks = link(sampled, max_gap=3 * step, speeds=speeds)
     best = {id(t): _best_keys(t, found) for t in tracks}
     # The best frame of every track first. A track it places far from everyone (a crowd's
     # stranger) is settled by it; the others get the first look's other frames, and a track
@@ -120,6 +133,18 @@ def find_tracks(*, ctx: Context, photo_id: int, data: bytes, gallery: Gallery) -
     matched |= _identify(ctx, data, width, height, found, late, gallery, beat)
     return _rows(tracks, {i: [k for k in keys if k in matched] for i, keys in best.items()},
                  found, matched)
+
+
+def _speeds(ahead: tuple[int, np.ndarray, list[Box4]], after: np.ndarray
+            ) -> dict[tuple[int, int], tuple[float, float]]:
+    """The measured motion of each face of a sample to the frame after it (where sure)."""
+    index, before, boxes = ahead
+    out = {}
+    for k, box in enumerate(boxes):
+        moved = face_motion(before, after, box)
+        if moved is not None:
+            out[(index, k)] = moved
+    return out
 
 
 def _watched(ctx: Context, gallery: Gallery) -> bool:
@@ -245,6 +270,17 @@ def _rows(tracks: list[Track], best: dict[int, list[tuple[int, int]]],
             score=top.score, rotation=0, quality=top.quality.value, person_id=person,
             distance=name.distance if person else None, margin=name.margin if person else None,
             near_person_ids=sorted(name.near_person_ids), decided_by="auto",
-            frames=[[frame, *box] for frame, box, _ in t.sightings],
+            frames=_frames(t),
         ))
+    return rows
+
+
+def _frames(track: Track) -> list[list[int]]:
+    """The box of each sighting; for a face seen once whose speed was measured, where that
+    speed put it on the next frame too: covering then follows it for its pad (a fast face
+    found once would otherwise be covered only where it stood, and be gone from there)."""
+    rows = [[frame, *box] for frame, box, _ in track.sightings]
+    if len(rows) == 1 and track.speed is not None and max(map(abs, track.speed)) >= 0.5:
+        dx, dy = track.speed
+        rows.append([track.first + 1, *shifted(track.sightings[0][1], dx, dy)])
     return rows
