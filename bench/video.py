@@ -17,7 +17,9 @@ same run (`--replacewith solid`, defaults otherwise). For each output:
 
 - must-cover face-frames left visible (every face but the consented pupil's, on every frame where
   at least a quarter of its box is in the picture and it is 20 px or more): by pixels (less than
-  80 % of the box flat, as a cover leaves it), and of those, found by dlib (HOG) in the frame;
+  80 % of the box flat, as a cover leaves it), of those, the ones with at least a fifth of the
+  box as in the source (the seam between two covers of different colours is not flat, but is
+  no face), and found by dlib (HOG) in the frame;
 - consented face-frames shown (not covered as above), and shown clearly (at most a fifth of the
   box flat: a neighbour's cover often takes a corner) (Gatekeeper only: deface covers every
   face it finds);
@@ -364,6 +366,16 @@ def _flat_share(region: np.ndarray) -> float:
     return float((np.sqrt(np.clip(var, 0, None)).max(axis=2) < 3.0).mean())
 
 
+def _same_share(region: np.ndarray, source: np.ndarray) -> float:
+    """The share of the region's pixels as in the source (5x5 mean difference under 8 levels in
+    every channel, above the encoders' noise): a face left, not the seam between two covers
+    of different colours, which is not flat either."""
+    from scipy.ndimage import uniform_filter
+
+    diff = np.abs(region.astype(np.float32) - source.astype(np.float32))
+    return float((uniform_filter(diff, size=(5, 5, 1)).max(axis=2) < 8.0).mean())
+
+
 def judge(path: Path, clip: Clip) -> dict:
     """What the output leaves: faces (pixels, dlib), consented faces shown, metadata, sound."""
     import av
@@ -373,9 +385,10 @@ def judge(path: Path, clip: Clip) -> dict:
 
     data = path.read_bytes()
     frames = list(read_frames(data, W, H))
-    must = visible = dlib_found = consented = shown = clear = 0
+    must = visible = as_source = dlib_found = consented = shown = clear = 0
     by_who: dict[str, int] = {}
-    for i, faces in enumerate(clip.truth[:len(frames)]):
+    for (i, faces), source in zip(enumerate(clip.truth[:len(frames)]),
+                                  read_frames(clip.data, W, H), strict=False):
         frame = frames[i]
         for who, (x0, y0, x1, y1), must_cover in faces:
             cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(W, x1), min(H, y1)
@@ -394,6 +407,7 @@ def judge(path: Path, clip: Clip) -> dict:
             if hidden:
                 continue
             visible += 1
+            as_source += _same_share(frame[cy0:cy1, cx0:cx1], source[cy0:cy1, cx0:cx1]) >= 0.2
             kind = "crowd" if who.startswith("crowd") else who
             by_who[kind] = by_who.get(kind, 0) + 1
             m = max(x1 - x0, y1 - y0)
@@ -412,6 +426,7 @@ def judge(path: Path, clip: Clip) -> dict:
                   or (k.endswith("Date") and not k.startswith(("System:", "File:"))
                       and not str(v).startswith("0000:00:00")))
     return {"must_cover_face_frames": must, "left_visible_pixels": visible,
+            "left_visible_as_source": as_source,
             "left_visible_dlib": dlib_found, "left_visible_by_face": by_who,
             "consented_face_frames": consented, "consented_shown": shown,
             "consented_shown_clearly": clear,
