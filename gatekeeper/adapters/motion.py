@@ -31,10 +31,10 @@ def gray(rgb: np.ndarray) -> np.ndarray:
 
 
 def face_motion(first: np.ndarray, second: np.ndarray, box: Box4, *,
-                reach: float = 1.5) -> tuple[float, float] | None:
+                reach: float = 1.5, sure: float = MIN_MATCH) -> tuple[float, float] | None:
     """The face in `box` on gray frame `first` moved by (dx, dy) pixels on gray frame `second`
     (the next frame), or None when the pixels do not say surely. `reach`: the farthest move
-    looked for, in face widths."""
+    looked for, in face widths; `sure`: the correlation a match needs."""
     import cv2
 
     top, right, bottom, left = box
@@ -55,7 +55,7 @@ def face_motion(first: np.ndarray, second: np.ndarray, box: Box4, *,
         return None
     scores = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
     _, best, _, (bx, by) = cv2.minMaxLoc(scores)
-    if best < MIN_MATCH or best - float(scores.mean()) < MIN_SPREAD:
+    if best < sure or best - float(scores.mean()) < MIN_SPREAD:
         return None
     return (bx / k + wx0 - left, by / k + wy0 - top)
 

@@ -1,5 +1,6 @@
 """Rendering a video for a channel: decode every frame, cover every track that may not be shown
-(padded in time and space), the editors' rectangles on every frame, and encode a new H.264 MP4
+(padded in time and space; a shown face seen in front of tracks lost behind it is left to be
+seen, video/front.py), the editors' rectangles on every frame, and encode a new H.264 MP4
 from the pixels alone: no metadata, and no sound unless the DPO's option keeps it on the channel
 (`video.sound`; then re-encoded as AAC). A movie that still carries anything it must not
 (`domain.movie.leftovers`, read back by the box reader) is never returned.
@@ -22,6 +23,7 @@ from gatekeeper.domain.vocabulary import Channel, CoverMode
 from gatekeeper.errors import InvalidImage
 from gatekeeper.services.context import Context
 from gatekeeper.services.facts import cover_regions
+from gatekeeper.services.video.front import FrontFaces, keep, seen_around
 from gatekeeper.services.video.scan import edge_hold, pad_frames, sample_step
 from gatekeeper.services.video.sound import keeps_sound
 
@@ -39,6 +41,12 @@ def hidden_tracks(photo: Photo, decision: PhotoDecision) -> list[list[tuple[int,
     """The sightings of every track not shown."""
     return [sightings_of(photo, f) for f in photo.faces
             if decision.faces.get(f.id) is not Verdict.SHOW]
+
+
+def shown_tracks(photo: Photo, decision: PhotoDecision) -> list[list[tuple[int, Box4]]]:
+    """The sightings of every track shown (found on sampled frames; never a track without)."""
+    return [sightings_of(photo, f) for f in photo.faces
+            if decision.faces.get(f.id) is Verdict.SHOW and f.frames]
 
 
 def track_region(sightings: list[tuple[int, Box4]], index: int, pad: int, w: int,
@@ -65,16 +73,28 @@ def track_region(sightings: list[tuple[int, Box4]], index: int, pad: int, w: int
 
 def covered_frames(frames: Iterator[np.ndarray], hidden: list[list[tuple[int, Box4]]],
                    covers: list[Region], pad: int, mode: CoverMode,
-                   hold: int = 0) -> Iterator[np.ndarray]:
-    """Each frame with the hidden tracks' heads and the rectangles covered."""
+                   hold: int = 0, shown: list[list[tuple[int, Box4]]] | None = None,
+                   step: int = 1) -> Iterator[np.ndarray]:
+    """Each frame with the hidden tracks' heads and the rectangles covered. `shown`: the tracks
+    shown, whose faces in front are not covered by tracks lost behind them (video/front.py);
+    `step`: frames between two samples of the scan."""
+    front = FrontFaces(shown or [], step)
     for index, frame in enumerate(frames):
         h, w = frame.shape[:2]
-        regions = [(r, False) for r in regions_on(covers, index)]
+        seen = [(r, False) for r in regions_on(covers, index)]
+        lost: list[tuple[Region, bool]] = []
         for sightings in hidden:
             region = track_region(sightings, index, pad, w, h, hold)
             if region is not None:
-                regions.append(region)
-        yield cover_pixels(frame.copy(), regions, mode) if regions else frame
+                (seen if seen_around(sightings, index, step) else lost).append(region)
+        cores = front.cores(index, frame)  # every frame: it remembers the last sighting
+        if not cores:
+            regions = seen + lost
+            yield cover_pixels(frame.copy(), regions, mode) if regions else frame
+            continue
+        out = cover_pixels(frame.copy(), lost, mode)
+        keep(out, frame, cores)
+        yield cover_pixels(out, seen, mode) if seen else out
 
 
 def _beating(frames: Iterator[np.ndarray], beat: Callable[[], None] | None
@@ -95,10 +115,11 @@ def render_video(*, ctx: Context, photo: Photo, decision: PhotoDecision, data: b
     rule = ctx.settings.channel_rule(channel)
     sound = keep_sound is not False and keeps_sound(ctx=ctx, channel=channel)
     boxes = covers if covers is not None else cover_regions(photo)
-    pad = pad_frames(sample_step(photo.fps, ctx.settings.video_scan_fps))
+    step = sample_step(photo.fps, ctx.settings.video_scan_fps)
     frames = covered_frames(_beating(read_frames(data, photo.width, photo.height), beat),
-                            hidden_tracks(photo, decision), boxes, pad,
-                            ctx.settings.cover_mode, edge_hold(photo.fps))
+                            hidden_tracks(photo, decision), boxes, pad_frames(step),
+                            ctx.settings.cover_mode, edge_hold(photo.fps),
+                            shown_tracks(photo, decision), step)
     out = encode(frames, photo.width, photo.height, photo.fps or 25.0,
                  max_side=rule.max_side, crf=ctx.settings.video_crf,
                  sound_from=data if sound else None)

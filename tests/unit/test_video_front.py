@@ -1,0 +1,78 @@
+"""A shown face in front of tracks lost behind it (services/video/front.py): the consented
+pupil walking past a crowd is not covered by the covers of the faces he hides, and only there."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gatekeeper.domain.vocabulary import CoverMode
+from gatekeeper.services.video.front import seen_around
+from gatekeeper.services.video.publish import covered_frames
+
+W, H, STEP, PAD = 320, 240, 5, 12
+PUPIL = (80, 170, 180, 90)  # top, right, bottom, left: 80 x 100 px
+BEHIND = (100, 190, 160, 130)  # a crowd face's box, mostly where the pupil's face is
+
+
+def _texture(seed: int, h: int, w: int) -> np.ndarray:
+    cells = np.random.default_rng(seed).integers(0, 255, size=(h // 10, w // 10, 3),
+                                                 dtype=np.uint8)
+    return np.kron(cells, np.ones((10, 10, 1), dtype=np.uint8))
+
+
+def _clip(n: int = 16, stranger_on: int | None = None, half: bool = False) -> list[np.ndarray]:
+    """The pupil's face standing still on a grey wall; on `stranger_on` someone else's face is
+    where his was (someone stepped in front of him between two samples), or over its left half."""
+    frames = []
+    for i in range(n):
+        frame = np.full((H, W, 3), 128, np.uint8)
+        top, right, bottom, left = PUPIL
+        frame[top:bottom, left:right] = _texture(1, bottom - top, right - left)
+        if i == stranger_on:
+            across = (right - left) // 2 if half else right - left
+            frame[top:bottom, left:left + across] = _texture(9, bottom - top, across)
+        frames.append(frame)
+    return frames
+
+
+def _render(frames, behind_sighted_at, shown=True):
+    pupil = [(f, PUPIL) for f in range(0, len(frames), STEP)]
+    behind = [(f, BEHIND) for f in behind_sighted_at]
+    return list(covered_frames(iter(frames), [behind], [], PAD, CoverMode.SOLID,
+                               shown=[pupil] if shown else None, step=STEP))
+
+
+def _core(frame: np.ndarray) -> np.ndarray:
+    top, right, bottom, left = PUPIL
+    return frame[top + 10:bottom - 10, left + 14:right - 14]
+
+
+def test_a_track_lost_behind_a_shown_face_does_not_cover_it():
+    frames = _clip()
+    out = _render(frames, behind_sighted_at=[0, 15])  # lost for two samples (behind him)
+    for i in range(1, 15):
+        assert np.array_equal(_core(out[i]), _core(frames[i])), i
+        # the lost face's cover still stands beside him, where it may be seen
+        assert (out[i][105:155, 172:185] == out[i][105, 175]).all(), i
+    assert not np.array_equal(_core(_render(frames, [0, 15], shown=False)[7]), _core(frames[7]))
+
+
+def test_a_track_seen_around_the_frame_covers_the_shown_face_as_ever():
+    """Found on the samples both sides, the crowd face is beside him, not behind: its cover is
+    drawn over whatever of his box it reaches."""
+    frames = _clip()
+    out = _render(frames, behind_sighted_at=[0, 5, 10, 15])
+    assert not np.array_equal(_core(out[7]), _core(frames[7]))
+    assert seen_around([(5, BEHIND), (10, BEHIND)], 7, STEP)
+    assert not seen_around([(0, BEHIND), (15, BEHIND)], 7, STEP)
+
+
+@pytest.mark.parametrize("half", [False, True], ids=["whole", "half"])
+def test_where_his_face_is_not_found_on_the_pixels_nothing_is_uncovered(half):
+    """Someone stepped in front of him (or half in front) between two samples: the pixels where
+    his sightings put him are not (all) his face, so the covers of the faces lost there stay."""
+    frames = _clip(stranger_on=7, half=half)
+    out = _render(frames, behind_sighted_at=[0, 15])
+    assert not np.array_equal(_core(out[7]), _core(frames[7]))
+    assert np.array_equal(_core(out[6]), _core(frames[6]))
