@@ -113,3 +113,60 @@ def test_a_face_lost_while_cut_by_the_frame_edge_stays_covered_until_it_is_out(c
 
     published = _published_frames(ctx, pupils, clip)
     assert videogen.uncovered(published, clip, boxes, "eileen") == []
+
+
+def _her_unhidden_flat(frame: np.ndarray, clip: videogen.Clip, boxes, i: int) -> float | None:
+    """The share of her face's pixels on frame `i` that Tom, walking in front, does not hide
+    which are flat (a cover: their 5x5 neighbourhood varies by under 3 levels in every channel;
+    two covers of different colours side by side are each flat), or None when under a quarter
+    of her face is unhidden."""
+    from scipy.ndimage import uniform_filter
+
+    x0, y0 = clip.truth[i]["eileen"][:2]
+    fx0, fy0, fx1, fy1 = boxes["eileen"]
+    mask = np.zeros(frame.shape[:2], bool)
+    mask[y0 + fy0:y0 + fy1, x0 + fx0:x0 + fx1] = True
+    area = mask.sum()
+    tx0, ty0, tx1, ty1 = clip.truth[i]["tom"]
+    mask[ty0:ty1, tx0:tx1] = False
+    if mask.sum() < 0.25 * area:
+        return None
+    a = frame.astype(np.float32)
+    mean = uniform_filter(a, size=(5, 5, 1))
+    spread = np.sqrt(np.clip(uniform_filter(a * a, size=(5, 5, 1)) - mean * mean, 0, None))
+    return float((spread.max(axis=2) < 3.0)[mask].mean())
+
+
+def _tom_core_shown(frame: np.ndarray, clip: videogen.Clip, boxes, i: int) -> bool:
+    x0, y0 = clip.truth[i]["tom"][:2]
+    fx0, fy0, fx1, fy1 = boxes["tom"]
+    w, h = fx1 - fx0, fy1 - fy0
+    core = frame[y0 + fy0 + h // 5:y0 + fy1 - h // 5, x0 + fx0 + w // 4:x0 + fx1 - w // 4]
+    return bool(core.reshape(-1, 3).astype(np.float64).std(axis=0).max() >= 6)
+
+
+@SQLITE
+def test_a_consented_pupil_walking_in_front_of_a_face_is_not_covered_by_it(ctx, pupils):
+    """Tom (consented) walks in front of Eileen (no consent), hiding her: the detector loses her,
+    and her track's cover, held where she was, would cover him. His face is shown while he is in
+    front of her; every part of her face he does not hide stays covered on every frame."""
+    face_px = 120
+    still = Mover("eileen", lambda i: (260, 120))
+    walking = Mover("tom", lambda i: (20 + 16 * i, 110))  # pasted after her: in front
+    clip = videogen.scene([still, walking], seconds=2.0, fps=15, face_px=face_px)
+    boxes = videogen.face_boxes(ctx.faces, face_px=face_px)
+    published = _published_frames(ctx, pupils, clip)
+    her_left = [i for i, frame in enumerate(published)
+                if (flat := _her_unhidden_flat(frame, clip, boxes, i)) is not None and flat < 0.8]
+    assert her_left == []
+
+    def overlap(i: int) -> float:
+        tx0, ty0, tx1, ty1 = clip.truth[i]["tom"]
+        ex0, ey0, ex1, ey1 = clip.truth[i]["eileen"]
+        inter = max(0, min(tx1, ex1) - max(tx0, ex0)) * max(0, min(ty1, ey1) - max(ty0, ey0))
+        return inter / ((ex1 - ex0) * (ey1 - ey0))
+
+    in_front = [i for i in range(len(published)) if overlap(i) >= 0.5]
+    assert len(in_front) >= 4  # the judge can fail: he is in front of her on these frames
+    shown = [i for i in in_front if _tom_core_shown(published[i], clip, boxes, i)]
+    assert len(shown) >= 0.6 * len(in_front), (shown, in_front)
