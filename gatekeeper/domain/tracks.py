@@ -105,10 +105,11 @@ def link(frames: list[tuple[int, list[Box4]]], *, max_gap: int, min_iou: float =
     A track's next box is looked for where its motion so far (constant velocity from its last
     two sightings) puts it: overlapping that predicted box, or with a centre within `reach` box
     widths of it. A track seen once has no motion yet, so a box up to `first_reach` widths away
-    joins it (a fast face moves far between samples), unless `speeds` (keyed by (frame, index
-    of the box on that frame)) has its speed measured there: then it is looked for as a moving
-    one. A moving track coasts on its prediction for up to `coast` frames (default twice
-    `max_gap`) when the detector loses it longer."""
+    joins it (a fast face moves far between samples); where `speeds` (keyed by (frame, index
+    of the box on that frame)) has its speed measured there, it is looked for as a moving one
+    first (where its speed puts it ranks first), and still as one seen once. A moving track
+    coasts on its prediction for up to `coast` frames (default twice `max_gap`) when the
+    detector loses it longer."""
     coast = 2 * max_gap if coast is None else coast
     tracks: list[Track] = []
     for frame, boxes in frames:
@@ -124,6 +125,9 @@ def link(frames: list[tuple[int, list[Box4]]], *, max_gap: int, min_iou: float =
                 overlap = iou(expected, box)
                 far = _distance(expected, box)
                 near = far is not None and far <= (reach if moving else first_reach)
+                if not near and len(t.sightings) == 1:  # a measured speed can be wrong
+                    own = _distance(t.sightings[0][1], box)
+                    near = own is not None and own <= first_reach
                 if (overlap >= min_iou or near) and (gap <= max_gap or overlap >= min_iou
                                                      or (far is not None and far <= reach)):
                     pairs.append((overlap, -(far if far is not None else 9.0), -gap, ti, bi))

@@ -36,4 +36,19 @@ def test_no_speed_from_a_flat_patch_a_gone_face_or_a_sliver() -> None:
     assert face_motion(first, first, (100, 204, 180, 200)) is None  # 4 px wide: no face
     # a face cut by the frame's edge is matched on the part in the picture
     edge = frame_with(face, 0, 100)
-    assert face_motion(edge, np.roll(edge, 5, axis=1), (100, 64, 180, -10)) is not None
+    moved = face_motion(edge, np.roll(edge, 5, axis=1), (100, 64, 180, -10))
+    assert moved is not None and abs(moved[0] - 5) <= 64 / 24 + 0.5 and abs(moved[1]) <= 1
+
+
+def test_no_speed_from_a_row_of_like_faces() -> None:
+    """A row of identical patches 60 px apart: the face could have gone to its neighbour's
+    place as well as stayed put, so the pixels give no speed (a wrong one would send its track
+    after the neighbour)."""
+    face = np.random.default_rng(0).integers(0, 255, size=(48, 40), dtype=np.uint8)
+    face = np.kron(face[::8, ::8], np.ones((8, 8), dtype=np.uint8))
+    frame = frame_with(face, 100, 100)
+    for x in (160, 220, 280):
+        frame[100:148, x:x + 40] = face
+    assert face_motion(frame, frame, (100, 260, 148, 220)) is None
+    assert face_motion(frame_with(face, 100, 100), frame_with(face, 100, 100),
+                       (100, 140, 148, 100)) is not None  # alone: it stayed put

@@ -145,12 +145,15 @@ def test_a_fast_face_seen_once_follows_its_measured_speed_past_faces_it_hides():
         assert b is not None and b[3] <= x and b[1] >= x + size
 
 
-def test_a_measured_speed_is_only_a_new_tracks_and_a_still_one_keeps_its_own():
-    frames = [(0, [box(100)]), (5, [box(100)]), (10, [box(100)])]
-    [track] = link(frames, max_gap=15, speeds={(0, 0): (0.0, 0.0)})
-    assert track.speed == (0.0, 0.0) and len(track.sightings) == 3
+def test_a_wrong_measured_speed_splits_no_track_and_sightings_outrank_it():
+    """A speed measured wrongly (a face matched on a like neighbour) still lets the next box
+    join as for a track seen once; from two sightings on, their own speed is the one used."""
+    frames = [(0, [box(100)]), (5, [box(150)]), (10, [box(200)])]  # 10 px a frame
+    [track] = link(frames, max_gap=15, speeds={(0, 0): (-40.0, 0.0)})
+    assert [f for f, _, _ in track.sightings] == [0, 5, 10]
+    assert track.speed == (-40.0, 0.0) and track.motion() == (10.0, 0.0)
     [unknown] = link(frames[:1], max_gap=15)
-    assert unknown.speed is None and not unknown.moving
+    assert unknown.speed is None and not unknown.moving and unknown.motion() == (0.0, 0.0)
 
 
 def m(pid: int | None, near: tuple[int, ...] = ()) -> Match:

@@ -21,7 +21,8 @@ def _texture(seed: int, h: int, w: int) -> np.ndarray:
     return np.kron(cells, np.ones((10, 10, 1), dtype=np.uint8))
 
 
-def _clip(n: int = 16, stranger_on: int | None = None, half: bool = False) -> list[np.ndarray]:
+def _clip(n: int = 16, stranger_on: int | None = None, half: bool = False,
+          patch_on: int | None = None) -> list[np.ndarray]:
     """The pupil's face standing still on a grey wall; on `stranger_on` someone else's face is
     where his was (someone stepped in front of him between two samples), or over its left half."""
     frames = []
@@ -32,15 +33,17 @@ def _clip(n: int = 16, stranger_on: int | None = None, half: bool = False) -> li
         if i == stranger_on:
             across = (right - left) // 2 if half else right - left
             frame[top:bottom, left:left + across] = _texture(9, bottom - top, across)
+        if i == patch_on:  # a small face in front of his cheek
+            frame[120:150, 120:150] = _texture(5, 30, 30)
         frames.append(frame)
     return frames
 
 
-def _render(frames, behind_sighted_at, shown=True):
-    pupil = [(f, PUPIL) for f in range(0, len(frames), STEP)]
+def _render(frames, behind_sighted_at, shown=True, pupil=None, tracked=None):
+    pupil = pupil or [(f, PUPIL) for f in range(0, len(frames), STEP)]
     behind = [(f, BEHIND) for f in behind_sighted_at]
     return list(covered_frames(iter(frames), [behind], [], PAD, CoverMode.SOLID,
-                               shown=[pupil] if shown else None, step=STEP))
+                               shown=[pupil] if shown else None, step=STEP, tracked=tracked))
 
 
 def _core(frame: np.ndarray) -> np.ndarray:
@@ -76,3 +79,31 @@ def test_where_his_face_is_not_found_on_the_pixels_nothing_is_uncovered(half):
     out = _render(frames, behind_sighted_at=[0, 15])
     assert not np.array_equal(_core(out[7]), _core(frames[7]))
     assert np.array_equal(_core(out[6]), _core(frames[6]))
+
+
+def test_a_sample_where_his_track_was_handed_another_face_uncovers_nothing():
+    """The detector found "him" on sample 5, but the box is someone else's face (a track can be
+    handed another child's box): it does not look as he did on his last sighting, so the covers
+    of the faces lost there stay; and the first sighting, which anchors the chain, keeps them."""
+    frames = _clip(stranger_on=5)
+    out = _render(frames, behind_sighted_at=[0, 15])
+    assert not np.array_equal(_core(out[5]), _core(frames[5]))
+    assert not np.array_equal(_core(out[0]), _core(frames[0]))
+
+
+def test_a_small_face_in_front_of_him_stays_covered_where_the_rest_of_him_is_left():
+    frames = _clip(patch_on=7)
+    out = _render(frames, behind_sighted_at=[0, 15])
+    patch = out[7][122:148, 122:148].reshape(-1, 3).astype(float)
+    assert patch.std(axis=0).max() < 3  # covered: one flat colour
+    assert np.array_equal(out[7][95:115, 140:155], frames[7][95:115, 140:155])  # him, left
+
+
+def test_rows_off_the_samples_and_faces_without_tracks_are_never_behind_him():
+    """A row that a measured speed added (frame 1) is no sighting of his; a face without frames
+    is where its box is on every frame, not lost: both keep their covers on him."""
+    frames = _clip()
+    off_sample = _render(frames, [0, 15], pupil=[(0, PUPIL), (1, PUPIL)])
+    assert not np.array_equal(_core(off_sample[1]), _core(frames[1]))
+    untracked = _render(frames, [0, 15], tracked=[False])
+    assert all(not np.array_equal(_core(untracked[i]), _core(frames[i])) for i in range(16))

@@ -39,8 +39,11 @@ def sightings_of(photo: Photo, face: Face) -> list[tuple[int, Box4]]:
 
 def hidden_tracks(photo: Photo, decision: PhotoDecision) -> list[list[tuple[int, Box4]]]:
     """The sightings of every track not shown."""
-    return [sightings_of(photo, f) for f in photo.faces
-            if decision.faces.get(f.id) is not Verdict.SHOW]
+    return [sightings_of(photo, f) for f in _hidden(photo, decision)]
+
+
+def _hidden(photo: Photo, decision: PhotoDecision) -> list[Face]:
+    return [f for f in photo.faces if decision.faces.get(f.id) is not Verdict.SHOW]
 
 
 def shown_tracks(photo: Photo, decision: PhotoDecision) -> list[list[tuple[int, Box4]]]:
@@ -74,19 +77,24 @@ def track_region(sightings: list[tuple[int, Box4]], index: int, pad: int, w: int
 def covered_frames(frames: Iterator[np.ndarray], hidden: list[list[tuple[int, Box4]]],
                    covers: list[Region], pad: int, mode: CoverMode,
                    hold: int = 0, shown: list[list[tuple[int, Box4]]] | None = None,
-                   step: int = 1) -> Iterator[np.ndarray]:
+                   step: int = 1, tracked: list[bool] | None = None) -> Iterator[np.ndarray]:
     """Each frame with the hidden tracks' heads and the rectangles covered. `shown`: the tracks
     shown, whose faces in front are not covered by tracks lost behind them (video/front.py);
-    `step`: frames between two samples of the scan."""
+    `step`: frames between two samples of the scan; `tracked`: per hidden track, whether it was
+    found on sampled frames (a face without frames is where its box is on every frame, never
+    lost behind anyone)."""
     front = FrontFaces(shown or [], step)
     for index, frame in enumerate(frames):
         h, w = frame.shape[:2]
         seen = [(r, False) for r in regions_on(covers, index)]
         lost: list[tuple[Region, bool]] = []
-        for sightings in hidden:
+        for k, sightings in enumerate(hidden):
             region = track_region(sightings, index, pad, w, h, hold)
-            if region is not None:
-                (seen if seen_around(sightings, index, step) else lost).append(region)
+            if region is None:
+                continue
+            maybe_behind = (tracked is None or tracked[k]) and not seen_around(sightings, index,
+                                                                               step)
+            (lost if maybe_behind else seen).append(region)
         cores = front.cores(index, frame)  # every frame: it remembers the last sighting
         if not cores:
             regions = seen + lost
@@ -119,7 +127,8 @@ def render_video(*, ctx: Context, photo: Photo, decision: PhotoDecision, data: b
     frames = covered_frames(_beating(read_frames(data, photo.width, photo.height), beat),
                             hidden_tracks(photo, decision), boxes, pad_frames(step),
                             ctx.settings.cover_mode, edge_hold(photo.fps),
-                            shown_tracks(photo, decision), step)
+                            shown_tracks(photo, decision), step,
+                            [bool(f.frames) for f in _hidden(photo, decision)])
     out = encode(frames, photo.width, photo.height, photo.fps or 25.0,
                  max_side=rule.max_side, crf=ctx.settings.video_crf,
                  sound_from=data if sound else None)

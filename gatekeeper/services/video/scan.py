@@ -103,9 +103,13 @@ def find_tracks(*, ctx: Context, photo_id: int, data: bytes, gallery: Gallery) -
     search = _Search(ctx.faces)
     speeds: dict[tuple[int, int], tuple[float, float]] = {}
     ahead: tuple[int, np.ndarray, list[Box4]] | None = None  # the last sample's gray, boxes
-    for index, frame in pick_frames(data, width, height, lambda i: i % step in (0, 1)):
+
+    def wanted(i: int) -> bool:  # a sample, or the frame after one with faces (read lazily)
+        return i % step == 0 or (ahead is not None and ahead[0] == i - 1)
+
+    for index, frame in pick_frames(data, width, height, wanted):
         if index % step:  # the frame after a sample: how far its faces moved
-            if ahead is not None and ahead[0] == index - 1:
+            if ahead is not None:
                 speeds |= _speeds(ahead, gray(frame))
             continue
         faces = search(Image.fromarray(frame))
