@@ -55,6 +55,8 @@ def face_motion(first: np.ndarray, second: np.ndarray, box: Box4, *,
     gx, gy = guess
     wx0, wy0 = max(0, left + gx - pad), max(0, top + gy - pad)
     wx1, wy1 = min(w, right + gx + pad), min(h, bottom + gy + pad)
+    if wx1 - wx0 < fw or wy1 - wy0 < fh:
+        return None  # the window runs off the picture: the face cannot be looked for there
     template = _scaled(cv2, first[top:bottom, left:right], k)
     window = _scaled(cv2, second[wy0:wy1, wx0:wx1], k)
     if (window.shape[0] < template.shape[0] or window.shape[1] < template.shape[1]

@@ -52,3 +52,12 @@ def test_no_speed_from_a_row_of_like_faces() -> None:
     assert face_motion(frame, frame, (100, 260, 148, 220)) is None
     assert face_motion(frame_with(face, 100, 100), frame_with(face, 100, 100),
                        (100, 140, 148, 100)) is not None  # alone: it stayed put
+
+
+def test_a_guess_off_the_picture_gives_no_speed_and_no_error() -> None:
+    face = np.random.default_rng(0).integers(0, 255, size=(80, 64), dtype=np.uint8)
+    frame = frame_with(face, 500, 200)
+    box = (200, 564, 280, 500)
+    assert face_motion(frame, frame, box, guess=(400, 0), reach=0.5) is None  # off the right
+    assert face_motion(frame, frame, box, guess=(0, 300), reach=0.5) is None  # off the bottom
+    assert face_motion(frame, frame, box, guess=(-600, 0), reach=0.5) is None  # off the left

@@ -5,18 +5,19 @@ pupil's face, in front of faces that cannot be seen there.
 
 Where a shown track is seen (on a sample, or between two of its samples one step apart) and
 its own face is found again on the frame's pixels, the pixels of the inner part of its box that
-are still the pupil's own are left as they are by the covers of tracks the detector lost around
-that frame:
+are surely still the pupil's own are left as they are by the covers of tracks the detector lost
+around that frame:
 
-- the pupil's face is matched (adapters/motion.py, at SAME_FACE correlation or more) against
-  its last sighting that was itself matched so (the first sighting anchors the chain and gets
-  nothing), and must be found within AGREE of its box from where its sightings put it; a
-  sample where the detector found him is checked as any other frame (a track can be handed
-  another child's box);
-- the core is the inner part of the box where he was found, inside the box his sightings give;
-- in it, only the pixels that still look as on his last matched sighting (moved as he moved:
-  a 5x5 mean difference of PIXEL_AGREE levels or less in every colour) are left; another face stepping
-  partly in front of him differs there, and stays covered.
+- what he is matched against is his last clean sample: one where the detector found him and no
+  hidden face's box (found there, or where a lost one may be) reaches into his core, so that
+  all of it was his own; the first anchors the chain and leaves nothing uncovered;
+- his face must match it (adapters/motion.py, at SAME_FACE correlation or more), searched near
+  where his sightings put him, and be found within AGREE of his box from there; the core is
+  the inner part of the box where he was found, inside the one his sightings give;
+- in it, a pixel is left only where it still looks as that sample did, moved as he moved (in
+  every colour within PIXEL_AGREE levels, a 3x3 mean, the largest over 5x5 around it), and was
+  his own there; a sample where he is not clear renews nothing, so a face stepping partly in
+  front of him (its pixels differ) stays covered however long it stands still.
 
 The covers of tracks seen around that frame (which can be beside him and reach into his box),
 of faces without tracks, and the editors' rectangles are drawn over him as ever. Rows of a track
@@ -26,6 +27,7 @@ that are not on a sample (where a measured speed took a face seen once) are not 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -39,7 +41,8 @@ AGREE = 0.2  # found within this share of its box from where its sightings put i
 SAME_FACE = 0.8  # correlation with its last matched sighting (the same face a few frames on:
 # 0.96 in the middle, over the walkers of bench/video.py's clips)
 CORE_X, CORE_Y = 0.15, 0.1  # the box's inner part: no ear, hair or corner of someone behind
-PIXEL_AGREE = 12.0  # levels, 5x5 mean, every channel: still looks as on his last sighting
+PIXEL_AGREE = 12.0  # levels, every channel, 3x3 mean, the largest over 5x5: still as he was
+RENEW = 0.9  # a clean sample renews the reference when this share of his core still matches
 
 Kept = tuple[Region, np.ndarray]  # a core and, over it, which pixels to leave (bool)
 
@@ -53,6 +56,17 @@ def seen_around(sightings: Sightings, index: int, step: int) -> bool:
     return any(f == index for f, _ in sightings)
 
 
+@dataclass
+class _Reference:
+    """A shown face's last sighting it may be matched against: where it was, that frame's grey
+    and colour pixels, and which pixels of its core are surely its own (core-sized, bool)."""
+
+    box: Box4
+    grey: np.ndarray
+    colour: np.ndarray
+    own: np.ndarray
+
+
 class FrontFaces:
     """The shown tracks of one render, fed every frame in order (`cores`)."""
 
@@ -60,12 +74,14 @@ class FrontFaces:
         step = max(1, step)
         self.shown = [s for s in ([r for r in t if r[0] % step == 0] for t in shown) if s]
         self.step = step
-        # track -> its last matched sighting: box, grey and colour pixels of that frame
-        self.last: dict[int, tuple[Box4, np.ndarray, np.ndarray]] = {}
+        self.ref: dict[int, _Reference] = {}  # track -> what it is matched against
 
-    def cores(self, index: int, frame: np.ndarray) -> list[Kept]:
-        """Where on this frame each shown face seen in front is left uncovered (asked of every
-        frame in order: a matched sighting is what the frames after it are matched against)."""
+    def cores(self, index: int, frame: np.ndarray, others: Sequence[Box4] = ()) -> list[Kept]:
+        """Where on this frame each shown face seen in front is left uncovered. Asked of every
+        frame in order, with `others`: the boxes of the hidden tracks there (found or where they
+        may be). A sample where he was found and no other face's box reaches into his core is
+        clean: his core is all his own there, and it becomes what the frames after it are
+        matched against (the first one anchors the chain and leaves nothing uncovered)."""
         if not self.shown:
             return []
         out: list[Kept] = []
@@ -78,31 +94,59 @@ class FrontFaces:
                 continue
             now = gray(frame) if now is None else now
             sighted = any(f == index for f, _ in sightings)
-            if k not in self.last:
-                if sighted:  # the anchor: nothing left uncovered yet
-                    self.last[k] = (expected, now, frame)
+            clean = sighted and not any(_overlaps(o, _core(expected)) for o in others)
+            if k not in self.ref:
+                if clean:
+                    self.ref[k] = _Reference(expected, now, frame, _full(_core(expected)))
                 continue
-            kept = self._kept(k, expected, now, frame)
-            if kept is not None:
-                out.append(kept)
-                if sighted:
-                    self.last[k] = (expected, now, frame)
+            kept = self._kept(self.ref[k], expected, now, frame)
+            if kept is None:
+                continue
+            out.append(kept)
+            if clean and kept[1].mean() >= RENEW:
+                self.ref[k] = _Reference(expected, now, frame, _full(_core(expected)))
         return out
 
-    def _kept(self, k: int, expected: Box4, now: np.ndarray, frame: np.ndarray) -> Kept | None:
-        b0, before, colour = self.last[k]
+    def _kept(self, ref: _Reference, expected: Box4, now: np.ndarray,
+              frame: np.ndarray) -> Kept | None:
+        b0 = ref.box
         ex, ey = expected[3] - b0[3], expected[0] - b0[0]  # where his sightings put him
-        moved = face_motion(before, now, b0, reach=0.5, sure=SAME_FACE, guess=(ex, ey))
+        moved = face_motion(ref.grey, now, b0, reach=0.5, sure=SAME_FACE, guess=(ex, ey))
         if moved is None:
             return None
         w, h = max(1, b0[1] - b0[3]), max(1, b0[2] - b0[0])
-        dx, dy = _exact(before, now, _core(b0), round(moved[0]), round(moved[1]))
+        dx, dy = _exact(ref.grey, now, _core(b0), round(moved[0]), round(moved[1]))
         if abs(dx - ex) > AGREE * w or abs(dy - ey) > AGREE * h:
             return None
         core = _inside(_core(shifted(b0, dx, dy)), _core(expected))
         if core is None:
             return None
-        return core, _same_pixels(colour, frame, core, dx, dy)
+        same = _same_pixels(ref.colour, frame, core, dx, dy)
+        return core, same & _carried(ref, core, dx, dy)
+
+
+def _overlaps(box: Box4, region: Region) -> bool:
+    top, right, bottom, left = box
+    return min(right, region.x1) > max(left, region.x0) and min(bottom, region.y1) > max(
+        top, region.y0)
+
+
+def _full(core: Region) -> np.ndarray:
+    return np.ones((max(0, core.y1 - core.y0), max(0, core.x1 - core.x0)), bool)
+
+
+def _carried(ref: _Reference, core: Region, dx: int, dy: int) -> np.ndarray:
+    """Which pixels of `core` (now) were his own on the reference, `dx, dy` back: what was
+    not his there never becomes his by standing still."""
+    rc = _core(ref.box)
+    out = np.zeros((max(0, core.y1 - core.y0), max(0, core.x1 - core.x0)), bool)
+    # a pixel (x, y) now is (x - dx, y - dy) on the reference
+    x0, y0 = max(core.x0, rc.x0 + dx), max(core.y0, rc.y0 + dy)
+    x1, y1 = min(core.x1, rc.x1 + dx), min(core.y1, rc.y1 + dy)
+    if x1 > x0 and y1 > y0:
+        out[y0 - core.y0:y1 - core.y0, x0 - core.x0:x1 - core.x0] = ref.own[
+            y0 - dy - rc.y0:y1 - dy - rc.y0, x0 - dx - rc.x0:x1 - dx - rc.x0]
+    return out
 
 
 def _exact(before: np.ndarray, now: np.ndarray, core: Region, dx: int, dy: int,
@@ -151,9 +195,10 @@ def _same_pixels(before: np.ndarray, now: np.ndarray, core: Region, dx: int,
         return mask
     cur = now[sy0:sy1, sx0:sx1].astype(np.float32)
     old = before[sy0 - dy:sy1 - dy, sx0 - dx:sx1 - dx].astype(np.float32)
-    diff = cv2.blur(np.abs(cur - old), (5, 5))
-    mask[sy0 - core.y0:sy1 - core.y0, sx0 - core.x0:sx1 - core.x0] = (
-        diff.max(axis=2) if diff.ndim == 3 else diff) <= PIXEL_AGREE
+    diff = cv2.blur(np.abs(cur - old), (3, 3))
+    diff = diff.max(axis=2) if diff.ndim == 3 else diff
+    worst = cv2.dilate(diff, np.ones((5, 5), np.uint8))  # the largest nearby: a thin line counts
+    mask[sy0 - core.y0:sy1 - core.y0, sx0 - core.x0:sx1 - core.x0] = worst <= PIXEL_AGREE
     return mask
 
 

@@ -88,14 +88,18 @@ def covered_frames(frames: Iterator[np.ndarray], hidden: list[list[tuple[int, Bo
         h, w = frame.shape[:2]
         seen = [(r, False) for r in regions_on(covers, index)]
         lost: list[tuple[Region, bool]] = []
+        others: list[Box4] = []  # where the hidden faces are, or may be
         for k, sightings in enumerate(hidden):
             region = track_region(sightings, index, pad, w, h, hold)
             if region is None:
                 continue
+            spread = cover_box(sightings, index, pad, hold=hold, size=(w, h))
+            if spread is not None:
+                others.append(spread)
             maybe_behind = (tracked is None or tracked[k]) and not seen_around(sightings, index,
                                                                                step)
             (lost if maybe_behind else seen).append(region)
-        cores = front.cores(index, frame)  # every frame: it remembers the last sighting
+        cores = front.cores(index, frame, others)  # every frame: it remembers the last sighting
         if not cores:
             regions = seen + lost
             yield cover_pixels(frame.copy(), regions, mode) if regions else frame
