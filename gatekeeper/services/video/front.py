@@ -8,16 +8,19 @@ its own face is found again on the frame's pixels, the pixels of the inner part 
 are surely still the pupil's own are left as they are by the covers of tracks the detector lost
 around that frame:
 
-- what he is matched against is his last clean sample: one where the detector found him and no
-  hidden face's box (found there, or where a lost one may be) reaches into his core, so that
-  all of it was his own; the first anchors the chain and leaves nothing uncovered;
+- what he is matched against is his face on his last sample where it was found so (the chain
+  is anchored on a clear sample, which leaves nothing uncovered itself): which of its pixels
+  are surely his own is carried with it, all of them only from a clear sample (the detector
+  found him whole, not cut by the picture's edge, and no hidden face's box, found there or
+  where a lost one may be, reaches into his core), and otherwise only those that were his on
+  the sample before and still looked so: it never grows back on its own;
 - his face must match it (adapters/motion.py, at SAME_FACE correlation or more), searched near
   where his sightings put him, and be found within AGREE of his box from there; the core is
   the inner part of the box where he was found, inside the one his sightings give;
 - in it, a pixel is left only where it still looks as that sample did, moved as he moved (in
   every colour within PIXEL_AGREE levels, a 3x3 mean, the largest over 5x5 around it), and was
-  his own there; a sample where he is not clear renews nothing, so a face stepping partly in
-  front of him (its pixels differ) stays covered however long it stands still.
+  his own there: a face stepping partly in front of him (its pixels differ) stays covered
+  however long it stands still.
 
 The covers of tracks seen around that frame (which can be beside him and reach into his box),
 of faces without tracks, and the editors' rectangles are drawn over him as ever. Rows of a track
@@ -94,23 +97,30 @@ class FrontFaces:
                 continue
             now = gray(frame) if now is None else now
             sighted = any(f == index for f, _ in sightings)
-            clean = sighted and not any(_overlaps(o, _core(expected)) for o in others)
+            clear = sighted and not _cut(expected, frame) and not any(
+                _overlaps(o, _core(expected)) for o in others)
             if k not in self.ref:
-                if clean:
+                if clear:
                     self.ref[k] = _Reference(expected, now, frame, _full(_core(expected)))
                 continue
             kept = self._kept(self.ref[k], expected, now, frame)
             if kept is None:
                 continue
-            out.append(kept)
-            if clean and kept[1].mean() >= RENEW:
-                self.ref[k] = _Reference(expected, now, frame, _full(_core(expected)))
+            found, core, mask = kept
+            out.append((core, mask))
+            if sighted:  # what the next frames are matched against: his face as it is now
+                own = _full(_core(found)) if clear and mask.mean() >= RENEW else _placed(
+                    mask, core, _core(found))
+                self.ref[k] = _Reference(found, now, frame, own)
         return out
 
     def _kept(self, ref: _Reference, expected: Box4, now: np.ndarray,
-              frame: np.ndarray) -> Kept | None:
+              frame: np.ndarray) -> tuple[Box4, Region, np.ndarray] | None:
+        """Where his face is found (its box), his core there, and which of its pixels to leave;
+        None when his face is not found surely where his sightings put him."""
         b0 = ref.box
-        ex, ey = expected[3] - b0[3], expected[0] - b0[0]  # where his sightings put him
+        (x0, y0), (x1, y1) = _centre(b0), _centre(expected)
+        ex, ey = round(x1 - x0), round(y1 - y0)  # where his sightings put him
         moved = face_motion(ref.grey, now, b0, reach=0.5, sure=SAME_FACE, guess=(ex, ey))
         if moved is None:
             return None
@@ -118,11 +128,33 @@ class FrontFaces:
         dx, dy = _exact(ref.grey, now, _core(b0), round(moved[0]), round(moved[1]))
         if abs(dx - ex) > AGREE * w or abs(dy - ey) > AGREE * h:
             return None
-        core = _inside(_core(shifted(b0, dx, dy)), _core(expected))
+        found = shifted(b0, dx, dy)
+        core = _inside(_core(found), _core(expected))
         if core is None:
             return None
         same = _same_pixels(ref.colour, frame, core, dx, dy)
-        return core, same & _carried(ref, core, dx, dy)
+        return found, core, same & _carried(ref, core, dx, dy)
+
+
+def _centre(box: Box4) -> tuple[float, float]:
+    return (box[1] + box[3]) / 2, (box[0] + box[2]) / 2
+
+
+def _cut(box: Box4, frame: np.ndarray) -> bool:
+    """Whether the box meets the picture's edge (a face cut there is boxed as its part in it)."""
+    h, w = frame.shape[:2]
+    return box[3] <= 1 or box[0] <= 1 or box[1] >= w - 1 or box[2] >= h - 1
+
+
+def _placed(mask: np.ndarray, region: Region, core: Region) -> np.ndarray:
+    """`mask` (over `region`) as a mask over `core`: False where it does not reach."""
+    out = np.zeros((max(0, core.y1 - core.y0), max(0, core.x1 - core.x0)), bool)
+    x0, y0 = max(region.x0, core.x0), max(region.y0, core.y0)
+    x1, y1 = min(region.x1, core.x1), min(region.y1, core.y1)
+    if x1 > x0 and y1 > y0:
+        out[y0 - core.y0:y1 - core.y0, x0 - core.x0:x1 - core.x0] = mask[
+            y0 - region.y0:y1 - region.y0, x0 - region.x0:x1 - region.x0]
+    return out
 
 
 def _overlaps(box: Box4, region: Region) -> bool:
