@@ -138,3 +138,17 @@ def test_a_face_moving_into_his_corner_after_a_clear_sample_stays_covered():
     assert np.array_equal(_core(out[7]), _core(frames[7]))  # before she came: him, left
     for i in range(23, 40):
         assert out[i][92:138, 104:128].reshape(-1, 3).std(axis=0).max() < 3, i
+
+
+def test_a_face_cut_by_the_picture_edge_anchors_nothing():
+    """His box on a sample where the edge cuts him is only the part in the picture: no chain is
+    anchored there (his box would not say where his face is), so nothing is left uncovered
+    until a sample finds him whole."""
+    from gatekeeper.services.video.front import FrontFaces
+
+    frames = _clip()
+    at_edge = (80, 80, 180, 0)
+    front = FrontFaces([[(0, at_edge), (5, at_edge), (10, PUPIL), (15, PUPIL)]], STEP)
+    kept = [bool(front.cores(i, frames[i])) for i in range(16)]
+    assert kept[:11] == [False] * 11  # anchored on sample 10, which itself leaves nothing
+    assert all(kept[11:])
