@@ -29,7 +29,7 @@ Box4 = tuple[int, int, int, int]  # top, right, bottom, left
 
 def gray(rgb: np.ndarray) -> np.ndarray:
     """A frame's luminance (matching needs no colour)."""
-    import cv2
+    import cv2  # deferred: only scanning and rendering processes load OpenCV
 
     return np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
 
@@ -41,7 +41,7 @@ def face_motion(first: np.ndarray, second: np.ndarray, box: Box4, *,
     (the next frame), or None when the pixels do not say surely. `reach`: the farthest move
     looked for, in face widths, from `guess` (where the caller expects it: no move by default);
     `sure`: the correlation a match needs."""
-    import cv2
+    import cv2  # deferred: only scanning and rendering processes load OpenCV
 
     top, right, bottom, left = box
     h, w = first.shape[:2]

@@ -186,7 +186,7 @@ def _exact(before: np.ndarray, now: np.ndarray, core: Region, dx: int, dy: int,
     """The shift (dx, dy) to the pixel: the face's core on `before` matched on `now` at full
     size within `slack` pixels of the shift found at the working size (a face of 120 px is
     matched at 24, a pixel there is 5 here: the pixels left must line up with his own)."""
-    import cv2
+    import cv2  # deferred: only scanning and rendering processes load OpenCV
 
     h, w = now.shape[:2]
     x0, y0, x1, y1 = max(0, core.x0), max(0, core.y0), min(w, core.x1), min(h, core.y1)
@@ -215,7 +215,7 @@ def _same_pixels(before: np.ndarray, now: np.ndarray, core: Region, dx: int,
                  dy: int) -> np.ndarray:
     """Which pixels of `core` on `now` look as the same place did on `before`, `dx, dy` back
     (RGB: every channel within PIXEL_AGREE, as a 5x5 mean)."""
-    import cv2
+    import cv2  # deferred: only scanning and rendering processes load OpenCV
 
     h, w = now.shape[:2]
     x0, y0, x1, y1 = max(0, core.x0), max(0, core.y0), min(w, core.x1), min(h, core.y1)
