@@ -82,9 +82,10 @@ class FrontFaces:
     def cores(self, index: int, frame: np.ndarray, others: Sequence[Box4] = ()) -> list[Kept]:
         """Where on this frame each shown face seen in front is left uncovered. Asked of every
         frame in order, with `others`: the boxes of the hidden tracks there (found or where they
-        may be). A sample where he was found and no other face's box reaches into his core is
-        clean: his core is all his own there, and it becomes what the frames after it are
-        matched against (the first one anchors the chain and leaves nothing uncovered)."""
+        may be). A sample where he was found whole and no other face's box reaches into his
+        core is clear: all his core is his own there (the first clear one anchors the chain and
+        leaves nothing uncovered); each sample where he is found again becomes what the frames
+        after it are matched against, with only the pixels that were his own carried over."""
         if not self.shown:
             return []
         out: list[Kept] = []

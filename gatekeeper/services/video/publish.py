@@ -63,8 +63,12 @@ def track_region(sightings: list[tuple[int, Box4]], index: int, pad: int, w: int
     (a face cut by the edge would be left in a rounded corner). A track ending at the edge is
     held `hold` frames more (`domain.tracks.cover_box`)."""
     box = cover_box(sightings, index, pad, hold=hold, size=(w, h))
-    if box is None:
-        return None
+    return None if box is None else head_around(box, sightings, index, w, h)
+
+
+def head_around(box: Box4, sightings: list[tuple[int, Box4]], index: int, w: int,
+                h: int) -> tuple[Region, bool]:
+    """The head around a track's cover box on frame `index` (see track_region)."""
     near = min(sightings, key=lambda s: abs(s[0] - index))[1]
     fw, fh = face_size(*near, w, h)
     top, right, bottom, left = box
@@ -90,12 +94,11 @@ def covered_frames(frames: Iterator[np.ndarray], hidden: list[list[tuple[int, Bo
         lost: list[tuple[Region, bool]] = []
         others: list[Box4] = []  # where the hidden faces are, or may be
         for k, sightings in enumerate(hidden):
-            region = track_region(sightings, index, pad, w, h, hold)
-            if region is None:
-                continue
             spread = cover_box(sightings, index, pad, hold=hold, size=(w, h))
-            if spread is not None:
-                others.append(spread)
+            if spread is None:
+                continue
+            others.append(spread)
+            region = head_around(spread, sightings, index, w, h)
             maybe_behind = (tracked is None or tracked[k]) and not seen_around(sightings, index,
                                                                                step)
             (lost if maybe_behind else seen).append(region)
