@@ -41,7 +41,15 @@ from pathlib import Path
 import numpy as np
 
 from .common import BENCH_PASSWORD, ROOT, peak_rss_mb, write
-from .video import Clip, _exif, _flat_share, _share_inside, run_deface, scan_and_publish_online
+from .video import (
+    Clip,
+    _exif,
+    _flat_share,
+    _same_share,
+    _share_inside,
+    run_deface,
+    scan_and_publish_online,
+)
 
 ENV = "GATEKEEPER_BENCH_REAL_CLIP"
 DEFAULT = ROOT.parent / "shared" / "data" / "video"
@@ -170,20 +178,35 @@ def _found_again(frame: np.ndarray, box: tuple, up: int) -> bool:
     return False
 
 
+def source_crops(frames: list[np.ndarray], faces: dict[int, list[tuple[tuple, int]]]
+                 ) -> dict[tuple[int, int], np.ndarray]:
+    """The source's pixels in every judged face box (kept instead of the whole frames)."""
+    out = {}
+    for i, boxes in faces.items():
+        h, w = frames[i].shape[:2]
+        for k, (box, _) in enumerate(boxes):
+            x0, y0, x1, y1 = max(0, box[0]), max(0, box[1]), min(w, box[2]), min(h, box[3])
+            if x1 > x0 and y1 > y0:
+                out[(i, k)] = frames[i][y0:y1, x0:x1].copy()
+    return out
+
+
 def judge(frames: list[np.ndarray], faces: dict[int, list[tuple[tuple, int]]],
-          offset: int = 0) -> dict:
+          offset: int = 0, source: dict[tuple[int, int], np.ndarray] | None = None) -> dict:
     """Of the source's face-frames: how many this output leaves visible by pixels (and of those,
-    how many have less than 20 % of the box flat: not covered at all), and how many dlib still
-    finds at the same place; per face size (the box's larger side). Source frame i is output
-    frame i + offset."""
-    n = visible = bare = found = both = 0
+    how many have less than 20 % of the box flat: not covered at all, and, given the `source`
+    crops, how many keep a fifth of the box as in the source: the seam where two solid covers of
+    different colours meet is not flat, but is no face), and how many dlib still finds at the
+    same place; per face size (the box's larger side). Source frame i is output frame
+    i + offset."""
+    n = visible = bare = found = both = as_source = 0
     by_size: dict[str, list[int]] = {}
     for i, boxes in faces.items():
         if not 0 <= i + offset < len(frames):
             continue
         frame = frames[i + offset]
         h, w = frame.shape[:2]
-        for box, up in boxes:
+        for k, (box, up) in enumerate(boxes):
             x0, y0, x1, y1 = max(0, box[0]), max(0, box[1]), min(w, box[2]), min(h, box[3])
             if x1 <= x0 or y1 <= y0:
                 continue
@@ -191,6 +214,8 @@ def judge(frames: list[np.ndarray], faces: dict[int, list[tuple[tuple, int]]],
             flat = _flat_share(frame[y0:y1, x0:x1])
             shown = flat < 0.8
             bare += flat < 0.2
+            if shown and source is not None and (i, k) in source:
+                as_source += _same_share(frame[y0:y1, x0:x1], source[(i, k)]) >= 0.2
             again = _found_again(frame, box, up)
             visible += shown
             found += again
@@ -202,6 +227,7 @@ def judge(frames: list[np.ndarray], faces: dict[int, list[tuple[tuple, int]]],
             row[1] += shown
             row[2] += again
     return {"face_frames": n, "visible_pixels": visible, "visible_not_covered_at_all": bare,
+            **({"visible_as_source": as_source} if source is not None else {}),
             "found_by_dlib": found,
             "visible_and_found": both,
             "by_face_size": {k: dict(zip(("face_frames", "visible_pixels", "found_by_dlib"), v,
@@ -339,6 +365,7 @@ def run_clip(path: Path) -> dict:
         known = SOURCES.get(path.name, {})
         source["sha256_matches_published"] = known.get("sha256") == source["sha256"]
         small = [_small(f) for f in frames]
+        crops = source_crops(frames, faces)
         del frames
         d_fig, d_out = run_deface(Clip(data), tmp)
         g_fig, g_out = run_gatekeeper(src, "real-clip.mp4", tmp)
@@ -352,7 +379,7 @@ def run_clip(path: Path) -> dict:
             got = _frames(made, w, h)
             k = align(small, got)
             result[tool] = {**fig, "frames": len(got), "aligned_offset_frames": k,
-                            **judge(got, faces, k),
+                            **judge(got, faces, k, crops),
                             "exiftool_tags_left": _tags(out), "sound_streams": _sound(made)}
     g, d = result["gatekeeper"], result["deface"]
     if g.get("cpu_s") and d.get("cpu_s"):
