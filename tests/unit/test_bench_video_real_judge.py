@@ -14,8 +14,8 @@ def _frames() -> tuple[list[np.ndarray], dict[int, list[tuple[tuple, int]]]]:
 def test_a_seam_between_two_covers_is_visible_by_pixels_but_not_as_in_the_source():
     frames, faces = _frames()
     out = frames[0].copy()
-    out[:, :60] = (200, 40, 40)  # two solid covers of different colours meeting in the box
-    out[:, 60:] = (40, 40, 200)
+    for x in range(0, 160, 6):  # narrow solid covers of two colours meeting across the box
+        out[:, x:x + 6] = (200, 40, 40) if x % 12 else (40, 40, 200)
     result = judge([out], faces, 0, source_crops(frames, faces))
     assert result["visible_pixels"] == 1
     assert result["visible_as_source"] == 0
