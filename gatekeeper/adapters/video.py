@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,52 @@ def pick_frames(data: bytes, width: int, height: int, wanted: Callable[[int], bo
                     break
         except av.FFmpegError as exc:
             raise InvalidImage(f"video could not be decoded: {_reason(exc)}") from None
+    finally:
+        container.close()
+
+
+@dataclass(frozen=True)
+class Played:
+    """What the picture stream holds as the decoder plays it (its packets, not the header)."""
+
+    frames: int  # frames shown (samples an edit list leaves out are not)
+    seconds: float  # the time they span, the last frame's own duration included
+    coded_width: int  # the decoder's picture size, before any display turn
+    coded_height: int
+
+
+def played(data: bytes) -> Played:
+    """The picture stream's frames, their span and the decoded picture size, from its packets
+    (demuxed, not decoded: a fraction of a second for a long movie). A container's header says
+    what its writer put there; the scan's sampling, the limits and the published file's rate
+    must follow what plays. InvalidImage when there is nothing to play."""
+    container = _open(data)
+    try:
+        if not container.streams.video:
+            raise InvalidImage("video could not be decoded: no picture stream")
+        stream = container.streams.video[0]
+        base = stream.time_base or Fraction(1, 90000)
+        stamps: list[int] = []
+        alone = 0  # the duration a packet gives itself (for a movie of one frame)
+        try:
+            for packet in container.demux(stream):
+                if packet.size == 0 or packet.is_discard or packet.pts is None:
+                    continue
+                stamps.append(int(packet.pts))
+                alone = int(packet.duration or 0)
+        except av.FFmpegError as exc:
+            raise InvalidImage(f"video could not be decoded: {_reason(exc)}") from None
+        if not stamps:
+            raise InvalidImage("video could not be decoded: no frame")
+        stamps.sort()
+        # each frame lasts the usual gap to the next (the median: one odd gap changes nothing)
+        gap = int(np.median(np.diff(stamps))) if len(stamps) > 1 else alone
+        seconds = float((stamps[-1] - stamps[0] + gap) * base)
+        if seconds <= 0:
+            rate = float(stream.average_rate or 0) or 25.0
+            seconds = len(stamps) / rate
+        cc = stream.codec_context
+        return Played(len(stamps), seconds, int(cc.width or 0), int(cc.height or 0))
     finally:
         container.close()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from gatekeeper.domain.camera import CameraInfo
@@ -40,6 +40,7 @@ class MovieInfo:
     tags: tuple[tuple[str, str], ...] = ()  # every UserData / Keys tag found, camera or not
     created: int = 0  # the movie header's creation time (seconds since 1904; 0: none)
     tracks: int = 1
+    coded: tuple[int, int] = (0, 0)  # the decoder's picture size (0, 0: not read)
 
 
 def leftovers(info: MovieInfo, *, sound: bool = False) -> list[str]:
@@ -254,15 +255,25 @@ def read_movie(data: bytes) -> MovieInfo:
                      len(tracks))
 
 
+def as_played(info: MovieInfo, frames: int, seconds: float, coded: tuple[int, int]) -> MovieInfo:
+    """The header's facts with the duration, frame count and rate of what the picture stream
+    plays (adapters/video.played), and the decoder's picture size: the header is the writer's
+    to fill in (one claiming 0.1 s for a 4 s clip had a scan search a single frame of it)."""
+    return replace(info, duration_s=seconds, frame_count=frames,
+                   fps=frames / seconds if seconds > 0 else info.fps, coded=coded)
+
+
 def refusal(info: MovieInfo, *, max_seconds: float, max_side: int, max_pixels: int) -> str | None:
-    """Why the movie is refused at upload (too long, too large, a codec we do not take), or None."""
+    """Why the movie is refused at upload (too long, too large, a codec we do not take), or None.
+    The size is the larger of the header's and the decoder's (each is checked)."""
     if info.codec not in ("h264", "hevc"):
         return f"video codec {info.codec or 'unknown'} not taken (H.264 or HEVC only)"
     if info.duration_s > max_seconds:
         return (f"video too long ({info.duration_s / 60:.1f} minutes; at most "
                 f"{max_seconds / 60:g} minutes)")
-    if max(info.width, info.height) > max_side or info.width * info.height > max_pixels:
-        return f"video too large ({info.width}x{info.height}; at most 4K, {max_side} px a side)"
+    for w, h in ((info.width, info.height), info.coded):
+        if max(w, h) > max_side or w * h > max_pixels:
+            return f"video too large ({w}x{h}; at most 4K, {max_side} px a side)"
     if info.width < 16 or info.height < 16:
         return "video has no usable picture"
     return None

@@ -25,7 +25,7 @@ from consent_db.models import Event, Photo, PhotoStatus
 from gatekeeper.config import Settings
 from gatekeeper.domain.camera import CameraInfo, Provenance, judge_provenance, read_camera_info
 from gatekeeper.domain.images import DecodedImage, decode
-from gatekeeper.domain.movie import MovieInfo, read_movie, refusal, sniff
+from gatekeeper.domain.movie import MovieInfo, as_played, read_movie, refusal, sniff
 from gatekeeper.domain.names import slugify
 from gatekeeper.domain.vocabulary import Role
 from gatekeeper.errors import InvalidImage, InvalidInput
@@ -146,9 +146,11 @@ def ingest_bytes(*, ctx: Context, data: bytes, name: str, event_name: str,
 def open_video(data: bytes, settings: Settings) -> tuple[MovieInfo, DecodedImage]:
     """The movie's header facts, within the limits, and its middle frame (the reviewer's
     picture; decoding it proves the picture stream decodes); InvalidImage otherwise."""
-    from gatekeeper.adapters.video import still  # deferred: PyAV only where videos come
+    from gatekeeper.adapters.video import played, still  # deferred: PyAV only where videos come
 
-    movie = read_movie(data)
+    header = read_movie(data)
+    plays = played(data)
+    movie = as_played(header, plays.frames, plays.seconds, (plays.coded_width, plays.coded_height))
     reason = refusal(movie, max_seconds=settings.video_max_seconds,
                      max_side=settings.video_max_side, max_pixels=settings.video_max_pixels)
     if reason is not None:

@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 from consent_db.models import Face, Person, Photo, utcnow
 from gatekeeper.adapters.engine.found import IDENTIFIABLE, FaceQuality
 from gatekeeper.adapters.motion import face_motion, gray
-from gatekeeper.adapters.video import pick_frames
+from gatekeeper.adapters.video import pick_frames, played
 from gatekeeper.domain.fusion import Gallery
 from gatekeeper.domain.matching import UNKNOWN, Match
 from gatekeeper.domain.tracks import Box4, Track, ambiguous_pairs, link, shifted, vote
@@ -95,7 +95,9 @@ def find_tracks(*, ctx: Context, photo_id: int, data: bytes, gallery: Gallery) -
     """The video's face tracks as unsaved Face rows (scan.py saves and decides them)."""
     with ctx.uow() as uow:
         photo = get_photo(uow.session, photo_id)
+        _as_played(photo, data)
         width, height, fps = photo.width, photo.height, photo.fps
+        uow.commit()
     step = sample_step(fps, ctx.settings.video_scan_fps)
     beat = _Beat(ctx, photo_id)
     found: dict[tuple[int, int], FoundFace] = {}
@@ -137,6 +139,16 @@ def find_tracks(*, ctx: Context, photo_id: int, data: bytes, gallery: Gallery) -
     matched |= _identify(ctx, data, width, height, found, late, gallery, beat)
     return _rows(tracks, {i: [k for k in keys if k in matched] for i, keys in best.items()},
                  found, matched)
+
+
+def _as_played(photo: Photo, data: bytes) -> None:
+    """The stored duration, frame count and rate as the picture stream plays them: a movie
+    recorded before ingest checked its header against its frames may carry the header's (one
+    claiming 0.1 s for 4 s would have one frame searched); the publish goes by them too."""
+    plays = played(data)
+    if photo.frame_count != plays.frames or abs((photo.duration_s or 0) - plays.seconds) > 0.05:
+        photo.frame_count, photo.duration_s = plays.frames, plays.seconds
+        photo.fps = plays.frames / plays.seconds if plays.seconds > 0 else photo.fps
 
 
 def _speeds(ahead: tuple[int, np.ndarray, list[Box4]], after: np.ndarray
