@@ -24,6 +24,7 @@ VIDEO_FORMATS = frozenset(BRANDS.values())
 CODECS = {b"avc1": "h264", b"avc3": "h264", b"hvc1": "hevc", b"hev1": "hevc"}
 CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"udta", b"edts"}
 _EPOCH_1904 = datetime(1904, 1, 1)
+DAMAGED = "video is damaged or cut short: upload the camera's file again"
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,50 @@ def leftovers(info: MovieInfo, *, sound: bool = False) -> list[str]:
     return out
 
 
-def sniff(data: bytes) -> str | None:
-    """The format named by a leading `ftyp` box's major brand, or None (not a movie we take)."""
-    if len(data) < 12 or data[4:8] != b"ftyp":
+# Still-image and raw files built on the same box format: never a movie, whatever they list.
+STILL_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1",
+                          b"msf1", b"avif", b"avis", b"crx ", b"jpeg", b"miaf"})
+# Boxes a QuickTime file may begin with before its `ftyp` box, or instead of one.
+_LEADING = frozenset({b"wide", b"free", b"skip"})
+_CLASSIC = _LEADING | {b"mdat", b"moov", b"pnot", b"udta", b"uuid"}
+
+
+def _brand(major: bytes, compatible: list[bytes]) -> str | None:
+    """Our format for an `ftyp` box: its major brand if we know it, else (a camera maker's own,
+    Canon's `CAEP`, a phone's `3gp4`) the first compatible brand we know; never a still."""
+    if major in STILL_BRANDS:
         return None
-    return BRANDS.get(data[8:12])
+    if major in BRANDS:
+        return BRANDS[major]
+    if major.startswith((b"3gp", b"3g2")):
+        return "mp4"
+    return next((BRANDS[b] for b in compatible if b in BRANDS), None)
+
+
+def sniff(data: bytes) -> str | None:
+    """The movie format the file's boxes name, or None (not a movie we take): its `ftyp` box's
+    brands (after any `wide`, `free` or `skip` boxes); a classic QuickTime file without one is
+    a `mov` when its top-level boxes are QuickTime's and hold a `moov`."""
+    at, seen = 0, 0
+    while at + 8 <= len(data) and seen < 64:
+        size, kind = int.from_bytes(data[at:at + 4], "big"), data[at + 4:at + 8]
+        if kind == b"ftyp":
+            end = min(len(data), at + size) if size >= 16 else at
+            if end - at < 16:
+                return None
+            compatible = [data[i:i + 4] for i in range(at + 16, end - 3, 4)]
+            return _brand(data[at + 8:at + 12], compatible)
+        if kind not in _CLASSIC:
+            return None
+        if kind == b"moov":
+            return "mov"
+        seen += 1
+        if size == 1 and at + 16 <= len(data):  # a 64-bit size (a large mdat)
+            size = int.from_bytes(data[at + 8:at + 16], "big")
+        if size < 8:
+            return None
+        at += size
+    return None
 
 
 def _boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int, int]]:
@@ -72,12 +112,12 @@ def _boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tupl
         header = 8
         if size == 1:
             if pos + 16 > end:
-                raise InvalidImage("truncated movie box header")
+                raise InvalidImage(DAMAGED)
             size, header = struct.unpack(">Q", data[pos + 8:pos + 16])[0], 16
         elif size == 0:
             size = end - pos
         if size < header or pos + size > end:
-            raise InvalidImage(f"malformed movie box {kind!r}")
+            raise InvalidImage(DAMAGED)
         yield kind, pos + header, pos + size
         pos += size
 
@@ -231,11 +271,14 @@ def read_movie(data: bytes) -> MovieInfo:
                 _udta(data, s, e, found)
             elif kind == b"meta":
                 _meta(data, s, e, found)
-    except (struct.error, IndexError, ValueError) as exc:
-        raise InvalidImage(f"malformed movie header ({type(exc).__name__})") from None
+    except (struct.error, IndexError, ValueError):
+        raise InvalidImage(DAMAGED) from None
     video = next((t for t in tracks if t.handler == b"vide"), None)
-    if video is None or not video.timescale or not video.samples or not video.duration:
+    if video is None or not video.timescale:
         raise InvalidImage("movie has no video track")
+    fragmented = _find(data, *moov, b"mvex") is not None
+    if not fragmented and not (video.samples and video.duration):
+        raise InvalidImage("movie's video track has no frames")
     tags: dict[str, str] = {}
     for name, value in found:
         field = _field(name)
@@ -245,12 +288,15 @@ def read_movie(data: bytes) -> MovieInfo:
     # duration also counts the decoder's delay that B-frames add (FFmpeg 8 writes it so)
     duration = (video.shown / movie_timescale if video.shown and movie_timescale
                 else video.duration / video.timescale)
+    # A fragmented movie (written as it was filmed or streamed) lists its frames in the
+    # fragments that follow its header: as_played counts them from the stream.
+    rate = video.samples / duration if duration > 0 else 0.0
     w, h = round(video.width), round(video.height)
     if video.turned:
         w, h = h, w
     camera = CameraInfo(make=tags.get("make"), model=tags.get("model"),
                         serial=tags.get("serial"), taken_at=_when(tags.get("date"), created))
-    return MovieInfo(fmt, duration, video.samples / duration, w, h, video.codec, video.samples,
+    return MovieInfo(fmt, duration, rate, w, h, video.codec, video.samples,
                      any(t.handler == b"soun" for t in tracks), camera, tuple(found), created,
                      len(tracks))
 

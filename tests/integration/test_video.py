@@ -168,3 +168,54 @@ def test_safeguarding_flag_in_any_track_blocks_the_video(ctx):
     result = ingest(ctx, u["office1"], videogen.clip(seconds=1.0).data, name="v.mp4")
     assert result.outcome is IngestOutcome.ACCEPTED, result.reason
     assert scan_photo(ctx=ctx, photo_id=result.photo_id) == "blocked"
+
+
+def test_a_camera_makers_brand_and_a_classic_quicktime_file_are_taken(ctx, pupils):
+    """Canon's cameras write MP4 under their own major brand (`CAEP`, compatible with `isom`);
+    a classic QuickTime file begins with a `wide` box and may have no `ftyp` at all."""
+    data = videogen.clip(seconds=1.0).data
+    size = int.from_bytes(data[:4], "big")
+    assert data[4:8] == b"ftyp" and size >= 20  # brands rewritten in place: offsets unchanged
+    canon = data[:8] + b"CAEP" + data[12:16] + b"CAEP" + data[20:]
+    mov = videogen.clip(seconds=1.0, container="mov").data
+    size = int.from_bytes(mov[:4], "big")  # its ftyp box becomes a wide and a free box
+    classic = (b"\x00\x00\x00\x08wide" + (size - 8).to_bytes(4, "big") + b"free"
+               + bytes(size - 16) + mov[size:])
+    for name, movie, fmt in (("canon.mp4", canon, "mp4"), ("classic.mov", classic, "mov")):
+        result = ingest(ctx, pupils["office1"], movie, name=name)
+        assert result.outcome is IngestOutcome.ACCEPTED, result.reason
+        with ctx.uow() as uow:
+            photo = uow.session.get(Photo, result.photo_id)
+            assert (photo.media, photo.format, photo.frame_count) == ("video", fmt, 15)
+
+
+def test_a_fragmented_movie_is_taken_and_a_damaged_one_refused_in_plain_words(ctx, pupils):
+    """Some cameras and recorders write fragmented MP4 (frames listed in fragments after an
+    empty header); a file cut short is refused without the decoder's errno and function."""
+    import av
+
+    frames, _ = videogen.frames_of(2.0, 15)
+    with io.BytesIO() as buf:
+        with av.open(buf, "w", format="mp4", options={
+                "movflags": "frag_keyframe+empty_moov+use_metadata_tags"}) as out:
+            out.metadata.update(videogen.CAMERA_TAGS)
+            stream = out.add_stream("libx264", rate=15)
+            stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
+            for i, pixels in enumerate(frames):
+                frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+                frame.pts = i
+                out.mux(stream.encode(frame))
+            out.mux(stream.encode(None))
+        fragmented = buf.getvalue()
+    result = ingest(ctx, pupils["office1"], fragmented, name="fragmented.mp4")
+    assert result.outcome is IngestOutcome.ACCEPTED, result.reason
+    with ctx.uow() as uow:
+        photo = uow.session.get(Photo, result.photo_id)
+        assert (photo.frame_count, round(photo.fps)) == (30, 15)
+    assert scan_photo(ctx=ctx, photo_id=result.photo_id) == "awaiting_review"
+    whole = videogen.clip(seconds=2.0).data  # moov last: a cut keeps the header ...
+    for cut in (whole[: len(whole) // 2], whole[:-2000]):
+        refused = ingest(ctx, pupils["office1"], cut, name="cut.mp4")
+        assert refused.outcome is IngestOutcome.REJECTED
+        assert refused.reason and "damaged or cut short" in refused.reason, refused.reason
+        assert "Errno" not in refused.reason and "avcodec" not in refused.reason

@@ -61,3 +61,32 @@ def test_duration_is_the_span_shown_not_the_decoder_delay():
     frames = videogen.frames_of(seconds=2.0, fps=15)[0]
     info = read_movie(videogen.write_mp4(frames, 15, tags={}))
     assert (info.duration_s, info.fps, info.frame_count) == (pytest.approx(2.0), pytest.approx(15), 30)
+
+
+def _ftyp(major: bytes, *compatible: bytes) -> bytes:
+    body = major + b"\x00\x00\x02\x00" + b"".join(compatible)
+    return (8 + len(body)).to_bytes(4, "big") + b"ftyp" + body
+
+
+@pytest.mark.parametrize(("major", "compatible", "expected"), [
+    (b"CAEP", (b"CAEP", b"isom", b"mp41"), "mp4"),  # Canon's cameras
+    (b"3gp4", (b"isom", b"3gp4"), "mp4"),  # phones' 3GPP
+    (b"abcd", (b"qt  ",), "mov"),  # a maker's own brand, compatible with QuickTime
+    (b"heic", (b"mif1", b"heic", b"iso8"), None),  # a HEIC photo, whatever else it lists
+    (b"crx ", (b"crx ", b"isom"), None),  # Canon's raw stills (CR3)
+    (b"abcd", (b"abcd",), None),  # nothing we know
+])
+def test_sniff_takes_compatible_brands(major, compatible, expected):
+    assert sniff(_ftyp(major, *compatible) + b"\x00" * 8) == expected
+
+
+def test_a_movie_with_boxes_before_its_type_or_none_is_still_a_movie(frames):
+    mov = videogen.write_mp4(frames, 10, tags={}, container="mov")
+    wide = b"\x00\x00\x00\x08wide"
+    assert sniff(wide + mov) == "mov"
+    info = read_movie(wide + mov)
+    assert (info.format, info.frame_count) == ("mov", 10)
+    size = int.from_bytes(mov[:4], "big")  # the ftyp box: a classic QuickTime file has none
+    assert sniff(wide + mov[size:]) == "mov"
+    assert read_movie(wide + mov[size:]).frame_count == 10
+    assert sniff(wide + b"\x00\x00\x00\x10junkjunkjunkjunk") is None
