@@ -17,7 +17,7 @@ from web.flash import back_to_form, way_back
 from web.templating import templates
 
 _TITLES = {400: "That did not work", 401: "Sign in first", 502: "Not sent", 403: "Not allowed",
-           404: "Not found", 405: "Not possible", 409: "Changed meanwhile",
+           404: "Not found", 405: "Not possible", 409: "Not possible now",
            413: "Too large", 422: "Something is missing", 429: "Too many attempts"}
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Path, UploadFile
 
+from gatekeeper.domain.spans import clock_seconds
 from gatekeeper.domain.vocabulary import Channel, parse_channel
 from gatekeeper.errors import InvalidInput, TooLarge
 
@@ -49,19 +50,6 @@ def span_from(start: str, end: str) -> tuple[float, float] | None:
     if not start.strip() or not end.strip():
         raise InvalidInput("give both the start and the end of the time span, or neither "
                            "(to cover every frame)")
-    return _seconds(start), _seconds(end)
+    return clock_seconds(start), clock_seconds(end)
 
 
-def _seconds(text: str) -> float:
-    parts = text.strip().split(":")
-    try:
-        if len(parts) > 2 or not all(p.strip() for p in parts):
-            raise ValueError
-        minutes = int(parts[0]) if len(parts) == 2 else 0
-        value = minutes * 60 + float(parts[-1])
-    except ValueError:
-        raise InvalidInput(f"a time must be seconds (12.5) or minutes:seconds (1:05), "
-                           f"not {text.strip()!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise InvalidInput(f"a time must be a number of seconds, not {text.strip()!r}")
-    return value

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gatekeeper.domain.redact import Region
+from gatekeeper.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -65,3 +66,20 @@ def box_at(sightings: Sequence[tuple[int, Box]], frame: int) -> Box | None:
                                         for v0, v1 in zip(b0, b1, strict=True))
             return (top, right, bottom, left)
     return sightings[0][1]  # a single sighting, on its own frame
+
+
+def clock_seconds(text: str) -> float:
+    """A moment of a video as people write it: seconds ("12", "12.5") or minutes:seconds
+    ("1:05"); anything else, or not a finite number, is refused with what was typed."""
+    parts = text.strip().split(":")
+    try:
+        if len(parts) > 2 or not all(p.strip() for p in parts):
+            raise ValueError
+        minutes = int(parts[0]) if len(parts) == 2 else 0
+        value = minutes * 60 + float(parts[-1])
+    except ValueError:
+        raise InvalidInput(f"a time must be seconds (12.5) or minutes:seconds (1:05), "
+                           f"not {text.strip()!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise InvalidInput(f"a time must be a number of seconds, not {text.strip()!r}")
+    return value

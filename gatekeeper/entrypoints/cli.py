@@ -13,6 +13,7 @@ from typing import Any, NoReturn, TypeAlias
 from pydantic import ValidationError
 
 from gatekeeper.config import Settings
+from gatekeeper.domain.spans import clock_seconds
 from gatekeeper.domain.vocabulary import Channel, parse_channel
 from gatekeeper.entrypoints import commands
 from gatekeeper.errors import GatekeeperError
@@ -249,9 +250,19 @@ def _photos(sub: Commands) -> None:
     pc.add_argument("id", type=int)
     pc.add_argument("box", nargs=4, type=int)
     pc.add_argument("--by", required=True)
-    pc.add_argument("--from", dest="start_s", type=float,
-                    help="a video: cover from this second only (with --to)")
-    pc.add_argument("--to", dest="end_s", type=float, help="a video: cover up to this second")
+    pc.add_argument("--from", dest="start_s", type=_clock,
+                    help="a video: cover from this moment only (with --to): seconds (12.5) "
+                         "or minutes:seconds (1:05)")
+    pc.add_argument("--to", dest="end_s", type=_clock,
+                    help="a video: cover up to this moment (seconds or minutes:seconds)")
+
+
+def _clock(text: str) -> float:
+    """A video moment as the web form takes it (seconds or minutes:seconds)."""
+    try:
+        return clock_seconds(text)
+    except GatekeeperError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _review(sub: Commands) -> None:

@@ -517,3 +517,31 @@ def test_the_cli_covers_an_area_of_a_video_for_a_time_span(tmp_path, capsys):
     assert main(["photos", "show", "1", "--json", *home]) == 0
     [cover] = json.loads(capsys.readouterr().out)["covers"]
     assert (cover["box"], cover["start_s"], cover["end_s"]) == ([*PATCH], 0.25, 0.5)
+    # minutes:seconds as on the web form (a probe found the CLI took seconds only)
+    assert main(["photos", "cover", "1", *box, "--from", "0:00.5", "--to", "0:01", "--by",
+                 "editor1", *home]) == 0
+    assert "from 0.5 s to 1 s added" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as refused:  # argparse's refusal of a malformed argument
+        main(["photos", "cover", "1", *box, "--from", "1:2:3", "--to", "5", "--by", "editor1",
+              *home])
+    assert refused.value.code == 2
+    assert "minutes:seconds (1:05), not '1:2:3'" in capsys.readouterr().err
+
+
+def test_a_held_videos_player_says_why_not_that_something_changed(ctx, school):
+    """A probe opened the player of a held video: the refusal (409) was titled "Changed
+    meanwhile", though nothing had changed; the page now says the step is not possible now."""
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    bare = videogen.clip(seconds=1.0, tags={})
+    held = ingest(ctx, school["office1"], bare.data, name="phone.mp4")
+    app = create_app(ctx.settings, ctx)
+    with TestClient(app):
+        editor, _ = signed_in(app, "editor1")
+        page = editor.get(f"/photos/{held.photo_id}/video/online/player",
+                          headers={"Accept": "text/html"})
+        assert page.status_code == 409
+        assert "Not possible now" in page.text and "Changed meanwhile" not in page.text
+        assert "held" in page.text
