@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     video_max_seconds: float = 600
     video_max_side: int = 4096  # 4K (3840x2160 or DCI 4096x2160)
     video_max_pixels: int = 4096 * 2160
-    video_scan_fps: float = 5.0  # frames a second searched for faces (at most every frame)
+    video_scan_fps: float = 5.0  # frames a second searched for faces (at most every frame, at least 1 in 12)
     video_crf: int = 23  # H.264 quality of published videos (lower: better, larger)
 
     cover_mode: CoverMode = CoverMode.SOLID

@@ -95,7 +95,7 @@ def pick_frames(data: bytes, width: int, height: int, wanted: Callable[[int], bo
 class Played:
     """What the picture stream holds as the decoder plays it (its packets, not the header)."""
 
-    frames: int  # frames shown (samples an edit list leaves out are not)
+    frames: int  # packets shown (samples an edit list leaves out are not)
     seconds: float  # the time they span, the last frame's own duration included
     coded_width: int  # the decoder's picture size, before any display turn
     coded_height: int
@@ -132,27 +132,36 @@ def played(data: bytes) -> Played:
             rate = float(stream.average_rate or 0) or 25.0
             seconds = len(stamps) / rate
         cc = stream.codec_context
+        if cc is None:  # FFmpeg has no decoder for it
+            raise InvalidImage("video could not be decoded: no decoder for its picture")
         return Played(len(stamps), seconds, int(cc.width or 0), int(cc.height or 0))
     finally:
         container.close()
 
 
 def still(data: bytes, at_s: float, width: int, height: int) -> np.ndarray:
-    """One upright frame near `at_s` seconds (a seek to the keyframe before, then decoding on):
-    the reviewer's picture, and proof at upload that the picture stream decodes at all."""
+    """The upright frame on screen `at_s` seconds after the first frame (a seek to the keyframe
+    before, then decoding on): the reviewer's picture, and proof at upload that the picture
+    stream decodes at all."""
     container = _open(data)
     try:
         if not container.streams.video:
             raise InvalidImage("video could not be decoded: no picture stream")
         stream = container.streams.video[0]
         last = None
+        # `at_s` counts from the first frame; the stream's clock may start later (a fragment's
+        # decode time, an edit list's empty start), and seeking goes by that clock
+        origin = float(stream.start_time * stream.time_base) if (
+            stream.start_time is not None and stream.time_base) else 0.0
         try:
             if stream.time_base and at_s > 0:
-                container.seek(int(at_s / stream.time_base), stream=stream, backward=True)
-            for frame in container.decode(stream):
-                last = frame
-                if frame.time is not None and frame.time >= at_s:
+                container.seek(int((origin + at_s) / stream.time_base), stream=stream,
+                               backward=True)
+            for frame in container.decode(stream):  # the frame on screen at that moment
+                if frame.time is not None and frame.time > origin + at_s + 1e-6:
+                    last = last or frame
                     break
+                last = frame
         except av.FFmpegError as exc:
             raise InvalidImage(f"video could not be decoded: {_reason(exc)}") from None
         if last is None:

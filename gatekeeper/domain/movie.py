@@ -1,4 +1,4 @@
-"""Reading an MP4 / MOV / M4V container's header: recognised by its `ftyp` box, never by name.
+"""Reading an MP4 / MOV / M4V container's header: recognised by its boxes, never by name.
 
 A small box reader (ISO/IEC 14496-12 and QuickTime): duration, frame rate, display size (the track
 matrix's turn applied), video codec, whether there is sound, and the camera's QuickTime tags
@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from gatekeeper.domain.camera import CameraInfo
 from gatekeeper.errors import InvalidImage
 
-# major brand -> our format name (Photo.format)
+# brand -> our format name (Photo.format): the major brand, else a compatible one (sniff)
 BRANDS = {b"isom": "mp4", b"iso2": "mp4", b"iso4": "mp4", b"iso5": "mp4", b"iso6": "mp4",
           b"mp41": "mp4", b"mp42": "mp4", b"avc1": "mp4", b"MSNV": "mp4", b"XAVC": "mp4",
           b"qt  ": "mov", b"M4V ": "m4v", b"M4VH": "m4v", b"M4VP": "m4v"}
@@ -25,6 +25,9 @@ CODECS = {b"avc1": "h264", b"avc3": "h264", b"hvc1": "hevc", b"hev1": "hevc"}
 CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"udta", b"edts"}
 _EPOCH_1904 = datetime(1904, 1, 1)
 DAMAGED = "video is damaged or cut short: upload the camera's file again"
+# No camera films faster (phones' slow motion: 240). A higher rate can only come from timestamps
+# written to mislead: the frames would play in a flash.
+MAX_FPS = 300
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ def sniff(data: bytes) -> str | None:
             end = min(len(data), at + size) if size >= 16 else at
             if end - at < 16:
                 return None
-            compatible = [data[i:i + 4] for i in range(at + 16, end - 3, 4)]
+            compatible = [data[i:i + 4] for i in range(at + 16, min(end - 3, at + 16 + 4 * 64), 4)]
             return _brand(data[at + 8:at + 12], compatible)
         if kind not in _CLASSIC:
             return None
@@ -254,7 +257,7 @@ def read_movie(data: bytes) -> MovieInfo:
     try:
         moov = _find(data, 0, len(data), b"moov")
         if moov is None:
-            raise InvalidImage("movie has no header (moov box): truncated or fragmented")
+            raise InvalidImage("movie has no header (moov box): damaged or cut short")
         found: list[tuple[str, str]] = []
         tracks: list[_Track] = []
         created = 0
@@ -314,6 +317,9 @@ def refusal(info: MovieInfo, *, max_seconds: float, max_side: int, max_pixels: i
     The size is the larger of the header's and the decoder's (each is checked)."""
     if info.codec not in ("h264", "hevc"):
         return f"video codec {info.codec or 'unknown'} not taken (H.264 or HEVC only)"
+    if info.fps > MAX_FPS:
+        return (f"video frame rate {info.fps:.0f} a second: not a camera's video (at most "
+                f"{MAX_FPS} a second)")
     if info.duration_s > max_seconds:
         return (f"video too long ({info.duration_s / 60:.1f} minutes; at most "
                 f"{max_seconds / 60:g} minutes)")

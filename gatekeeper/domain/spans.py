@@ -76,7 +76,10 @@ def clock_seconds(text: str) -> float:
         if len(parts) > 2 or not all(p.strip() for p in parts):
             raise ValueError
         minutes = int(parts[0]) if len(parts) == 2 else 0
-        value = minutes * 60 + float(parts[-1])
+        seconds = float(parts[-1])
+        if minutes < 0 or (len(parts) == 2 and not 0 <= seconds < 60):
+            raise ValueError
+        value = minutes * 60 + seconds
     except ValueError:
         raise InvalidInput(f"a time must be seconds (12.5) or minutes:seconds (1:05), "
                            f"not {text.strip()!r}") from None

@@ -69,6 +69,18 @@ def lying_header(data: bytes, *, seconds: float | None = None,
     return bytes(out)
 
 
+def lying_timestamps(data: bytes, delta: int = 1) -> bytes:
+    """The movie with every frame's duration in its sample table (stts) set to `delta` ticks:
+    the timestamps, and so the rate FFmpeg plays, are the writer's too."""
+    out = bytearray(data)
+    stts = _box(out, [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stts"])
+    (entries,) = struct.unpack(">I", out[stts + 4:stts + 8])
+    for k in range(entries):
+        at = stts + 8 + 8 * k + 4
+        out[at:at + 4] = struct.pack(">I", delta)
+    return bytes(out)
+
+
 def _later(i: int) -> tuple[int, int] | None:
     """She walks in after the first frame and is gone before the last."""
     return (40 + 6 * i, H - 200) if 8 <= i <= 50 else None
@@ -159,3 +171,21 @@ def test_a_movie_stored_with_its_header_facts_is_scanned_as_it_plays(ctx, pupils
         assert photo.fps == pytest.approx(FPS, rel=0.05)
         assert photo.duration_s == pytest.approx(4.0, abs=0.1)
         assert len(photo.faces) >= 1
+
+
+def test_timestamps_claiming_thousands_of_frames_a_second_are_refused(ctx, pupils):
+    """A reviewer's probe: every frame's duration in the sample table set to one tick made the
+    stream itself claim 15 360 frames a second (the sample step then skipped the whole clip)."""
+    clip = videogen.clip(seconds=2.0)
+    result = ingest(ctx, pupils["office1"], lying_timestamps(clip.data), name="flash.mp4")
+    assert result.outcome is IngestOutcome.REJECTED
+    assert result.reason and "not a camera's video" in result.reason
+
+
+def test_a_codec_without_a_decoder_is_refused_in_words_not_a_crash(ctx, pupils):
+    data = bytearray(videogen.clip(seconds=1.0).data)
+    at = data.index(b"avc1", data.index(b"stsd"))  # the sample entry's four letters, in stsd
+    data[at:at + 4] = b"zzzz"
+    result = ingest(ctx, pupils["office1"], bytes(data), name="odd.mp4")
+    assert result.outcome is IngestOutcome.REJECTED
+    assert result.reason and "codec zzzz not taken" in result.reason

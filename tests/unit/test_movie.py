@@ -90,3 +90,12 @@ def test_a_movie_with_boxes_before_its_type_or_none_is_still_a_movie(frames):
     assert sniff(wide + mov[size:]) == "mov"
     assert read_movie(wide + mov[size:]).frame_count == 10
     assert sniff(wide + b"\x00\x00\x00\x10junkjunkjunkjunk") is None
+
+
+def test_a_huge_ftyp_size_lists_no_more_than_a_few_brands():
+    """A hostile size (0xFFFFFFFF) once had every 4 bytes of a large upload listed as a brand
+    (hundreds of MB for a 60 MB upload): only the first 64 compatible brands are read."""
+    within = b"\xff\xff\xff\xffftypabcd\x00\x00\x00\x00" + b"wxyz" * 63 + b"isom"
+    beyond = b"\xff\xff\xff\xffftypabcd\x00\x00\x00\x00" + b"wxyz" * 64 + b"isom"
+    assert sniff(within + b"wxyz" * 1000) == "mp4"
+    assert sniff(beyond + b"wxyz" * 1000) is None

@@ -9,6 +9,7 @@ from gatekeeper.domain.redact import Region
 from gatekeeper.domain.spans import (
     TimedRegion,
     box_at,
+    clock_seconds,
     frames_span_ms,
     holds_throughout,
     regions_on,
@@ -61,3 +62,22 @@ def test_time_fields_from_a_form():
                        (":5", "6")):
         with pytest.raises(InvalidInput):
             span_from(start, end)
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("12", 12.0), ("12.5", 12.5), ("1:05", 65.0),
+                                               ("0:00.5", 0.5), (" 2:30 ", 150.0)])
+def test_a_moment_is_seconds_or_minutes_and_seconds(text, seconds):
+    assert clock_seconds(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["1:-5", "1:75", "-1:05", "1:2:3", "", ":", "nan", "inf", "a"])
+def test_a_moment_that_is_no_time_is_refused_with_what_was_typed(text):
+    with pytest.raises(InvalidInput):
+        clock_seconds(text)
+
+
+def test_the_sample_step_never_leaves_more_than_max_step_frames_unsearched():
+    from gatekeeper.services.video.scan import MAX_STEP, sample_step
+
+    assert sample_step(25, 5.0) == 5 and sample_step(60, 5.0) == 12
+    assert sample_step(15360, 5.0) == MAX_STEP == sample_step(240, 5.0)

@@ -122,3 +122,38 @@ def test_sound_from_a_silent_movie_adds_no_track(tmp_path, frames):
     silent = videogen.write_mp4(frames, 10, tags={})
     out = encode(read_frames(silent, 320, 180), 320, 180, 10, max_side=2048, sound_from=silent)
     assert not read_movie(out).has_audio
+
+
+def _starting_late(n: int, fps: int, offset: int) -> bytes:
+    """n frames of distinct greys whose clock starts `offset` frames in (an empty edit first, as
+    a fragment's decode time or an edited clip can give)."""
+    import io
+    from fractions import Fraction
+
+    with io.BytesIO() as buf:
+        with av.open(buf, "w", format="mp4") as out:
+            stream = out.add_stream("libx264", rate=fps)
+            stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+            stream.options = {"bf": "0", "crf": "10"}
+            for i in range(n):
+                frame = av.VideoFrame.from_ndarray(np.full((64, 64, 3), 10 + 10 * i, np.uint8),
+                                                   format="rgb24")
+                frame.pts, frame.time_base = i + offset, Fraction(1, fps)
+                out.mux(stream.encode(frame))
+            out.mux(stream.encode(None))
+        return buf.getvalue()
+
+
+def test_a_still_counts_its_time_from_the_first_frame_whatever_the_clock_says():
+    """A reviewer found the thumbnails of a clip whose clock starts at 20 s all cut from its
+    first frame: the still's time was taken as the stream's clock, not from the first frame."""
+    from gatekeeper.adapters.video import played
+
+    data = _starting_late(20, 10, offset=30)
+    with av.open(__import__("io").BytesIO(data)) as movie:
+        assert movie.streams.video[0].start_time > 0  # the clock does start late
+    assert played(data).frames == 20
+    frames = list(read_frames(data, 64, 64))
+    for i in (0, 7, 15):
+        picture = still(data, (i + 0.5) / 10, 64, 64)
+        assert abs(int(picture.mean()) - int(frames[i].mean())) <= 2, i

@@ -68,14 +68,16 @@ def run(monkeypatch):
 
     monkeypatch.setattr(scan, "identify_faces", fake_identify)
     monkeypatch.setattr(scan, "get_photo",
-                        lambda session, photo_id: SimpleNamespace(width=W, height=H, fps=FPS))
+                        lambda session, photo_id: SimpleNamespace(
+                            width=W, height=H, fps=FPS, frame_count=FRAMES,
+                            duration_s=FRAMES / FPS))
 
     def go(engine: FakeEngine, flagged: bool = False) -> FakeEngine:
         """`flagged`: someone in the gallery carries a safeguarding flag."""
         @contextmanager
         def uow():
             yield SimpleNamespace(session=SimpleNamespace(
-                scalar=lambda query: 7 if flagged else None))
+                scalar=lambda query: 7 if flagged else None), commit=lambda: None)
 
         ctx = SimpleNamespace(faces=engine, uow=uow, settings=SimpleNamespace(
             video_scan_fps=5.0, scan_stuck_after_s=3600))
@@ -189,10 +191,13 @@ def test_a_fast_face_found_once_is_covered_where_its_measured_speed_takes_it(mon
                               landmarks=())] if self.calls == 1 else []
 
     monkeypatch.setattr(scan, "get_photo",
-                        lambda session, photo_id: SimpleNamespace(width=W, height=H, fps=FPS))
+                        lambda session, photo_id: SimpleNamespace(
+                            width=W, height=H, fps=FPS, frame_count=FRAMES,
+                            duration_s=FRAMES / FPS))
+
     @contextmanager
     def uow():
-        yield SimpleNamespace(session=None)
+        yield SimpleNamespace(session=None, commit=lambda: None)
 
     ctx = SimpleNamespace(faces=OnceEngine(), uow=uow, settings=SimpleNamespace(
         video_scan_fps=5.0, scan_stuck_after_s=3600))

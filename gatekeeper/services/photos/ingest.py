@@ -144,11 +144,15 @@ def ingest_bytes(*, ctx: Context, data: bytes, name: str, event_name: str,
 
 
 def open_video(data: bytes, settings: Settings) -> tuple[MovieInfo, DecodedImage]:
-    """The movie's header facts, within the limits, and its middle frame (the reviewer's
-    picture; decoding it proves the picture stream decodes); InvalidImage otherwise."""
+    """The movie's facts (its length, rate and size as the picture stream plays), within the
+    limits, and its middle frame (the reviewer's picture; decoding it proves the picture stream
+    decodes); InvalidImage otherwise."""
     from gatekeeper.adapters.video import played, still  # deferred: PyAV only where videos come
 
     header = read_movie(data)
+    if header.codec not in ("h264", "hevc"):  # before the stream is read: no decoder for it
+        raise InvalidImage(refusal(header, max_seconds=float("inf"), max_side=1 << 30,
+                                   max_pixels=1 << 62) or "video codec not taken")
     plays = played(data)
     movie = as_played(header, plays.frames, plays.seconds, (plays.coded_width, plays.coded_height))
     reason = refusal(movie, max_seconds=settings.video_max_seconds,

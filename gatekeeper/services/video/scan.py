@@ -52,9 +52,16 @@ GATE_RETRY = 5  # in a crowd, the YuNet gate is asked again on every GATE_RETRY-
 SIFT_KEEPS = 0.7
 
 
+# A frame rate is the file's timestamps, which its writer sets: however fast they claim the
+# frames go, never more than this many frames between two searched ones (5 a second at 60 fps;
+# a phone's 240 fps slow motion is searched more often than it needs, never less).
+MAX_STEP = 12
+
+
 def sample_step(fps: float | None, scan_fps: float) -> int:
-    """Search every n-th frame so that about `scan_fps` frames a second are searched."""
-    return max(1, round((fps or 25.0) / max(scan_fps, 0.1)))
+    """Search every n-th frame so that about `scan_fps` frames a second are searched, and at
+    least one frame in MAX_STEP."""
+    return min(MAX_STEP, max(1, round((fps or 25.0) / max(scan_fps, 0.1))))
 
 
 def pad_frames(step: int) -> int:
