@@ -149,11 +149,12 @@ def still(data: bytes, at_s: float, width: int, height: int) -> np.ndarray:
             raise InvalidImage("video could not be decoded: no picture stream")
         stream = container.streams.video[0]
         last = None
-        # `at_s` counts from the first frame; the stream's clock may start later (a fragment's
-        # decode time, an edit list's empty start), and seeking goes by that clock
-        origin = float(stream.start_time * stream.time_base) if (
-            stream.start_time is not None and stream.time_base) else 0.0
         try:
+            # `at_s` counts from the first frame shown; the stream's clock may start elsewhere
+            # (a fragment's decode time, an edit list's empty start, frames before the first
+            # keyframe that never show), and seeking goes by that clock
+            first = next(iter(container.decode(stream)), None)
+            origin = float(first.time) if first is not None and first.time is not None else 0.0
             if stream.time_base and at_s > 0:
                 container.seek(int((origin + at_s) / stream.time_base), stream=stream,
                                backward=True)

@@ -189,3 +189,51 @@ def test_a_codec_without_a_decoder_is_refused_in_words_not_a_crash(ctx, pupils):
     result = ingest(ctx, pupils["office1"], bytes(data), name="odd.mp4")
     assert result.outcome is IngestOutcome.REJECTED
     assert result.reason and "codec zzzz not taken" in result.reason
+
+
+def _cut_mid_group(data: bytes, drop: int) -> bytes:
+    """The movie's packets copied (not re-encoded) from the `drop`-th on: a cut that is not at a
+    keyframe, as a quick trim by stream copy makes; frames before the next keyframe never show."""
+    with av.open(io.BytesIO(data)) as src, io.BytesIO() as buf:
+        with av.open(buf, "w", format="mp4", options={"movflags": "use_metadata_tags"}) as out:
+            out.metadata.update(videogen.CAMERA_TAGS)
+            stream = out.add_stream_from_template(src.streams.video[0])
+            for k, packet in enumerate(src.demux(src.streams.video[0])):
+                if packet.size == 0 or k < drop:
+                    continue
+                packet.stream = stream
+                out.mux(packet)
+        return buf.getvalue()
+
+
+@SQLITE
+def test_frames_before_the_first_keyframe_are_not_counted_and_stills_follow_the_shown_ones(
+        ctx, pupils):
+    from gatekeeper.adapters.video import still
+
+    frames = [np.array(f) for f in videogen.frames_of(4.0, FPS)[0]]
+    for i, f in enumerate(frames):  # each frame's number in its corner, as a grey level
+        f[:16, :16] = 4 * i
+    with io.BytesIO() as buf:
+        with av.open(buf, "w", format="mp4", options={"movflags": "use_metadata_tags"}) as out:
+            out.metadata.update(videogen.CAMERA_TAGS)
+            s = out.add_stream("libx264", rate=FPS)
+            s.width, s.height, s.pix_fmt = W, H, "yuv420p"
+            s.options = {"bf": "0", "g": "20", "keyint_min": "20", "sc_threshold": "0"}
+            for i, pixels in enumerate(frames):
+                frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+                frame.pts, frame.time_base = i, Fraction(1, FPS)
+                out.mux(s.encode(frame))
+            out.mux(s.encode(None))
+        whole = buf.getvalue()
+    cut = _cut_mid_group(whole, 5)
+    shown = list(read_frames(cut, W, H))
+    assert len(shown) < 55  # the decoder shows nothing before the next keyframe
+    result = ingest(ctx, pupils["office1"], cut, name="cut.mp4")
+    assert result.outcome is IngestOutcome.ACCEPTED, result.reason
+    assert scan_photo(ctx=ctx, photo_id=result.photo_id) == "awaiting_review"
+    with ctx.uow() as uow:
+        assert uow.session.get(Photo, result.photo_id).frame_count == len(shown)
+    for i in (0, 10, len(shown) - 1):
+        picture = still(cut, (i + 0.5) / FPS, W, H)
+        assert abs(int(picture[:16, :16].mean()) - int(shown[i][:16, :16].mean())) <= 2, i

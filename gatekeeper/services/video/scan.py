@@ -113,7 +113,11 @@ def find_tracks(*, ctx: Context, photo_id: int, data: bytes, gallery: Gallery) -
     speeds: dict[tuple[int, int], tuple[float, float]] = {}
     ahead: tuple[int, np.ndarray, list[Box4]] | None = None  # the last sample's gray, boxes
 
+    decoded = 0  # frames the decoder gave: the count publishing will see
+
     def wanted(i: int) -> bool:  # a sample, or the frame after one with faces (read lazily)
+        nonlocal decoded
+        decoded = i + 1
         return i % step == 0 or (ahead is not None and ahead[0] == i - 1)
 
     for index, frame in pick_frames(data, width, height, wanted):
@@ -128,6 +132,7 @@ def find_tracks(*, ctx: Context, photo_id: int, data: bytes, gallery: Gallery) -
         sampled.append((index, boxes))
         ahead = (index, gray(frame), boxes) if boxes and step > 1 else None
         beat()
+    _decoded(ctx, photo_id, decoded)
     tracks = link(sampled, max_gap=3 * step, speeds=speeds)
     best = {id(t): _best_keys(t, found) for t in tracks}
     # The best frame of every track first. A track it places far from everyone (a crowd's
@@ -156,6 +161,16 @@ def _as_played(photo: Photo, data: bytes) -> None:
     if photo.frame_count != plays.frames or abs((photo.duration_s or 0) - plays.seconds) > 0.05:
         photo.frame_count, photo.duration_s = plays.frames, plays.seconds
         photo.fps = plays.frames / plays.seconds if plays.seconds > 0 else photo.fps
+
+
+def _decoded(ctx: Context, photo_id: int, frames: int) -> None:
+    """The frame count as the decoder gave the frames (packets before a clip's first keyframe,
+    as a stream copy cut mid-group leaves them, are counted by the stream but never shown)."""
+    with ctx.uow() as uow:
+        photo = get_photo(uow.session, photo_id)
+        if frames and photo.frame_count != frames:
+            photo.frame_count = frames
+            uow.commit()
 
 
 def _speeds(ahead: tuple[int, np.ndarray, list[Box4]], after: np.ndarray
