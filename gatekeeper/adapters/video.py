@@ -99,6 +99,7 @@ class Played:
     seconds: float  # the time they span, the last frame's own duration included
     coded_width: int  # the decoder's picture size, before any display turn
     coded_height: int
+    pixel_aspect: float = 1.0  # each pixel's width to its height (1: square pixels)
 
 
 def played(data: bytes) -> Played:
@@ -134,7 +135,9 @@ def played(data: bytes) -> Played:
         cc = stream.codec_context
         if cc is None:  # FFmpeg has no decoder for it
             raise InvalidImage("video could not be decoded: no decoder for its picture")
-        return Played(len(stamps), seconds, int(cc.width or 0), int(cc.height or 0))
+        sar = cc.sample_aspect_ratio  # the bitstream's own (the stream's is made from the header)
+        return Played(len(stamps), seconds, int(cc.width or 0), int(cc.height or 0),
+                      float(sar) if sar else 1.0)
     finally:
         container.close()
 

@@ -8,6 +8,7 @@ Pure: bytes in, values out; any malformed box raises InvalidImage.
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -45,6 +46,8 @@ class MovieInfo:
     created: int = 0  # the movie header's creation time (seconds since 1904; 0: none)
     tracks: int = 1
     coded: tuple[int, int] = (0, 0)  # the decoder's picture size (0, 0: not read)
+    turned: bool = False  # the track's matrix turns the picture a quarter
+    pixel_aspect: float = 1.0  # the stream's pixel width to height
 
 
 def leftovers(info: MovieInfo, *, sound: bool = False) -> list[str]:
@@ -301,15 +304,28 @@ def read_movie(data: bytes) -> MovieInfo:
                         serial=tags.get("serial"), taken_at=_when(tags.get("date"), created))
     return MovieInfo(fmt, duration, rate, w, h, video.codec, video.samples,
                      any(t.handler == b"soun" for t in tracks), camera, tuple(found), created,
-                     len(tracks))
+                     len(tracks), turned=video.turned)
 
 
-def as_played(info: MovieInfo, frames: int, seconds: float, coded: tuple[int, int]) -> MovieInfo:
+def as_played(info: MovieInfo, frames: int, seconds: float, coded: tuple[int, int],
+              pixel_aspect: float = 1.0) -> MovieInfo:
     """The header's facts with the duration, frame count and rate of what the picture stream
     plays (adapters/video.played), and the decoder's picture size: the header is the writer's
     to fill in (one claiming 0.1 s for a 4 s clip had a scan search a single frame of it)."""
     return replace(info, duration_s=seconds, frame_count=frames,
-                   fps=frames / seconds if seconds > 0 else info.fps, coded=coded)
+                   fps=frames / seconds if seconds > 0 else info.fps, coded=coded,
+                   pixel_aspect=pixel_aspect or 1.0)
+
+
+def _squashed(info: MovieInfo) -> bool:
+    """Whether the header's picture has another shape than the decoded one (its pixels' aspect
+    and the track's turn allowed for): frames are scaled to the header's size, and a face
+    squashed for the scan could be stretched back by anyone who has the published file."""
+    cw, ch = info.coded
+    if cw <= 0 or ch <= 0 or info.width <= 0 or info.height <= 0:
+        return False
+    shown_w, shown_h = (ch, cw * info.pixel_aspect) if info.turned else (cw * info.pixel_aspect, ch)
+    return abs(math.log((info.width / info.height) / (shown_w / shown_h))) > math.log(1.03)
 
 
 def refusal(info: MovieInfo, *, max_seconds: float, max_side: int, max_pixels: int) -> str | None:
@@ -326,6 +342,9 @@ def refusal(info: MovieInfo, *, max_seconds: float, max_side: int, max_pixels: i
     for w, h in ((info.width, info.height), info.coded):
         if max(w, h) > max_side or w * h > max_pixels:
             return f"video too large ({w}x{h}; at most 4K, {max_side} px a side)"
+    if _squashed(info):
+        return (f"video's header gives its picture as {info.width}x{info.height}, its frames "
+                f"are {info.coded[0]}x{info.coded[1]}: a damaged or edited file")
     if info.width < 16 or info.height < 16:
         return "video has no usable picture"
     return None

@@ -121,6 +121,9 @@ def test_limits_go_by_the_stream_not_the_header(ctx, pupils):
     assert refused.reason and "too long (1.5 minutes" in refused.reason
 
     clip = videogen.clip(seconds=1.0)
+    squashed = ingest(ctx, office, lying_header(clip.data, size=(640, 180)), name="flat.mp4")
+    assert squashed.outcome is IngestOutcome.REJECTED  # a squashed face, stretched back later
+    assert squashed.reason and "picture as 640x180, its frames are 640x360" in squashed.reason
     small_claim = lying_header(clip.data, size=(160, 90))
     big = ingest(context_like(ctx, video_max_side=320), office, small_claim, name="big.mp4")
     assert big.outcome is IngestOutcome.REJECTED

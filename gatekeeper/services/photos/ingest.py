@@ -154,7 +154,8 @@ def open_video(data: bytes, settings: Settings) -> tuple[MovieInfo, DecodedImage
         raise InvalidImage(refusal(header, max_seconds=float("inf"), max_side=1 << 30,
                                    max_pixels=1 << 62) or "video codec not taken")
     plays = played(data)
-    movie = as_played(header, plays.frames, plays.seconds, (plays.coded_width, plays.coded_height))
+    movie = as_played(header, plays.frames, plays.seconds, (plays.coded_width, plays.coded_height),
+                      plays.pixel_aspect)
     reason = refusal(movie, max_seconds=settings.video_max_seconds,
                      max_side=settings.video_max_side, max_pixels=settings.video_max_pixels)
     if reason is not None:
