@@ -43,7 +43,7 @@ def _open(data: bytes) -> Any:
 def _reason(exc: BaseException) -> str:
     """What the decoder's error means for whoever uploaded the file (not FFmpeg's errno and
     function names): a damaged or cut-short file is by far the usual cause."""
-    if isinstance(exc, av.error.InvalidDataError | EOFError | av.error.EOFError):
+    if isinstance(exc, av.error.InvalidDataError | EOFError):  # PyAV's EOFError is one too
         return "the file is damaged or cut short"
     text = str(getattr(exc, "strerror", None) or exc).strip() or type(exc).__name__
     return text.splitlines()[0][:160]

@@ -328,11 +328,19 @@ def _squashed(info: MovieInfo) -> bool:
     return abs(math.log((info.width / info.height) / (shown_w / shown_h))) > math.log(1.03)
 
 
+def codec_refusal(info: MovieInfo) -> str | None:
+    """Why the movie's codec is not taken, or None (asked before the stream is read: FFmpeg may
+    have no decoder for it)."""
+    if info.codec not in ("h264", "hevc"):
+        return f"video codec {info.codec or 'unknown'} not taken (H.264 or HEVC only)"
+    return None
+
+
 def refusal(info: MovieInfo, *, max_seconds: float, max_side: int, max_pixels: int) -> str | None:
     """Why the movie is refused at upload (too long, too large, a codec we do not take), or None.
     The size is the larger of the header's and the decoder's (each is checked)."""
-    if info.codec not in ("h264", "hevc"):
-        return f"video codec {info.codec or 'unknown'} not taken (H.264 or HEVC only)"
+    if (codec := codec_refusal(info)) is not None:
+        return codec
     if info.fps > MAX_FPS:
         return (f"video frame rate {info.fps:.0f} a second: not a camera's video (at most "
                 f"{MAX_FPS} a second)")

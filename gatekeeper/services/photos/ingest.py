@@ -25,7 +25,14 @@ from consent_db.models import Event, Photo, PhotoStatus
 from gatekeeper.config import Settings
 from gatekeeper.domain.camera import CameraInfo, Provenance, judge_provenance, read_camera_info
 from gatekeeper.domain.images import DecodedImage, decode
-from gatekeeper.domain.movie import MovieInfo, as_played, read_movie, refusal, sniff
+from gatekeeper.domain.movie import (
+    MovieInfo,
+    as_played,
+    codec_refusal,
+    read_movie,
+    refusal,
+    sniff,
+)
 from gatekeeper.domain.names import slugify
 from gatekeeper.domain.vocabulary import Role
 from gatekeeper.errors import InvalidImage, InvalidInput
@@ -150,9 +157,8 @@ def open_video(data: bytes, settings: Settings) -> tuple[MovieInfo, DecodedImage
     from gatekeeper.adapters.video import played, still  # deferred: PyAV only where videos come
 
     header = read_movie(data)
-    if header.codec not in ("h264", "hevc"):  # before the stream is read: no decoder for it
-        raise InvalidImage(refusal(header, max_seconds=float("inf"), max_side=1 << 30,
-                                   max_pixels=1 << 62) or "video codec not taken")
+    if (codec := codec_refusal(header)) is not None:
+        raise InvalidImage(codec)
     plays = played(data)
     movie = as_played(header, plays.frames, plays.seconds, (plays.coded_width, plays.coded_height),
                       plays.pixel_aspect)

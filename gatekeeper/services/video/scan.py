@@ -154,12 +154,13 @@ def find_tracks(*, ctx: Context, photo_id: int, data: bytes, gallery: Gallery) -
 
 
 def _as_played(photo: Photo, data: bytes) -> None:
-    """The stored duration, frame count and rate as the picture stream plays them: a movie
-    recorded before ingest checked its header against its frames may carry the header's (one
-    claiming 0.1 s for 4 s would have one frame searched); the publish goes by them too."""
+    """The stored duration and rate as the picture stream plays them: a movie recorded before
+    ingest checked its header against its frames may carry the header's (one claiming 0.1 s for
+    4 s would have one frame searched); the publish goes by them too. The frame count is the
+    decoder's, kept after the search (_decoded)."""
     plays = played(data)
-    if photo.frame_count != plays.frames or abs((photo.duration_s or 0) - plays.seconds) > 0.05:
-        photo.frame_count, photo.duration_s = plays.frames, plays.seconds
+    if abs((photo.duration_s or 0) - plays.seconds) > 0.05:
+        photo.duration_s = plays.seconds
         photo.fps = plays.frames / plays.seconds if plays.seconds > 0 else photo.fps
 
 
