@@ -211,6 +211,23 @@ def _video_lines(vid: dict) -> list[str]:
     return lines
 
 
+def _video_length_lines(length: dict) -> list[str]:
+    """A ten-minute clip's track work (bench/video_length.py), both parts."""
+    lines = ["## Video: a ten-minute clip's track work", "",
+             f"The sampled boxes of {length['clip']} made by code (drifting, lost, turning "
+             "away, leaving and coming in), no network run: CPU seconds to link them into "
+             "tracks and for a render's per-frame track work (which tracks to cover where, on "
+             "small frames so that the pixels cost nothing).", "",
+             "| part | samples | boxes | tracks | frames | link CPU s | render track work CPU s |",
+             "|---|---|---|---|---|---|---|"]
+    for part, r in length["parts"].items():
+        lines.append(f"| {PART_TITLES.get(part, part)} | {r['samples']:,} | {r['boxes']:,} | "
+                     f"{r['tracks']:,} | {r['frames']:,} | {r['link_cpu_s']} | "
+                     f"{r['render_track_work_cpu_s']} |")
+    lines.append("")
+    return lines
+
+
 def _video_real_lines(real: dict) -> list[str]:
     """Video against deface on real licensed clips (bench/video_real.py), judged by dlib."""
     lines = ["## Video: Gatekeeper vs deface on real clips", "",
@@ -462,6 +479,9 @@ def render_readme() -> str:
     vid = _load("video")
     if vid:
         lines += _video_lines(vid)
+    length = _load("video_length")
+    if length:
+        lines += _video_length_lines(length)
     real = _load("video_real")
     if real and real.get("clips"):
         lines += _video_real_lines(real)

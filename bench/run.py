@@ -23,6 +23,7 @@ from bench import (  # noqa: E402
     template_pooling,
     throughput,
     video,
+    video_length,
     video_real,
     web_memory,
 )
@@ -63,6 +64,7 @@ def main() -> None:
     import_scale.run()
     print("video against deface ...", flush=True)
     video.run()
+    video_length.run()
     video_real.run()  # real clips from GATEKEEPER_BENCH_REAL_CLIP; skips when absent
     print("purge planning on PostgreSQL ...", flush=True)
     try:

@@ -26,9 +26,13 @@ Boxes are (top, right, bottom, left) in frame pixels, the face engine's order.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
+
+import numpy as np
 
 from gatekeeper.domain.matching import Match
 
@@ -75,7 +79,7 @@ def _centre(b: Box4) -> tuple[float, float]:
     return (b[1] + b[3]) / 2, (b[0] + b[2]) / 2
 
 
-def velocity(sightings: list[tuple[int, Box4]]) -> tuple[float, float]:
+def velocity(sightings: Sequence[tuple[int, Box4]]) -> tuple[float, float]:
     """The face's motion in pixels a frame (x, y) from its last two sightings; (0, 0) from one."""
     if len(sightings) < 2:
         return 0.0, 0.0
@@ -112,16 +116,26 @@ def link(frames: list[tuple[int, list[Box4]]], *, max_gap: int, min_iou: float =
     detector loses it longer."""
     coast = 2 * max_gap if coast is None else coast
     tracks: list[Track] = []
+    live: list[int] = []  # tracks that may still take a box (a gap only grows), ascending
     for frame, boxes in frames:
         pairs = []
-        for ti, t in enumerate(tracks):
+        alive, predicted = [], []
+        for ti in live:
+            t = tracks[ti]
+            gap = frame - t.last
+            if gap > (max(coast, max_gap) if t.moving else max_gap):
+                continue
+            alive.append(ti)
+            dx, dy = t.motion()
+            predicted.append(shifted(t.sightings[-1][1], dx * gap, dy * gap))
+        near_boxes = _within(predicted, [tracks[ti].sightings[0][1] for ti in alive], boxes,
+                             max(reach, first_reach) if min_iou > 0 else None)
+        for ti, expected, mine in zip(alive, predicted, near_boxes, strict=True):
+            t = tracks[ti]
             gap = frame - t.last
             moving = t.moving
-            if gap > (max(coast, max_gap) if moving else max_gap):
-                continue
-            dx, dy = t.motion()
-            expected = shifted(t.sightings[-1][1], dx * gap, dy * gap)
-            for bi, box in enumerate(boxes):
+            for bi in mine:
+                box = boxes[bi]
                 overlap = iou(expected, box)
                 far = _distance(expected, box)
                 near = far is not None and far <= (reach if moving else first_reach)
@@ -151,9 +165,36 @@ def link(frames: list[tuple[int, list[Box4]]], *, max_gap: int, min_iou: float =
             taken_t.add(ti)
             shared.add(bi)
         speed = speeds or {}
-        tracks += [Track([(frame, box, bi)], speed.get((frame, bi)))
-                   for bi, box in enumerate(boxes) if bi not in taken_b]
+        fresh = [Track([(frame, box, bi)], speed.get((frame, bi)))
+                 for bi, box in enumerate(boxes) if bi not in taken_b]
+        live = alive + list(range(len(tracks), len(tracks) + len(fresh)))
+        tracks += fresh
     return tracks
+
+
+def _within(expected: list[Box4], first: list[Box4], boxes: list[Box4],
+            reach: float | None) -> list[list[int]]:
+    """For each track (its predicted box and its first box), the boxes that could overlap the
+    predicted one or lie within `reach` box widths of either (None: every box): a bound that
+    never leaves out a box `link` would pair, weighed for all tracks at once, so that a crowd's
+    every track is not weighed against every box in Python."""
+    everything = list(range(len(boxes)))
+    if reach is None or len(expected) * len(boxes) < 64:  # not worth the arrays
+        return [everything for _ in expected]
+    b = np.asarray(boxes, dtype=np.float64)[None, :, :]
+    keep = np.zeros((len(expected), len(boxes)), dtype=bool)
+    for mine in (expected, first):
+        a = np.asarray(mine, dtype=np.float64)[:, None, :]
+        # Sums of the two widths and heights: boxes overlap only where their centres are
+        # within half of those, and _distance is the centres' distance in mean widths.
+        w = np.abs(a[..., 1] - a[..., 3]) + np.abs(b[..., 1] - b[..., 3])
+        h = np.abs(a[..., 2] - a[..., 0]) + np.abs(b[..., 2] - b[..., 0])
+        far = reach * w / 2
+        keep |= ((np.abs((a[..., 1] + a[..., 3]) - (b[..., 1] + b[..., 3])) / 2
+                  <= np.maximum(far, w / 2) + 1)
+                 & (np.abs((a[..., 0] + a[..., 2]) - (b[..., 0] + b[..., 2])) / 2
+                    <= np.maximum(far, h / 2) + 1))
+    return [np.nonzero(row)[0].tolist() for row in keep]
 
 
 def _fast(track: Track, frame: int, reach: float) -> bool:
@@ -202,11 +243,18 @@ def vote(best: list[Match], everyone: list[Match], *, share: float = 0.6,
 def ambiguous_pairs(spans: list[tuple[int, int, int | None]]) -> set[int]:
     """Indexes of tracks ((first, last, person)) named as a person another track is named as
     at an overlapping time: a person cannot be in two places at once."""
+    by_person: dict[int, list[int]] = defaultdict(list)  # only named tracks can clash
+    for i, (_, _, person) in enumerate(spans):
+        if person is not None:
+            by_person[person].append(i)
     out: set[int] = set()
-    for i, (a0, a1, pa) in enumerate(spans):
-        for j, (b0, b1, pb) in enumerate(spans[i + 1:], i + 1):
-            if pa is not None and pa == pb and a0 <= b1 and b0 <= a1:
-                out |= {i, j}
+    for mine in by_person.values():
+        for k, i in enumerate(mine):
+            a0, a1, _ = spans[i]
+            for j in mine[k + 1:]:
+                b0, b1, _ = spans[j]
+                if a0 <= b1 and b0 <= a1:
+                    out |= {i, j}
     return out
 
 
@@ -238,7 +286,7 @@ def _beyond(end: Box4, dx: float, dy: float, d: int, pad: int, hold: int,
     return _span(end, ahead)
 
 
-def cover_box(sightings: list[tuple[int, Box4]], frame: int, pad: int, *, hold: int = 0,
+def cover_box(sightings: Sequence[tuple[int, Box4]], frame: int, pad: int, *, hold: int = 0,
               size: tuple[int, int] | None = None) -> Box4 | None:
     """Where the track must be covered on `frame` ((frame, box) ascending), or None.
 
@@ -255,15 +303,19 @@ def cover_box(sightings: list[tuple[int, Box4]], frame: int, pad: int, *, hold: 
     if frame >= sightings[-1][0]:
         dx, dy = velocity(sightings[-2:])
         return _beyond(sightings[-1][1], dx, dy, frame - sightings[-1][0], pad, hold, size)
-    for (f0, b0), (f1, b1) in zip(sightings, sightings[1:], strict=False):
-        if f0 <= frame <= f1:
-            if frame == f0:
-                return b0
-            if frame == f1:
-                return b1
-            t = (frame - f0) / (f1 - f0)
-            mid = [v0 + t * (v1 - v0) for v0, v1 in zip(b0, b1, strict=True)]
-            grow = [abs(v1 - v0) / 2 for v0, v1 in zip(b0, b1, strict=True)]
-            return (int(mid[0] - grow[0]), int(mid[1] + grow[1] + 1),
-                    int(mid[2] + grow[2] + 1), int(mid[3] - grow[3]))
-    return None  # pragma: no cover - frames ascending always meet a bracket
+    # The first two sightings around `frame` (found by halving: a long track has thousands).
+    after = bisect_left(sightings, frame, key=itemgetter(0))
+    (f0, b0), (f1, b1) = sightings[after - 1], sightings[after]
+    if frame == f1:
+        return b1
+    t = (frame - f0) / (f1 - f0)
+    mid = [v0 + t * (v1 - v0) for v0, v1 in zip(b0, b1, strict=True)]
+    grow = [abs(v1 - v0) / 2 for v0, v1 in zip(b0, b1, strict=True)]
+    return (int(mid[0] - grow[0]), int(mid[1] + grow[1] + 1),
+            int(mid[2] + grow[2] + 1), int(mid[3] - grow[3]))
+
+
+def reach_of(sightings: Sequence[tuple[int, Box4]], pad: int, hold: int) -> tuple[int, int]:
+    """The frames outside which `cover_box` (with this `pad` and `hold`) covers nothing of the
+    track: a render asks only the tracks whose reach holds the frame."""
+    return sightings[0][0] - pad - hold, sightings[-1][0] + pad + hold

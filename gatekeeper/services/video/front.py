@@ -29,8 +29,10 @@ that are not on a sample (where a measured speed took a face seen once) are not 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 
@@ -53,10 +55,11 @@ Kept = tuple[Region, np.ndarray]  # a core and, over it, which pixels to leave (
 def seen_around(sightings: Sightings, index: int, step: int) -> bool:
     """Whether the track was found on `index` or on the samples on both sides of it (at most
     `step` frames apart): not coasting, padded or held there."""
-    for (f0, _), (f1, _) in zip(sightings, sightings[1:], strict=False):
-        if f0 <= index <= f1 and f1 - f0 <= step:
-            return True
-    return any(f == index for f, _ in sightings)
+    at = bisect_left(sightings, index, key=itemgetter(0))  # the first sighting from `index`
+    if at == len(sightings):
+        return False
+    found_then = sightings[at][0]
+    return found_then == index or (at > 0 and found_then - sightings[at - 1][0] <= step)
 
 
 @dataclass

@@ -8,7 +8,9 @@ from the pixels alone: no metadata, and no sound unless the DPO's option keeps i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Sequence
+from operator import itemgetter
 
 import numpy as np
 
@@ -18,7 +20,7 @@ from gatekeeper.domain.movie import leftovers, read_movie
 from gatekeeper.domain.policy import PhotoDecision, Verdict
 from gatekeeper.domain.redact import Region, cover_pixels, face_size
 from gatekeeper.domain.spans import regions_on
-from gatekeeper.domain.tracks import Box4, cover_box
+from gatekeeper.domain.tracks import Box4, cover_box, reach_of
 from gatekeeper.domain.vocabulary import Channel, CoverMode
 from gatekeeper.errors import InvalidImage
 from gatekeeper.services.context import Context
@@ -52,7 +54,7 @@ def shown_tracks(photo: Photo, decision: PhotoDecision) -> list[list[tuple[int, 
             if decision.faces.get(f.id) is Verdict.SHOW and f.frames]
 
 
-def track_region(sightings: list[tuple[int, Box4]], index: int, pad: int, w: int,
+def track_region(sightings: Sequence[tuple[int, Box4]], index: int, pad: int, w: int,
                  h: int, hold: int = 0) -> tuple[Region, bool] | None:
     """The head to cover for a track on frame `index` (region, rounded), or None.
 
@@ -66,10 +68,20 @@ def track_region(sightings: list[tuple[int, Box4]], index: int, pad: int, w: int
     return None if box is None else head_around(box, sightings, index, w, h)
 
 
-def head_around(box: Box4, sightings: list[tuple[int, Box4]], index: int, w: int,
+def nearest(sightings: Sequence[tuple[int, Box4]], index: int) -> Box4:
+    """The box of the sighting nearest `index` (the earlier of two as near; the first of a
+    frame found twice), by halving: a long track has thousands of sightings."""
+    at = bisect_left(sightings, index, key=itemgetter(0))  # the first sighting from `index`
+    if at < len(sightings) and (at == 0 or sightings[at][0] - index < index - sightings[at - 1][0]):
+        return sightings[at][1]
+    before = sightings[at - 1][0]
+    return sightings[bisect_left(sightings, before, key=itemgetter(0))][1]
+
+
+def head_around(box: Box4, sightings: Sequence[tuple[int, Box4]], index: int, w: int,
                 h: int) -> tuple[Region, bool]:
     """The head around a track's cover box on frame `index` (see track_region)."""
-    near = min(sightings, key=lambda s: abs(s[0] - index))[1]
+    near = nearest(sightings, index)
     fw, fh = face_size(*near, w, h)
     top, right, bottom, left = box
     region = Region(max(0, int(left - 0.35 * fw)), max(0, int(top - 0.60 * fh)),
@@ -88,12 +100,14 @@ def covered_frames(frames: Iterator[np.ndarray], hidden: list[list[tuple[int, Bo
     found on sampled frames (a face without frames is where its box is on every frame, never
     lost behind anyone)."""
     front = FrontFaces(shown or [], step)
+    reaching = _Reaching(hidden, pad, hold)
     for index, frame in enumerate(frames):
         h, w = frame.shape[:2]
         seen = [(r, False) for r in regions_on(covers, index)]
         lost: list[tuple[Region, bool]] = []
         others: list[Box4] = []  # where the hidden faces are, or may be
-        for k, sightings in enumerate(hidden):
+        for k in reaching.on(index):
+            sightings = hidden[k]
             spread = cover_box(sightings, index, pad, hold=hold, size=(w, h))
             if spread is None:
                 continue
@@ -110,6 +124,30 @@ def covered_frames(frames: Iterator[np.ndarray], hidden: list[list[tuple[int, Bo
         out = cover_pixels(frame.copy(), lost, mode)
         keep(out, frame, cores)
         yield cover_pixels(out, seen, mode) if seen else out
+
+
+class _Reaching:
+    """The hidden tracks whose cover can reach each frame, asked in frame order, each frame's
+    in the tracks' order (overlapping covers are drawn in it): a long video holds thousands of
+    tracks, and a frame is reached by a few."""
+
+    def __init__(self, hidden: list[list[tuple[int, Box4]]], pad: int, hold: int) -> None:
+        spans = [(*reach_of(s, pad, hold), k) for k, s in enumerate(hidden) if s]
+        self.starts = sorted(spans)
+        self.next = 0  # the first span not yet begun
+        self.active: list[tuple[int, int]] = []  # (track, last frame reached), tracks ascending
+
+    def on(self, index: int) -> list[int]:
+        """The tracks that may be covered on frame `index` (frames asked in ascending order)."""
+        begun = []
+        while self.next < len(self.starts) and self.starts[self.next][0] <= index:
+            _, end, k = self.starts[self.next]
+            begun.append((k, end))
+            self.next += 1
+        if begun:
+            self.active = sorted(self.active + begun)
+        self.active = [(k, end) for k, end in self.active if end >= index]
+        return [k for k, _ in self.active]
 
 
 def _beating(frames: Iterator[np.ndarray], beat: Callable[[], None] | None
