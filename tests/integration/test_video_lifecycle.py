@@ -11,10 +11,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
-from consent_db.models import AuditEvent, Person, Photo, Publication
+from consent_db.models import AuditEvent, Face, Person, Photo, Publication
 from gatekeeper.adapters.video import read_frames
 from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.services.accounts.options import change_option, list_options
@@ -23,6 +25,7 @@ from gatekeeper.services.dpo.register import subject_access_export
 from gatekeeper.services.photos.publish import publish_one
 from gatekeeper.services.photos.review import approve
 from gatekeeper.services.photos.scan import scan_photo
+from gatekeeper.services.video.review import track_thumbnail
 from tests import videogen
 from tests.integration.helpers import consent, ingest, people, person_row, school  # noqa: F401
 from tests.oracles import exiftool_tags
@@ -134,6 +137,11 @@ def test_erasure_covers_the_person_in_place_and_rerenders_the_live_copies(ctx, p
     copies = _publish(ctx, pupils, photo_id, [Channel.ONLINE, Channel.DISPLAY])
     boxes = videogen.face_boxes(ctx.faces)
     before = {c: p.read_bytes() for c, p in copies.items()}
+    with ctx.uow() as uow:
+        [her_track] = uow.session.scalars(select(Face.id).where(
+            Face.photo_id == photo_id, Face.person_id == _person(ctx, "EIL"))).all()
+    editor = pupils["editor1"]
+    assert _spread(track_thumbnail(ctx=ctx, face_id=her_track, viewer=editor)) > 20  # cached
 
     plan = erase_person(ctx=ctx, external_id="EIL", user=pupils["dpo1"])
     assert plan.photos_to_cover == {photo_id: [plan.people[0]]} and plan.photos_to_delete == []
@@ -158,6 +166,16 @@ def test_erasure_covers_the_person_in_place_and_rerenders_the_live_copies(ctx, p
     cert = _certificate(ctx)
     assert cert["photos_covered"] == [photo_id] and cert["videos_covered"] == [photo_id]
     assert cert["videos_deleted"] == []
+    # the editor's thumbnail of her track is cut from the new original, not the one cached
+    # before (in another process, a CLI erasure clears no cache of the web's)
+    assert _spread(track_thumbnail(ctx=ctx, face_id=her_track, viewer=editor)) < 6
+
+
+def _spread(jpeg: bytes) -> float:
+    """The pixels' spread over the middle half of a thumbnail (a cover is flat)."""
+    a = np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB"), dtype=np.float32)
+    h, w = a.shape[:2]
+    return float(a[h // 4:3 * h // 4, w // 4:3 * w // 4].std(axis=(0, 1)).max())
 
 
 @SQLITE

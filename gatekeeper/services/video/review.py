@@ -53,7 +53,9 @@ def track_thumbnail(*, ctx: Context, face_id: int, viewer: Actor) -> bytes:
         require_image_access(viewer, photo.uploaded_by_id)
         key = _video(photo)
         frame, (top, right, bottom, left) = best_frame(face)
-        state = (photo.sha256, frame, top, right, bottom, left)
+        # what the crop is cut from: an erasure or purge rewrites the original under a new
+        # key and a new revision (the upload's sha256 stays), in whichever process it ran
+        state = (key, photo.revision, frame, top, right, bottom, left)
         width, height, fps = photo.width, photo.height, photo.fps or 25.0
     cached = _thumbs.get(("thumb", face_id), state)
     if cached is not None:
