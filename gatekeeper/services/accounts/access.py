@@ -48,6 +48,10 @@ class PhotoView(StrEnum):
             out["manual_covers"] = []
             out["covers"] = []
             out["channels"] = {}
+            # where each copy lives (the public store's key, the server's path) is not theirs
+            out["publications"] = [
+                {k: v for k, v in pub.items() if k not in ("key", "location")}
+                for pub in detail.get("publications", [])]
             return out
         out["channels"] = {ch: {**c, "reason": mask(c.get("reason"))}
                            for ch, c in detail.get("channels", {}).items()}

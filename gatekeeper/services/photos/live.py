@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from consent_db.models import Person, Photo, PhotoStatus, Publication
+from consent_db.models import Photo, PhotoStatus, Publication
 from gatekeeper.domain.policy import Verdict, decide
 from gatekeeper.domain.vocabulary import Channel
 from gatekeeper.services import outbox, rechecks
@@ -72,10 +72,11 @@ def reconcile_photo(*, ctx: Context, session: Session, photo: Photo, on: date,
             result.rerendered.append(pub.id)
             continue
         elif not set(pub.shown_person_ids or []) <= shown_now:
-            lost = sorted(session.scalars(select(Person.external_id).where(
-                Person.id.in_(set(pub.shown_person_ids or []) - shown_now))))
-            take_down(ctx=ctx, session=session, publication=pub,
-                      reason=f"{CONSENT_LOST}: {', '.join(lost)}"[:255])
+            # The reason names nobody: it reaches the uploader and other people's subject
+            # access exports. Whose consent it was is the audit trail's, by id.
+            lost = sorted(set(pub.shown_person_ids or []) - shown_now)
+            take_down(ctx=ctx, session=session, publication=pub, reason=CONSENT_LOST,
+                      person_ids=lost)
         else:
             continue
         photo.approvals[:] = [a for a in photo.approvals if a.channel != pub.channel]

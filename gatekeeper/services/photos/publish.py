@@ -31,7 +31,7 @@ from gatekeeper.services.photos.depth import deepen, require_searched_for
 from gatekeeper.services.video import sound as _sound  # noqa: F401  (its options, on the page)
 
 log = logging.getLogger(__name__)
-CONSENT_LOST = "consent withdrawn or lapsed"  # + whose: the photo returns to review, them covered
+CONSENT_LOST = "consent withdrawn or lapsed"  # the photo returns to review, them covered
 
 
 @dataclass(frozen=True)
@@ -212,15 +212,19 @@ def publish_approved(*, ctx: Context, channel: Channel | None = None,
             if channel is None or ch is channel]
 
 
-def take_down(*, ctx: Context, session: Session, publication: Publication, reason: str) -> None:
+def take_down(*, ctx: Context, session: Session, publication: Publication, reason: str,
+              person_ids: list[int] | None = None) -> None:
     """Mark the publication taken down inside the caller's unit of work; its public object
     (every version) goes right after that commit (`outbox.after_commit`, which the caller calls),
-    so a crash never leaves a live row without its object, nor the object without a row."""
+    so a crash never leaves a live row without its object, nor the object without a row.
+    `reason` names nobody (the uploader and subject access exports see it); `person_ids`,
+    whose consent ended, go to the audit trail only."""
     outbox.delete_after_commit(session, outbox.public(publication.channel), publication.key)
     publication.taken_down_at = utcnow()
     publication.taken_down_reason = reason
+    whose = {"person_ids": person_ids} if person_ids else {}
     audit.record(session, "publication.taken_down", "publication", publication.id, None,
-                 photo_id=publication.photo_id, reason=reason)
+                 photo_id=publication.photo_id, reason=reason, **whose)
 
 
 def stale(ctx: Context, photo: Photo, pub: Publication) -> bool:
