@@ -50,6 +50,33 @@ def holds_throughout(cover: Region, first: int, last: int) -> bool:
     return not isinstance(cover, TimedRegion) or (cover.first <= first and last <= cover.last)
 
 
+def lifted_on(cover: Region, spared: set[int], frames: int | None) -> list[Region]:
+    """`cover` on every frame it reaches but the `spared` ones: timed rectangles over the runs
+    of frames left (an untimed cover reaches every frame of a video `frames` long; None: of
+    unknown length, so the last run reaches as far as any frame could)."""
+    if isinstance(cover, TimedRegion):
+        first, last = cover.first, cover.last
+    else:
+        first, last = 0, (frames - 1 if frames else 2**31 - 1)
+    lifted = sorted(f for f in spared if first <= f <= last)
+    if not lifted:
+        return [cover]
+    plain = Region(cover.x0, cover.y0, cover.x1, cover.y1)
+    out: list[Region] = []
+    start = first
+    for f in lifted:
+        if f > start:
+            out.append(TimedRegion(*_corners(plain), start, f - 1))
+        start = f + 1
+    if start <= last:
+        out.append(TimedRegion(*_corners(plain), start, last))
+    return out
+
+
+def _corners(r: Region) -> tuple[int, int, int, int]:
+    return r.x0, r.y0, r.x1, r.y1
+
+
 Box = tuple[int, int, int, int]  # top, right, bottom, left (the face engine's order)
 
 

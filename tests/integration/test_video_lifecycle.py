@@ -23,7 +23,7 @@ from gatekeeper.services.accounts.options import change_option, list_options
 from gatekeeper.services.dpo.purge import apply_purge, erase_person
 from gatekeeper.services.dpo.register import subject_access_export
 from gatekeeper.services.photos.publish import publish_one
-from gatekeeper.services.photos.review import approve
+from gatekeeper.services.photos.review import add_cover, approve
 from gatekeeper.services.photos.scan import scan_photo
 from gatekeeper.services.video.review import track_thumbnail
 from tests import videogen
@@ -118,6 +118,40 @@ def test_subject_access_shows_their_own_track_and_covers_everyone_else(ctx, pupi
     for i, frame in enumerate(frames):
         assert videogen.spread(frame, clip, boxes, "eileen", i) > 20, i
         assert videogen.spread(frame, clip, boxes, "tom", i) < 6, i
+
+
+def test_subject_access_lifts_an_editors_cover_only_where_it_hides_the_requester(
+        ctx, pupils, clip):
+    """Probe: a cover an editor drew where Tom stands on his best frame was dropped from his
+    export on every frame; Tom walks on, and what it hid there later (a name badge, someone
+    else) was shown. It is lifted only on the frames where it hides him."""
+    photo_id = _scanned(ctx, pupils, clip)
+    with ctx.uow() as uow:
+        [tom] = uow.session.scalars(select(Face).where(
+            Face.photo_id == photo_id, Face.person_id == _person(ctx, "TOM"))).all()
+        box = (tom.left, tom.top, tom.right, tom.bottom)
+    add_cover(ctx=ctx, photo_id=photo_id, box=box, user=pupils["editor1"])
+    export = subject_access_export(ctx=ctx, external_id="TOM", user=pupils["dpo1"])
+    with zipfile.ZipFile(io.BytesIO(export.data)) as zf:
+        [name] = [n for n in zf.namelist() if n.startswith("photos/")]
+        frames = list(read_frames(zf.read(name), W, H))
+    boxes = videogen.face_boxes(ctx.faces)
+    x0, y0, x1, y1 = box
+    under, elsewhere = 0, 0
+    for i, frame in enumerate(frames):
+        tx0, ty0 = clip.truth[i]["tom"][:2]
+        fx0, fy0, fx1, fy1 = boxes["tom"]
+        ox = max(0, min(x1, tx0 + fx1) - max(x0, tx0 + fx0))
+        oy = max(0, min(y1, ty0 + fy1) - max(y0, ty0 + fy0))
+        share = ox * oy / ((x1 - x0) * (y1 - y0))
+        spot = frame[y0:y1, x0:x1].reshape(-1, 3).astype(np.float64).std(axis=0).max()
+        if share == 0:  # he has walked on: the spot stays covered
+            elsewhere += 1
+            assert spot < 6, i
+        elif share > 0.8:  # he stands under it: his own face is his to see
+            under += 1
+            assert videogen.spread(frame, clip, boxes, "tom", i) > 20, i
+    assert under and elsewhere
 
 
 def _original_frames(ctx, photo_id):

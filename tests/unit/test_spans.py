@@ -4,6 +4,8 @@ when a timed cover hides a whole track, and where a track is on a given frame.""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gatekeeper.domain.redact import Region
 from gatekeeper.domain.spans import (
@@ -12,6 +14,7 @@ from gatekeeper.domain.spans import (
     clock_seconds,
     frames_span_ms,
     holds_throughout,
+    lifted_on,
     regions_on,
     span_frames,
 )
@@ -81,3 +84,17 @@ def test_the_sample_step_never_leaves_more_than_max_step_frames_unsearched():
 
     assert sample_step(25, 5.0) == 5 and sample_step(60, 5.0) == 12
     assert sample_step(15360, 5.0) == MAX_STEP == sample_step(240, 5.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.booleans(), st.integers(0, 40), st.integers(0, 40), st.sets(st.integers(-5, 60)),
+       st.one_of(st.none(), st.integers(1, 50)))
+def test_a_cover_lifted_on_some_frames_holds_on_every_other_frame_it_reached(
+        timed, a, b, spared, frames):
+    cover = TimedRegion(1, 2, 3, 4, min(a, b), max(a, b)) if timed else Region(1, 2, 3, 4)
+    parts = lifted_on(cover, spared, frames)
+    for frame in range(-5, 70):
+        was = bool(regions_on([cover], frame)) and (timed or frames is None or frame < frames)
+        now = bool(regions_on(parts, frame))
+        assert now == (was and frame not in spared), frame
+        assert all((p.x0, p.y0, p.x1, p.y1) == (1, 2, 3, 4) for p in parts)

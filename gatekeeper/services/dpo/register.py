@@ -22,6 +22,7 @@ from gatekeeper.adapters.pdf import html_to_pdf
 from gatekeeper.domain.names import names_found
 from gatekeeper.domain.policy import PhotoDecision, Verdict, decide
 from gatekeeper.domain.redact import Region, hidden_by_covers
+from gatekeeper.domain.spans import Box, box_at, lifted_on, regions_on
 from gatekeeper.domain.vocabulary import Channel, NameRule, Role
 from gatekeeper.services.accounts.users import Actor, require_role
 from gatekeeper.services.consent.people import get_person
@@ -30,6 +31,7 @@ from gatekeeper.services.facts import cover_regions, face_facts, person_facts
 from gatekeeper.services.photos.publish import render
 from gatekeeper.services.records import original_key_of
 from gatekeeper.services.stages import stage_of
+from gatekeeper.services.video.publish import sightings_of
 
 
 def _photos_of(session: Session, person: Person, eager: bool = False) -> list[Photo]:
@@ -44,11 +46,33 @@ def _photos_of(session: Session, person: Person, eager: bool = False) -> list[Ph
 
 def _covers_sparing(photo: Photo, person_id: int) -> list[Region]:
     """The editors' covers of the photo, less those that hide the requester's own face: a
-    subject access export gives the person their own image (everyone else stays covered)."""
-    own = [Region(f.left, f.top, f.right, f.bottom) for f in photo.faces
-           if f.person_id == person_id]
+    subject access export gives the person their own image (everyone else stays covered).
+    On a video a cover is lifted only on the frames where it hides them there: they walk
+    on, and what it hid where they stood (a name badge, someone else) stays covered."""
+    mine = [f for f in photo.faces if f.person_id == person_id]
     boxes = cover_regions(photo)  # a video's timed cover stays on its own frames
-    return [b for b in boxes if not any(hidden_by_covers(face, [b]) for face in own)]
+    if photo.media != "video":
+        own = [Region(f.left, f.top, f.right, f.bottom) for f in mine]
+        return [b for b in boxes if not any(hidden_by_covers(face, [b]) for face in own)]
+    tracks = [sightings_of(photo, f) for f in mine]
+    out: list[Region] = []
+    for cover in boxes:
+        out += lifted_on(cover, _hiding(cover, tracks), photo.frame_count)
+    return out
+
+
+def _hiding(cover: Region, tracks: list[list[tuple[int, Box]]]) -> set[int]:
+    """The frames on which `cover` hides one of `tracks` (where each is, between its sampled
+    frames as drawn), within the frames the cover reaches."""
+    out: set[int] = set()
+    for sightings in tracks:
+        for frame in range(sightings[0][0], sightings[-1][0] + 1):
+            if regions_on([cover], frame):
+                at = box_at(sightings, frame)
+                if at is not None and hidden_by_covers(
+                        Region(at[3], at[0], at[1], at[2]), [cover]):
+                    out.add(frame)
+    return out
 
 
 def _events_about(session: Session, person: Person, photo_ids: list[int]) -> list[AuditEvent]:
