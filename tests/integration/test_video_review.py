@@ -470,6 +470,30 @@ def test_erasure_and_the_purge_remove_the_previews(ctx, school, jobs):
     assert _stored(ctx, shared) == []
 
 
+def test_a_preview_made_for_an_earlier_decision_leaves_the_store_when_the_decision_changes(
+        ctx, school, jobs):
+    """Probe: a preview showing Tom stayed in the private store after the editor covered his
+    track, drew a cover and his consent was withdrawn, until the video was purged (it could not
+    be fetched, but it kept his face where nothing needed it). A correction or a change of fact
+    reconciles the video (`settle`), which drops every preview no channel's decision today
+    would make; one that still stands is kept."""
+    editor = school["editor1"]
+    photo_id, _clip_ = _scanned(ctx, school)
+    for channel in (Channel.ONLINE, Channel.DISPLAY):
+        preview_status(ctx=ctx, photo_id=photo_id, channel=channel, viewer=editor)
+    consent(ctx, "TOM", channel="display")
+    assert _work(ctx, jobs) == ["ready", "ready"] and len(_mp4s(ctx, photo_id)) == 2
+    settle(ctx=ctx, photo_ids=[photo_id])  # nothing changed since: both stand
+    assert len(_mp4s(ctx, photo_id)) == 2
+    consent(ctx, "TOM", channel="display", granted="no")  # he is covered on display now
+    settle(ctx=ctx, photo_ids=[photo_id])
+    [kept] = _mp4s(ctx, photo_id)
+    assert "-online-" in kept  # the online one still shows what publishing would
+    add_cover(ctx=ctx, photo_id=photo_id, box=PATCH, user=editor)
+    settle(ctx=ctx, photo_ids=[photo_id])
+    assert _stored(ctx, photo_id) == []
+
+
 def test_a_preview_finished_after_an_erasure_is_not_kept(ctx, school, jobs, monkeypatch):
     """The worker renders for minutes: an erasure that commits meanwhile (and deletes the
     video's previews after its commit) must not be followed by a preview written from the

@@ -26,6 +26,7 @@ from gatekeeper.services.consent.safeguarding import redecide_block
 from gatekeeper.services.context import Context
 from gatekeeper.services.facts import face_facts, person_facts
 from gatekeeper.services.photos.publish import CONSENT_LOST, refresh, stale, take_down
+from gatekeeper.services.video import previews
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ def settle(*, ctx: Context, photo_ids: Iterable[int], on: date | None = None) ->
                         redecide_block(uow.session, photo, None)
                         reconcile_photo(ctx=ctx, session=uow.session, photo=photo, on=on,
                                         result=result)
+                        previews.drop_stale(ctx, uow.session, photo)
                     rechecks.clear(uow.session, photo_id, queued_before=started)
                     uow.commit()
                     outbox.after_commit(ctx=ctx, session=uow.session)  # takedowns: now

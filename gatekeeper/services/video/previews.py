@@ -13,9 +13,10 @@ Beside a preview the store may hold a `.pending` marker (a job was asked for, wh
 is rendering it, last heard of when) and an `.error` note (the job failed: the page says so). A
 worker killed mid-render is noticed by its silence: the page's polling asks again once a
 rendering marker is DEAD_AFTER old, and a job that finds a live one leaves it to its worker.
-Writing a channel's new preview deletes its older ones; every object of a video goes with it
-when it is purged, erased or deleted
-(`forget_after_commit`, through the outbox). Who may see a preview is `require_image_access`,
+Writing a channel's new preview deletes its older ones, and a correction or change of fact
+(the video's reconciling) those no decision of today would make (`drop_stale`); every object of
+a video goes with it when it is purged, erased or deleted (`forget_after_commit`, through the
+outbox). Who may see a preview is `require_image_access`,
 as for the review image of a photo.
 """
 
@@ -81,6 +82,28 @@ def forget_after_commit(session: Session, photo: Photo) -> None:
     markers) leave the private store after that commit."""
     if photo.media == "video":
         outbox.delete_prefix_after_commit(session, outbox.PRIVATE, previews_prefix(photo.sha256))
+
+
+def drop_stale(ctx: Context, session: Session, photo: Photo) -> int:
+    """After a correction or a change of fact (the video is reconciled): every preview object
+    that no channel's decision today would make leaves the private store (a preview showing
+    someone now covered is kept nowhere it is not needed); returns how many went. The current
+    ones, and their markers, stay."""
+    if photo.media != "video" or photo.original_key is None:
+        return 0
+    wanted = []
+    for channel in Channel:
+        try:
+            wanted.append(f"{channel.value}-{_target(ctx, session, photo, channel)[0].state}.")
+        except GatekeeperError:  # blocked there, or no longer in review: none is wanted
+            continue
+    prefix = previews_prefix(photo.sha256)
+    store = ctx.stores.private
+    gone = [key for key in list(store.keys(prefix))
+            if not any(key[len(prefix):].startswith(w) for w in wanted)]
+    for key in gone:
+        store.delete(key)
+    return len(gone)
 
 
 @dataclass(frozen=True)
