@@ -11,7 +11,7 @@ from gatekeeper.services.context import Context, NoJobQueue
 from gatekeeper.services.photos.devices import add_device
 from gatekeeper.services.photos.ingest import ingest_bytes
 from tests import imagegen
-from tests.integration.helpers import people, person_row, users
+from tests.integration.helpers import make_user, people, person_row, users
 
 ROLES = ("office", "editor", "dpo", "governor")
 # (method, path, roles allowed); photo 1 exists and is awaiting review or held
@@ -256,3 +256,18 @@ def test_sessions_expire(ctx):
                 expires_at=utcnow() - timedelta(seconds=1)))
             uow.commit()
         assert client.get("/people", headers={"accept": "application/json"}).status_code == 401
+
+
+def test_the_office_cannot_tell_someone_elses_photo_from_a_missing_one(app_ctx, ctx):
+    """Probe: the office got 403 for another uploader's photo and 404 for a missing id, so it
+    could count the school's photos. Someone else's upload answers as a missing one does."""
+    make_user(ctx, "office2", "office")
+    with TestClient(app_ctx):
+        client, _ = signed_in(app_ctx, "office2")  # photo 1 is office1's
+        for path in ("/photos/{}", "/api/photos/{}"):  # the image routes are reviewers' only
+            theirs = client.get(path.format(1), headers={"accept": "application/json"})
+            missing = client.get(path.format(999), headers={"accept": "application/json"})
+            assert theirs.status_code == missing.status_code == 404, path
+            assert theirs.json()["detail"].replace(" 1", " 999") == missing.json()["detail"]
+            page = client.get(path.format(1))
+            assert page.status_code == 404 and "no photo 1" in page.text, path

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from gatekeeper.domain.vocabulary import Role
-from gatekeeper.errors import PermissionDenied
+from gatekeeper.errors import NotFound, PermissionDenied
 from gatekeeper.services.accounts.users import Actor
 
 MASKED_SAFEGUARDING = "blocked: ask the DPO"
@@ -65,18 +65,24 @@ def mask(reason: str | None) -> str | None:
     return reason
 
 
-def photo_view_for(viewer: Actor, uploaded_by_id: int | None) -> PhotoView:
-    """The view `viewer` gets of a photo, or PermissionDenied."""
+def photo_view_for(viewer: Actor, uploaded_by_id: int | None, *,
+                   unseen: str | None = None) -> PhotoView:
+    """The view `viewer` gets of a photo, or PermissionDenied; with `unseen` (what a missing
+    one answers, e.g. "no photo 7"), NotFound with it to the office for someone else's upload:
+    a refusal would tell them which photos exist."""
     if viewer.has(Role.DPO):
         return PhotoView.FULL
     if viewer.has(Role.EDITOR):
         return PhotoView.REVIEW
     if viewer.has(Role.OFFICE) and uploaded_by_id == viewer.id:
         return PhotoView.OWN_UPLOAD
+    if unseen is not None and viewer.has(Role.OFFICE):
+        raise NotFound(unseen)
     raise PermissionDenied("you may only see photos you uploaded")
 
 
-def require_image_access(viewer: Actor, uploaded_by_id: int | None) -> None:
-    """The unredacted image is for reviewers only."""
-    if not photo_view_for(viewer, uploaded_by_id).reviews:
+def require_image_access(viewer: Actor, uploaded_by_id: int | None, *,
+                         unseen: str | None = None) -> None:
+    """The unredacted image is for reviewers only (`unseen`: as for photo_view_for)."""
+    if not photo_view_for(viewer, uploaded_by_id, unseen=unseen).reviews:
         raise PermissionDenied("the unredacted photo is shown to editors and the DPO only")

@@ -37,7 +37,7 @@ def review_image(*, ctx: Context, photo_id: int, viewer: Actor, max_side: int = 
     """The photo for the editor's screen (face boxes are drawn over it in SVG)."""
     with ctx.uow() as uow:
         photo = get_photo(uow.session, photo_id)
-        require_image_access(viewer, photo.uploaded_by_id)
+        require_image_access(viewer, photo.uploaded_by_id, unseen=f"no photo {photo_id}")
         sha, key = photo.sha256, original_key_of(photo)
     try:
         data = ctx.stores.private.get(review_key(sha))

@@ -183,7 +183,8 @@ def photo_detail(*, ctx: Context, photo_id: int, viewer: Actor | None = None) ->
     """One photo as `viewer` may see it (None: the server's own CLI, which sees everything)."""
     with ctx.uow() as uow:
         photo = _photo(uow.session, photo_id)
-        view = PhotoView.FULL if viewer is None else photo_view_for(viewer, photo.uploaded_by_id)
+        view = PhotoView.FULL if viewer is None else photo_view_for(
+            viewer, photo.uploaded_by_id, unseen=f"no photo {photo_id}")
         return view.cut(_detail(uow.session, photo, ctx.today(), ctx.year_start))
 
 
@@ -209,7 +210,7 @@ def photo_page(*, ctx: Context, photo_id: int, viewer: Actor) -> PhotoPage:
     """The photo page: the photo as the viewer may see it and its neighbours in the queue."""
     with ctx.uow() as uow:
         photo = _photo(uow.session, photo_id)
-        view = photo_view_for(viewer, photo.uploaded_by_id)
+        view = photo_view_for(viewer, photo.uploaded_by_id, unseen=f"no photo {photo_id}")
         detail = view.cut(_detail(uow.session, photo, ctx.today(), ctx.year_start))
         if view is PhotoView.FULL:  # the DPO reads who blocks it, not a record number
             _name_blockers(uow.session, detail)

@@ -140,7 +140,7 @@ def _target(ctx: Context, session: Session, photo: Photo, channel: Channel
 def _seen(ctx: Context, photo_id: int, channel: Channel, viewer: Actor) -> _Target:
     with ctx.uow() as uow:
         photo = get_photo(uow.session, photo_id)
-        require_image_access(viewer, photo.uploaded_by_id)
+        require_image_access(viewer, photo.uploaded_by_id, unseen=f"no photo {photo_id}")
         return _target(ctx, uow.session, photo, channel)[0]
 
 

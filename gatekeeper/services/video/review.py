@@ -50,7 +50,7 @@ def track_thumbnail(*, ctx: Context, face_id: int, viewer: Actor) -> bytes:
         if face is None:
             raise NotFound(f"no face {face_id}")
         photo = face.photo
-        require_image_access(viewer, photo.uploaded_by_id)
+        require_image_access(viewer, photo.uploaded_by_id, unseen=f"no face {face_id}")
         key = _video(photo)
         frame, (top, right, bottom, left) = best_frame(face)
         # what the crop is cut from: an erasure or purge rewrites the original under a new
