@@ -20,6 +20,7 @@ next frame). The policy then decides per track as per face.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,7 +28,7 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from consent_db.models import Face, Person, Photo, utcnow
-from gatekeeper.adapters.engine.found import IDENTIFIABLE, FaceQuality
+from gatekeeper.adapters.engine.found import IDENTIFIABLE, Box, FaceQuality
 from gatekeeper.adapters.motion import face_motion, gray
 from gatekeeper.adapters.video import pick_frames, played
 from gatekeeper.domain.fusion import Gallery
@@ -141,14 +142,16 @@ def find_tracks(*, ctx: Context, photo_id: int, data: bytes, gallery: Gallery) -
     # Not where someone with a safeguarding flag is enrolled: anyone near them blocks the video,
     # so every track gets its whole first look.
     settle = not _watched(ctx, gallery)
+    # The first pass keeps the faces the later passes may encode, so they decode nothing again.
+    crops = _Crops(width, height, {k for keys in best.values() for k in keys[1:]})
     matched = _identify(ctx, data, width, height, found, {keys[0] for keys in best.values()
-                                                          if keys}, gallery, beat)
+                                                          if keys}, gallery, beat, crops)
     rest = {k for keys in best.values() if not (settle and _far(keys[:1], matched))
             for k in keys[1:BEST_FRAMES if _raised(keys[:1], matched) else FIRST_LOOK]}
-    matched |= _identify(ctx, data, width, height, found, rest, gallery, beat)
+    matched |= _identify(ctx, data, width, height, found, rest, gallery, beat, crops)
     late = {k for keys in best.values() if _raised(keys[:FIRST_LOOK], matched)
             for k in keys[FIRST_LOOK:] if k not in matched and k not in rest}
-    matched |= _identify(ctx, data, width, height, found, late, gallery, beat)
+    matched |= _identify(ctx, data, width, height, found, late, gallery, beat, crops)
     return _rows(tracks, {i: [k for k in keys if k in matched] for i, keys in best.items()},
                  found, matched)
 
@@ -257,29 +260,102 @@ def _best_keys(track: Track, found: dict[tuple[int, int], FoundFace]) -> list[tu
 
 def _identify(ctx: Context, data: bytes, width: int, height: int,
               found: dict[tuple[int, int], FoundFace], chosen: set[tuple[int, int]],
-              gallery: Gallery, beat: _Beat) -> dict[tuple[int, int], Match]:
-    """The chosen faces encoded on their frames (a further pass over the video) and identified,
-    each frame's together with its faces encoded by an earlier pass (a person twice in one
-    frame is ambiguous whichever pass encoded which: their matches are returned again, to
-    replace the earlier ones); an empty gallery names nobody, so nothing is encoded."""
+              gallery: Gallery, beat: _Beat, crops: _Crops) -> dict[tuple[int, int], Match]:
+    """The chosen faces encoded on their frames and identified, each frame's together with
+    its faces encoded by an earlier pass (a person twice in one frame is ambiguous whichever
+    pass encoded which: their matches are returned again, to replace the earlier ones); an
+    empty gallery names nobody, so nothing is encoded. A face `crops` kept is encoded on its
+    crop; the frames of the others are decoded (a further pass over the video), and on them
+    `crops` keeps the faces a later pass may want."""
     if not chosen or len(gallery) == 0:
         return {}
     by_frame: dict[int, list[int]] = {}
     for frame, k in chosen:
         by_frame.setdefault(frame, []).append(k)
     matched: dict[tuple[int, int], Match] = {}
-    last = max(by_frame)
-    for index, pixels in pick_frames(data, width, height, by_frame.__contains__, last):
-        ks = sorted(by_frame[index])
-        faces = [found[(index, k)] for k in ks]
-        ctx.faces.encode_found(Image.fromarray(pixels), faces)
+
+    def identified(index: int) -> None:
         usable = [(k, found[(index, k)]) for k in range(_count(found, index))
                   if found[(index, k)].encoding is not None]
         for (k, _), m in zip(usable, identify_faces([f for _, f in usable], gallery,
                                                     ctx.settings), strict=True):
             matched[(index, k)] = m
         beat()
+
+    decode = {f for f, ks in by_frame.items() if not all((f, k) in crops for k in ks)}
+    for index in sorted(set(by_frame) - decode):
+        for k in sorted(by_frame[index]):
+            crops.encode(ctx.faces, (index, k), found[(index, k)])
+        identified(index)
+    wanted = decode | crops.frames_to_keep()
+    if not wanted:
+        return matched
+    for index, pixels in pick_frames(data, width, height, wanted.__contains__, max(wanted)):
+        crops.keep(index, pixels, found)
+        if index not in decode:
+            continue
+        ks = sorted(by_frame[index])
+        ctx.faces.encode_found(Image.fromarray(pixels), [found[(index, k)] for k in ks])
+        identified(index)
     return matched
+
+
+class _Crops:
+    """The faces a later identification pass may encode, cut from the frames an earlier pass
+    decoded (each with a margin of its own size: all dlib and SFace read of it), at most
+    MAX_BYTES of them: the passes after the first decode no frame again (a pass over a long
+    video decodes every frame up to the last it wants). A crop starts on a multiple of ALIGN
+    pixels, where dlib's image pyramid samples the frame's own pixels: its vector is the one
+    the whole frame gives (as SFace's, which is cut from the landmarks alone)."""
+
+    MAX_BYTES = 256 * 1024 * 1024
+    ALIGN = 64
+
+    def __init__(self, width: int, height: int, wanted: set[tuple[int, int]]) -> None:
+        self.width, self.height = width, height
+        self.wanted = wanted
+        self.asked = False
+        self.kept: dict[tuple[int, int], tuple[np.ndarray, int, int]] = {}
+        self.bytes = 0
+
+    def __contains__(self, key: tuple[int, int]) -> bool:
+        return key in self.kept
+
+    def frames_to_keep(self) -> set[int]:
+        """The frames holding faces to keep, to the first pass that asks (it keeps them)."""
+        frames, self.asked = ({f for f, _ in self.wanted} if not self.asked else set()), True
+        return frames
+
+    def keep(self, index: int, pixels: np.ndarray,
+             found: dict[tuple[int, int], FoundFace]) -> None:
+        for n in range(_count(found, index)):
+            key = (index, n)
+            if key not in self.wanted or key in self.kept:
+                continue
+            x0, y0, x1, y1 = self._around(found[key])
+            crop = np.ascontiguousarray(pixels[y0:y1, x0:x1])
+            if self.bytes + crop.nbytes > self.MAX_BYTES:
+                continue  # past the budget: a later pass decodes its frame again
+            self.kept[key] = (crop, x0, y0)
+            self.bytes += crop.nbytes
+
+    def encode(self, engine: FaceEngine, key: tuple[int, int], face: FoundFace) -> None:
+        """Encode `face` (found at `key`) on its kept crop, its vectors set on it."""
+        crop, x0, y0 = self.kept.pop(key)
+        self.bytes -= crop.nbytes
+        b = face.box
+        moved = replace(face, box=Box(b.top - y0, b.right - x0, b.bottom - y0, b.left - x0),
+                        landmarks=None if face.landmarks is None else tuple(
+                            (x - x0, y - y0) for x, y in face.landmarks))
+        engine.encode_found(Image.fromarray(crop), [moved])
+        face.encoding, face.sface_encoding = moved.encoding, moved.sface_encoding
+
+    def _around(self, face: FoundFace) -> tuple[int, int, int, int]:
+        b, a = face.box, self.ALIGN
+        m = max(b.width, b.height)
+        x0, y0 = max(0, b.left - m) // a * a, max(0, b.top - m) // a * a
+        return (x0, y0, min(self.width, -(-(b.right + m) // a) * a),
+                min(self.height, -(-(b.bottom + m) // a) * a))
 
 
 def _count(found: dict[tuple[int, int], FoundFace], frame: int) -> int:
