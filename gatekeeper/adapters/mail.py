@@ -14,7 +14,9 @@ import ssl
 import uuid
 from collections.abc import Iterable
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.parser import BytesHeaderParser
+from email.policy import default
+from email.utils import formatdate, getaddresses, make_msgid
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
@@ -105,5 +107,32 @@ class OutboxMailer:
         return count
 
 
+def outbox_folder(home: Path) -> Path:
+    """Where messages wait for the school's own messaging system without SMTP."""
+    return home / "outbox"
+
+
 def mailer_for(smtp_url: str | None, home: Path) -> Mailer:
-    return SmtpMailer(smtp_url) if smtp_url else OutboxMailer(home / "outbox")
+    return SmtpMailer(smtp_url) if smtp_url else OutboxMailer(outbox_folder(home))
+
+
+def drop_undelivered(folder: Path, addresses: set[str]) -> int:
+    """Delete the messages in the outbox `folder` addressed to any of `addresses` (compared
+    without case): mail not yet handed on to someone whose record is deleted names them or
+    their child. Reads each message's headers only; other files are left alone."""
+    wanted = {a.strip().lower() for a in addresses if a}
+    if not wanted or not folder.is_dir():
+        return 0
+    dropped = 0
+    for path in folder.glob("*.eml"):
+        try:
+            with path.open("rb") as fh:
+                headers = BytesHeaderParser(policy=default).parse(fh)
+        except OSError:
+            continue  # taken by the school's system meanwhile
+        to = {addr.lower() for _, addr in getaddresses(headers.get_all("To", []))}
+        if to & wanted:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                dropped += 1
+    return dropped

@@ -441,3 +441,20 @@ def test_consent_given_by_a_parent_who_loses_parental_responsibility_ends(ctx):
     assert p1.uses["retain"].state == "withdrawn"
     assert "paper form" not in p1.uses["retain"].reason
     assert p1.uses["biometric"].state == "no consent"
+
+
+@SQLITE_ONLY
+def test_erasure_takes_undelivered_invitations_naming_the_pupil_out_of_the_outbox(ctx):
+    """Probe: the invitation to a pupil's parent (it names the pupil) stayed in the outbox
+    folder after the pupil and the parent were purged. Mail not yet handed on to a contact
+    that goes, or to the pupil's own address, goes with them; the others stay."""
+    u = setup_school(ctx)
+    invitations.invite(ctx=ctx, audience=Audience.ALL, actor_id=None)
+    folder = Path(ctx.settings.home, "outbox")
+    (folder / "notes.txt").write_text("the school's own file")  # not a message: left alone
+    from gatekeeper.services.dpo.purge import erase_person  # deferred: as above
+
+    erase_person(ctx=ctx, external_id="P3", user=u["dpo1"])  # Cat's and Dan's only child
+    left = sorted(email.message_from_bytes(p.read_bytes())["To"] for p in folder.glob("*.eml"))
+    assert left == ["ann@example.org", "bob@example.org"]
+    assert (folder / "notes.txt").exists()

@@ -41,6 +41,7 @@ from gatekeeper.services.photos import live
 from gatekeeper.services.photos.ingest import original_key
 from gatekeeper.services.photos.pictures import review_key, review_rendition
 from gatekeeper.services.photos.publish import take_down
+from gatekeeper.services.portal import letters
 from gatekeeper.services.records import get_photo, original_key_of
 from gatekeeper.services.stages import ERASED, RETENTION
 from gatekeeper.services.video import previews
@@ -156,9 +157,11 @@ def _carry_out(ctx: Context, plan: PurgePlan, actor_id: int | None, kind: str) -
             plan.photos_to_delete, plan.photos_to_cover = sorted(done.deleted), done.covered
             counts.update(done.counts)
         doomed = set(plan.people)
+        addresses: set[str] = set()  # whose undelivered mail goes with them
         for person_id in plan.people:
             person = uow.session.get(Person, person_id)
             if person is not None:
+                addresses |= {person.email} if person.email else set()
                 counts["consent_records"] += len(person.consents)
                 counts["face_templates"] += len(person.templates)
                 counts.update(_portal_records(uow.session, person_id))
@@ -167,7 +170,9 @@ def _carry_out(ctx: Context, plan: PurgePlan, actor_id: int | None, kind: str) -
                 audit.record(uow.session, f"person.{'erased' if kind == 'erasure' else 'purged'}",
                              "person", person_id, actor_id)
         uow.session.flush()
-        counts["contacts"] += _drop_contacts_without_children(uow.session, actor_id)
+        dropped = _drop_contacts_without_children(uow.session, actor_id)
+        counts["contacts"] += len(dropped)
+        addresses |= set(dropped)
         faces = uow.session.scalars(select(Face)).all() if doomed else []
         for face in faces:
             near = [p for p in face.near_person_ids or [] if p not in doomed]
@@ -184,6 +189,9 @@ def _carry_out(ctx: Context, plan: PurgePlan, actor_id: int | None, kind: str) -
                      videos_covered=sorted(i for i in plan.photos_to_cover if i in videos),
                      deleted=dict(sorted(counts.items())),
                      **({"run": run, "attempts": done.attempts} if run else {}))
+        # before the commit: a crash between the two leaves the mail gone and the records,
+        # which a new run deletes; the other way round would leave the mail for ever
+        letters.forget_undelivered(ctx.settings, addresses)
         uow.commit()
     # live copies of the photos covered in place follow their new original now (a copy made
     # before showed no one of them, but it was rendered from the old pixels)
@@ -227,14 +235,15 @@ def _portal_records(session: Session, person_id: int) -> Counter[str]:
                                         .where(ContactChild.person_id == person_id)) or 0})
 
 
-def _drop_contacts_without_children(session: Session, actor_id: int | None) -> int:
-    """A parent's contact with no child left at the school is kept for nothing: deleted."""
+def _drop_contacts_without_children(session: Session, actor_id: int | None) -> list[str]:
+    """A parent's contact with no child left at the school is kept for nothing: deleted.
+    Returns their addresses."""
     lonely = session.scalars(select(Contact).where(~Contact.children.any())).all()
     for contact in lonely:
         audit.record(session, "contact.removed", "contact", contact.id, actor_id,
                      reason="no child left")
         session.delete(contact)
-    return len(lonely)
+    return [c.email for c in lonely]
 
 
 def covered_key(sha256: str) -> str:

@@ -9,14 +9,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from gatekeeper.adapters.mail import MailError, mailer_for, message
+from gatekeeper.adapters.mail import MailError, drop_undelivered, mailer_for, message, outbox_folder
 from gatekeeper.config import Settings
 from gatekeeper.services.accounts.school import school_name, sender
 from gatekeeper.services.consent import decisions
 from gatekeeper.services.context import Context
 
-__all__ = ["Letterhead", "MailError", "confirmation", "invitation", "letterhead", "send",
-           "transport"]
+__all__ = ["Letterhead", "MailError", "confirmation", "forget_undelivered", "invitation",
+           "letterhead", "send", "transport"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,12 @@ def transport(settings: Settings) -> str:
 def send(settings: Settings, messages: Iterable[EmailMessage]) -> int:
     """Deliver a batch over one connection; MailError when the server did not take it."""
     return mailer_for(settings.smtp_url, settings.home).deliver(messages)
+
+
+def forget_undelivered(settings: Settings, addresses: set[str]) -> int:
+    """Messages still in the outbox folder for these addresses, deleted (their person or
+    contact is being deleted); SMTP keeps nothing here, but an outbox from before may."""
+    return drop_undelivered(outbox_folder(settings.home), addresses)
 
 
 def _subject(school_name: str | None, reminder: bool) -> str:
