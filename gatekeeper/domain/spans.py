@@ -50,14 +50,14 @@ def holds_throughout(cover: Region, first: int, last: int) -> bool:
     return not isinstance(cover, TimedRegion) or (cover.first <= first and last <= cover.last)
 
 
-def lifted_on(cover: Region, spared: set[int], frames: int | None) -> list[Region]:
+def lifted_on(cover: Region, spared: set[int]) -> list[Region]:
     """`cover` on every frame it reaches but the `spared` ones: timed rectangles over the runs
-    of frames left (an untimed cover reaches every frame of a video `frames` long; None: of
-    unknown length, so the last run reaches as far as any frame could)."""
+    of frames left (an untimed cover's last run reaches as far as any frame could, whatever
+    the stored frame count says)."""
     if isinstance(cover, TimedRegion):
         first, last = cover.first, cover.last
     else:
-        first, last = 0, (frames - 1 if frames else 2**31 - 1)
+        first, last = 0, 2**31 - 1
     lifted = sorted(f for f in spared if first <= f <= last)
     if not lifted:
         return [cover]

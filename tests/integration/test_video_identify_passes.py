@@ -39,18 +39,29 @@ def test_later_identification_passes_use_the_first_passs_crops_and_name_alike(
         passes.append(1)
         yield from decode(*args, **kwargs)
 
+    identify = video_scan._identify
+    per_pass: list[tuple[int, int]] = []  # (faces chosen, passes over the video it made)
+
+    def counted_pass(ctx, data, width, height, found, chosen, *rest):
+        before = len(passes)
+        out = identify(ctx, data, width, height, found, chosen, *rest)
+        per_pass.append((len(chosen), len(passes) - before))
+        return out
+
     monkeypatch.setattr(video_scan, "pick_frames", counted)
-    monkeypatch.setattr(video_scan, "FAR_SD", 1e9)  # no track settled by one frame: 3 passes
+    monkeypatch.setattr(video_scan, "_identify", counted_pass)
+    monkeypatch.setattr(video_scan, "FAR_SD", 1e9)  # no track settled by one frame
     first = ingest(ctx, u["office1"], clip.data, name="a.mp4").photo_id
     assert scan_photo(ctx=ctx, photo_id=first) == "awaiting_review"
-    with_crops, decoded = _tracks(ctx, first), len(passes)
+    with_crops = _tracks(ctx, first)
     assert {t[0] for t in with_crops} - {None}  # somebody was named
+    # the first look's other frames were kept: the second pass decoded nothing
+    assert per_pass[0][1] == 1 and per_pass[1][0] > 0 and per_pass[1][1] == 0
 
-    passes.clear()
+    per_pass.clear()
     monkeypatch.setattr(video_scan._Crops, "MAX_BYTES", 0)  # nothing kept: decoded again
     second = ingest(ctx, u["office1"], videogen.clip(seconds=2.0, fps=15, tags={
         **videogen.CAMERA_TAGS, "title": "again"}).data, name="b.mp4").photo_id
     assert scan_photo(ctx=ctx, photo_id=second) == "awaiting_review"
     assert _tracks(ctx, second) == with_crops
-    # the search and the first identification pass; without crops, every pass decodes
-    assert decoded == 2 and len(passes) > decoded
+    assert per_pass[1][1] == 1

@@ -57,7 +57,7 @@ def _covers_sparing(photo: Photo, person_id: int) -> list[Region]:
     tracks = [sightings_of(photo, f) for f in mine]
     out: list[Region] = []
     for cover in boxes:
-        out += lifted_on(cover, _hiding(cover, tracks), photo.frame_count)
+        out += lifted_on(cover, _hiding(cover, tracks))
     return out
 
 

@@ -100,7 +100,6 @@ def settle(*, ctx: Context, photo_ids: Iterable[int], on: date | None = None) ->
                         redecide_block(uow.session, photo, None)
                         reconcile_photo(ctx=ctx, session=uow.session, photo=photo, on=on,
                                         result=result)
-                        previews.drop_stale(ctx, uow.session, photo)
                     rechecks.clear(uow.session, photo_id, queued_before=started)
                     uow.commit()
                     outbox.after_commit(ctx=ctx, session=uow.session)  # takedowns: now
@@ -108,7 +107,22 @@ def settle(*, ctx: Context, photo_ids: Iterable[int], on: date | None = None) ->
             except IntegrityError:  # another worker reconciled it at the same moment
                 if attempt == 2:
                     raise
+        _drop_stale_previews(ctx, photo_id)
     return result
+
+
+def _drop_stale_previews(ctx: Context, photo_id: int) -> None:
+    """A video's previews no decision of today would make, deleted after the reconcile's
+    commit: a preview a worker finished meanwhile for the old decision is gone either way, and
+    a store that fails costs no takedown (a stale preview waits for the next change or the
+    purge; it is never shown for today's decision)."""
+    try:
+        with ctx.uow() as uow:
+            photo = uow.session.get(Photo, photo_id)
+            if photo is not None:
+                previews.drop_stale(ctx, uow.session, photo)
+    except Exception as exc:  # the store or database failed: the takedowns stand
+        log.warning("stale previews of photo %s not deleted: %s", photo_id, type(exc).__name__)
 
 
 def sweep_dirty(*, ctx: Context, grace: timedelta = timedelta(seconds=15)) -> Settled:

@@ -142,7 +142,8 @@ def find_tracks(*, ctx: Context, photo_id: int, data: bytes, gallery: Gallery) -
     # Not where someone with a safeguarding flag is enrolled: anyone near them blocks the video,
     # so every track gets its whole first look.
     settle = not _watched(ctx, gallery)
-    # The first pass keeps the faces the later passes may encode, so they decode nothing again.
+    # The first pass keeps the faces the later passes may encode, so they decode nothing again
+    # (within the crops' budget: past it, a pass decodes the frames it wants as before).
     crops = _Crops(width, height, {k for keys in best.values() for k in keys[1:]})
     matched = _identify(ctx, data, width, height, found, {keys[0] for keys in best.values()
                                                           if keys}, gallery, beat, crops)
@@ -303,12 +304,13 @@ def _identify(ctx: Context, data: bytes, width: int, height: int,
 class _Crops:
     """The faces a later identification pass may encode, cut from the frames an earlier pass
     decoded (each with a margin of its own size: all dlib and SFace read of it), at most
-    MAX_BYTES of them: the passes after the first decode no frame again (a pass over a long
-    video decodes every frame up to the last it wants). A crop starts on a multiple of ALIGN
-    pixels, where dlib's image pyramid samples the frame's own pixels: its vector is the one
-    the whole frame gives (as SFace's, which is cut from the landmarks alone)."""
+    MAX_BYTES of them: a later pass that finds all its faces kept decodes no frame again (a
+    pass over a long video decodes every frame up to the last it wants). A crop starts on a
+    multiple of ALIGN pixels, where dlib's image pyramid samples the frame's own pixels: its
+    vector is the one the whole frame gives to within float rounding, as when a face is
+    encoded beside others on its frame (SFace's is cut from the landmarks alone: the same)."""
 
-    MAX_BYTES = 256 * 1024 * 1024
+    MAX_BYTES = 128 * 1024 * 1024
     ALIGN = 64
 
     def __init__(self, width: int, height: int, wanted: set[tuple[int, int]]) -> None:
