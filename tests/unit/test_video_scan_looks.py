@@ -20,7 +20,8 @@ from gatekeeper.services.video import scan
 W, H, FPS, FRAMES = 320, 180, 25, 60  # 12 samples at 5 a second
 # Three still faces, one track each: a stranger far from everyone, one unsure (little headroom
 # but nobody near), and one near an enrolled person.
-FACES = {"far": Box(10, 80, 70, 20), "unsure": Box(10, 180, 70, 120), "near": Box(10, 300, 70, 240)}
+# Each its own width: a face encoded on a crop (a later pass) is told apart by its size.
+FACES = {"far": Box(10, 80, 70, 20), "unsure": Box(10, 182, 70, 120), "near": Box(10, 304, 70, 240)}
 MATCHES = {"far": Match(None, 0.9, 0.05, frozenset(), headroom=4.0),
            "unsure": Match(None, 0.7, 0.05, frozenset(), headroom=1.0),
            "near": Match(None, 0.55, 0.05, frozenset({7}), headroom=-0.5)}
@@ -53,7 +54,8 @@ class FakeEngine:
 
     def encode_found(self, img: Image.Image, faces: list[FoundFace]) -> None:
         for f in faces:
-            name = next(n for n, b in FACES.items() if b == f.box)
+            name = next(n for n, b in FACES.items()
+                        if (b.width, b.height) == (f.box.width, f.box.height))
             self.encoded[name] += 1
             f.encoding = np.zeros(128)
 
@@ -144,9 +146,11 @@ def test_a_frame_is_identified_with_its_faces_encoded_by_earlier_passes(monkeypa
                                landmarks=()) for k, box in enumerate(FACES.values())}
     ctx = SimpleNamespace(faces=FakeEngine(), settings=None)
     gallery = Gallery(np.zeros((1, 128)), np.zeros((1, 128), np.float32), np.array([7]))
-    first = scan._identify(ctx, data, W, H, found, {(0, 0)}, gallery, lambda: None)
+    first = scan._identify(ctx, data, W, H, found, {(0, 0)}, gallery, lambda: None,
+                           scan._Crops(W, H, set()))
     assert first[(0, 0)].person_id == 7  # alone in its pass: named
-    second = scan._identify(ctx, data, W, H, found, {(0, 1)}, gallery, lambda: None)
+    second = scan._identify(ctx, data, W, H, found, {(0, 1)}, gallery, lambda: None,
+                            scan._Crops(W, H, set()))
     assert seen == [1, 2]  # the second pass saw the first face again
     assert second[(0, 0)].person_id is None and second[(0, 1)].person_id is None
 
