@@ -54,3 +54,33 @@ def test_a_takedown_for_ended_consent_names_nobody_to_the_office_or_in_exports(c
             AuditEvent.action == "publication.taken_down")).all()
         assert event.details["reason"] == CONSENT_LOST
         assert event.details["person_ids"] == [eil]
+
+
+def test_migration_0015_rewrites_the_reasons_that_named_people(ctx, school):
+    """Reasons written before this change named whose consent ended: the migration leaves the
+    plain reason (on SQLite and PostgreSQL), and every other reason as it was."""
+    from alembic import command
+
+    from consent_db.db import _alembic_config, current_revision, head_revision
+    from consent_db.models import Publication
+
+    photo_id = ingest(ctx, school["office1"], event_photo(("tom", "eileen"))).photo_id
+    scan_photo(ctx=ctx, photo_id=photo_id)
+    approve(ctx=ctx, photo_id=photo_id, channels=[Channel.ONLINE, Channel.DISPLAY],
+            user=school["editor1"])
+    publish_approved(ctx=ctx)
+    with ctx.uow() as uow:
+        online, display = sorted(uow.session.scalars(select(Publication)),
+                                 key=lambda p: p.channel != "online")
+        online.taken_down_reason = f"{CONSENT_LOST}: EIL, TOM"
+        display.taken_down_reason = "replaced by a corrected copy"
+        uow.commit()
+    cfg = _alembic_config()
+    with ctx.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0014")
+        command.upgrade(cfg, "head")
+    assert current_revision(ctx.engine) == head_revision()
+    with ctx.uow() as uow:
+        reasons = {p.channel: p.taken_down_reason for p in uow.session.scalars(select(Publication))}
+    assert reasons == {"online": CONSENT_LOST, "display": "replaced by a corrected copy"}
