@@ -91,11 +91,13 @@ def settle(*, ctx: Context, photo_ids: Iterable[int], on: date | None = None) ->
     on = on or ctx.today()
     result = Settled()
     for photo_id in sorted(set(photo_ids)):
+        video = False
         for attempt in range(3):
             started = rechecks.now()
             try:
                 with ctx.uow() as uow:
                     photo = uow.session.get(Photo, photo_id)
+                    video = photo is not None and photo.media == "video"
                     if photo is not None:
                         redecide_block(uow.session, photo, None)
                         reconcile_photo(ctx=ctx, session=uow.session, photo=photo, on=on,
@@ -107,7 +109,8 @@ def settle(*, ctx: Context, photo_ids: Iterable[int], on: date | None = None) ->
             except IntegrityError:  # another worker reconciled it at the same moment
                 if attempt == 2:
                     raise
-        _drop_stale_previews(ctx, photo_id)
+        if video:
+            _drop_stale_previews(ctx, photo_id)
     return result
 
 
