@@ -8,6 +8,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from gatekeeper.domain.vocabulary import Channel, Role
 from gatekeeper.errors import InvalidInput
 from gatekeeper.services.accounts.users import Actor
+from gatekeeper.services.context import Context
 from gatekeeper.services.governors import dashboard as governors
 from gatekeeper.services.governors.charts import CHARTS
 from gatekeeper.services.governors.reports import chart_svg, governors_pdf
@@ -44,7 +45,14 @@ def home(user: CurrentUser) -> Response:
 @router.get("/upload")
 def upload_page(request: Request, ctx: ContextDep, user: Actor = roles(*UPLOADERS)) -> Response:
     return templates.TemplateResponse(request, "upload.html", {
-        "user": user, "events": photo_read.event_names(ctx=ctx), "results": None})
+        "user": user, "events": photo_read.event_names(ctx=ctx), "results": None,
+        "limits": _limits(ctx)})
+
+
+def _limits(ctx: Context) -> dict[str, float]:
+    """What the upload page tells before anyone uploads: the size and video length limits."""
+    s = ctx.settings
+    return {"mb": s.max_upload_bytes / 1e6, "minutes": s.video_max_seconds / 60}
 
 
 @router.post("/upload")
@@ -62,7 +70,8 @@ async def upload(request: Request, ctx: ContextDep, files: list[UploadFile] | No
                                      name=f.filename or "upload", event_name=event,
                                      actor_id=user.id))
     return templates.TemplateResponse(request, "upload.html", {
-        "user": user, "events": photo_read.event_names(ctx=ctx), "results": results})
+        "user": user, "events": photo_read.event_names(ctx=ctx), "results": results,
+        "limits": _limits(ctx)})
 
 
 @router.get("/uploads")

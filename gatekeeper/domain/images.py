@@ -35,6 +35,8 @@ class DecodedImage:
     orientation_tag: int | None  # EXIF orientation as found; None when the file has none
 
 
+NOT_AN_IMAGE = "not a JPEG, PNG, WebP, HEIC or TIFF image"
+
 def open_checked(data: bytes, max_pixels: int) -> Image.Image:
     """Open bytes as an accepted image format, refusing bombs, before any pixel is decoded."""
     ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -48,7 +50,7 @@ def open_checked(data: bytes, max_pixels: int) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InvalidImage(f"image too large (over {max_pixels:,} pixels): refused") from None
     except UnidentifiedImageError:
-        raise InvalidImage("not a JPEG, PNG, WebP, HEIC or TIFF image") from None
+        raise InvalidImage(NOT_AN_IMAGE) from None
     except Exception as exc:  # Pillow raises many kinds on hostile headers
         raise InvalidImage(f"unreadable image header ({type(exc).__name__})") from None
     width, height = img.size

@@ -37,6 +37,7 @@ def test_ingest_refuses_a_file_over_the_upload_limit(tmp_path, monkeypatch, caps
                  *home]) == 1
     out = capsys.readouterr()
     assert f"{small}: held photo 1" in out.out or f"{small}: accepted photo 1" in out.out
-    assert (f"{big}: rejected: file larger than the upload limit of 50,000 bytes "
-            "(GATEKEEPER_MAX_UPLOAD_BYTES)") in out.out
+    assert f"{big}: rejected: file too large (" in out.out
+    assert ("MB; the upload limit is 0.1 MB, 50,000 bytes): trim a video to the part to "
+            "publish, or ask whoever runs Gatekeeper to raise GATEKEEPER_MAX_UPLOAD_BYTES") in out.out
     assert "1 of 2 file(s) rejected" in out.err

@@ -144,7 +144,14 @@ def test_video_limits_and_refusals(ctx, pupils):
     cut = ingest(ctx, office, long_clip.data[: len(long_clip.data) // 2], name="cut.mp4")
     assert cut.outcome is IngestOutcome.REJECTED and cut.reason
     over = ingest(context_like(ctx, max_upload_bytes=1000), office, long_clip.data, name="b.mp4")
-    assert over.outcome is IngestOutcome.REJECTED and over.reason and "larger" in over.reason
+    assert over.outcome is IngestOutcome.REJECTED and over.reason
+    # in the sizes people know, with what to do (a camera passes 60 MB in half a minute)
+    assert over.reason.startswith(f"file too large ({len(long_clip.data) / 1e6:.1f} MB; the "
+                                  "upload limit is 0.0 MB, 1,000 bytes): trim a video")
+    # a file named .mp4 that is neither: the refusal names videos too, not only photos
+    text = ingest(ctx, office, b"just some text, not a movie\n" * 20, name="clip.mp4")
+    assert text.outcome is IngestOutcome.REJECTED and text.reason == (
+        "not a photo or video Gatekeeper takes (JPEG, PNG, WebP, HEIC or TIFF; MP4, MOV or M4V)")
 
 
 def test_video_without_camera_data_is_held_like_a_photo(ctx, pupils):

@@ -271,3 +271,13 @@ def test_the_office_cannot_tell_someone_elses_photo_from_a_missing_one(app_ctx, 
             assert theirs.json()["detail"].replace(" 1", " 999") == missing.json()["detail"]
             page = client.get(path.format(1))
             assert page.status_code == 404 and "no photo 1" in page.text, path
+
+
+def test_the_upload_page_says_videos_are_taken_and_their_limits(app_ctx):
+    """New-user walk: the upload page spoke of photos only, and no limit was said before a
+    camera's minute-long video was refused for its size."""
+    with TestClient(app_ctx):
+        client, _ = signed_in(app_ctx, "office1")
+        page = client.get("/upload").text
+        assert "Upload event photos and videos" in page
+        assert "Each file at most 60 MB; videos (MP4, MOV or M4V) at most 10 minutes" in page

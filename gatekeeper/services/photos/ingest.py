@@ -24,7 +24,7 @@ from consent_db import audit
 from consent_db.models import Event, Photo, PhotoStatus
 from gatekeeper.config import Settings
 from gatekeeper.domain.camera import CameraInfo, Provenance, judge_provenance, read_camera_info
-from gatekeeper.domain.images import DecodedImage, decode
+from gatekeeper.domain.images import NOT_AN_IMAGE, DecodedImage, decode
 from gatekeeper.domain.movie import (
     MovieInfo,
     as_played,
@@ -105,6 +105,18 @@ def get_or_create_event(session: Session, name: str, actor_id: int | None) -> Ev
     return event
 
 
+NOT_UPLOADABLE = ("not a photo or video Gatekeeper takes (JPEG, PNG, WebP, HEIC or TIFF; "
+                  "MP4, MOV or M4V)")
+
+
+def too_large(size: int, limit: int) -> str:
+    """Why a file over the upload limit is refused, in the sizes people know (a camera's
+    video passes 60 MB in half a minute), with what to do."""
+    return (f"file too large ({size / 1e6:,.1f} MB; the upload limit is {limit / 1e6:,.1f} MB, "
+            f"{limit:,} bytes): trim a video to the part to publish, or ask whoever runs "
+            "Gatekeeper to raise GATEKEEPER_MAX_UPLOAD_BYTES")
+
+
 def ingest_bytes(*, ctx: Context, data: bytes, name: str, event_name: str,
                  actor_id: int | None) -> IngestResult:
     """Ingest one upload; never raises for a bad file, reports it in the result instead.
@@ -114,9 +126,8 @@ def ingest_bytes(*, ctx: Context, data: bytes, name: str, event_name: str,
     require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.OFFICE, Role.DPO))
     event_name = clean_event_name(event_name)
     if len(data) > ctx.settings.max_upload_bytes:  # the same words at every door
-        return IngestResult(name, IngestOutcome.REJECTED, reason=(
-            f"file larger than the upload limit of {ctx.settings.max_upload_bytes:,} bytes "
-            "(GATEKEEPER_MAX_UPLOAD_BYTES)"))
+        return IngestResult(name, IngestOutcome.REJECTED, reason=too_large(
+            len(data), ctx.settings.max_upload_bytes))
     sha = hashlib.sha256(data).hexdigest()
     with ctx.uow() as uow:
         existing = uow.session.scalar(select(Photo).where(Photo.sha256 == sha))
@@ -128,8 +139,9 @@ def ingest_bytes(*, ctx: Context, data: bytes, name: str, event_name: str,
             movie, decoded = open_video(data, ctx.settings)
         else:
             decoded = decode(data, ctx.settings.max_image_pixels)
-    except InvalidImage as exc:
-        return IngestResult(name, IngestOutcome.REJECTED, reason=str(exc))
+    except InvalidImage as exc:  # an upload may be a video too: say so when it is neither
+        why = NOT_UPLOADABLE if str(exc) == NOT_AN_IMAGE else str(exc)
+        return IngestResult(name, IngestOutcome.REJECTED, reason=why)
     info = movie.camera if movie is not None else read_camera_info(data)
     key = original_key(sha)
     review = review_rendition(decoded.pixels)  # the reviewer's copy: never decoded again
