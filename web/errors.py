@@ -50,7 +50,7 @@ def _answer(request: Request, status: int, message: str, field: str | None = Non
             status_code=status)
     if wants_html(request):
         user = getattr(request.state, "actor", None) or _signed_in(request)
-        back, back_text = way_back(request)
+        back, back_text = way_back(request, user, status)
         return templates.TemplateResponse(
             request, "error.html", {"message": message, "status": status, "user": user,
                                     "title": _TITLES.get(status, "That did not work"),

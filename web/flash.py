@@ -19,6 +19,8 @@ from fastapi import Request
 from markupsafe import Markup, escape
 from starlette.datastructures import UploadFile
 
+from gatekeeper.domain.vocabulary import Role
+from gatekeeper.services.accounts.users import Actor
 from web.security import csrf_token
 
 FLASH_KEY = "form_error"
@@ -128,17 +130,27 @@ SECTIONS = {
 }
 
 
-def way_back(request: Request) -> tuple[str, str]:
+_QUEUE = {"photos", "faces", "review"}  # the review queue's section: reviewers' only
+
+
+def way_back(request: Request, user: Actor | None = None,
+             status: int | None = None) -> tuple[str, str]:
     """Where an error page sends the person back to: the page the form was on, else the page
-    the address belongs to (a photo's page, a person's page, the section's list)."""
+    the address belongs to (a photo's page, a person's page, the section's list), one they
+    may open: not a photo that was not found, and the office's uploads, not the review queue
+    they may not see."""
     back = getattr(request.state, "back", None)
     if back:
         return back, "Back to the page you were on"
     parts = [p for p in request.url.path.split("/") if p]
-    if len(parts) >= 3 and parts[0] == "photos" and parts[1].isdigit():
+    if len(parts) >= 3 and parts[0] == "photos" and parts[1].isdigit() and status != 404:
         return f"/photos/{parts[1]}", f"Back to photo {parts[1]}"
-    if len(parts) >= 3 and parts[0] == "people":
+    if len(parts) >= 3 and parts[0] == "people" and status != 404:
         return f"/people/{parts[1]}", f"Back to {parts[1]}'s page"
+    if parts and parts[0] in _QUEUE and user is not None and not user.has(
+            Role.EDITOR, Role.DPO):
+        return ("/uploads", "Back to My uploads") if user.has(Role.OFFICE) else (
+            "/", "Back to the start page")
     if parts and parts[0] in SECTIONS:
         target, name = SECTIONS[parts[0]]
         if target != request.url.path:

@@ -281,3 +281,19 @@ def test_the_upload_page_says_videos_are_taken_and_their_limits(app_ctx):
         page = client.get("/upload").text
         assert "Upload event photos and videos" in page
         assert "Each file at most 60 MB; videos (MP4, MOV or M4V) at most 10 minutes" in page
+
+
+def test_an_error_page_links_back_to_a_page_the_person_may_open(app_ctx, ctx):
+    """New-user walk: the office's error pages for photos offered "Back to the review queue",
+    which refuses them, and a missing photo's offered "Back to photo 999"."""
+    make_user(ctx, "office2", "office")
+    with TestClient(app_ctx):
+        office, _ = signed_in(app_ctx, "office2")
+        html = {"accept": "text/html"}
+        page = office.get("/photos/1", headers=html)  # office1's upload: as if missing
+        assert page.status_code == 404 and 'href="/uploads"' in page.text
+        assert "Back to My uploads" in page.text and "review queue" not in page.text
+        editor, _ = signed_in(app_ctx, "editor1")
+        missing = editor.get("/photos/999/video/online/player", headers=html)
+        assert missing.status_code == 404 and "Back to photo 999" not in missing.text
+        assert "Back to the review queue" in missing.text
