@@ -91,3 +91,35 @@ def test_an_address_that_names_nothing_is_a_404_page(app):
         assert resp.headers["content-type"].startswith("text/html")
         assert "Not found" in resp.text and 'href="/review"' in resp.text
         assert "valid integer" not in resp.text
+
+
+def test_a_name_that_matches_nobody_comes_back_beside_the_identify_box(app, ctx):
+    """New-user walk: a mistyped name in Identify led to a "Not found" page of its own; it is
+    what was typed, so it comes back beside the box, as the cover form's refusals do."""
+    from sqlalchemy import select
+
+    from consent_db.models import Face
+    from gatekeeper.services.accounts.users import find_actor
+    from gatekeeper.services.photos.scan import scan_photo
+    from tests.integration.helpers import event_photo, ingest
+
+    from gatekeeper.services.photos.devices import add_device
+
+    add_device(ctx=ctx, make="Canon", model="EOS 250D", serial="0123456789")
+    office = find_actor(ctx=ctx, username="office1")
+    photo_id = ingest(ctx, office, event_photo(("tom",))).photo_id
+    scan_photo(ctx=ctx, photo_id=photo_id)
+    with ctx.uow() as uow:
+        face_id = uow.session.scalars(select(Face.id).where(Face.photo_id == photo_id)).first()
+    with TestClient(app):
+        editor, csrf = signed_in(app, "editor1")
+        editor.headers["accept"] = "text/html"  # a browser
+        back = f"/photos/{photo_id}"
+        resp = editor.post(f"/faces/{face_id}/identify", data={
+            "photo_id": str(photo_id), "external_id": "Nobody Atall", "csrf": csrf,
+            "back": back})
+        assert resp.status_code == 303 and resp.headers["location"] == back, re.search(r"<main.*?</main>", resp.text, re.S).group(0)[:600]
+        page = editor.get(back).text
+        assert "no one on roll called &#39;Nobody Atall&#39;" in page
+        kept = _kept(page)
+        assert kept["field"] == "external_id" and kept["typed"]["external_id"] == ["Nobody Atall"]

@@ -52,7 +52,8 @@ def find_person(session: Session, text: str) -> Person:
     if matches:
         raise InvalidInput(f"more than one person matches {text!r}: type more of the name or "
                            "pick them from the list (it shows their UPN)")
-    raise NotFound(f"no one on roll called {text!r} and no UPN {text!r}")
+    raise NotFound(f"no one on roll called {text!r} and no UPN {text!r}",
+                   field="external_id")  # what was typed: a page shows it beside the box
 
 
 def check_caption(session: Session, caption: str | None, channel: Channel,
