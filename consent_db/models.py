@@ -248,6 +248,11 @@ class ManualCover(Base):
     # a video's cover may hold from start_ms to end_ms only (both or neither); None: every frame
     start_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     end_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # "cover this track": the track it covers wherever it moves (a video's); the rectangle is
+    # where it was on its best frame, used again if the face row goes (a rescan)
+    face_id: Mapped[int | None] = mapped_column(
+        ForeignKey("faces.id", ondelete="SET NULL", name="fk_manual_covers_face_id"),
+        nullable=True, index=True)
     photo: Mapped[Photo] = relationship(back_populates="covers")
 
 

@@ -11,11 +11,24 @@ from gatekeeper.domain.redact import Region, hidden_by_covers
 from gatekeeper.domain.spans import TimedRegion, holds_throughout, span_frames
 
 
+def track_covered(photo: Photo) -> set[int]:
+    """The video tracks an editor covered as tracks ("cover this track"), still there."""
+    if photo.media != "video":
+        return set()
+    faces = {f.id for f in photo.faces}
+    return {c.face_id for c in photo.covers if c.face_id is not None and c.face_id in faces}
+
+
 def cover_regions(photo: Photo) -> list[Region]:
     """The editors' rectangles; one held for a span of a video as a TimedRegion of its frames
-    (a span on a video without a frame rate counts as every frame: fail closed)."""
+    (a span on a video without a frame rate counts as every frame: fail closed). A cover of a
+    video's track is no rectangle: publishing covers the track wherever it moves (its
+    rectangle stands again only if the track is gone, fail closed)."""
     out: list[Region] = []
+    tracks = track_covered(photo)
     for c in photo.covers:
+        if c.face_id is not None and c.face_id in tracks:
+            continue
         span = (span_frames(c.start_ms, c.end_ms, photo.fps)
                 if c.start_ms is not None and c.end_ms is not None and photo.fps else None)
         out.append(TimedRegion(c.x0, c.y0, c.x1, c.y1, *span) if span is not None
@@ -33,6 +46,7 @@ def face_facts(photo: Photo) -> list[FaceFact]:
     """The photo's faces as the policy sees them, a face under an editor's cover included; a
     track counts as hand-covered only under covers that hold for every frame it was seen on."""
     covers = cover_regions(photo)
+    tracks = track_covered(photo)
     out = []
     for f in photo.faces:
         seen = _sighted(f)
@@ -40,8 +54,8 @@ def face_facts(photo: Photo) -> list[FaceFact]:
         out.append(FaceFact(
             face_id=f.id, person_id=f.person_id,
             near_person_ids=frozenset(int(p) for p in (f.near_person_ids or [])),
-            hand_covered=bool(mine) and hidden_by_covers(
-                Region(f.left, f.top, f.right, f.bottom), mine),
+            hand_covered=f.id in tracks or (bool(mine) and hidden_by_covers(
+                Region(f.left, f.top, f.right, f.bottom), mine)),
         ))
     return out
 

@@ -100,10 +100,9 @@ def test_a_name_that_matches_nobody_comes_back_beside_the_identify_box(app, ctx)
 
     from consent_db.models import Face
     from gatekeeper.services.accounts.users import find_actor
+    from gatekeeper.services.photos.devices import add_device
     from gatekeeper.services.photos.scan import scan_photo
     from tests.integration.helpers import event_photo, ingest
-
-    from gatekeeper.services.photos.devices import add_device
 
     add_device(ctx=ctx, make="Canon", model="EOS 250D", serial="0123456789")
     office = find_actor(ctx=ctx, username="office1")
@@ -118,7 +117,7 @@ def test_a_name_that_matches_nobody_comes_back_beside_the_identify_box(app, ctx)
         resp = editor.post(f"/faces/{face_id}/identify", data={
             "photo_id": str(photo_id), "external_id": "Nobody Atall", "csrf": csrf,
             "back": back})
-        assert resp.status_code == 303 and resp.headers["location"] == back, re.search(r"<main.*?</main>", resp.text, re.S).group(0)[:600]
+        assert resp.status_code == 303 and resp.headers["location"] == back
         page = editor.get(back).text
         assert "no one on roll called &#39;Nobody Atall&#39;" in page
         kept = _kept(page)

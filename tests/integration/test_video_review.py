@@ -174,13 +174,16 @@ def test_identify_a_track_then_cover_it_follows_through_to_the_live_copy(ctx, sc
     frames = list(read_frames(_publish(ctx, school, photo_id), W, H))
     assert all(_face_spread(f, where["eileen"]) > 20 for f, where in zip(frames, clip.truth,
                                                                           strict=True))
-    # then covers the track: one cover over its best box for its whole span, the track is
-    # hand-covered (never shown), and the live copy is re-rendered with it covered everywhere
+    # then covers the track: one cover naming the track (its best box and span kept for a
+    # rescan), the track is hand-covered (never shown), and the live copy is re-rendered with
+    # it covered everywhere it moves, and nothing more
     cover_track(ctx=ctx, face_id=tracks["eileen"], user=editor)
     with ctx.uow() as uow:
         photo = uow.session.get(Photo, photo_id)
         [cover] = photo.covers
+        assert cover.face_id == tracks["eileen"]
         face = next(f for f in photo.faces if f.id == tracks["eileen"])
+        spot = (face.left, face.top, face.right, face.bottom)
         assert (cover.x0, cover.y0, cover.x1, cover.y1) == (face.left, face.top, face.right,
                                                             face.bottom)
         seen = [r[0] for r in face.frames]
@@ -199,6 +202,20 @@ def test_identify_a_track_then_cover_it_follows_through_to_the_live_copy(ctx, sc
                                                                          strict=True))
     assert all(_face_spread(f, where["tom"]) > 20 for f, where in zip(frames, clip.truth,
                                                                        strict=True))
+    # New-user walk: the track's cover was also a fixed rectangle where she stood on her best
+    # frame, held for her whole span: that spot stayed covered after she walked on (a
+    # consented pupil passing there would have been covered). Now it is as in the source.
+    away = [i for i, where in enumerate(clip.truth) if where["eileen"][2] < spot[0]
+            or where["eileen"][0] > spot[2]]
+    assert away
+    x0, y0, x1, y1 = spot
+    stripe = [x - x0 for x in range(x0, x1) if x % 16 == 0]  # the background's dark columns
+    for i in away:  # a flat cover takes the stripes away; uncovered, they are 20 levels darker
+        spot_px = frames[i][y0:y1, x0:x1, 1].astype(np.float64)
+        plain = np.delete(spot_px, stripe, axis=1).mean()
+        assert plain - spot_px[:, stripe].mean() > 10, i
+    detail = photo_detail(ctx=ctx, photo_id=photo_id)
+    assert detail["covers"][0]["track"] == tracks["eileen"] and detail["manual_covers"] == []
 
 
 class Jobs(NoJobQueue):

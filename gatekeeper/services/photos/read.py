@@ -31,7 +31,7 @@ from gatekeeper.services.accounts.access import MASKED_SAFEGUARDING, PhotoView, 
 from gatekeeper.services.accounts.users import Actor
 from gatekeeper.services.consent.read import people_query
 from gatekeeper.services.context import Context
-from gatekeeper.services.facts import face_facts, person_facts
+from gatekeeper.services.facts import face_facts, person_facts, track_covered
 from gatekeeper.services.photos.devices import DeviceRow, row_of
 from gatekeeper.services.stages import (
     LABELS,
@@ -106,6 +106,7 @@ def _detail(session: Session, photo: Photo, on: date, year_start: tuple[int, int
     ids = {f.person_id for f in photo.faces if f.person_id is not None}
     external = dict(session.execute(
         select(Person.id, Person.external_id).where(Person.id.in_(ids or {0}))).all())
+    tracks = track_covered(photo)
     return {
         **photo_summary(photo),
         "status_reason": photo.status_reason,
@@ -132,8 +133,10 @@ def _detail(session: Session, photo: Photo, on: date, year_start: tuple[int, int
             }
             for f in photo.faces
         ],
-        "manual_covers": [[c.x0, c.y0, c.x1, c.y1] for c in photo.covers],
+        "manual_covers": [[c.x0, c.y0, c.x1, c.y1] for c in photo.covers
+                          if c.face_id not in tracks],
         "covers": [{"id": c.id, "box": [c.x0, c.y0, c.x1, c.y1],
+                    **({"track": c.face_id} if c.face_id in tracks else {}),
                     **({"start_s": c.start_ms / 1000, "end_s": c.end_ms / 1000}
                        if c.start_ms is not None and c.end_ms is not None else {})}
                    for c in sorted(photo.covers, key=lambda c: c.id)],

@@ -190,7 +190,8 @@ def _span_ms(photo: Photo, span: tuple[float, float]) -> tuple[int, int]:
 
 
 def add_cover(*, ctx: Context, photo_id: int, box: tuple[int, int, int, int], user: Actor,
-              span: tuple[float, float] | None = None) -> tuple[int, int, int, int]:
+              span: tuple[float, float] | None = None,
+              face_id: int | None = None) -> tuple[int, int, int, int]:
     """An extra rectangle (x0, y0, x1, y1) to cover: a missed face, a name badge, a screen.
     On a video, `span` (start, end in seconds) keeps it to the frames on screen in that time;
     without one it covers every frame. Live copies are re-rendered with it by the next sweep."""
@@ -204,7 +205,7 @@ def add_cover(*, ctx: Context, photo_id: int, box: tuple[int, int, int, int], us
                                f"({photo.width}x{photo.height} pixels)")
         start_ms, end_ms = _span_ms(photo, span) if span is not None else (None, None)
         cover = ManualCover(photo_id=photo.id, x0=x0, y0=y0, x1=x1, y1=y1,
-                            start_ms=start_ms, end_ms=end_ms)
+                            start_ms=start_ms, end_ms=end_ms, face_id=face_id)
         photo.covers.append(cover)
         photo.approvals.clear()
         photo.revision += 1
@@ -219,8 +220,10 @@ def add_cover(*, ctx: Context, photo_id: int, box: tuple[int, int, int, int], us
 
 def cover_track(*, ctx: Context, face_id: int, user: Actor) -> tuple[int, int, int, int]:
     """Cover a face for good, whoever it is: in a photo, its box; in a video, its track (a cover
-    over its best box held from its first to its last sighting, which marks the whole track
-    hand-covered, so publishing covers it wherever it moves). The same path as any cover."""
+    that names the track, so publishing covers it wherever it moves, and no fixed rectangle
+    where it stood on its best frame: a consented pupil passing that spot later stays shown;
+    the rectangle and span are kept only for a rescan that replaces the track). The same path
+    as any cover."""
     require_role(user, *REVIEWERS)
     with ctx.uow() as uow:
         face = uow.session.get(Face, face_id)
@@ -234,7 +237,8 @@ def cover_track(*, ctx: Context, face_id: int, user: Actor) -> tuple[int, int, i
             start_ms, end_ms = frames_span_ms(min(frames), max(frames), photo.fps)
             span = (start_ms / 1000, end_ms / 1000)
         photo_id = photo.id
-    return add_cover(ctx=ctx, photo_id=photo_id, box=box, user=user, span=span)
+        track = face_id if photo.media == "video" and frames else None
+    return add_cover(ctx=ctx, photo_id=photo_id, box=box, user=user, span=span, face_id=track)
 
 
 def remove_cover(*, ctx: Context, photo_id: int, cover_id: int, user: Actor) -> None:

@@ -131,7 +131,7 @@ def _target(ctx: Context, session: Session, photo: Photo, channel: Channel
         "sha": photo.sha256, "revision": photo.revision, "side": PREVIEW_SIDE,
         "mode": ctx.settings.cover_mode.value,
         "faces": sorted((fid, v.value) for fid, v in decision.faces.items()),
-        "covers": [(c.x0, c.y0, c.x1, c.y1, c.start_ms, c.end_ms)
+        "covers": [(c.x0, c.y0, c.x1, c.y1, c.start_ms, c.end_ms, c.face_id)
                    for c in sorted(photo.covers, key=lambda c: c.id)],
     }, default=str).encode()).hexdigest()
     return _Target(photo.sha256, state, original), decision
