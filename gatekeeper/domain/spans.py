@@ -112,4 +112,7 @@ def clock_seconds(text: str) -> float:
                            f"not {text.strip()!r}") from None
     if value != value or value in (float("inf"), float("-inf")):
         raise InvalidInput(f"a time must be a number of seconds, not {text.strip()!r}")
+    if value < 0:
+        raise InvalidInput(f"a time is counted from the start of the video (0 s), so it "
+                           f"cannot be {text.strip()!r}")
     return value

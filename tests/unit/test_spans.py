@@ -97,3 +97,10 @@ def test_a_cover_lifted_on_some_frames_holds_on_every_other_frame_it_reached(
         now = bool(regions_on(parts, frame))
         assert now == (was and frame not in spared), frame
         assert all((p.x0, p.y0, p.x1, p.y1) == (1, 2, 3, 4) for p in parts)
+
+
+def test_a_moment_before_the_start_says_so():
+    """New-user walk: a start of "-1" was refused as a span that does not run from a start to
+    a later end; it is a time before the video starts."""
+    with pytest.raises(InvalidInput, match="counted from the start of the video .* '-1'"):
+        clock_seconds("-1")
