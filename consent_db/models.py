@@ -287,6 +287,8 @@ class Publication(Base):
     shown_person_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # of the photo
     cover_mode: Mapped[str | None] = mapped_column(String(16), nullable=True)  # rendered with
+    # a video's copy made with its sound (None: a photo, or a copy from before it was kept)
+    sound: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     published_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     taken_down_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     taken_down_reason: Mapped[str | None] = mapped_column(String(255), nullable=True)

@@ -106,6 +106,34 @@ def test_sound_is_dropped_unless_the_dpo_keeps_it_for_the_channel(ctx, pupils, c
             assert not movie.streams.audio
 
 
+@SQLITE
+def test_the_dpos_sound_choice_reaches_the_copies_already_live(ctx, pupils, clip):
+    """New-user walk: switching a channel's sound off changed only copies made afterwards; a
+    live copy kept the sound (which can speak pupils' names) until something else re-rendered
+    it. The option is a fact of the live copies: a change marks the photos live on its channel
+    and the reconcile re-renders each copy without (or with) its sound, the old file gone."""
+    from gatekeeper.services import rechecks
+    from gatekeeper.services.photos.live import settle
+
+    change_option(ctx=ctx, key="video_sound_display", text="yes", user=pupils["dpo1"])
+    photo_id = _scanned(ctx, pupils, clip)
+    copies = _publish(ctx, pupils, photo_id, [Channel.DISPLAY, Channel.ONLINE])
+    assert _sound_streams(copies[Channel.DISPLAY]) == ["aac"]
+    assert _sound_streams(copies[Channel.ONLINE]) == []
+
+    change_option(ctx=ctx, key="video_sound_display", text="no", user=pupils["dpo1"])
+    with ctx.uow() as uow:
+        assert rechecks.due(uow.session, older_than=rechecks.now()) == [photo_id]
+    settled = settle(ctx=ctx, photo_ids=[photo_id])
+    assert len(settled.rerendered) == 1  # the display copy; the online one had no sound
+    with ctx.uow() as uow:
+        live = {p.channel: p for p in uow.session.get(Photo, photo_id).publications
+                if p.taken_down_at is None}
+    assert _sound_streams(Path(live["display"].location)) == []
+    assert not copies[Channel.DISPLAY].exists()  # the copy with sound is gone
+    assert live["display"].sound is False and live["online"].sound is False
+
+
 def test_subject_access_shows_their_own_track_and_covers_everyone_else(ctx, pupils, clip):
     photo_id = _scanned(ctx, pupils, clip)
     assert photo_id

@@ -7,12 +7,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent_db import audit
-from consent_db.models import InstanceOption, utcnow
+from consent_db.models import InstanceOption, Publication, utcnow
 from gatekeeper.domain.vocabulary import Role
 from gatekeeper.errors import InvalidInput
+from gatekeeper.services import rechecks
 from gatekeeper.services.accounts.users import Actor, require_role, require_user_role
 from gatekeeper.services.context import Context
 
@@ -24,6 +26,8 @@ class Option:
     key: str
     default: Any
     label: str
+    # the channel whose live copies it decides (a video's sound): a change re-decides them
+    live_channel: str | None = None
 
     def check(self, value: Any) -> Any:
         kind = type(self.default)
@@ -48,9 +52,9 @@ class Option:
 KNOWN: dict[str, Option] = {}
 
 
-def define(key: str, default: Any, label: str) -> Option:
+def define(key: str, default: Any, label: str, live_channel: str | None = None) -> Option:
     """Declare an option (once, at import of the module that uses it)."""
-    option = Option(key, default, label)
+    option = Option(key, default, label, live_channel)
     KNOWN[key] = option
     return option
 
@@ -88,11 +92,21 @@ def write(session: Session, option: Option, value: Any, actor_id: int | None) ->
 
 
 def set_option(*, ctx: Context, option: Option, value: Any, actor_id: int | None) -> bool:
+    """Write the option; one that decides live copies marks the photos live on its channel in
+    the same commit (the dirty set), and the workers make their copies follow."""
     require_user_role(ctx=ctx, actor_id=actor_id, roles=(Role.DPO,))
     with ctx.uow() as uow:
         changed = write(uow.session, option, value, actor_id)
+        live: list[int] = []
+        if changed and option.live_channel is not None:
+            live = sorted(set(uow.session.scalars(select(Publication.photo_id).where(
+                Publication.channel == option.live_channel,
+                Publication.taken_down_at.is_(None)))))
+            rechecks.mark(uow.session, live, f"option {option.key}")
         uow.commit()
-        return changed
+    if live:
+        ctx.jobs.reconcile(live)
+    return changed
 
 
 _YES, _NO = ("yes", "true", "on", "1"), ("no", "false", "off", "0", "")

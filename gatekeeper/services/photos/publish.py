@@ -28,7 +28,7 @@ from gatekeeper.services import outbox
 from gatekeeper.services.context import Context
 from gatekeeper.services.facts import face_facts, person_facts
 from gatekeeper.services.photos.depth import deepen, require_searched_for
-from gatekeeper.services.video import sound as _sound  # noqa: F401  (its options, on the page)
+from gatekeeper.services.video.sound import keeps_sound  # and its options, on the page
 
 log = logging.getLogger(__name__)
 CONSENT_LOST = "consent withdrawn or lapsed"  # the photo returns to review, them covered
@@ -113,8 +113,9 @@ def write_copy(ctx: Context, session: Session, photo: Photo, channel: Channel,
     """Render, write a new public object and record it; a replaced copy is taken down."""
     assert photo.original_key is not None
     require_searched_for(ctx.settings, photo, channel)  # fail closed: no copy larger than searched
+    sound = keeps_sound(ctx=ctx, channel=channel) if photo.media == "video" else None
     data = render(ctx=ctx, photo=photo, decision=decision, channel=channel,
-                  data=ctx.stores.private.get(photo.original_key))
+                  data=ctx.stores.private.get(photo.original_key), keep_sound=sound)
     fmt = ctx.settings.channel_rule(channel).image_format.value
     ext, media_type = (("mp4", "video/mp4") if photo.media == "video"
                        else (EXTENSIONS[fmt], MEDIA_TYPES[fmt]))
@@ -128,7 +129,8 @@ def write_copy(ctx: Context, session: Session, photo: Photo, channel: Channel,
                     if decision.faces.get(f.id) is Verdict.SHOW and f.person_id})
     pub = Publication(photo_id=photo.id, channel=channel.value, key=key,
                       location=store.locate(key), shown_person_ids=shown, caption=caption,
-                      revision=photo.revision, cover_mode=ctx.settings.cover_mode.value)
+                      revision=photo.revision, cover_mode=ctx.settings.cover_mode.value,
+                      sound=sound)
     session.add(pub)
     try:
         session.flush()
@@ -228,9 +230,14 @@ def take_down(*, ctx: Context, session: Session, publication: Publication, reaso
 
 
 def stale(ctx: Context, photo: Photo, pub: Publication) -> bool:
-    """Made from an older revision of the photo, or with another cover mode than today's."""
-    return pub.revision != photo.revision or (pub.cover_mode or CoverMode.SOLID.value) != \
-        ctx.settings.cover_mode.value
+    """Made from an older revision of the photo, or with another cover mode than today's; a
+    video's, with or without its sound against the channel's option today (a copy from
+    before that was recorded is made again once)."""
+    if pub.revision != photo.revision or (pub.cover_mode or CoverMode.SOLID.value) != \
+            ctx.settings.cover_mode.value:
+        return True
+    return photo.media == "video" and pub.sound != keeps_sound(ctx=ctx,
+                                                               channel=Channel(pub.channel))
 
 
 def refresh(ctx: Context, session: Session, photo: Photo, channel: Channel,

@@ -12,7 +12,7 @@ from gatekeeper.services.context import Context
 KEEP_SOUND: dict[Channel, options.Option] = {
     channel: options.define(f"video_sound_{channel.value}", False,
                             f"Videos published for {channel.value} keep their sound "
-                            "(it can speak pupils' names)")
+                            "(it can speak pupils' names)", live_channel=channel.value)
     for channel in Channel}
 
 
