@@ -149,7 +149,8 @@ def test_walkthrough(tmp_path, faces_dir, face_engine, database_url):
     assert any("p5.jpg: held photo 5" in line for line in lines)
     assert any("dup.jpg: duplicate photo 4" in line for line in lines)
     assert any("corrupt.jpg: rejected: corrupt or truncated" in line for line in lines)
-    assert any("notes.jpg: rejected: not a JPEG" in line for line in lines)
+    assert any("notes.jpg: rejected: not a photo or video Gatekeeper takes" in line
+               for line in lines)
     assert "2 of 8 file(s) rejected" in res.stderr and "notes.jpg" in res.stderr
 
     assert cli("scan").stdout.count(": ") == 4  # the held photo is not scanned
