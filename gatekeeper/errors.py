@@ -55,6 +55,10 @@ class InvalidImage(InvalidInput):
     """Bytes that are not an acceptable image: unknown format, truncated, corrupt or a bomb."""
 
 
+class NotAnImage(InvalidImage):
+    """Bytes in no image format Gatekeeper reads (an upload may still be a video)."""
+
+
 class TooLarge(InvalidInput):
     """A file or request over a documented limit."""
 

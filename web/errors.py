@@ -34,7 +34,8 @@ def _answer(request: Request, status: int, message: str, field: str | None = Non
             same_page: bool = True) -> Response:
     """A browser's refused form goes back to its page (reason beside the field, typed values
     kept); any other refusal is an error page with a way back, or JSON for the API."""
-    if wants_html(request) and same_page and request.method == "POST" and status in _SAME_PAGE:
+    if wants_html(request) and same_page and request.method == "POST" and (
+            status in _SAME_PAGE or field is not None):  # about what was typed: beside it
         back = back_to_form(request, message, field)
         if back is not None:
             return RedirectResponse(back, status_code=303)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from gatekeeper.domain.vocabulary import Channel, Role
-from gatekeeper.errors import InvalidInput, NotFound
+from gatekeeper.errors import InvalidInput
 from gatekeeper.services.accounts.users import Actor
 from gatekeeper.services.context import Context
 from gatekeeper.services.governors import dashboard as governors
@@ -213,14 +213,8 @@ def identify(request: Request, ctx: ContextDep, face_id: RecordId, photo_id: int
              external_id: str = Form(""), csrf: str = Form(""),
              user: Actor = roles(*REVIEWERS)) -> Response:
     check_csrf(request, csrf)
-    try:
-        review.identify_face(ctx=ctx, face_id=face_id, external_id=external_id.strip() or None,
-                             user=user)
-    except NotFound as exc:
-        if exc.field != "external_id":
-            raise
-        # nobody matches what was typed: said beside the box, not on a page of its own
-        raise InvalidInput(str(exc), field="external_id") from None
+    review.identify_face(ctx=ctx, face_id=face_id, external_id=external_id.strip() or None,
+                         user=user)
     return RedirectResponse(f"/photos/{photo_id}", status_code=303)
 
 

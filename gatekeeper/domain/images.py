@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
-from gatekeeper.errors import InvalidImage
+from gatekeeper.errors import InvalidImage, NotAnImage
 
 try:  # HEIC/HEIF support registers itself with Pillow.
     import pillow_heif
@@ -35,7 +35,6 @@ class DecodedImage:
     orientation_tag: int | None  # EXIF orientation as found; None when the file has none
 
 
-NOT_AN_IMAGE = "not a JPEG, PNG, WebP, HEIC or TIFF image"
 
 def open_checked(data: bytes, max_pixels: int) -> Image.Image:
     """Open bytes as an accepted image format, refusing bombs, before any pixel is decoded."""
@@ -50,7 +49,7 @@ def open_checked(data: bytes, max_pixels: int) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InvalidImage(f"image too large (over {max_pixels:,} pixels): refused") from None
     except UnidentifiedImageError:
-        raise InvalidImage(NOT_AN_IMAGE) from None
+        raise NotAnImage("not a JPEG, PNG, WebP, HEIC or TIFF image") from None
     except Exception as exc:  # Pillow raises many kinds on hostile headers
         raise InvalidImage(f"unreadable image header ({type(exc).__name__})") from None
     width, height = img.size

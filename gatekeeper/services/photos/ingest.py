@@ -24,7 +24,7 @@ from consent_db import audit
 from consent_db.models import Event, Photo, PhotoStatus
 from gatekeeper.config import Settings
 from gatekeeper.domain.camera import CameraInfo, Provenance, judge_provenance, read_camera_info
-from gatekeeper.domain.images import NOT_AN_IMAGE, DecodedImage, decode
+from gatekeeper.domain.images import DecodedImage, decode
 from gatekeeper.domain.movie import (
     MovieInfo,
     as_played,
@@ -35,7 +35,7 @@ from gatekeeper.domain.movie import (
 )
 from gatekeeper.domain.names import slugify
 from gatekeeper.domain.vocabulary import Role
-from gatekeeper.errors import InvalidImage, InvalidInput
+from gatekeeper.errors import InvalidImage, InvalidInput, NotAnImage
 from gatekeeper.services.accounts.users import require_user_role
 from gatekeeper.services.context import Context
 from gatekeeper.services.photos.devices import registered_serials
@@ -139,9 +139,10 @@ def ingest_bytes(*, ctx: Context, data: bytes, name: str, event_name: str,
             movie, decoded = open_video(data, ctx.settings)
         else:
             decoded = decode(data, ctx.settings.max_image_pixels)
-    except InvalidImage as exc:  # an upload may be a video too: say so when it is neither
-        why = NOT_UPLOADABLE if str(exc) == NOT_AN_IMAGE else str(exc)
-        return IngestResult(name, IngestOutcome.REJECTED, reason=why)
+    except NotAnImage:  # an upload may be a video too: say so when it is neither
+        return IngestResult(name, IngestOutcome.REJECTED, reason=NOT_UPLOADABLE)
+    except InvalidImage as exc:
+        return IngestResult(name, IngestOutcome.REJECTED, reason=str(exc))
     info = movie.camera if movie is not None else read_camera_info(data)
     key = original_key(sha)
     review = review_rendition(decoded.pixels)  # the reviewer's copy: never decoded again

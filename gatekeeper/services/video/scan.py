@@ -20,6 +20,7 @@ next frame). The policy then decides per track as per face.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -297,6 +298,7 @@ def _identify(ctx: Context, data: bytes, width: int, height: int,
             continue
         ks = sorted(by_frame[index])
         ctx.faces.encode_found(Image.fromarray(pixels), [found[(index, k)] for k in ks])
+        crops.drop((index, k) for k in ks)  # encoded on the frame: their crops serve no pass
         identified(index)
     return matched
 
@@ -340,6 +342,12 @@ class _Crops:
                 continue  # past the budget: a later pass decodes its frame again
             self.kept[key] = (crop, x0, y0)
             self.bytes += crop.nbytes
+
+    def drop(self, keys: Iterable[tuple[int, int]]) -> None:
+        for key in keys:
+            item = self.kept.pop(key, None)
+            if item is not None:
+                self.bytes -= item[0].nbytes
 
     def encode(self, engine: FaceEngine, key: tuple[int, int], face: FoundFace) -> None:
         """Encode `face` (found at `key`) on its kept crop, its vectors set on it."""
